@@ -1,0 +1,84 @@
+# Ferry's make targets. `make demo` and `make test` do all their own set-up
+# on a fresh Debian machine: packages, Kubernetes components (built once
+# into the cache, ~11 minutes cold), images and clusters.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+LC_DIR := test/localclusters
+LC_BIN := .localclusters/bin/localclusters
+LC := $(LC_BIN) --repo $(CURDIR)
+KUBECTL := .localclusters/bin/kubectl
+STATICCHECK_VERSION := v0.8.2
+export FERRY_CACHE ?= $(HOME)/.cache/ferry
+export GOFLAGS ?=
+
+.PHONY: all build test unit e2e testbed-e2e demo lint bench deps tool \
+	clusters-up clusters-down clusters-status images leftovers clean
+
+all: build
+
+## build: the ferry binary in bin/
+build:
+	$(GO) build -o bin/ferry ./cmd/ferry
+
+## deps: Debian packages the test bed needs
+deps:
+	@bash hack/deps.sh
+
+tool:
+	@cd $(LC_DIR) && $(GO) build -o $(CURDIR)/$(LC_BIN) ./cmd/localclusters
+
+## clusters-up: start the local clusters src and dst (a no-op when they run)
+clusters-up: deps tool
+	$(LC) up
+
+## clusters-down: stop them and remove everything they created
+clusters-down: tool
+	$(LC) down
+
+clusters-status: tool
+	@$(LC) status
+
+## images: build the project's images and push them to both registries
+images: tool
+	$(LC) images
+
+leftovers: tool
+	$(LC) leftovers
+
+## test: unit tests, then e2e tests on the local clusters, then a check
+## that clusters-down leaves nothing behind
+test: unit e2e
+
+unit:
+	$(GO) test -count=1 ./...
+	cd $(LC_DIR) && $(GO) test -count=1 ./...
+
+e2e: clusters-up images
+	$(GO) test -count=1 -tags e2e -timeout 30m ./test/e2e/...
+	$(MAKE) testbed-e2e
+
+# Last: takes the clusters down, checks nothing is left, brings them up
+# again and down again.
+testbed-e2e: tool
+	cd $(LC_DIR) && LOCALCLUSTERS_BIN=$(CURDIR)/$(LC_BIN) LOCALCLUSTERS_REPO=$(CURDIR) \
+		$(GO) test -count=1 -tags e2e -timeout 20m -v -run 'TestUpDown' ./e2e/
+
+## demo: start the clusters and run the sample app on src
+demo: clusters-up images
+	bash hack/demo.sh
+
+## lint: go vet and staticcheck on both modules
+lint:
+	$(GO) vet ./...
+	cd $(LC_DIR) && $(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: benchmarks; results are recorded in docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: clusters-down
+	rm -rf bin .localclusters

@@ -1,0 +1,32 @@
+// Package cli holds Ferry's cobra commands. Commands stay thin: they parse
+// flags into an options struct and call library packages.
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand builds the `ferry` command tree. When the binary is
+// invoked as `kubectl-ferry` (a kubectl plugin) the usage line says
+// `kubectl ferry` instead.
+func NewRootCommand() *cobra.Command {
+	use := "ferry"
+	if strings.HasPrefix(filepath.Base(os.Args[0]), "kubectl-") {
+		use = "kubectl ferry"
+	}
+	root := &cobra.Command{
+		Use:   use,
+		Short: "Migrate applications between Kubernetes clusters",
+		Long: `Ferry migrates applications between Kubernetes clusters: a namespace's
+resources, the data in its persistent volumes and the images in the source
+cluster's registry, with stage, cutover and rollback migrations.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCommand())
+	return root
+}
