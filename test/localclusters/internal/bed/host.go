@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // cgroupV1Controllers are the v1 hierarchies the kubelet needs its cgroup
@@ -64,8 +65,15 @@ func (c *Cluster) teardownNetwork() error {
 			errs = append(errs, err)
 		}
 	}
-	if _, err := os.Stat("/sys/class/net/" + c.HostVeth()); err == nil {
-		errs = append(errs, run("ip", "link", "del", c.HostVeth()))
+	// The kernel removes the veth pair with the namespace, asynchronously.
+	veth := "/sys/class/net/" + c.HostVeth()
+	for i := 0; i < 40 && exists(veth); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if exists(veth) {
+		if err := run("ip", "link", "del", c.HostVeth()); err != nil && exists(veth) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -210,4 +218,9 @@ func unescapeMount(s string) string {
 func (c *Cluster) cgroupTrees() []string {
 	roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", c.CgroupRoot()))
 	return roots
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
