@@ -3,7 +3,6 @@ package bed
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -158,5 +157,3 @@ func output(argv ...string) (string, error) {
 	}
 	return string(out), nil
 }
-
-var errNotRunning = errors.New("not running")

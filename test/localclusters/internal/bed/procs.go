@@ -1,7 +1,6 @@
 package bed
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -113,18 +112,4 @@ func (e *Env) kubeProxyProc(c *Cluster) proc {
 
 func (e *Env) coreDNSProc(c *Cluster) proc {
 	return proc{name: procCoreDNS, inNode: true, argv: []string{e.CoreDNSBin(), "-conf", c.Path("coredns", "Corefile")}}
-}
-
-// procByName returns the definition of a named process.
-func (e *Env) procByName(c *Cluster, name string) (proc, error) {
-	m := map[string]func(*Cluster) proc{
-		procRegistry: e.registryProc, procEtcd: e.etcdProc, procAPIServer: e.apiServerProc,
-		procContainerd: e.containerdProc, procKCM: e.kcmProc, procScheduler: e.schedulerProc,
-		procKubelet: e.kubeletProc, procKubeProxy: e.kubeProxyProc, procCoreDNS: e.coreDNSProc,
-	}
-	f, ok := m[name]
-	if !ok {
-		return proc{}, fmt.Errorf("unknown process %q", name)
-	}
-	return f(c), nil
 }
