@@ -28,5 +28,6 @@ cluster's registry, with stage, cutover and rollback migrations.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(newMoverCommand())
 	return root
 }

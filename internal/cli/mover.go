@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ferry.dev/ferry/internal/mover"
+	"ferry.dev/ferry/internal/mover/certs"
+)
+
+func newMoverCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mover",
+		Short: "Copy persistent volume data between clusters",
+		Long: `The data mover copies a directory tree to another host over mutual TLS:
+"serve" receives into a directory, "sync" sends one, "certs" makes the
+per-migration certificates both sides need.`,
+	}
+	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand())
+	return cmd
+}
+
+type moverCertsOptions struct {
+	out   string
+	hosts []string
+}
+
+func newMoverCertsCommand() *cobra.Command {
+	o := &moverCertsOptions{}
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "Write a CA plus server and client certificates for one migration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.out == "" {
+				return errors.New("--out is required")
+			}
+			if err := certs.Generate(o.out, o.hosts); err != nil {
+				return fmt.Errorf("generate certificates: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.out, "out", "", "directory to write ca.crt, server.crt/key and client.crt/key into")
+	cmd.Flags().StringSliceVar(&o.hosts, "hosts", nil, "extra IP addresses or DNS names for the server certificate")
+	return cmd
+}
+
+type moverServeOptions struct {
+	listen string
+	root   string
+	tlsDir string
+	once   bool
+}
+
+func newMoverServeCommand() *cobra.Command {
+	o := &moverServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Receive synced data into a directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd)
+		},
+	}
+	cmd.Flags().StringVar(&o.listen, "listen", ":7443", "address to listen on")
+	cmd.Flags().StringVar(&o.root, "root", "", "destination directory")
+	cmd.Flags().StringVar(&o.tlsDir, "tls-dir", "", "directory holding ca.crt, server.crt and server.key")
+	cmd.Flags().BoolVar(&o.once, "once", false, "exit after one sync session; the exit code reports its result")
+	return cmd
+}
+
+func (o *moverServeOptions) validate() error {
+	if o.root == "" || o.tlsDir == "" {
+		return errors.New("--root and --tls-dir are required")
+	}
+	return nil
+}
+
+func (o *moverServeOptions) run(cmd *cobra.Command) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	cfg, err := certs.ServerConfig(o.tlsDir)
+	if err != nil {
+		return err
+	}
+	srv, err := mover.NewServer(o.root, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := mover.TLSListener(o.listen, cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "address", ln.Addr().String(), "root", o.root, "once", o.once)
+	if o.once {
+		return srv.ServeOnce(ctx, ln)
+	}
+	return srv.Serve(ctx, ln)
+}
+
+type moverSyncOptions struct {
+	to       string
+	root     string
+	tlsDir   string
+	delete   bool
+	verify   bool
+	progress string
+	parallel int
+}
+
+func newMoverSyncCommand() *cobra.Command {
+	o := &moverSyncOptions{}
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Send a directory to a mover serving at --to",
+		Long: `Send a directory to a mover serving at --to. The command exits 0 only when
+every entry was transferred and acknowledged (and, with --verify, compared
+by checksum). Source files that vanish or change meanwhile are warnings.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd)
+		},
+	}
+	cmd.Flags().StringVar(&o.to, "to", "", "receiver address, host:port")
+	cmd.Flags().StringVar(&o.root, "root", "", "source directory")
+	cmd.Flags().StringVar(&o.tlsDir, "tls-dir", "", "directory holding ca.crt, client.crt and client.key")
+	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove destination entries absent on the source")
+	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the transfer")
+	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
+	cmd.Flags().IntVar(&o.parallel, "parallel", mover.DefaultParallel, "number of parallel data connections")
+	return cmd
+}
+
+func (o *moverSyncOptions) validate() error {
+	if o.to == "" || o.root == "" || o.tlsDir == "" {
+		return errors.New("--to, --root and --tls-dir are required")
+	}
+	if _, _, err := net.SplitHostPort(o.to); err != nil {
+		return fmt.Errorf("--to %q: %w", o.to, err)
+	}
+	if o.progress != "" && o.progress != "json" {
+		return fmt.Errorf("unknown progress format %q: use json or leave it empty", o.progress)
+	}
+	if o.parallel < 1 || o.parallel > 64 {
+		return fmt.Errorf("--parallel %d: want 1 to 64", o.parallel)
+	}
+	return nil
+}
+
+func (o *moverSyncOptions) run(cmd *cobra.Command) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	host, _, _ := net.SplitHostPort(o.to)
+	if host == "" {
+		host = "localhost"
+	}
+	cfg, err := certs.ClientConfig(o.tlsDir, host)
+	if err != nil {
+		return err
+	}
+	opts := mover.Options{
+		Root: o.root, Dial: mover.TLSDialer(o.to, cfg), Parallel: o.parallel,
+		Delete: o.delete, Verify: o.verify,
+		Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)),
+	}
+	if o.progress == "json" {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		opts.Progress = func(p mover.Progress) { _ = enc.Encode(p) }
+	}
+	p, err := mover.Sync(ctx, opts)
+	if o.progress == "" {
+		printSummary(cmd, p)
+	}
+	return err
+}
+
+func printSummary(cmd *cobra.Command, p mover.Progress) {
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d/%d files, %d/%d bytes (%d sent) in %s; %d skipped, %d deleted, %d warnings\n",
+		p.Phase, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal, p.BytesSent,
+		time.Duration(p.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
+		p.Skipped, p.Deleted, p.Warnings)
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/mover"
+)
+
+func runCLI(ctx context.Context, args ...string) (stdout, stderr string, err error) {
+	cmd := NewRootCommand()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err = cmd.ExecuteContext(ctx)
+	return out.String(), errOut.String(), err
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestMoverCertsServeSync(t *testing.T) {
+	tlsDir, src, dst := t.TempDir(), t.TempDir(), t.TempDir()
+	if _, _, err := runCLI(context.Background(), "mover", "certs", "--out", tlsDir, "--hosts", "127.0.0.1,mover.example"); err != nil {
+		t.Fatalf("certs: %v", err)
+	}
+	for _, name := range []string{"ca.crt", "server.crt", "server.key", "client.crt", "client.key"} {
+		if _, err := os.Stat(filepath.Join(tlsDir, name)); err != nil {
+			t.Errorf("certs did not write %s: %v", name, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "hello.txt"), []byte("hello"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "stale.txt"), []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		_, _, err := runCLI(ctx, "mover", "serve", "--listen", addr, "--root", dst, "--tls-dir", tlsDir, "--once")
+		served <- err
+	}()
+	out := syncWhenUp(ctx, t, "mover", "sync", "--to", addr, "--root", src, "--tls-dir", tlsDir,
+		"--delete", "--verify", "--progress=json", "--parallel", "2")
+	if err := <-served; err != nil {
+		t.Errorf("serve --once: %v", err)
+	}
+	last := lastProgress(t, out)
+	if last.Phase != mover.PhaseDone || last.FilesDone != 1 || last.Deleted != 1 {
+		t.Errorf("last progress line = %+v, want done with 1 file and 1 deletion", last)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "hello.txt")); err != nil || string(b) != "hello" {
+		t.Errorf("hello.txt on destination = %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "stale.txt")); err == nil {
+		t.Error("stale.txt survived --delete")
+	}
+}
+
+// syncWhenUp retries the sync until the receiver listens.
+func syncWhenUp(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	for {
+		out, stderr, err := runCLI(ctx, args...)
+		if err == nil {
+			return out
+		}
+		if !strings.Contains(err.Error(), "connection refused") || ctx.Err() != nil {
+			t.Fatalf("sync: %v\n%s", err, stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func lastProgress(t *testing.T, out string) mover.Progress {
+	t.Helper()
+	var last mover.Progress
+	sc := bufio.NewScanner(strings.NewReader(out))
+	n := 0
+	for sc.Scan() {
+		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
+			t.Fatalf("progress line %q: %v", sc.Text(), err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no progress lines on stdout")
+	}
+	return last
+}
+
+func TestMoverFlagValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"certs without out", []string{"mover", "certs"}, "--out"},
+		{"serve without root", []string{"mover", "serve", "--tls-dir", "x"}, "--root"},
+		{"sync without to", []string{"mover", "sync", "--root", "x", "--tls-dir", "y"}, "--to"},
+		{"sync bad progress", []string{"mover", "sync", "--to", "h:1", "--root", "x", "--tls-dir", "y", "--progress=xml"}, "progress"},
+		{"sync bad parallel", []string{"mover", "sync", "--to", "h:1", "--root", "x", "--tls-dir", "y", "--parallel", "0"}, "parallel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCLI(context.Background(), tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one mentioning %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,113 @@
+// Package mover is Ferry's data mover: it copies a directory tree (the
+// contents of a persistent volume) from a sender to a receiver over the
+// network, replacing rsync over stunnel.
+//
+// # Basics
+//
+// The receiver is a [Server] writing into a destination root; the sender
+// is [Sync], reading a source root. Both sides speak the protocol of
+// package wire over any net.Conn; production uses mutual TLS 1.3 with a
+// per-migration CA (package certs, [TLSDialer], [TLSListener]), tests use
+// loopback TLS or net.Pipe through [Server.ServeConn].
+//
+// A sync is incremental: files whose size and mtime match the destination
+// are skipped; changed files of at least Options.SmallFile bytes (1 MiB)
+// are compared in 128 KiB blocks by BLAKE3 sum and only differing blocks
+// travel. With Options.Delete, destination entries missing on the source
+// are removed. With Options.Verify, a second pass compares metadata and
+// the BLAKE3 sum of every regular file on both sides and fails with a
+// [VerifyError] naming every path that differs.
+//
+// Fidelity: regular files, directories (empty ones too), symlinks (target
+// verbatim, never followed), hardlinks (same source inode, same
+// destination inode), sparse files (holes found with SEEK_DATA/SEEK_HOLE
+// are never written), FIFOs, sockets and, when the receiver runs as root,
+// device nodes; permission bits with setuid, setgid and sticky; numeric
+// owners when the receiver runs as root; nanosecond mtime and atime;
+// extended attributes of regular files and directories (user.* always,
+// other namespaces when permitted). lost+found at the root is skipped.
+//
+// # Protocol
+//
+// Every frame is a type byte, a 4-byte big-endian length and a payload
+// of varints and length-prefixed strings (package wire). Every request
+// gets exactly one reply, OK or Error, except Data and Zero, which stream
+// inside a range and are answered together by the RangeDone that ends
+// it; a peer therefore never writes while the other is still writing,
+// which keeps even unbuffered transports such as net.Pipe deadlock-free.
+//
+// The sender opens a control connection with Hello{version, random
+// session id, role control}, then Options.Parallel data connections with
+// the same session id. The receiver serves one session at a time.
+//
+// The control connection carries the walk, one directory at a time, depth
+// first: OpenDir{path, create} makes sure the directory exists and
+// returns its listing in chunks (name, type, mode, owner, size, mtime,
+// symlink target); the sender compares it with the source directory and
+// sends an Ops request with symlinks, special files, attribute updates
+// and deletions. File contents go to the data connections:
+//
+//   - Batch carries many small files whole (data segments plus metadata);
+//   - a large file is FileBegin, then ranges of Options.RangeSize on any
+//     free connection in parallel, each a run of Data (pwrite at an
+//     offset) and Zero (punch a hole) ended by RangeDone, then Commit with
+//     the final metadata, or Abort;
+//   - for a delta, each range starts with RangeHashes: the receiver hashes
+//     the current file's blocks in the range, copies them into the new
+//     file and returns the sums; the sender sends only blocks whose sums
+//     differ.
+//
+// When all data is acknowledged the sender creates hardlinks (OpLink),
+// then applies directory attributes in walk post-order, deepest first,
+// from a spool file, so that nothing written later changes a directory's
+// mtime. With Verify it walks again and compares (OpenDir without create,
+// HashFiles). Done makes the receiver syncfs the destination; only then
+// is the session successful.
+//
+// Memory stays bounded by the largest directory: both sides hold one
+// directory listing at a time, file data is streamed in chunks of at
+// most 1 MiB, and directory attributes wait on disk. What grows with the
+// tree is the sender's table of files with several hardlinks.
+//
+// # Safety
+//
+// The receiver trusts no path: package safefs accepts only clean,
+// relative paths without "..", empty components or NUL, and resolves
+// parents with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), falling back
+// to O_NOFOLLOW one component at a time, then acts on single names
+// relative to the parent descriptor. No operation follows a symlink:
+// attributes use AT_SYMLINK_NOFOLLOW, files are opened with O_NOFOLLOW,
+// removal recurses by descriptor. Writes are bounded by the announced
+// file size.
+//
+// Every file, symlink and special file is first made under a temporary
+// name in its directory (".ferry-tmp-<name>-<random>") and renamed into
+// place when complete, so an interrupted sync never leaves a torn file
+// under a real name. A dropped session removes its temporary files; ones
+// left by a killed receiver are removed by the next sync when it lists
+// their directory.
+//
+// Any receiver failure fails the sync fast, without retries: a full
+// volume is reported as [ErrNoSpace] with the path and sizes. Source
+// entries that vanish or change while being read are warnings, counted
+// in [Progress].Warnings; a file that changed is not committed (the
+// destination keeps its previous version) and the next sync copies it.
+//
+// # Caveats
+//
+//   - A file is unchanged when size and mtime match; content changed with
+//     mtime preserved is not detected (Verify detects it). Extended
+//     attribute changes alone are not detected either.
+//   - A file that is written continuously is never committed while it
+//     changes; quiesce the application for the final sync.
+//   - Extended attributes of symlinks and special files are not copied.
+//   - Hardlinks are detected among regular files only, and the sender
+//     keeps one table entry per multiply-linked inode.
+//   - A changed large file is rebuilt in a new temporary file (basis
+//     blocks copied locally), so the destination needs room for both
+//     versions of the largest changed file.
+//   - Renamed files travel again; there is no rename detection.
+//   - The peer is authenticated by the CA: an authenticated sender may
+//     create device nodes inside the root when the receiver runs as root,
+//     like rsync would.
+package mover

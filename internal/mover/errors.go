@@ -1,0 +1,86 @@
+package mover
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// Sentinel errors. Use errors.Is to test for them.
+var (
+	// ErrNoSpace means the destination volume is full.
+	ErrNoSpace = errors.New("destination volume is full")
+	// ErrUnsafePath means a path would leave the destination root.
+	ErrUnsafePath = errors.New("unsafe path")
+	// ErrVerify means the destination differs from the source.
+	ErrVerify = errors.New("destination does not match source")
+	// ErrBusy means the receiver is serving another session.
+	ErrBusy = errors.New("receiver busy with another session")
+	// ErrIncomplete means a session ended before the sender finished.
+	ErrIncomplete = errors.New("session ended before completion")
+)
+
+// RemoteError is a failure reported by the receiver.
+type RemoteError struct {
+	Code    wire.ErrCode
+	Message string
+	Path    string
+}
+
+// Error implements error.
+func (e *RemoteError) Error() string {
+	if e.Path != "" && !strings.Contains(e.Message, e.Path) {
+		return fmt.Sprintf("receiver: %s (path %q)", e.Message, e.Path)
+	}
+	return "receiver: " + e.Message
+}
+
+// Is maps error codes to the package's sentinel errors.
+func (e *RemoteError) Is(target error) bool {
+	switch target {
+	case ErrNoSpace:
+		return e.Code == wire.CodeNoSpace
+	case ErrUnsafePath:
+		return e.Code == wire.CodeUnsafe
+	case ErrBusy:
+		return e.Code == wire.CodeBusy
+	}
+	return false
+}
+
+// VerifyError lists the paths that differ after a sync.
+type VerifyError struct {
+	Paths []string
+	// Truncated counts mismatches beyond those listed.
+	Truncated int
+}
+
+// maxListed bounds how many mismatching paths a VerifyError keeps.
+const maxListed = 1000
+
+// Error implements error.
+func (e *VerifyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d paths differ:", ErrVerify, len(e.Paths)+e.Truncated)
+	for _, p := range e.Paths {
+		b.WriteString("\n  ")
+		b.WriteString(p)
+	}
+	if e.Truncated > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", e.Truncated)
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrVerify.
+func (e *VerifyError) Unwrap() error { return ErrVerify }
+
+func (e *VerifyError) add(path string) {
+	if len(e.Paths) < maxListed {
+		e.Paths = append(e.Paths, path)
+		return
+	}
+	e.Truncated++
+}

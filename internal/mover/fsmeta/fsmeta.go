@@ -1,0 +1,158 @@
+// Package fsmeta reads file metadata, extended attributes and sparse file
+// layouts into the mover's wire types.
+package fsmeta
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/safefs"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// Info is a source entry's metadata plus the local facts needed to find
+// hardlinks and changes.
+type Info struct {
+	Meta  wire.Meta
+	Dev   uint64
+	Ino   uint64
+	Nlink uint64
+	Ctime int64 // nanoseconds
+}
+
+// KindOf maps st_mode's type bits to a Kind, or 0 if unknown.
+func KindOf(mode uint32) wire.Kind {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return wire.KindRegular
+	case unix.S_IFDIR:
+		return wire.KindDir
+	case unix.S_IFLNK:
+		return wire.KindSymlink
+	case unix.S_IFIFO:
+		return wire.KindFIFO
+	case unix.S_IFCHR:
+		return wire.KindCharDev
+	case unix.S_IFBLK:
+		return wire.KindBlockDev
+	case unix.S_IFSOCK:
+		return wire.KindSocket
+	}
+	return 0
+}
+
+// TypeBits maps a Kind back to st_mode's type bits.
+func TypeBits(k wire.Kind) uint32 {
+	switch k {
+	case wire.KindRegular:
+		return unix.S_IFREG
+	case wire.KindDir:
+		return unix.S_IFDIR
+	case wire.KindSymlink:
+		return unix.S_IFLNK
+	case wire.KindFIFO:
+		return unix.S_IFIFO
+	case wire.KindCharDev:
+		return unix.S_IFCHR
+	case wire.KindBlockDev:
+		return unix.S_IFBLK
+	case wire.KindSocket:
+		return unix.S_IFSOCK
+	}
+	return 0
+}
+
+// FromStat converts a stat result; Target and Xattrs stay empty.
+func FromStat(st *unix.Stat_t) Info {
+	m := wire.Meta{
+		Kind:  KindOf(st.Mode),
+		Mode:  st.Mode & 0o7777,
+		UID:   st.Uid,
+		GID:   st.Gid,
+		Size:  st.Size,
+		Mtime: unix.TimespecToNsec(st.Mtim),
+		Atime: unix.TimespecToNsec(st.Atim),
+	}
+	if m.Kind == wire.KindCharDev || m.Kind == wire.KindBlockDev {
+		m.Rdev = st.Rdev
+	}
+	if m.Kind == wire.KindDir {
+		m.Size = 0
+	}
+	return Info{Meta: m, Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Ctime: unix.TimespecToNsec(st.Ctim)}
+}
+
+// Lstat reads the metadata of path without following it, including the
+// symlink target and, for regular files and directories, the xattrs.
+func Lstat(path string) (Info, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return Info{}, &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	info := FromStat(&st)
+	switch info.Meta.Kind {
+	case 0:
+		return info, fmt.Errorf("lstat %s: unsupported file type %#o", path, st.Mode&unix.S_IFMT)
+	case wire.KindSymlink:
+		t, err := os.Readlink(path)
+		if err != nil {
+			return info, err
+		}
+		info.Meta.Target = t
+	case wire.KindRegular, wire.KindDir:
+		x, err := Xattrs(path)
+		if err != nil {
+			return info, err
+		}
+		info.Meta.Xattrs = x
+	}
+	return info, nil
+}
+
+// Xattrs reads all extended attributes of path (not following symlinks),
+// sorted by name. A file system without xattr support yields none.
+func Xattrs(path string) ([]wire.Xattr, error) {
+	names, err := safefs.ListXattrs(func(b []byte) (int, error) { return unix.Llistxattr(path, b) })
+	if errors.Is(err, unix.ENOTSUP) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "listxattr", Path: path, Err: err}
+	}
+	sort.Strings(names)
+	out := make([]wire.Xattr, 0, len(names))
+	for _, n := range names {
+		v, err := getXattr(path, n)
+		if errors.Is(err, unix.ENODATA) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "getxattr " + n, Path: path, Err: err}
+		}
+		out = append(out, wire.Xattr{Name: n, Value: v})
+	}
+	return out, nil
+}
+
+func getXattr(path, name string) ([]byte, error) {
+	for range 5 {
+		n, err := unix.Lgetxattr(path, name, nil)
+		if err != nil {
+			return nil, err
+		}
+		buf := make([]byte, n)
+		m, err := unix.Lgetxattr(path, name, buf)
+		if errors.Is(err, unix.ERANGE) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return buf[:m], nil
+	}
+	return nil, unix.ERANGE
+}

@@ -1,0 +1,102 @@
+package mover
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Phases of a sync, in order; a sync ends in PhaseDone or PhaseFailed.
+const (
+	PhaseConnecting   = "connecting"
+	PhaseTransferring = "transferring"
+	PhaseFinalizing   = "finalizing"
+	PhaseVerifying    = "verifying"
+	PhaseDone         = "done"
+	PhaseFailed       = "failed"
+)
+
+// Progress is one progress report of a sync. With --progress=json the
+// sync command prints one Progress per line on stdout; a controller can
+// decode each line into this type.
+type Progress struct {
+	Phase string `json:"phase"`
+	// BytesDone counts bytes of regular files handled so far, whether sent,
+	// matched by block hashes or skipped as unchanged.
+	BytesDone int64 `json:"bytesDone"`
+	// BytesTotal is the size of all regular files found so far by a
+	// concurrent scan of the source; final once TotalsFinal is true.
+	BytesTotal int64 `json:"bytesTotal"`
+	// BytesSent counts file data bytes put on the wire.
+	BytesSent  int64 `json:"bytesSent"`
+	FilesDone  int64 `json:"filesDone"`
+	FilesTotal int64 `json:"filesTotal"`
+	// BytesPerSecond is the recent rate of BytesDone.
+	BytesPerSecond float64 `json:"bytesPerSecond"`
+	// EtaSeconds is the estimated time left, or -1 while unknown.
+	EtaSeconds     float64 `json:"etaSeconds"`
+	Skipped        int64   `json:"skipped"`
+	Deleted        int64   `json:"deleted"`
+	Warnings       int64   `json:"warnings"`
+	ElapsedSeconds float64 `json:"elapsedSeconds"`
+	TotalsFinal    bool    `json:"totalsFinal"`
+	Error          string  `json:"error,omitempty"`
+}
+
+// tracker holds the live counters of a sync.
+type tracker struct {
+	start                       time.Time
+	phase                       atomic.Value // string
+	bytesDone, bytesTotal, sent atomic.Int64
+	filesDone, filesTotal       atomic.Int64
+	skipped, deleted, warnings  atomic.Int64
+	totalsFinal                 atomic.Bool
+	lastAt                      time.Time
+	lastDone                    int64
+	rate                        float64
+}
+
+func newTracker() *tracker {
+	t := &tracker{start: time.Now()}
+	t.lastAt = t.start
+	t.phase.Store(PhaseConnecting)
+	return t
+}
+
+func (t *tracker) setPhase(p string) { t.phase.Store(p) }
+
+// snapshot returns the current Progress and updates the smoothed rate; it
+// must be called from one goroutine at a time.
+func (t *tracker) snapshot() Progress {
+	now := time.Now()
+	p := Progress{
+		Phase:          t.phase.Load().(string),
+		BytesDone:      t.bytesDone.Load(),
+		BytesTotal:     t.bytesTotal.Load(),
+		BytesSent:      t.sent.Load(),
+		FilesDone:      t.filesDone.Load(),
+		FilesTotal:     t.filesTotal.Load(),
+		Skipped:        t.skipped.Load(),
+		Deleted:        t.deleted.Load(),
+		Warnings:       t.warnings.Load(),
+		ElapsedSeconds: now.Sub(t.start).Seconds(),
+		TotalsFinal:    t.totalsFinal.Load(),
+		EtaSeconds:     -1,
+	}
+	if dt := now.Sub(t.lastAt).Seconds(); dt >= 0.1 {
+		r := float64(p.BytesDone-t.lastDone) / dt
+		if t.lastDone == 0 && t.rate == 0 {
+			t.rate = r
+		} else {
+			t.rate = 0.3*r + 0.7*t.rate
+		}
+		t.lastAt, t.lastDone = now, p.BytesDone
+	}
+	p.BytesPerSecond = t.rate
+	if p.TotalsFinal && t.rate > 0 {
+		p.EtaSeconds = float64(max(p.BytesTotal-p.BytesDone, 0)) / t.rate
+	}
+	if p.Phase == PhaseDone {
+		p.EtaSeconds = 0
+	}
+	return p
+}

@@ -1,0 +1,287 @@
+package mover
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/safefs"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// listChunk is how many entries one DirList frame carries.
+const listChunk = 1000
+
+// lostFound is never copied, listed or deleted at the root.
+const lostFound = "lost+found"
+
+var errNoTarget = errors.New("hardlink target missing")
+
+// control serves the control connection until the peer closes it.
+func (s *session) control(conn *wire.Conn) error {
+	for {
+		m, err := conn.Recv()
+		if errors.Is(err, wire.ErrMalformed) {
+			replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: err.Error()})
+		}
+		if err != nil {
+			if s.completed && errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("control connection: %w", err)
+		}
+		var reply wire.Message
+		switch m := m.(type) {
+		case *wire.OpenDir:
+			if err := s.openDir(conn, m); err != nil {
+				reply = s.toWire(err, m.Path, 0)
+			}
+		case *wire.Ops:
+			reply = s.ops(m)
+		case *wire.Done:
+			reply = s.done()
+		default:
+			replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: fmt.Sprintf("unexpected message type %d on control connection", m.Type())})
+			return fmt.Errorf("%w: message type %d on control connection", errProtocol, m.Type())
+		}
+		if reply != nil {
+			if err := conn.Send(reply); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *session) done() wire.Message {
+	if err := s.srv.root.Sync(); err != nil {
+		return s.toWire(err, "", 0)
+	}
+	s.completed = true
+	return &wire.OK{}
+}
+
+// openDir makes sure the directory exists when asked to, then streams its
+// listing. Stale temporary files are removed and never listed.
+func (s *session) openDir(conn *wire.Conn, m *wire.OpenDir) error {
+	if m.Create && m.Path != safefs.RootPath {
+		parent, name, err := s.srv.root.OpenParent(m.Path)
+		if err != nil {
+			return err
+		}
+		err = parent.EnsureDir(name)
+		parent.Close()
+		if err != nil {
+			return err
+		}
+	}
+	dir, err := s.srv.root.OpenDir(m.Path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if m.Create && !s.srv.chown {
+		// Without root, a read-only directory must be writable for now;
+		// its final mode is applied at the end of the session.
+		_ = unix.Fchmodat(dir.FD(), ".", 0o700, 0)
+	}
+	names, err := dir.Names()
+	if err != nil {
+		return err
+	}
+	return s.sendListing(conn, dir, names, m.Create)
+}
+
+func (s *session) sendListing(conn *wire.Conn, dir *safefs.Dir, names []string, clean bool) error {
+	chunk := make([]wire.Entry, 0, listChunk)
+	for _, name := range names {
+		if dir.Path() == safefs.RootPath && name == lostFound {
+			continue
+		}
+		if safefs.IsTemp(name) {
+			if clean && !s.activeTemp(dir.Path(), name) {
+				s.srv.log.Info("removing stale temporary file", "dir", dir.Path(), "name", name)
+				if err := dir.RemoveAll(name); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		e, err := entryAt(dir, name)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		chunk = append(chunk, e)
+		if len(chunk) == listChunk {
+			if err := conn.Write(&wire.DirList{Entries: chunk, More: true}); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+		}
+	}
+	return conn.Send(&wire.DirList{Entries: chunk})
+}
+
+func entryAt(dir *safefs.Dir, name string) (wire.Entry, error) {
+	st, err := dir.Lstat(name)
+	if err != nil {
+		return wire.Entry{}, err
+	}
+	info := fsmeta.FromStat(&st)
+	if info.Meta.Kind == 0 {
+		info.Meta.Kind = wire.KindSocket // unknown types are replaced anyway
+	}
+	if info.Meta.Kind == wire.KindSymlink {
+		buf := make([]byte, 4096)
+		n, err := unix.Readlinkat(dir.FD(), name, buf)
+		if err != nil {
+			return wire.Entry{}, fmt.Errorf("read symlink %q: %w", safefs.Join(dir.Path(), name), err)
+		}
+		info.Meta.Target = string(buf[:n])
+	}
+	return wire.Entry{Name: name, Meta: info.Meta}, nil
+}
+
+// ops applies directory-level operations in order and stops at the first
+// failure.
+func (s *session) ops(m *wire.Ops) wire.Message {
+	for i := range m.Ops {
+		op := &m.Ops[i]
+		if err := s.op(op); err != nil {
+			return s.toWire(err, op.Path, 0)
+		}
+	}
+	return &wire.OK{}
+}
+
+func (s *session) op(op *wire.Op) error {
+	if op.Path == safefs.RootPath && op.Kind == wire.OpAttrs {
+		return s.rootAttrs(&op.Meta)
+	}
+	dir, name, err := s.srv.root.OpenParent(op.Path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	switch op.Kind {
+	case wire.OpRemove:
+		if err := dir.RemoveAll(name); err != nil {
+			return err
+		}
+		s.stats.deleted.Add(1)
+		return nil
+	case wire.OpSymlink:
+		if op.Meta.Kind != wire.KindSymlink {
+			return fmt.Errorf("%w: symlink operation with %s metadata", errProtocol, op.Meta.Kind)
+		}
+		tmp, err := dir.Symlink(op.Meta.Target, name)
+		if err != nil {
+			return err
+		}
+		return s.place(dir, tmp, name, &op.Meta)
+	case wire.OpSpecial:
+		return s.special(dir, name, &op.Meta)
+	case wire.OpAttrs:
+		return s.attrs(dir, name, &op.Meta)
+	case wire.OpLink:
+		return s.link(dir, name, op.Target)
+	}
+	return fmt.Errorf("%w: unknown operation %d", errProtocol, op.Kind)
+}
+
+// place applies metadata to a freshly made temporary entry and renames it
+// into place, removing it on failure.
+func (s *session) place(dir *safefs.Dir, tmp, name string, m *wire.Meta) error {
+	err := dir.Apply(tmp, m, nil, s.srv.chown)
+	if err == nil {
+		err = dir.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = dir.Unlink(tmp)
+	}
+	return err
+}
+
+func (s *session) special(dir *safefs.Dir, name string, m *wire.Meta) error {
+	switch m.Kind {
+	case wire.KindFIFO, wire.KindCharDev, wire.KindBlockDev, wire.KindSocket:
+	default:
+		return fmt.Errorf("%w: special operation with %s metadata", errProtocol, m.Kind)
+	}
+	tmp, err := dir.Mknod(name, fsmeta.TypeBits(m.Kind)|0o600, m.Rdev)
+	if err != nil {
+		return err
+	}
+	return s.place(dir, tmp, name, m)
+}
+
+// attrs updates an existing entry whose contents are already current.
+func (s *session) attrs(dir *safefs.Dir, name string, m *wire.Meta) error {
+	st, err := dir.Lstat(name)
+	if err != nil {
+		return fmt.Errorf("stat %q: %w", safefs.Join(dir.Path(), name), err)
+	}
+	if fsmeta.KindOf(st.Mode) != m.Kind {
+		return fmt.Errorf("set attributes of %q: it is a %s, not a %s", safefs.Join(dir.Path(), name), fsmeta.KindOf(st.Mode), m.Kind)
+	}
+	if m.Kind != wire.KindRegular && m.Kind != wire.KindDir {
+		return dir.Apply(name, m, nil, s.srv.chown)
+	}
+	f, err := dir.Open(name, true)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return dir.Apply(name, m, f, s.srv.chown)
+}
+
+// link makes name a hardlink of the regular file target, unless it is one
+// already.
+func (s *session) link(dir *safefs.Dir, name, target string) error {
+	tdir, tname, err := s.srv.root.OpenParent(target)
+	if err != nil {
+		return err
+	}
+	defer tdir.Close()
+	tst, err := tdir.Lstat(tname)
+	if err != nil || tst.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%w: %q for %q", errNoTarget, target, safefs.Join(dir.Path(), name))
+	}
+	if st, err := dir.Lstat(name); err == nil && st.Ino == tst.Ino && st.Dev == tst.Dev {
+		return nil
+	}
+	tmp, err := dir.Link(tdir, tname, name)
+	if err != nil {
+		return err
+	}
+	if err := dir.Rename(tmp, name); err != nil {
+		_ = dir.Unlink(tmp)
+		return err
+	}
+	return nil
+}
+
+// rootAttrs applies the source root's attributes to the destination root.
+func (s *session) rootAttrs(m *wire.Meta) error {
+	if m.Kind != wire.KindDir {
+		return fmt.Errorf("%w: root attributes with %s metadata", errProtocol, m.Kind)
+	}
+	dir, err := s.srv.root.OpenDir(safefs.RootPath)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(dir.FD(), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), safefs.RootPath)
+	defer f.Close()
+	return dir.Apply(".", m, f, s.srv.chown)
+}

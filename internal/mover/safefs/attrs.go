@@ -1,0 +1,119 @@
+package safefs
+
+import (
+	"errors"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// Apply sets the owner (when chown), mode, extended attributes and times
+// of name from m, in that order: chown clears setuid bits, and every other
+// step would change times. f, when not nil, is an open descriptor of the
+// same regular file or directory, needed for extended attributes; without
+// it they are left alone.
+func (d *Dir) Apply(name string, m *wire.Meta, f *os.File, chown bool) error {
+	if chown {
+		err := unix.Fchownat(d.fd, name, int(m.UID), int(m.GID), unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil {
+			return wrap("change owner of", d.path, name, err)
+		}
+	}
+	if m.Kind != wire.KindSymlink {
+		if err := d.chmod(name, m.Mode&0o7777, f); err != nil {
+			return err
+		}
+	}
+	if f != nil {
+		if err := syncXattrs(f, m.Xattrs); err != nil {
+			return wrap("set extended attributes of", d.path, name, err)
+		}
+	}
+	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
+	if err := unix.UtimesNanoAt(d.fd, name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return wrap("set times of", d.path, name, err)
+	}
+	return nil
+}
+
+func (d *Dir) chmod(name string, mode uint32, f *os.File) error {
+	var err error
+	if f != nil {
+		err = unix.Fchmod(int(f.Fd()), mode)
+	} else {
+		err = unix.Fchmodat(d.fd, name, mode, unix.AT_SYMLINK_NOFOLLOW)
+		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+			// No fchmodat2: the caller checked the entry is no symlink.
+			err = unix.Fchmodat(d.fd, name, mode, 0)
+		}
+	}
+	return wrap("change mode of", d.path, name, err)
+}
+
+// syncXattrs makes f's extended attributes equal to want. Failures on
+// user.* attributes are errors; on other namespaces (security, trusted,
+// system) EPERM, EACCES and ENOTSUP are ignored.
+func syncXattrs(f *os.File, want []wire.Xattr) error {
+	fd := int(f.Fd())
+	have, err := ListXattrs(func(b []byte) (int, error) { return unix.Flistxattr(fd, b) })
+	if err != nil && !errors.Is(err, unix.ENOTSUP) {
+		return err
+	}
+	keep := make(map[string]bool, len(want))
+	for _, x := range want {
+		keep[x.Name] = true
+	}
+	for _, n := range have {
+		if !keep[n] {
+			if err := unix.Fremovexattr(fd, n); err != nil && !ignorableXattr(n, err) {
+				return err
+			}
+		}
+	}
+	for _, x := range want {
+		if err := unix.Fsetxattr(fd, x.Name, x.Value, 0); err != nil && !ignorableXattr(x.Name, err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func ignorableXattr(name string, err error) bool {
+	if strings.HasPrefix(name, "user.") {
+		return false
+	}
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) ||
+		errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.ENODATA)
+}
+
+// ListXattrs returns the attribute names that list (a listxattr variant)
+// reports, growing the buffer as needed.
+func ListXattrs(list func([]byte) (int, error)) ([]string, error) {
+	n, err := list(nil)
+	for range 5 {
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		buf := make([]byte, n)
+		var m int
+		m, err = list(buf)
+		if errors.Is(err, unix.ERANGE) {
+			n, err = list(nil)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for s := range strings.SplitSeq(string(buf[:m]), "\x00") {
+			if s != "" {
+				names = append(names, s)
+			}
+		}
+		return names, nil
+	}
+	return nil, unix.ERANGE
+}

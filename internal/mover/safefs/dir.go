@@ -1,0 +1,270 @@
+package safefs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// TempPrefix starts the name of every temporary file the receiver makes.
+const TempPrefix = ".ferry-tmp-"
+
+// Dir is a directory beneath a Root, held as an O_PATH descriptor. All
+// operations take a single checked name, never a path.
+type Dir struct {
+	fd   int
+	path string
+}
+
+// Path returns the directory's path relative to the root.
+func (d *Dir) Path() string { return d.path }
+
+// FD returns the O_PATH descriptor, valid until Close.
+func (d *Dir) FD() int { return d.fd }
+
+// Close releases the directory.
+func (d *Dir) Close() error { return unix.Close(d.fd) }
+
+// Lstat stats name without following it.
+func (d *Dir) Lstat(name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := CheckName(name); err != nil {
+		return st, err
+	}
+	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
+// Names lists the directory, sorted.
+func (d *Dir) Names() ([]string, error) {
+	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open directory %q for listing: %w", d.path, err)
+	}
+	f := os.NewFile(uintptr(fd), d.path)
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list directory %q: %w", d.path, err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// EnsureDir makes name a directory: it is created with mode 0700 when
+// missing and anything else in its place is removed first.
+func (d *Dir) EnsureDir(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	err := unix.Mkdirat(d.fd, name, 0o700)
+	if err == nil || !errors.Is(err, unix.EEXIST) {
+		return wrap("create directory", d.path, name, err)
+	}
+	st, err := d.Lstat(name)
+	if err != nil {
+		return wrap("stat", d.path, name, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return nil
+	}
+	if err := d.RemoveAll(name); err != nil {
+		return err
+	}
+	return wrap("create directory", d.path, name, unix.Mkdirat(d.fd, name, 0o700))
+}
+
+// OpenDir opens the child directory name without following symlinks.
+func (d *Dir) OpenDir(name string) (*Dir, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(d.fd, name, dirFlags, 0)
+	if err != nil {
+		return nil, wrap("open directory", d.path, name, err)
+	}
+	return &Dir{fd: fd, path: Join(d.path, name)}, nil
+}
+
+// Open opens name read-only; it fails on symlinks and, unless dirOK, on
+// anything but a regular file. FIFOs and devices are never opened.
+func (d *Dir) Open(name string, dirOK bool) (*os.File, error) {
+	st, err := d.Lstat(name)
+	if err != nil {
+		return nil, wrap("stat", d.path, name, err)
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if st.Mode&unix.S_IFMT != unix.S_IFREG && !(dirOK && isDir) {
+		return nil, fmt.Errorf("open %q in %q: not a regular file", name, d.path)
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, wrap("open", d.path, name, err)
+	}
+	f := os.NewFile(uintptr(fd), Join(d.path, name))
+	var now unix.Stat_t
+	if err := unix.Fstat(fd, &now); err != nil || now.Ino != st.Ino || now.Dev != st.Dev {
+		f.Close()
+		return nil, fmt.Errorf("open %q in %q: entry changed while opening", name, d.path)
+	}
+	return f, nil
+}
+
+// CreateTemp creates a new empty temporary file for name, mode 0600.
+func (d *Dir) CreateTemp(name string) (*os.File, string, error) {
+	if err := CheckName(name); err != nil {
+		return nil, "", err
+	}
+	tmp := tempName(name)
+	fd, err := unix.Openat(d.fd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, "", wrap("create temporary file for", d.path, name, err)
+	}
+	return os.NewFile(uintptr(fd), Join(d.path, tmp)), tmp, nil
+}
+
+// tempName builds ".ferry-tmp-<name>-<random>", shortening long names so
+// the result stays a valid file name.
+func tempName(name string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return TempPrefix + name + "-" + hex.EncodeToString(b[:])
+}
+
+// IsTemp reports whether name is one of the receiver's temporary files.
+func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }
+
+// Rename moves the temporary entry tmp onto name, removing a directory
+// that is in the way.
+func (d *Dir) Rename(tmp, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	err := unix.Renameat(d.fd, tmp, d.fd, name)
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+		if err := d.RemoveAll(name); err != nil {
+			return err
+		}
+		err = unix.Renameat(d.fd, tmp, d.fd, name)
+	}
+	return wrap("rename into place", d.path, name, err)
+}
+
+// Unlink removes the non-directory name, ignoring a missing entry.
+func (d *Dir) Unlink(name string) error {
+	err := unix.Unlinkat(d.fd, name, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return wrap("remove", d.path, name, err)
+}
+
+// Symlink creates name as a symlink to target, replacing what is there.
+func (d *Dir) Symlink(target, name string) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	tmp := tempName(name)
+	if err := unix.Symlinkat(target, d.fd, tmp); err != nil {
+		return "", wrap("create symlink", d.path, name, err)
+	}
+	return tmp, nil
+}
+
+// Mknod creates a FIFO, device or socket under a temporary name.
+func (d *Dir) Mknod(name string, mode uint32, dev uint64) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	tmp := tempName(name)
+	if err := unix.Mknodat(d.fd, tmp, mode, int(dev)); err != nil {
+		return "", wrap("create special file", d.path, name, err)
+	}
+	return tmp, nil
+}
+
+// Link creates a temporary hardlink in d to src/srcName.
+func (d *Dir) Link(src *Dir, srcName, name string) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	if err := CheckName(srcName); err != nil {
+		return "", err
+	}
+	tmp := tempName(name)
+	if err := unix.Linkat(src.fd, srcName, d.fd, tmp, 0); err != nil {
+		return "", wrap("create hardlink", d.path, name, err)
+	}
+	return tmp, nil
+}
+
+// RemoveAll removes name and, for a directory, everything below it,
+// without following symlinks. A missing entry is not an error.
+func (d *Dir) RemoveAll(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	err := unix.Unlinkat(d.fd, name, 0)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if !errors.Is(err, unix.EISDIR) && !errors.Is(err, unix.EPERM) {
+		return wrap("remove", d.path, name, err)
+	}
+	child, err := d.OpenDir(name)
+	if err != nil {
+		return err
+	}
+	if err := child.removeChildren(); err != nil {
+		child.Close()
+		return err
+	}
+	child.Close()
+	err = unix.Unlinkat(d.fd, name, unix.AT_REMOVEDIR)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return wrap("remove directory", d.path, name, err)
+}
+
+func (d *Dir) removeChildren() error {
+	names, err := d.Names()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := d.RemoveAll(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func wrap(op, dir, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PathError{Op: op, Path: Join(dir, name), Err: err}
+}
+
+// PathError records a failed operation on a path relative to the root.
+type PathError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+// Error implements error.
+func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PathError) Unwrap() error { return e.Err }

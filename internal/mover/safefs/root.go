@@ -1,0 +1,132 @@
+package safefs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Root is an open destination root directory.
+type Root struct {
+	fd   int
+	path string
+	// fallback is set once openat2 turns out to be unavailable.
+	fallback atomic.Bool
+}
+
+// OpenRoot opens the directory at path (created if missing) as a root.
+// The root path itself comes from the operator and may contain symlinks.
+func OpenRoot(path string) (*Root, error) {
+	if err := unix.Mkdir(path, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("create root %s: %w", path, err)
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open root %s: %w", path, err)
+	}
+	return &Root{fd: fd, path: path}, nil
+}
+
+// Path returns the root's path on the local file system.
+func (r *Root) Path() string { return r.path }
+
+// Close releases the root.
+func (r *Root) Close() error { return unix.Close(r.fd) }
+
+// ForceFallback disables openat2, for tests of the fallback resolver.
+func (r *Root) ForceFallback() { r.fallback.Store(true) }
+
+// Sync flushes the root's file system to disk.
+func (r *Root) Sync() error {
+	fd, err := unix.Openat(r.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root for sync: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return fmt.Errorf("sync file system of %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// Statfs reports the size and free bytes of the root's file system.
+func (r *Root) Statfs() (total, free uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(r.fd, &st); err != nil {
+		return 0, 0, fmt.Errorf("statfs %s: %w", r.path, err)
+	}
+	return st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize), nil
+}
+
+// OpenDir resolves the checked path p to a directory beneath the root
+// without following any symlink.
+func (r *Root) OpenDir(p string) (*Dir, error) {
+	if err := CheckPath(p); err != nil {
+		return nil, err
+	}
+	fd, err := r.resolve(p)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOTDIR) {
+			return nil, fmt.Errorf("%w: open directory %q: %w", ErrUnsafePath, p, err)
+		}
+		return nil, fmt.Errorf("open directory %q: %w", p, err)
+	}
+	return &Dir{fd: fd, path: p}, nil
+}
+
+// OpenParent resolves the parent of p and returns it with p's last name.
+func (r *Root) OpenParent(p string) (*Dir, string, error) {
+	if err := CheckPath(p); err != nil {
+		return nil, "", err
+	}
+	if p == RootPath {
+		return nil, "", fmt.Errorf("%w: the root has no parent", ErrUnsafePath)
+	}
+	dir, name := Split(p)
+	d, err := r.OpenDir(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, name, nil
+}
+
+const dirFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+
+func (r *Root) resolve(p string) (int, error) {
+	if !r.fallback.Load() {
+		how := unix.OpenHow{
+			Flags:   dirFlags,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		}
+		fd, err := unix.Openat2(r.fd, p, &how)
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) {
+			return fd, err
+		}
+		r.fallback.Store(true) // seccomp or an old kernel
+	}
+	return r.resolveByComponent(p)
+}
+
+// resolveByComponent walks p one name at a time with O_NOFOLLOW, so a
+// symlink anywhere on the way fails with ELOOP or ENOTDIR.
+func (r *Root) resolveByComponent(p string) (int, error) {
+	cur, err := unix.Openat(r.fd, ".", dirFlags, 0)
+	if err != nil {
+		return -1, err
+	}
+	if p == RootPath {
+		return cur, nil
+	}
+	for name := range strings.SplitSeq(p, "/") {
+		next, err := unix.Openat(cur, name, dirFlags, 0)
+		unix.Close(cur)
+		if err != nil {
+			return -1, err
+		}
+		cur = next
+	}
+	return cur, nil
+}

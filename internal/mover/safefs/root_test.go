@@ -1,0 +1,114 @@
+package safefs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// setupRoot makes root/{dir/sub, link -> outside, dir/rel -> ../dir}.
+func setupRoot(t *testing.T) (root, outside string) {
+	t.Helper()
+	root, outside = t.TempDir(), t.TempDir()
+	for _, step := range []error{
+		os.MkdirAll(filepath.Join(root, "dir", "sub"), 0o755),
+		os.Symlink(outside, filepath.Join(root, "link")),
+		os.Symlink("../dir", filepath.Join(root, "dir", "rel")),
+		os.WriteFile(filepath.Join(outside, "victim"), []byte("v"), 0o644),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	return root, outside
+}
+
+func TestOpenDirRefusesSymlinks(t *testing.T) {
+	root, _ := setupRoot(t)
+	tests := []struct {
+		path   string
+		ok     bool
+		unsafe bool
+	}{
+		{".", true, false},
+		{"dir", true, false},
+		{"dir/sub", true, false},
+		{"link", false, true},
+		{"link/x", false, true},
+		{"dir/rel", false, true},
+		{"dir/rel/sub", false, true},
+		{"missing", false, false},
+		{"../x", false, true},
+	}
+	for _, mode := range []string{"openat2", "fallback"} {
+		r, err := OpenRoot(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode == "fallback" {
+			r.ForceFallback()
+		}
+		for _, tt := range tests {
+			d, err := r.OpenDir(tt.path)
+			if d != nil {
+				d.Close()
+			}
+			if (err == nil) != tt.ok {
+				t.Errorf("%s: OpenDir(%q) = %v, want ok=%v", mode, tt.path, err, tt.ok)
+			}
+			if tt.unsafe && !errors.Is(err, ErrUnsafePath) {
+				t.Errorf("%s: OpenDir(%q) = %v, want ErrUnsafePath", mode, tt.path, err)
+			}
+		}
+		r.Close()
+	}
+}
+
+func TestRemoveAllDoesNotFollowSymlinks(t *testing.T) {
+	root, outside := setupRoot(t)
+	r, err := OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	d, err := r.OpenDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, name := range []string{"link", "dir"} {
+		if err := d.RemoveAll(name); err != nil {
+			t.Fatalf("RemoveAll(%q): %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outside, "victim")); err != nil {
+		t.Errorf("file outside the root removed: %v", err)
+	}
+	names, _ := d.Names()
+	if len(names) != 0 {
+		t.Errorf("root still holds %v", names)
+	}
+}
+
+func TestRenameReplacesDirectory(t *testing.T) {
+	root, _ := setupRoot(t)
+	r, _ := OpenRoot(root)
+	defer r.Close()
+	d, _ := r.OpenDir(".")
+	defer d.Close()
+	f, tmp, err := d.CreateTemp("dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if !IsTemp(tmp) {
+		t.Errorf("temporary name %q lacks the prefix", tmp)
+	}
+	if err := d.Rename(tmp, "dir"); err != nil {
+		t.Fatalf("rename over a directory: %v", err)
+	}
+	if st, err := os.Lstat(filepath.Join(root, "dir")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("dir is not a file after rename: %v %v", st, err)
+	}
+}

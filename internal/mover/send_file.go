@@ -1,0 +1,410 @@
+package mover
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sync/errgroup"
+
+	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// Batch limits: a batch is sent once it holds this many bytes or files.
+const (
+	batchBytes = 1 << 20
+	batchFiles = 512
+	chunkSize  = 1 << 20 // largest Data frame
+)
+
+// errSourceChanged marks a source file that changed while it was read.
+var errSourceChanged = errors.New("source file changed during transfer")
+
+// syncFile decides what a regular file needs: nothing, an attribute
+// update, a hardlink, a place in a batch or a large-file transfer.
+func (s *sender) syncFile(ctx context.Context, rel string, info fsmeta.Info, old *wire.Meta, ops *opBatch) error {
+	size := info.Meta.Size
+	if info.Nlink > 1 && s.links.seen(info, rel) {
+		s.prog.filesDone.Add(1)
+		s.prog.bytesDone.Add(size)
+		return nil
+	}
+	if old != nil && old.Kind == wire.KindRegular && old.Size == size && old.Mtime == info.Meta.Mtime {
+		s.prog.skipped.Add(1)
+		s.prog.filesDone.Add(1)
+		s.prog.bytesDone.Add(size)
+		if !s.sameEntry(&info.Meta, old) {
+			ops.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
+		}
+		return nil
+	}
+	if size < s.opts.SmallFile {
+		return s.addSmall(rel, info)
+	}
+	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
+	s.jobs.Go(func() error { return s.sendLarge(ctx, rel, info, delta) })
+	return nil
+}
+
+// openSource opens a source file and checks it is still the entry that
+// was listed; a vanished or replaced file gives a warning and nil.
+func (s *sender) openSource(rel string, info fsmeta.Info) (*os.File, error) {
+	f, err := os.OpenFile(s.sourcePath(rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.warn("source entry vanished", rel, nil)
+		return nil, nil
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		s.warn("source entry changed type", rel, nil)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open source file: %w", err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Ino != info.Ino || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		f.Close()
+		s.warn("source entry changed type", rel, nil)
+		return nil, nil
+	}
+	return f, nil
+}
+
+// unchanged reports whether an open source file still has the size and
+// mtime seen by the walk.
+func unchanged(f *os.File, info fsmeta.Info) bool {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return false
+	}
+	return st.Size == info.Meta.Size && st.Mtim.Nano() == info.Meta.Mtime
+}
+
+// addSmall reads a small file whole into the current batch.
+func (s *sender) addSmall(rel string, info fsmeta.Info) error {
+	f, err := s.openSource(rel, info)
+	if err != nil || f == nil {
+		s.links.fail(info)
+		return err
+	}
+	defer f.Close()
+	segs, err := readSegments(f, info.Meta.Size)
+	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
+		s.links.fail(info)
+		s.warn("source file changed during transfer; not copied", rel, nil)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read source file %s: %w", rel, err)
+	}
+	s.batch.Files = append(s.batch.Files, wire.File{Path: rel, Meta: info.Meta, Segments: segs})
+	s.bytes += info.Meta.Size
+	if s.bytes >= batchBytes || len(s.batch.Files) >= batchFiles {
+		return s.flushBatch()
+	}
+	return nil
+}
+
+// readSegments reads the data extents of a whole file, skipping holes.
+func readSegments(f *os.File, size int64) ([]wire.Segment, error) {
+	exts, err := fsmeta.DataExtents(f, 0, size)
+	if err != nil {
+		return nil, err
+	}
+	segs := make([]wire.Segment, 0, len(exts))
+	for _, e := range exts {
+		b := make([]byte, e.Len)
+		if err := readFull(f, b, e.Off); err != nil {
+			return nil, err
+		}
+		segs = append(segs, wire.Segment{Off: e.Off, Data: b})
+	}
+	return segs, nil
+}
+
+// readFull reads len(b) bytes at off; a short file means it changed.
+func readFull(f *os.File, b []byte, off int64) error {
+	n, err := f.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return errSourceChanged
+	}
+	return err
+}
+
+// flushBatch hands the current batch to a data connection.
+func (s *sender) flushBatch() error {
+	if len(s.batch.Files) == 0 {
+		return nil
+	}
+	b := s.batch
+	s.batch, s.bytes = wire.Batch{}, 0
+	s.jobs.Go(func() error {
+		err := s.withConn(s.jobCtx, func(c *wire.Conn) error {
+			_, err := roundTrip(c, &b)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("send batch of %d files: %w", len(b.Files), err)
+		}
+		for i := range b.Files {
+			s.prog.bytesDone.Add(b.Files[i].Meta.Size)
+			for _, seg := range b.Files[i].Segments {
+				s.prog.sent.Add(int64(len(seg.Data)))
+			}
+		}
+		s.prog.filesDone.Add(int64(len(b.Files)))
+		return nil
+	})
+	return nil
+}
+
+// sendLarge transfers one large file in ranges over all data connections,
+// then commits it, or aborts it if the source changed meanwhile.
+func (s *sender) sendLarge(ctx context.Context, rel string, info fsmeta.Info, delta bool) error {
+	f, err := s.openSource(rel, info)
+	if err != nil || f == nil {
+		s.links.fail(info)
+		return err
+	}
+	defer f.Close()
+	id := s.nextID.Add(1)
+	var oldSize int64
+	err = s.withConn(ctx, func(c *wire.Conn) error {
+		m, err := roundTrip(c, &wire.FileBegin{ID: id, Path: rel, Size: info.Meta.Size, Delta: delta})
+		if err != nil {
+			return err
+		}
+		ok, isOK := m.(*wire.BeginOK)
+		if !isOK {
+			return fmt.Errorf("%w: begin reply of type %d", errProtocol, m.Type())
+		}
+		oldSize = ok.OldSize
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("begin file %s: %w", rel, err)
+	}
+	err = s.sendRanges(ctx, f, id, info.Meta.Size, oldSize)
+	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
+		s.links.fail(info)
+		s.warn("source file changed during transfer; not copied", rel, nil)
+		return s.finish(ctx, &wire.Abort{ID: id}, rel)
+	}
+	if err != nil {
+		return fmt.Errorf("send file %s: %w", rel, err)
+	}
+	if err := s.finish(ctx, &wire.Commit{ID: id, Meta: info.Meta}, rel); err != nil {
+		return err
+	}
+	s.prog.filesDone.Add(1)
+	return nil
+}
+
+func (s *sender) finish(ctx context.Context, req wire.Message, rel string) error {
+	err := s.withConn(ctx, func(c *wire.Conn) error {
+		_, err := roundTrip(c, req)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish file %s: %w", rel, err)
+	}
+	return nil
+}
+
+// sendRanges sends [0, size) in ranges of RangeSize, each on whichever data
+// connection is free.
+func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, oldSize int64) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for off := int64(0); off < size; off += s.opts.RangeSize {
+		var c *wire.Conn
+		select {
+		case c = <-s.pool:
+		case <-gctx.Done():
+		}
+		if c == nil {
+			break
+		}
+		end := min(off+s.opts.RangeSize, size)
+		g.Go(func() error {
+			defer func() { s.pool <- c }()
+			return s.sendRange(c, f, id, off, end, oldSize)
+		})
+	}
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// sendRange streams one range and waits for the receiver's verdict. A
+// local read failure still ends the range properly so the connection
+// stays in step.
+func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64) error {
+	var readErr error
+	if off < oldSize {
+		sums, err := s.rangeHashes(c, id, off, end)
+		if err != nil {
+			return err
+		}
+		readErr = s.sendBlocks(c, f, id, off, end, oldSize, sums)
+	} else {
+		readErr = s.sendExtents(c, f, id, off, end)
+	}
+	var netErr *connError
+	if errors.As(readErr, &netErr) {
+		return netErr.err
+	}
+	if _, err := roundTrip(c, &wire.RangeDone{ID: id}); err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	s.prog.bytesDone.Add(end - off)
+	return nil
+}
+
+// connError wraps a failed write to the connection, which ends the range.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+
+func (s *sender) rangeHashes(c *wire.Conn, id uint64, off, end int64) ([][]byte, error) {
+	m, err := roundTrip(c, &wire.RangeHashes{ID: id, Off: off, Len: end - off, BlockSize: s.opts.BlockSize})
+	if err != nil {
+		return nil, err
+	}
+	h, ok := m.(*wire.Hashes)
+	if !ok {
+		return nil, fmt.Errorf("%w: hashes reply of type %d", errProtocol, m.Type())
+	}
+	return h.Sums, nil
+}
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// sendExtents sends the data extents of [off, end), skipping holes.
+func (s *sender) sendExtents(c *wire.Conn, f *os.File, id uint64, off, end int64) error {
+	exts, err := fsmeta.DataExtents(f, off, end)
+	if err != nil {
+		return err
+	}
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
+	for _, e := range exts {
+		for p := e.Off; p < e.Off+e.Len; {
+			b := buf[:min(int64(len(buf)), e.Off+e.Len-p)]
+			if err := readFull(f, b, p); err != nil {
+				return err
+			}
+			if err := c.Write(&wire.Data{ID: id, Off: p, Data: b}); err != nil {
+				return &connError{err}
+			}
+			s.prog.sent.Add(int64(len(b)))
+			p += int64(len(b))
+		}
+	}
+	return nil
+}
+
+// sendBlocks compares [off, end) block by block with the receiver's sums
+// and sends only blocks that differ. A differing block that had basis data
+// is first punched out; then only its non-zero pages travel, so zero runs
+// stay holes.
+func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, sums [][]byte) error {
+	bs := s.opts.BlockSize
+	buf := make([]byte, bs)
+	for i, p := 0, off; p < end; i, p = i+1, p+bs {
+		b := buf[:min(bs, end-p)]
+		if err := readFull(f, b, p); err != nil {
+			return err
+		}
+		hasOld := i < len(sums)
+		if hasOld && min(bs, oldSize-p) == int64(len(b)) {
+			sum := blake3.Sum256(b)
+			if bytes.Equal(sum[:], sums[i]) {
+				continue
+			}
+		}
+		if hasOld {
+			if err := c.Write(&wire.Zero{ID: id, Off: p, Len: int64(len(b))}); err != nil {
+				return &connError{err}
+			}
+		}
+		for _, run := range fsmeta.NonZeroRuns(b) {
+			data := b[run.Off : run.Off+run.Len]
+			if err := c.Write(&wire.Data{ID: id, Off: p + run.Off, Data: data}); err != nil {
+				return &connError{err}
+			}
+			s.prog.sent.Add(int64(len(data)))
+		}
+	}
+	return nil
+}
+
+// inode identifies a source file for hardlink detection.
+type inode struct{ dev, ino uint64 }
+
+// pendingLink is a hardlink created after all file data is in place.
+type pendingLink struct {
+	path, target string
+	key          inode
+}
+
+// linkTracker remembers, for files with several links, the first path
+// seen; later paths become hardlinks to it. Its memory grows with the
+// number of multiply-linked files only.
+type linkTracker struct {
+	first   map[inode]string
+	pending []pendingLink
+	mu      sync.Mutex
+	failed  map[inode]bool
+}
+
+// seen records rel and reports whether it is a further link of a file
+// already sent.
+func (t *linkTracker) seen(info fsmeta.Info, rel string) bool {
+	key := inode{info.Dev, info.Ino}
+	if t.first == nil {
+		t.first = map[inode]string{}
+	}
+	if target, ok := t.first[key]; ok {
+		t.pending = append(t.pending, pendingLink{path: rel, target: target, key: key})
+		return true
+	}
+	t.first[key] = rel
+	return false
+}
+
+// fail marks a multiply-linked file that was not copied, so its further
+// links are skipped too.
+func (t *linkTracker) fail(info fsmeta.Info) {
+	if info.Nlink < 2 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.failed == nil {
+		t.failed = map[inode]bool{}
+	}
+	t.failed[inode{info.Dev, info.Ino}] = true
+}
+
+func (t *linkTracker) isFailed(key inode) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed[key]
+}

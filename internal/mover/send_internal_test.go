@@ -1,0 +1,144 @@
+package mover
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/mover/fsmeta"
+)
+
+// TestLiveSourceChangesAreWarnings covers files that vanish or change
+// between the walk and the read: they are counted as warnings and not
+// sent, never failures.
+func TestLiveSourceChangesAreWarnings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T, path string, info *fsmeta.Info)
+	}{
+		{"vanished", func(t *testing.T, path string, _ *fsmeta.Info) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"content changed", func(t *testing.T, path string, _ *fsmeta.Info) {
+			if err := os.WriteFile(path, []byte("changed and longer"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"mtime changed", func(t *testing.T, path string, _ *fsmeta.Info) {
+			if err := os.Chtimes(path, time.Now(), time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced by a symlink", func(t *testing.T, path string, _ *fsmeta.Info) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/etc/passwd", path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced by another file", func(t *testing.T, path string, _ *fsmeta.Info) {
+			tmp := path + ".new"
+			if err := os.WriteFile(tmp, []byte("other"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			path := filepath.Join(root, "f")
+			if err := os.WriteFile(path, []byte("original"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			info, err := fsmeta.Lstat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.mutate(t, path, &info)
+			s := &sender{opts: Options{Root: root}, log: slog.New(slog.DiscardHandler), prog: newTracker()}
+			if err := s.addSmall("f", info); err != nil {
+				t.Fatalf("addSmall: %v", err)
+			}
+			if got := s.prog.warnings.Load(); got != 1 {
+				t.Errorf("warnings = %d, want 1", got)
+			}
+			if len(s.batch.Files) != 0 {
+				t.Errorf("changed file was batched: %+v", s.batch.Files)
+			}
+		})
+	}
+}
+
+func TestReadSegmentsSkipsHoles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sparse")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const size = 4 << 20
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("data"), 2<<20); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := readSegments(f, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	for _, s := range segs {
+		total += len(s.Data)
+		if s.Off > 2<<20 || s.Off+int64(len(s.Data)) < 2<<20+4 {
+			t.Errorf("segment at %d+%d misses the data", s.Off, len(s.Data))
+		}
+	}
+	if len(segs) != 1 || total >= size/2 {
+		t.Errorf("got %d segments with %d bytes, want one small segment", len(segs), total)
+	}
+}
+
+func TestProgressSnapshot(t *testing.T) {
+	tests := []struct {
+		name      string
+		final     bool
+		phase     string
+		wantEta   bool
+		wantZeroE bool
+	}{
+		{"totals still growing", false, PhaseTransferring, false, false},
+		{"totals final", true, PhaseTransferring, true, false},
+		{"done", true, PhaseDone, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTracker()
+			tr.lastAt = tr.start.Add(-time.Second)
+			tr.bytesTotal.Store(1000)
+			tr.bytesDone.Store(100)
+			tr.totalsFinal.Store(tt.final)
+			tr.setPhase(tt.phase)
+			p := tr.snapshot()
+			if p.BytesPerSecond <= 0 {
+				t.Errorf("rate = %v, want > 0", p.BytesPerSecond)
+			}
+			switch {
+			case tt.wantZeroE && p.EtaSeconds != 0:
+				t.Errorf("eta = %v, want 0 when done", p.EtaSeconds)
+			case tt.wantEta && p.EtaSeconds <= 0:
+				t.Errorf("eta = %v, want > 0", p.EtaSeconds)
+			case !tt.wantEta && !tt.wantZeroE && p.EtaSeconds != -1:
+				t.Errorf("eta = %v, want -1 while totals grow", p.EtaSeconds)
+			}
+		})
+	}
+}

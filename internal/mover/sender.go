@@ -1,0 +1,335 @@
+package mover
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/safefs"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// Defaults for Options.
+const (
+	DefaultParallel         = 4
+	DefaultSmallFile        = 1 << 20
+	DefaultRangeSize        = 8 << 20
+	DefaultBlockSize        = 128 << 10
+	DefaultProgressInterval = 500 * time.Millisecond
+)
+
+// Options configure a Sync.
+type Options struct {
+	// Root is the source directory.
+	Root string
+	// Dial opens connections to the receiver.
+	Dial Dialer
+	// Parallel is the number of data connections.
+	Parallel int
+	// Delete removes destination entries that are absent on the source.
+	Delete bool
+	// Verify compares every file by BLAKE3 sum after the transfer.
+	Verify bool
+	// Log receives warnings; nil discards them.
+	Log *slog.Logger
+	// Progress, when set, is called every ProgressInterval and once at the
+	// end, from a single goroutine.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+	// SmallFile is the size below which files travel whole in batches and
+	// above which changed files are compared by block hashes.
+	SmallFile int64
+	// RangeSize is how much of a large file one data request carries; a
+	// multiple of BlockSize.
+	RangeSize int64
+	// BlockSize is the unit of block-hash comparison.
+	BlockSize int64
+}
+
+func (o *Options) defaults() error {
+	if o.Root == "" || o.Dial == nil {
+		return errors.New("sync options: Root and Dial are required")
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.SmallFile <= 0 {
+		o.SmallFile = DefaultSmallFile
+	}
+	if o.BlockSize < minBlockSize || o.BlockSize > maxBlockSize {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.RangeSize <= 0 {
+		o.RangeSize = DefaultRangeSize
+	}
+	o.RangeSize = max(o.RangeSize/o.BlockSize, 1) * o.BlockSize
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = DefaultProgressInterval
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// sender is the state of one Sync.
+type sender struct {
+	opts  Options
+	log   *slog.Logger
+	prog  *tracker
+	chown bool // the receiver applies owners
+
+	ctrl   *wire.Conn
+	pool   chan *wire.Conn
+	connMu sync.Mutex
+	conns  []net.Conn
+
+	jobs   *errgroup.Group
+	jobCtx context.Context
+	batch  wire.Batch
+	bytes  int64
+	nextID atomic.Uint64
+
+	links    linkTracker
+	dirs     *spool
+	sourceFS uint64 // st_dev of the source root
+}
+
+// Sync copies opts.Root to the receiver and returns the final progress.
+// It returns nil only when every entry was transferred and acknowledged
+// (and, with Verify, compared equal). Source entries that vanish or change
+// during the sync are counted as warnings and logged.
+func Sync(ctx context.Context, opts Options) (Progress, error) {
+	if err := opts.defaults(); err != nil {
+		return Progress{}, err
+	}
+	s := &sender{opts: opts, log: opts.Log, prog: newTracker()}
+	stop := s.startProgress()
+	err := s.run(ctx)
+	if err != nil {
+		s.prog.setPhase(PhaseFailed)
+	} else {
+		s.prog.setPhase(PhaseDone)
+	}
+	final := stop()
+	if err != nil {
+		final.Error = err.Error()
+	}
+	return final, err
+}
+
+func (s *sender) run(ctx context.Context) error {
+	root, err := fsmeta.Lstat(s.opts.Root)
+	if err != nil {
+		return fmt.Errorf("read source root: %w", err)
+	}
+	if root.Meta.Kind != wire.KindDir {
+		return fmt.Errorf("source root %s is not a directory", s.opts.Root)
+	}
+	s.sourceFS = root.Dev
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer s.closeConns()
+	if err := s.connect(ctx); err != nil {
+		return err
+	}
+	stopClose := context.AfterFunc(ctx, s.closeConns)
+	defer stopClose()
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		s.count(ctx)
+	}()
+	if s.dirs, err = newSpool(); err != nil {
+		return err
+	}
+	defer s.dirs.close()
+	err = s.transfer(ctx, root)
+	if ctx.Err() != nil && err != nil {
+		return fmt.Errorf("sync interrupted: %w", errors.Join(ctx.Err(), err))
+	}
+	if err == nil {
+		<-counted // the final report carries complete totals
+	}
+	return err
+}
+
+// transfer runs the phases of a sync in order.
+func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
+	s.prog.setPhase(PhaseTransferring)
+	s.jobs, s.jobCtx = errgroup.WithContext(ctx)
+	s.jobs.SetLimit(2 * s.opts.Parallel)
+	walkErr := s.walkDir(s.jobCtx, safefs.RootPath, root)
+	if walkErr == nil {
+		walkErr = s.flushBatch()
+	}
+	if err := s.jobs.Wait(); err != nil {
+		return err // the first job failure is the cause; the walk stopped on it
+	}
+	if walkErr != nil {
+		return walkErr
+	}
+	s.prog.setPhase(PhaseFinalizing)
+	if err := s.finalize(ctx); err != nil {
+		return err
+	}
+	if s.opts.Verify {
+		s.prog.setPhase(PhaseVerifying)
+		if err := s.verify(ctx, root); err != nil {
+			return err
+		}
+	}
+	if _, err := s.control(&wire.Done{}); err != nil {
+		return fmt.Errorf("finish session: %w", err)
+	}
+	return nil
+}
+
+// connect opens the control connection, then the data connections.
+func (s *sender) connect(ctx context.Context) error {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	ctrl, ok, err := s.dial(ctx, id, wire.RoleControl)
+	if err != nil {
+		return err
+	}
+	s.ctrl, s.chown = ctrl, ok.Chown
+	s.pool = make(chan *wire.Conn, s.opts.Parallel)
+	for range s.opts.Parallel {
+		c, _, err := s.dial(ctx, id, wire.RoleData)
+		if err != nil {
+			return err
+		}
+		s.pool <- c
+	}
+	return nil
+}
+
+func (s *sender) dial(ctx context.Context, id []byte, role wire.Role) (*wire.Conn, *wire.HelloOK, error) {
+	raw, err := s.opts.Dial(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to receiver: %w", err)
+	}
+	s.connMu.Lock()
+	s.conns = append(s.conns, raw)
+	s.connMu.Unlock()
+	c := wire.NewConn(raw)
+	reply, err := roundTrip(c, &wire.Hello{Version: wire.Version, Session: id, Role: role})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hello: %w", err)
+	}
+	ok, isOK := reply.(*wire.HelloOK)
+	if !isOK || ok.Version != wire.Version {
+		return nil, nil, fmt.Errorf("hello: %w: unexpected reply type %d", errProtocol, reply.Type())
+	}
+	return c, ok, nil
+}
+
+func (s *sender) closeConns() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+}
+
+// roundTrip sends one request and reads its reply, turning an Error reply
+// into a *RemoteError.
+func roundTrip(c *wire.Conn, req wire.Message) (wire.Message, error) {
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	return recvReply(c)
+}
+
+func recvReply(c *wire.Conn) (wire.Message, error) {
+	m, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := m.(*wire.Error); ok {
+		return nil, &RemoteError{Code: e.Code, Message: e.Message, Path: e.Path}
+	}
+	return m, nil
+}
+
+// control makes one request on the control connection, which only the
+// walking goroutine uses.
+func (s *sender) control(req wire.Message) (wire.Message, error) {
+	return roundTrip(s.ctrl, req)
+}
+
+// withConn runs fn with a data connection from the pool.
+func (s *sender) withConn(ctx context.Context, fn func(*wire.Conn) error) error {
+	select {
+	case c := <-s.pool:
+		defer func() { s.pool <- c }()
+		return fn(c)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// warn logs and counts a problem that does not fail the sync.
+func (s *sender) warn(msg, path string, err error) {
+	s.prog.warnings.Add(1)
+	if err != nil {
+		s.log.Warn(msg, "path", path, "error", err)
+		return
+	}
+	s.log.Warn(msg, "path", path)
+}
+
+// startProgress reports progress until the returned stop function is
+// called; stop reports once more and returns the final snapshot.
+func (s *sender) startProgress() func() Progress {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	snap := func() Progress {
+		mu.Lock()
+		defer mu.Unlock()
+		return s.prog.snapshot()
+	}
+	if s.opts.Progress != nil {
+		wg.Go(func() {
+			t := time.NewTicker(s.opts.ProgressInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					s.opts.Progress(snap())
+				}
+			}
+		})
+	}
+	return func() Progress {
+		close(done)
+		wg.Wait()
+		p := snap()
+		if s.opts.Progress != nil {
+			s.opts.Progress(p)
+		}
+		return p
+	}
+}
+
+// sourcePath maps a relative path to the local source file system.
+func (s *sender) sourcePath(rel string) string {
+	if rel == safefs.RootPath {
+		return s.opts.Root
+	}
+	return s.opts.Root + string(os.PathSeparator) + rel
+}

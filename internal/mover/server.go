@@ -1,0 +1,209 @@
+package mover
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"ferry.dev/ferry/internal/mover/safefs"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// helloTimeout bounds the TLS handshake and the Hello exchange.
+const helloTimeout = 30 * time.Second
+
+// Server is the receiving side: it writes what senders send into Root.
+// It serves one session at a time; a session is one control connection
+// plus any number of data connections that name it.
+type Server struct {
+	root  *safefs.Root
+	log   *slog.Logger
+	chown bool
+
+	mu      sync.Mutex
+	active  *session
+	results chan error
+}
+
+// NewServer opens (creating if needed) the destination root dir.
+func NewServer(dir string, log *slog.Logger) (*Server, error) {
+	root, err := safefs.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{root: root, log: log, chown: os.Geteuid() == 0, results: make(chan error, 1)}, nil
+}
+
+// Close releases the root. Call it after Serve returns.
+func (s *Server) Close() error { return s.root.Close() }
+
+// Serve accepts connections until ctx is done, then closes ln and returns
+// nil. It returns an error only when accepting fails.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, false)
+}
+
+// ServeOnce serves until one session ends and returns its result: nil only
+// when the sender completed the session successfully.
+func (s *Server) ServeOnce(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, true)
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, once bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		ln.Close()
+		wg.Wait()
+	}()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	acceptErr := make(chan error, 1)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				acceptErr <- err
+				return
+			}
+			wg.Go(func() { s.ServeConn(ctx, c) })
+		}
+	})
+	for {
+		select {
+		case err := <-s.results:
+			if once {
+				return err
+			}
+		case err := <-acceptErr:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("accept connection: %w", err)
+		}
+	}
+}
+
+// ServeConn serves one connection until it closes. It is exported so any
+// transport, such as net.Pipe in tests, can feed the server.
+func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	conn, hello, err := s.handshake(ctx, c)
+	if err != nil {
+		s.log.Warn("connection rejected", "remote", c.RemoteAddr().String(), "error", err)
+		return
+	}
+	switch hello.Role {
+	case wire.RoleControl:
+		s.serveControl(ctx, c, conn, hello)
+	case wire.RoleData:
+		s.serveData(c, conn, hello)
+	default:
+		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "unknown connection role"})
+	}
+}
+
+func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Conn, *wire.Hello, error) {
+	_ = c.SetDeadline(time.Now().Add(helloTimeout))
+	defer c.SetDeadline(time.Time{})
+	if tc, ok := c.(*tls.Conn); ok {
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+	}
+	conn := wire.NewConn(c)
+	m, err := conn.Recv()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read hello: %w", err)
+	}
+	hello, ok := m.(*wire.Hello)
+	if !ok {
+		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "expected hello"})
+		return nil, nil, errors.New("first message is not hello")
+	}
+	if hello.Version != wire.Version || len(hello.Session) != 16 {
+		msg := fmt.Sprintf("unsupported protocol version %d (want %d)", hello.Version, wire.Version)
+		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: msg})
+		return nil, nil, errors.New(msg)
+	}
+	return conn, hello, nil
+}
+
+func (s *Server) serveControl(ctx context.Context, c net.Conn, conn *wire.Conn, hello *wire.Hello) {
+	sess, err := s.startSession(ctx, string(hello.Session))
+	if err != nil {
+		replyErr(conn, &wire.Error{Code: wire.CodeBusy, Message: err.Error()})
+		return
+	}
+	err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown})
+	if err == nil {
+		err = sess.control(conn)
+	}
+	sess.close()
+	s.endSession(sess, err)
+}
+
+func (s *Server) serveData(c net.Conn, conn *wire.Conn, hello *wire.Hello) {
+	s.mu.Lock()
+	sess := s.active
+	s.mu.Unlock()
+	if sess == nil || sess.id != string(hello.Session) || !sess.attach(c) {
+		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "unknown session"})
+		return
+	}
+	defer sess.detach()
+	if err := conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown}); err != nil {
+		return
+	}
+	if err := sess.data(conn); err != nil && sess.ctx.Err() == nil {
+		s.log.Warn("data connection failed", "session", sess.name(), "error", err)
+	}
+}
+
+func (s *Server) startSession(ctx context.Context, id string) (*session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active != nil {
+		return nil, ErrBusy
+	}
+	s.active = newSession(ctx, s, id)
+	s.log.Info("session started", "session", s.active.name())
+	return s.active, nil
+}
+
+func (s *Server) endSession(sess *session, err error) {
+	s.mu.Lock()
+	s.active = nil
+	s.mu.Unlock()
+	if err == nil && !sess.completed {
+		err = ErrIncomplete
+	}
+	if err != nil {
+		s.log.Error("session failed", "session", sess.name(), "error", err)
+	} else {
+		s.log.Info("session completed", "session", sess.name(), "files", sess.stats.files.Load(),
+			"bytes", sess.stats.bytes.Load(), "deleted", sess.stats.deleted.Load())
+	}
+	select {
+	case s.results <- err:
+	default:
+	}
+}
+
+func replyErr(conn *wire.Conn, e *wire.Error) {
+	_ = conn.Send(e)
+}

@@ -1,0 +1,181 @@
+package mover
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/safefs"
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// session is the receiver's state for one sync: its data connections and
+// the large files being written.
+type session struct {
+	id  string
+	srv *Server
+	ctx context.Context
+
+	cancel    context.CancelFunc
+	completed bool // Done was handled successfully
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]bool
+	files  map[uint64]*openFile
+	wg     sync.WaitGroup
+
+	stats struct {
+		files, bytes, deleted atomic.Int64
+	}
+}
+
+// openFile is a large file being received under a temporary name.
+type openFile struct {
+	// mu is held shared by writers and exclusively by commit and abort.
+	mu      sync.RWMutex
+	dir     *safefs.Dir
+	name    string
+	tmp     string
+	f       *os.File
+	basis   *os.File
+	size    int64
+	oldSize int64
+	done    bool
+}
+
+func newSession(ctx context.Context, srv *Server, id string) *session {
+	ctx, cancel := context.WithCancel(ctx)
+	return &session{
+		id: id, srv: srv, ctx: ctx, cancel: cancel,
+		conns: map[net.Conn]bool{}, files: map[uint64]*openFile{},
+	}
+}
+
+func (s *session) name() string { return hex.EncodeToString([]byte(s.id))[:8] }
+
+// attach registers a data connection; it fails once the session closed.
+func (s *session) attach(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = true
+	s.wg.Add(1)
+	return true
+}
+
+func (s *session) detach() { s.wg.Done() }
+
+// close ends the session: it closes the data connections, waits for their
+// handlers and removes the temporary files of unfinished transfers.
+func (s *session) close() {
+	s.cancel() // first, so handlers know the closed connections are expected
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, of := range s.files {
+		of.discard()
+		delete(s.files, id)
+	}
+}
+
+func (s *session) addFile(id uint64, of *openFile) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.files[id]; dup || s.closed {
+		return fmt.Errorf("%w: file id %d already open", errProtocol, id)
+	}
+	s.files[id] = of
+	return nil
+}
+
+func (s *session) file(id uint64) (*openFile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	of, ok := s.files[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown file id %d", errProtocol, id)
+	}
+	return of, nil
+}
+
+func (s *session) takeFile(id uint64) (*openFile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	of, ok := s.files[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown file id %d", errProtocol, id)
+	}
+	delete(s.files, id)
+	return of, nil
+}
+
+// activeTemp reports whether name in dir is a temporary file this session
+// is still writing.
+func (s *session) activeTemp(dir, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, of := range s.files {
+		if of.tmp == name && of.dir.Path() == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// discard closes the file and removes its temporary name.
+func (of *openFile) discard() {
+	of.mu.Lock()
+	defer of.mu.Unlock()
+	if of.done {
+		return
+	}
+	of.done = true
+	of.f.Close()
+	if of.basis != nil {
+		of.basis.Close()
+	}
+	_ = of.dir.Unlink(of.tmp)
+	of.dir.Close()
+}
+
+// errProtocol marks a peer that broke the protocol.
+var errProtocol = errors.New("protocol violation")
+
+// toWire converts a local failure into an Error reply.
+func (s *session) toWire(err error, path string, size int64) *wire.Error {
+	e := &wire.Error{Code: wire.CodeInternal, Message: err.Error(), Path: path}
+	var pe *safefs.PathError
+	if errors.As(err, &pe) && path == "" {
+		e.Path = pe.Path
+	}
+	switch {
+	case errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT):
+		e.Code = wire.CodeNoSpace
+		total, free, _ := s.srv.root.Statfs()
+		e.Message = fmt.Sprintf("%s: writing %q (file size %d bytes): volume size %d bytes, %d bytes free: %v",
+			ErrNoSpace, e.Path, size, total, free, err)
+	case errors.Is(err, safefs.ErrUnsafePath):
+		e.Code = wire.CodeUnsafe
+	case errors.Is(err, errProtocol) || errors.Is(err, wire.ErrMalformed):
+		e.Code = wire.CodeProtocol
+	case errors.Is(err, errNoTarget):
+		e.Code = wire.CodeNotFound
+	}
+	return e
+}

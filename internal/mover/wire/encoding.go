@@ -1,0 +1,228 @@
+package wire
+
+func (m *Hello) encode(e *Encoder) {
+	e.Uint(uint64(m.Version))
+	e.Blob(m.Session)
+	e.Uint(uint64(m.Role))
+}
+
+func (m *Hello) decode(d *Decoder) {
+	m.Version = d.Uint32()
+	m.Session = clone(d.Blob())
+	m.Role = Role(d.Uint())
+}
+
+func (m *HelloOK) encode(e *Encoder) {
+	e.Uint(uint64(m.Version))
+	e.Bool(m.Chown)
+}
+
+func (m *HelloOK) decode(d *Decoder) {
+	m.Version = d.Uint32()
+	m.Chown = d.Bool()
+}
+
+func (m *Error) encode(e *Encoder) {
+	e.Uint(uint64(m.Code))
+	e.String(m.Message)
+	e.String(m.Path)
+}
+
+func (m *Error) decode(d *Decoder) {
+	m.Code = ErrCode(d.Uint())
+	m.Message = d.String()
+	m.Path = d.String()
+}
+
+func (*OK) encode(*Encoder) {}
+
+func (*OK) decode(*Decoder) {}
+
+func (*Done) encode(*Encoder) {}
+
+func (*Done) decode(*Decoder) {}
+
+func (m *OpenDir) encode(e *Encoder) {
+	e.String(m.Path)
+	e.Bool(m.Create)
+}
+
+func (m *OpenDir) decode(d *Decoder) {
+	m.Path = d.String()
+	m.Create = d.Bool()
+}
+
+func (m *DirList) encode(e *Encoder) {
+	e.Uint(uint64(len(m.Entries)))
+	for i := range m.Entries {
+		e.String(m.Entries[i].Name)
+		m.Entries[i].Meta.encode(e)
+	}
+	e.Bool(m.More)
+}
+
+func (m *DirList) decode(d *Decoder) {
+	n := d.Count(10)
+	m.Entries = make([]Entry, n)
+	for i := range m.Entries {
+		m.Entries[i].Name = d.String()
+		m.Entries[i].Meta.decode(d)
+	}
+	m.More = d.Bool()
+}
+
+func (m *Ops) encode(e *Encoder) {
+	e.Uint(uint64(len(m.Ops)))
+	for i := range m.Ops {
+		op := &m.Ops[i]
+		e.Uint(uint64(op.Kind))
+		e.String(op.Path)
+		e.String(op.Target)
+		op.Meta.encode(e)
+	}
+}
+
+func (m *Ops) decode(d *Decoder) {
+	n := d.Count(12)
+	m.Ops = make([]Op, n)
+	for i := range m.Ops {
+		op := &m.Ops[i]
+		op.Kind = OpKind(d.Uint())
+		op.Path = d.String()
+		op.Target = d.String()
+		op.Meta.decode(d)
+	}
+}
+
+func (m *Batch) encode(e *Encoder) {
+	e.Uint(uint64(len(m.Files)))
+	for i := range m.Files {
+		f := &m.Files[i]
+		e.String(f.Path)
+		f.Meta.encode(e)
+		e.Uint(uint64(len(f.Segments)))
+		for _, s := range f.Segments {
+			e.Int(s.Off)
+			e.Blob(s.Data)
+		}
+	}
+}
+
+func (m *Batch) decode(d *Decoder) {
+	n := d.Count(12)
+	m.Files = make([]File, n)
+	for i := range m.Files {
+		f := &m.Files[i]
+		f.Path = d.String()
+		f.Meta.decode(d)
+		segs := d.Count(2)
+		f.Segments = make([]Segment, segs)
+		for j := range f.Segments {
+			f.Segments[j] = Segment{Off: d.Int(), Data: d.Blob()}
+		}
+	}
+}
+
+func (m *FileBegin) encode(e *Encoder) {
+	e.Uint(m.ID)
+	e.String(m.Path)
+	e.Int(m.Size)
+	e.Bool(m.Delta)
+}
+
+func (m *FileBegin) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Path = d.String()
+	m.Size = d.Int()
+	m.Delta = d.Bool()
+}
+
+func (m *BeginOK) encode(e *Encoder) { e.Int(m.OldSize) }
+
+func (m *BeginOK) decode(d *Decoder) { m.OldSize = d.Int() }
+
+func (m *RangeHashes) encode(e *Encoder) {
+	e.Uint(m.ID)
+	e.Int(m.Off)
+	e.Int(m.Len)
+	e.Int(m.BlockSize)
+}
+
+func (m *RangeHashes) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Off = d.Int()
+	m.Len = d.Int()
+	m.BlockSize = d.Int()
+}
+
+func (m *Hashes) encode(e *Encoder) {
+	e.Uint(uint64(len(m.Sums)))
+	for _, s := range m.Sums {
+		e.Blob(s)
+	}
+}
+
+func (m *Hashes) decode(d *Decoder) {
+	n := d.Count(1)
+	m.Sums = make([][]byte, n)
+	for i := range m.Sums {
+		m.Sums[i] = clone(d.Blob())
+	}
+}
+
+func (m *Data) encode(e *Encoder) {
+	e.Uint(m.ID)
+	e.Int(m.Off)
+	e.Blob(m.Data)
+}
+
+func (m *Data) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Off = d.Int()
+	m.Data = d.Blob()
+}
+
+func (m *Zero) encode(e *Encoder) {
+	e.Uint(m.ID)
+	e.Int(m.Off)
+	e.Int(m.Len)
+}
+
+func (m *Zero) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Off = d.Int()
+	m.Len = d.Int()
+}
+
+func (m *RangeDone) encode(e *Encoder) { e.Uint(m.ID) }
+
+func (m *RangeDone) decode(d *Decoder) { m.ID = d.Uint() }
+
+func (m *Commit) encode(e *Encoder) {
+	e.Uint(m.ID)
+	m.Meta.encode(e)
+}
+
+func (m *Commit) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Meta.decode(d)
+}
+
+func (m *Abort) encode(e *Encoder) { e.Uint(m.ID) }
+
+func (m *Abort) decode(d *Decoder) { m.ID = d.Uint() }
+
+func (m *HashFiles) encode(e *Encoder) {
+	e.Uint(uint64(len(m.Paths)))
+	for _, p := range m.Paths {
+		e.String(p)
+	}
+}
+
+func (m *HashFiles) decode(d *Decoder) {
+	n := d.Count(1)
+	m.Paths = make([]string, n)
+	for i := range m.Paths {
+		m.Paths[i] = d.String()
+	}
+}
