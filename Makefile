@@ -13,10 +13,16 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all build test unit e2e testbed-e2e demo lint bench deps tool \
+.PHONY: all generate build test unit e2e testbed-e2e demo lint bench deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
+
+CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
+
+## generate: deepcopy functions and CRDs from api/v1alpha1
+generate:
+	$(CONTROLLER_GEN) object paths=./api/... crd:maxDescLen=200 output:crd:artifacts:config=config/crd
 
 ## build: the ferry binary in bin/
 build:

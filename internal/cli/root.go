@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
 // NewRootCommand builds the `ferry` command tree. When the binary is
@@ -27,7 +29,19 @@ cluster's registry, with stage, cutover and rollback migrations.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand())
+	root.AddCommand(
+		newVersionCommand(),
+		newClusterCommand(),
+		newPlanCommand(),
+		newRunCommand(ferryv1.MigrationStage, "Copy data and prepare the destination while the application keeps running"),
+		newRunCommand(ferryv1.MigrationCutover, "Quiesce the source and recreate the application on the destination"),
+		newRunCommand(ferryv1.MigrationRollback, "Remove what the plan created on the destination and restore the source"),
+		newCancelCommand(),
+		newRetryCommand(),
+		newStatusCommand(),
+		newMigrateCommand(),
+		newControllerCommand(),
+	)
 	root.AddCommand(newMoverCommand())
 	return root
 }

@@ -178,7 +178,7 @@ func newPod(ns, name, image string, command ...string) *podBuilder {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": name}},
 		Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: &zero,
-			Containers: []corev1.Container{{Name: "main", Image: image, Command: command}},
+			Containers:                    []corev1.Container{{Name: "main", Image: image, Command: command}},
 		},
 	}}
 }

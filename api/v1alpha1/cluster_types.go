@@ -1,0 +1,101 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ClusterSpec says how to reach a Kubernetes cluster.
+type ClusterSpec struct {
+	// URL of the cluster's API server, e.g. https://10.0.0.1:6443.
+	// Empty for the host cluster, which is reached with the controller's
+	// own credentials.
+	// +optional
+	URL string `json:"url,omitempty"`
+	// CABundle is the PEM bundle that signs the API server's certificate.
+	// +optional
+	CABundle []byte `json:"caBundle,omitempty"`
+	// Insecure skips verification of the API server's certificate.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
+	// TokenSecretRef names a Secret in the Cluster's namespace whose key
+	// "token" holds a service-account token for the cluster.
+	// +optional
+	TokenSecretRef *SecretReference `json:"tokenSecretRef,omitempty"`
+	// IsHost marks the cluster Ferry's controller runs in.
+	// +optional
+	IsHost bool `json:"isHost,omitempty"`
+}
+
+// SecretReference names a Secret in the same namespace.
+type SecretReference struct {
+	// Name of the Secret.
+	Name string `json:"name"`
+}
+
+// StorageClassInfo describes a storage class of a cluster.
+type StorageClassInfo struct {
+	// Name of the storage class.
+	Name string `json:"name"`
+	// Provisioner of its volumes.
+	Provisioner string `json:"provisioner"`
+	// Default is true for the cluster's default storage class.
+	// +optional
+	Default bool `json:"default,omitempty"`
+}
+
+// ClusterStatus is what Ferry found out about the cluster.
+type ClusterStatus struct {
+	// Conditions: Ready, with reasons Unreachable, Unauthorized,
+	// InsufficientPermissions, SecretNotFound.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// KubernetesVersion of the API server.
+	// +optional
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// APIVersions the cluster serves, as group/version.
+	// +optional
+	APIVersions []string `json:"apiVersions,omitempty"`
+	// StorageClasses of the cluster.
+	// +optional
+	StorageClasses []StorageClassInfo `json:"storageClasses,omitempty"`
+	// LastChecked is when the cluster was last checked.
+	// +optional
+	LastChecked *metav1.Time `json:"lastChecked,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=fcl,categories=ferry
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
+// +kubebuilder:printcolumn:name="Host",type=boolean,JSONPath=`.spec.isHost`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.kubernetesVersion`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Cluster is a Kubernetes cluster Ferry migrates from or to.
+type Cluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ClusterSpec   `json:"spec,omitempty"`
+	Status ClusterStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ClusterList is a list of Clusters.
+type ClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Cluster `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Cluster{}, &ClusterList{})
+}

@@ -1,0 +1,63 @@
+package v1alpha1
+
+// Condition types. Every kind has Ready; Plans add Warning for problems
+// that do not block a migration; Migrations add Succeeded and Failed.
+const (
+	// ConditionReady says the object can be used: a Cluster is reachable
+	// with enough permissions, a Plan validated.
+	ConditionReady = "Ready"
+	// ConditionWarning lists problems that do not block a migration.
+	ConditionWarning = "Warning"
+	// ConditionRunning is true while a Migration runs.
+	ConditionRunning = "Running"
+	// ConditionSucceeded is true once a Migration finished its itinerary.
+	ConditionSucceeded = "Succeeded"
+	// ConditionFailed is true when a Migration stopped on an error; the
+	// message says what to fix, and `ferry retry` resumes it.
+	ConditionFailed = "Failed"
+)
+
+// Condition reasons. The message of a condition says what is wrong and
+// what to do about it; the reason is the stable, machine-readable part.
+const (
+	// ReasonReady: everything checked out.
+	ReasonReady = "Ready"
+	// ReasonUnreachable: the cluster's API server did not answer.
+	ReasonUnreachable = "Unreachable"
+	// ReasonUnauthorized: the API server rejected the token.
+	ReasonUnauthorized = "Unauthorized"
+	// ReasonInsufficientPermissions: the token lacks permissions Ferry needs.
+	ReasonInsufficientPermissions = "InsufficientPermissions"
+	// ReasonSecretNotFound: the token Secret of a Cluster is missing or incomplete.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonClusterNotFound: a Plan names a Cluster that does not exist.
+	ReasonClusterNotFound = "ClusterNotFound"
+	// ReasonClusterNotReady: a Plan names a Cluster that is not Ready.
+	ReasonClusterNotReady = "ClusterNotReady"
+	// ReasonInvalidSpec: the spec itself is wrong (a bad namespace mapping, say).
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonNamespaceNotFound: a source namespace does not exist.
+	ReasonNamespaceNotFound = "NamespaceNotFound"
+	// ReasonNamespaceConflict: a destination namespace holds objects Ferry did not create.
+	ReasonNamespaceConflict = "NamespaceConflict"
+	// ReasonStorageClassNotFound: a storage class the plan needs is missing on the destination.
+	ReasonStorageClassNotFound = "StorageClassNotFound"
+	// ReasonUnsupportedKinds: the destination does not serve some exported kinds.
+	ReasonUnsupportedKinds = "UnsupportedKinds"
+	// ReasonPlanNotFound: a Migration names a Plan that does not exist.
+	ReasonPlanNotFound = "PlanNotFound"
+	// ReasonPlanNotReady: a Migration's Plan is not Ready.
+	ReasonPlanNotReady = "PlanNotReady"
+	// ReasonStepFailed: a step of the itinerary failed; the message names it.
+	ReasonStepFailed = "StepFailed"
+	// ReasonCanceled: the user canceled the Migration.
+	ReasonCanceled = "Canceled"
+	// ReasonCompleted: the itinerary finished.
+	ReasonCompleted = "Completed"
+	// ReasonInProgress: the itinerary is running.
+	ReasonInProgress = "InProgress"
+	// ReasonUnhealthyWorkloads: workloads did not become available on the destination.
+	ReasonUnhealthyWorkloads = "UnhealthyWorkloads"
+	// ReasonSuperseded: another Migration of the same plan runs.
+	ReasonSuperseded = "Superseded"
+)

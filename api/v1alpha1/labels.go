@@ -1,0 +1,34 @@
+package v1alpha1
+
+// Labels and annotations Ferry puts on the objects it touches. Everything
+// Ferry creates carries LabelPlan and LabelMigration, which is how rollback
+// and cancel find it; everything it quiesces carries the original values
+// in annotations, which is how they are restored exactly.
+const (
+	// LabelPlan names the Plan whose migration created the object.
+	LabelPlan = "ferry.dev/plan"
+	// LabelMigration names the Migration that created or last applied the object.
+	LabelMigration = "ferry.dev/migration"
+	// LabelManagedBy is set to ManagedByValue on every object Ferry creates.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "ferry"
+
+	// AnnotationQuiescedBy names the Migration that quiesced a source workload.
+	AnnotationQuiescedBy = "ferry.dev/quiesced-by"
+	// AnnotationOriginalReplicas keeps a Deployment's, StatefulSet's or
+	// ReplicaSet's replicas from before quiesce ("" when the field was unset).
+	AnnotationOriginalReplicas = "ferry.dev/original-replicas"
+	// AnnotationOriginalSuspend keeps a CronJob's or Job's spec.suspend from
+	// before quiesce ("true", "false", or "" when unset).
+	AnnotationOriginalSuspend = "ferry.dev/original-suspend"
+	// AnnotationOriginalNodeSelector keeps a DaemonSet's pod-template
+	// nodeSelector from before quiesce, as JSON ("" when unset).
+	AnnotationOriginalNodeSelector = "ferry.dev/original-node-selector"
+	// QuiesceNodeSelectorKey is the node-selector key that no node carries,
+	// added to a DaemonSet's template so that its pods go away.
+	QuiesceNodeSelectorKey = "ferry.dev/quiesced"
+
+	// FieldManager is the server-side-apply field manager of Ferry.
+	FieldManager = "ferry"
+)

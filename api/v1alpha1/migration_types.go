@@ -1,0 +1,206 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MigrationType says which kind of migration to run.
+// +kubebuilder:validation:Enum=Stage;Cutover;Rollback
+type MigrationType string
+
+const (
+	// MigrationStage prepares the destination and copies volume data while
+	// the application keeps running; it can be repeated.
+	MigrationStage MigrationType = "Stage"
+	// MigrationCutover quiesces the source, copies what is left and
+	// recreates the application on the destination.
+	MigrationCutover MigrationType = "Cutover"
+	// MigrationRollback removes what the plan's migrations created on the
+	// destination and restores the source application.
+	MigrationRollback MigrationType = "Rollback"
+)
+
+// MigrationPhase is the state of a Migration as a whole.
+type MigrationPhase string
+
+// Migration phases.
+const (
+	MigrationPending   MigrationPhase = "Pending"
+	MigrationRunning   MigrationPhase = "Running"
+	MigrationSucceeded MigrationPhase = "Succeeded"
+	MigrationFailed    MigrationPhase = "Failed"
+	MigrationCanceling MigrationPhase = "Canceling"
+	MigrationCanceled  MigrationPhase = "Canceled"
+)
+
+// StepPhase is the state of one step of the itinerary.
+type StepPhase string
+
+// Step phases.
+const (
+	StepPending   StepPhase = "Pending"
+	StepRunning   StepPhase = "Running"
+	StepSucceeded StepPhase = "Succeeded"
+	StepFailed    StepPhase = "Failed"
+	StepSkipped   StepPhase = "Skipped"
+)
+
+// MigrationSpec says which plan to run and how.
+type MigrationSpec struct {
+	// Plan names the Plan in the same namespace.
+	Plan string `json:"plan"`
+	// Type of migration.
+	Type MigrationType `json:"type"`
+	// Quiesce stops the source application before the final copy; true
+	// by default for Cutover, ignored otherwise.
+	// +optional
+	Quiesce *bool `json:"quiesce,omitempty"`
+	// Cancel stops the migration and undoes what it did.
+	// +optional
+	Cancel bool `json:"cancel,omitempty"`
+}
+
+// Step is one step of a migration's itinerary.
+type Step struct {
+	// Name of the step, e.g. "Quiesce".
+	Name string `json:"name"`
+	// Phase of the step.
+	Phase StepPhase `json:"phase"`
+	// Started and Completed times.
+	// +optional
+	Started *metav1.Time `json:"started,omitempty"`
+	// +optional
+	Completed *metav1.Time `json:"completed,omitempty"`
+	// Message says what the step does now or why it failed.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Attempts counts how often the step was started.
+	// +optional
+	Attempts int `json:"attempts,omitempty"`
+	// Progress of the step, when it can be measured.
+	// +optional
+	Progress *Progress `json:"progress,omitempty"`
+}
+
+// Progress counts the work of a step.
+type Progress struct {
+	// Done and Total items (objects, files or bytes; see Unit).
+	Done  int64 `json:"done"`
+	Total int64 `json:"total"`
+	// Unit of Done and Total.
+	Unit string `json:"unit"`
+}
+
+// ObjectAction is what a migration did with one object.
+type ObjectAction string
+
+// Object actions.
+const (
+	ObjectCreated   ObjectAction = "Created"
+	ObjectUpdated   ObjectAction = "Updated"
+	ObjectUnchanged ObjectAction = "Unchanged"
+	ObjectSkipped   ObjectAction = "Skipped"
+	ObjectFailed    ObjectAction = "Failed"
+	ObjectDeleted   ObjectAction = "Deleted"
+)
+
+// ObjectResult is what happened to one object.
+type ObjectResult struct {
+	// Kind as "Kind" or "Kind.group".
+	Kind string `json:"kind"`
+	// Namespace on the destination; empty for cluster-scoped objects.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
+	// Action taken.
+	Action ObjectAction `json:"action"`
+	// Reason for a skip or a failure.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+}
+
+// KindResults counts the actions for one kind.
+type KindResults struct {
+	// Kind as "Kind" or "Kind.group".
+	Kind string `json:"kind"`
+	// Counts per action.
+	Created   int `json:"created,omitempty"`
+	Updated   int `json:"updated,omitempty"`
+	Unchanged int `json:"unchanged,omitempty"`
+	Skipped   int `json:"skipped,omitempty"`
+	Failed    int `json:"failed,omitempty"`
+	Deleted   int `json:"deleted,omitempty"`
+}
+
+// MaxObjectResults caps Status.Objects so that the status of a migration
+// of many objects stays small; the counts in Status.Results are complete.
+const MaxObjectResults = 200
+
+// MigrationStatus reports the migration's progress.
+type MigrationStatus struct {
+	// Phase of the migration as a whole.
+	// +optional
+	Phase MigrationPhase `json:"phase,omitempty"`
+	// Itinerary lists the steps in order with their state.
+	// +optional
+	Itinerary []Step `json:"itinerary,omitempty"`
+	// Conditions: Running, Succeeded, Failed (with the failed step).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Results counts what happened to the objects, per kind.
+	// +optional
+	Results []KindResults `json:"results,omitempty"`
+	// Objects lists the objects that were skipped (with a reason other
+	// than "recreated by a controller") or failed, up to MaxObjectResults.
+	// +optional
+	Objects []ObjectResult `json:"objects,omitempty"`
+	// Errors of the last failed attempt.
+	// +optional
+	Errors []string `json:"errors,omitempty"`
+	// StartTime and CompletionTime of the migration.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// ObservedRetry is the value of the retry annotation last acted on.
+	// +optional
+	ObservedRetry string `json:"observedRetry,omitempty"`
+}
+
+// AnnotationRetry, set to a new value (e.g. a timestamp) on a failed
+// Migration, makes the controller retry the failed step.
+const AnnotationRetry = "ferry.dev/retry"
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=fmig,categories=ferry
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Started",type=date,JSONPath=`.status.startTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Migration is one run of a Plan.
+type Migration struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   MigrationSpec   `json:"spec,omitempty"`
+	Status MigrationStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// MigrationList is a list of Migrations.
+type MigrationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Migration `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Migration{}, &MigrationList{})
+}

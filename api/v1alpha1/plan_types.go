@@ -1,0 +1,174 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// PVCAction says what a migration does with a persistent volume claim.
+// +kubebuilder:validation:Enum=copy;skip;move
+type PVCAction string
+
+const (
+	// PVCActionCopy creates a new claim on the destination and copies the data.
+	PVCActionCopy PVCAction = "copy"
+	// PVCActionSkip leaves the claim and its data behind.
+	PVCActionSkip PVCAction = "skip"
+	// PVCActionMove re-creates the volume on the destination pointing at the same storage.
+	PVCActionMove PVCAction = "move"
+)
+
+// RegistryRewrite rewrites image references whose prefix is From to To.
+type RegistryRewrite struct {
+	// From is the prefix to replace, e.g. "registry.src.example:5000/".
+	From string `json:"from"`
+	// To replaces it, e.g. "registry.dst.example/".
+	To string `json:"to"`
+}
+
+// PVCOverride changes what the plan does with one claim.
+type PVCOverride struct {
+	// Namespace of the claim on the source.
+	Namespace string `json:"namespace"`
+	// Name of the claim on the source.
+	Name string `json:"name"`
+	// Action for the claim; copy when empty.
+	// +optional
+	Action PVCAction `json:"action,omitempty"`
+	// TargetName of the claim on the destination; the same name when empty.
+	// +optional
+	TargetName string `json:"targetName,omitempty"`
+	// TargetStorageClass on the destination; from the plan's mapping when empty.
+	// +optional
+	TargetStorageClass string `json:"targetStorageClass,omitempty"`
+	// TargetCapacity on the destination; the source's request when empty.
+	// +optional
+	TargetCapacity *resource.Quantity `json:"targetCapacity,omitempty"`
+	// TargetAccessModes on the destination; the source's when empty.
+	// +optional
+	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
+}
+
+// PlanSpec says what to migrate, from where to where.
+type PlanSpec struct {
+	// SourceCluster names the Cluster to migrate from.
+	SourceCluster string `json:"sourceCluster"`
+	// DestinationCluster names the Cluster to migrate to; it may be the
+	// source cluster (namespace rename, storage-class conversion).
+	DestinationCluster string `json:"destinationCluster"`
+	// Namespaces to migrate, each "name" or "source:destination" to rename.
+	// +kubebuilder:validation:MinItems=1
+	Namespaces []string `json:"namespaces"`
+	// LabelSelector limits the migrated objects to those it selects.
+	// +optional
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+	// IncludedKinds, when set, limits the migrated kinds, as "Kind" or
+	// "Kind.group" (e.g. "Deployment.apps").
+	// +optional
+	IncludedKinds []string `json:"includedKinds,omitempty"`
+	// ExcludedKinds are never migrated, as "Kind" or "Kind.group".
+	// +optional
+	ExcludedKinds []string `json:"excludedKinds,omitempty"`
+	// StorageClassMapping maps source storage classes to destination ones.
+	// +optional
+	StorageClassMapping map[string]string `json:"storageClassMapping,omitempty"`
+	// RegistryRewrites rewrite image references, first match wins.
+	// +optional
+	RegistryRewrites []RegistryRewrite `json:"registryRewrites,omitempty"`
+	// PersistentVolumeClaims overrides the action and target of single claims.
+	// +optional
+	PersistentVolumeClaims []PVCOverride `json:"persistentVolumeClaims,omitempty"`
+}
+
+// PlanPVC is a claim the plan found on the source and what it will do with it.
+type PlanPVC struct {
+	// Namespace and Name of the claim on the source.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// StorageClass of the claim on the source.
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
+	// Capacity requested on the source.
+	// +optional
+	Capacity string `json:"capacity,omitempty"`
+	// AccessModes on the source.
+	// +optional
+	AccessModes []string `json:"accessModes,omitempty"`
+	// Action the migration takes.
+	Action PVCAction `json:"action"`
+	// TargetNamespace, TargetName and TargetStorageClass on the destination.
+	TargetNamespace    string `json:"targetNamespace"`
+	TargetName         string `json:"targetName"`
+	TargetStorageClass string `json:"targetStorageClass,omitempty"`
+}
+
+// KindCount is how many objects of one kind the plan migrates.
+type KindCount struct {
+	// Kind as "Kind" or "Kind.group".
+	Kind string `json:"kind"`
+	// Count of objects.
+	Count int `json:"count"`
+}
+
+// PlanStatus is the result of validating the plan.
+type PlanStatus struct {
+	// Conditions: Ready (false with a reason when the plan cannot run)
+	// and Warning (problems that do not block it).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// PersistentVolumeClaims found on the source, with their actions.
+	// +optional
+	PersistentVolumeClaims []PlanPVC `json:"persistentVolumeClaims,omitempty"`
+	// ObjectCounts per kind that the plan would migrate now.
+	// +optional
+	ObjectCounts []KindCount `json:"objectCounts,omitempty"`
+	// Warnings in full, one line each.
+	// +optional
+	Warnings []string `json:"warnings,omitempty"`
+	// ObservedValidate is the value of the ferry.dev/validate annotation
+	// the status was computed for; the CLI sets the annotation to ask for
+	// a fresh validation and waits for it here.
+	// +optional
+	ObservedValidate string `json:"observedValidate,omitempty"`
+}
+
+// AnnotationValidate, set to a new value, asks the controller to validate
+// the plan again now.
+const AnnotationValidate = "ferry.dev/validate"
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=fpl,categories=ferry
+// +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.sourceCluster`
+// +kubebuilder:printcolumn:name="Destination",type=string,JSONPath=`.spec.destinationCluster`
+// +kubebuilder:printcolumn:name="Namespaces",type=string,JSONPath=`.spec.namespaces`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Plan says what to migrate from which cluster to which.
+type Plan struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   PlanSpec   `json:"spec,omitempty"`
+	Status PlanStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// PlanList is a list of Plans.
+type PlanList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Plan `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Plan{}, &PlanList{})
+}

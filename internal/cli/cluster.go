@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"ferry.dev/ferry/internal/cluster"
+)
+
+func newClusterCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "cluster", Short: "Register the clusters Ferry migrates between"}
+	cmd.AddCommand(newClusterAddCommand())
+	return cmd
+}
+
+type clusterAddOptions struct {
+	host       hostOptions
+	name       string
+	kubeconfig string
+	context    string
+	role       string
+}
+
+func newClusterAddCommand() *cobra.Command {
+	o := &clusterAddOptions{}
+	cmd := &cobra.Command{
+		Use:   "add NAME --kubeconfig FILE [--context CONTEXT]",
+		Short: "Register a cluster: create Ferry's service account there and store its token on the host",
+		Long: `Register a cluster with Ferry. On the cluster, Ferry creates the namespace
+ferry-system, a service account with Ferry's roles (ferry-source: read all
+and quiesce workloads; ferry-destination: create what migrations bring) and
+a token. On the host cluster (--host-kubeconfig, default the current
+context) it stores the token in a Secret and creates the Cluster object.`,
+		Example: `  ferry cluster add src --kubeconfig .localclusters/src/kubeconfig
+  ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to register (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.context, "context", "", "context in that kubeconfig")
+	f.StringVar(&o.role, "role", "both", "Ferry's role on the cluster: source, destination or both")
+	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
+	f.StringVar(&o.host.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
+	return cmd
+}
+
+func (o *clusterAddOptions) validate() error {
+	switch o.role {
+	case "source", "destination", "both":
+	default:
+		return fmt.Errorf("--role %q: use source, destination or both", o.role)
+	}
+	return validateName(o.name)
+}
+
+func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
+	target, err := loadConfig(o.kubeconfig, o.context)
+	if err != nil {
+		return err
+	}
+	h, err := o.host.connect()
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(target)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := kube.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("cannot reach cluster %s at %s: %w; check the kubeconfig and that the API server runs", o.name, target.Host, err)
+	}
+	reg, err := cluster.Prepare(ctx, kube, cluster.Roles{Source: o.role != "destination", Destination: o.role != "source"})
+	if err != nil {
+		return fmt.Errorf("prepare cluster %s: %w", o.name, err)
+	}
+	if err := h.install(ctx); err != nil {
+		return err
+	}
+	if _, err := cluster.Store(ctx, h.c, h.namespace, o.name, target, target.Host == h.cfg.Host, reg.Token); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "cluster %s registered (%s)\n", o.name, target.Host)
+	return o.report(ctx, out, reg.Token)
+}
+
+// report checks the cluster with the stored token, as the controller
+// will, and prints its Ready condition.
+func (o *clusterAddOptions) report(ctx context.Context, out io.Writer, tok string) error {
+	cfg, err := loadConfig(o.kubeconfig, o.context)
+	if err != nil {
+		return err
+	}
+	cfg.BearerToken, cfg.BearerTokenFile = tok, ""
+	cfg.CertData, cfg.KeyData, cfg.CertFile, cfg.KeyFile, cfg.Username, cfg.Password = nil, nil, "", "", "", ""
+	cfg.AuthProvider, cfg.ExecProvider = nil, nil
+	clients, err := cluster.NewClients(o.name, cfg)
+	if err != nil {
+		return err
+	}
+	facts, err := cluster.Check(ctx, clients)
+	var p *cluster.Problem
+	if errors.As(err, &p) {
+		fmt.Fprintf(out, "Ready: False (%s): %s\n", p.Reason, p.Message)
+		return fmt.Errorf("cluster %s is not ready: %s", o.name, p.Reason)
+	}
+	fmt.Fprintf(out, "Ready: True, Kubernetes %s, %d API versions, storage classes:", facts.Version, len(facts.APIVersions))
+	for _, sc := range facts.StorageClasses {
+		def := ""
+		if sc.Default {
+			def = " (default)"
+		}
+		fmt.Fprintf(out, " %s%s", sc.Name, def)
+	}
+	fmt.Fprintln(out)
+	return nil
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/pflag"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/config"
+	"ferry.dev/ferry/internal/controller"
+)
+
+// hostOptions are the flags that pick the host cluster, as kubectl does.
+type hostOptions struct {
+	kubeconfig string
+	context    string
+	namespace  string
+}
+
+func (o *hostOptions) bindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.context, "context", "", "kubeconfig context of the host cluster")
+	fs.StringVar(&o.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
+}
+
+// restConfig loads the host cluster's configuration.
+func (o *hostOptions) restConfig() (*rest.Config, error) {
+	return loadConfig(o.kubeconfig, o.context)
+}
+
+func loadConfig(path, context string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if path != "" {
+		rules.ExplicitPath = path
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	return cfg, nil
+}
+
+// host is a connection to the host cluster.
+type host struct {
+	cfg       *rest.Config
+	c         client.Client
+	namespace string
+}
+
+func (o *hostOptions) connect() (*host, error) {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	if err != nil {
+		return nil, fmt.Errorf("connect to the host cluster: %w", err)
+	}
+	return &host{cfg: cfg, c: c, namespace: o.namespace}, nil
+}
+
+// install creates Ferry's namespace and CRDs on the host when missing or
+// older, and waits until the CRDs are served.
+func (h *host) install(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.namespace}}
+	if err := h.c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s on the host: %w", h.namespace, err)
+	}
+	files, err := fs.Glob(config.CRDs, "crd/*.yaml")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(config.CRDs, f)
+		if err != nil {
+			return err
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(b, &crd); err != nil {
+			return fmt.Errorf("parse %s: %w", f, err)
+		}
+		crd.APIVersion, crd.Kind = "apiextensions.k8s.io/v1", "CustomResourceDefinition"
+		if err := h.c.Patch(ctx, &crd, client.Apply, client.FieldOwner(ferryv1.FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("install CRD %s: %w", crd.Name, err)
+		}
+		if err := h.waitEstablished(ctx, crd.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *host) waitEstablished(ctx context.Context, name string) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := h.c.Get(ctx, client.ObjectKey{Name: name}, &crd); err != nil {
+			return false, nil
+		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// controllerRunning reports whether a controller holds a fresh lease.
+func (h *host) controllerRunning(ctx context.Context) bool {
+	var l coordinationv1.Lease
+	if err := h.c.Get(ctx, client.ObjectKey{Namespace: h.namespace, Name: controller.LeaderElectionID}, &l); err != nil {
+		return false
+	}
+	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "" || l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
+		return false
+	}
+	return time.Since(l.Spec.RenewTime.Time) < time.Duration(*l.Spec.LeaseDurationSeconds)*time.Second
+}
+
+// ensureController makes sure a controller runs: when none does, it
+// installs the CRDs and starts one in this process; stop ends it.
+func (h *host) ensureController(ctx context.Context) (stop func(), inProcess bool, err error) {
+	if h.controllerRunning(ctx) {
+		return func() {}, false, nil
+	}
+	if err := h.install(ctx); err != nil {
+		return nil, false, err
+	}
+	ctrl.SetLogger(controllerLogger())
+	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true})
+	if err != nil {
+		return nil, false, err
+	}
+	mctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(mctx); err != nil {
+			slog.Error("in-process controller stopped", "err", err)
+		}
+	}()
+	select {
+	case <-mgr.Elected():
+	case <-done:
+		cancel()
+		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader")
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		return nil, false, fmt.Errorf("another controller holds the lease %s/%s: wait for it or stop it", h.namespace, controller.LeaderElectionID)
+	}
+	slog.Debug("started the controller in this process")
+	return func() { cancel(); <-done }, true, nil
+}

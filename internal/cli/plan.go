@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/resources/migrate"
+)
+
+func newPlanCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "plan", Short: "Create and inspect migration plans"}
+	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand())
+	return cmd
+}
+
+type planCreateOptions struct {
+	host             hostOptions
+	name, from, to   string
+	namespaces       []string
+	selector         string
+	include, exclude []string
+	scMap            map[string]string
+	rewrites         []string
+}
+
+func newPlanCreateCommand() *cobra.Command {
+	o := &planCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create NAME --from SRC --to DST -n NS[:NEWNS]...",
+		Short: "Create a plan and show what it will migrate",
+		Example: `  ferry plan create shop --from src --to dst -n shop
+  ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			p, err := o.plan()
+			if err != nil {
+				return err
+			}
+			h, err := o.host.connect()
+			if err != nil {
+				return err
+			}
+			stop, _, err := h.ensureController(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer stop()
+			return createPlan(cmd.Context(), cmd.OutOrStdout(), h, p)
+		},
+	}
+	o.host.bindFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "", "source cluster (a registered Cluster)")
+	f.StringVar(&o.to, "to", "", "destination cluster (a registered Cluster)")
+	f.StringSliceVarP(&o.namespaces, "namespace", "n", nil, "namespace to migrate, NAME or SOURCE:DESTINATION to rename; repeat for more")
+	f.StringVarP(&o.selector, "selector", "l", "", "migrate only objects with these labels (e.g. app=shop)")
+	f.StringSliceVar(&o.include, "include-kinds", nil, "migrate only these kinds (Kind or Kind.group)")
+	f.StringSliceVar(&o.exclude, "exclude-kinds", nil, "never migrate these kinds (Kind or Kind.group)")
+	f.StringToStringVar(&o.scMap, "storage-class-map", nil, "map source storage classes to destination ones, OLD=NEW")
+	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
+	return cmd
+}
+
+func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
+	if err := validateName(o.name); err != nil {
+		return nil, err
+	}
+	if o.from == "" || o.to == "" {
+		return nil, fmt.Errorf("name the source and destination clusters with --from and --to")
+	}
+	if _, err := migrate.ParseNamespaces(o.namespaces); err != nil {
+		return nil, err
+	}
+	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.host.namespace},
+		Spec: ferryv1.PlanSpec{SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
+			IncludedKinds: o.include, ExcludedKinds: o.exclude, StorageClassMapping: o.scMap}}
+	if o.selector != "" {
+		sel, err := metav1.ParseToLabelSelector(o.selector)
+		if err != nil {
+			return nil, fmt.Errorf("--selector: %w", err)
+		}
+		p.Spec.LabelSelector = sel
+	}
+	for _, rw := range o.rewrites {
+		from, to, ok := strings.Cut(rw, "=")
+		if !ok || from == "" {
+			return nil, fmt.Errorf("--registry-rewrite %q: use FROM=TO", rw)
+		}
+		p.Spec.RegistryRewrites = append(p.Spec.RegistryRewrites, ferryv1.RegistryRewrite{From: from, To: to})
+	}
+	return p, nil
+}
+
+// createPlan creates (or updates) the plan, waits for its validation and
+// describes it.
+func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan) error {
+	token := strconv.FormatInt(time.Now().UnixNano(), 10)
+	p.Annotations = map[string]string{ferryv1.AnnotationValidate: token}
+	var existing ferryv1.Plan
+	if err := h.c.Get(ctx, client.ObjectKeyFromObject(p), &existing); err == nil {
+		existing.Spec = p.Spec
+		if existing.Annotations == nil {
+			existing.Annotations = map[string]string{}
+		}
+		existing.Annotations[ferryv1.AnnotationValidate] = token
+		if err := h.c.Update(ctx, &existing); err != nil {
+			return fmt.Errorf("update plan %s: %w", p.Name, err)
+		}
+		fmt.Fprintf(out, "plan %s updated\n", p.Name)
+	} else {
+		if err := h.c.Create(ctx, p); err != nil {
+			return fmt.Errorf("create plan %s: %w", p.Name, err)
+		}
+		fmt.Fprintf(out, "plan %s created\n", p.Name)
+	}
+	got, err := waitPlanValidated(ctx, h, p.Name, token)
+	if err != nil {
+		return err
+	}
+	describePlan(out, got)
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, ferryv1.ConditionReady) {
+		return fmt.Errorf("plan %s is not ready", p.Name)
+	}
+	return nil
+}
+
+// waitPlanValidated waits until the controller has validated the plan's
+// current generation.
+func waitPlanValidated(ctx context.Context, h *host, name, token string) (*ferryv1.Plan, error) {
+	var p ferryv1.Plan
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := h.c.Get(ctx, client.ObjectKey{Namespace: h.namespace, Name: name}, &p); err != nil {
+			return false, nil
+		}
+		c := meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady)
+		return c != nil && p.Status.ObservedGeneration == p.Generation && p.Status.ObservedValidate == token, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plan %s was not validated within 2 minutes; is the controller running? (`ferry controller`): %w", name, err)
+	}
+	return &p, nil
+}
+
+type planDescribeOptions struct {
+	host hostOptions
+}
+
+func newPlanDescribeCommand() *cobra.Command {
+	o := &planDescribeOptions{}
+	cmd := &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show what a plan migrates, its volumes and its problems",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := o.host.connect()
+			if err != nil {
+				return err
+			}
+			var p ferryv1.Plan
+			if err := h.c.Get(cmd.Context(), client.ObjectKey{Namespace: h.namespace, Name: args[0]}, &p); err != nil {
+				return fmt.Errorf("get plan %s: %w", args[0], err)
+			}
+			describePlan(cmd.OutOrStdout(), &p)
+			return nil
+		},
+	}
+	o.host.bindFlags(cmd.Flags())
+	return cmd
+}
+
+func describePlan(out io.Writer, p *ferryv1.Plan) {
+	fmt.Fprintf(out, "Plan %s: %s -> %s, namespaces %s\n", p.Name, p.Spec.SourceCluster, p.Spec.DestinationCluster, strings.Join(p.Spec.Namespaces, ", "))
+	for _, c := range p.Status.Conditions {
+		fmt.Fprintf(out, "  %s: %s (%s) %s\n", c.Type, c.Status, c.Reason, c.Message)
+	}
+	if len(p.Status.ObjectCounts) > 0 {
+		fmt.Fprintln(out, "Objects:")
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		for _, k := range p.Status.ObjectCounts {
+			fmt.Fprintf(tw, "  %s\t%d\n", k.Kind, k.Count)
+		}
+		_ = tw.Flush()
+	}
+	if len(p.Status.PersistentVolumeClaims) > 0 {
+		fmt.Fprintln(out, "Volumes:")
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CLAIM\tCAPACITY\tCLASS\tACTION\tTARGET")
+		for _, v := range p.Status.PersistentVolumeClaims {
+			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s/%s (%s)\n", v.Namespace, v.Name, v.Capacity, v.StorageClass, v.Action,
+				v.TargetNamespace, v.TargetName, v.TargetStorageClass)
+		}
+		_ = tw.Flush()
+	}
+	for _, w := range p.Status.Warnings {
+		fmt.Fprintf(out, "Warning: %s\n", w)
+	}
+}

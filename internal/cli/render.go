@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// renderer draws a migration's itinerary: redrawn in place on a terminal,
+// as one plain line per change otherwise (logs, CI).
+type renderer struct {
+	out   io.Writer
+	tty   bool
+	lines int
+	seen  map[string]string
+}
+
+func newRenderer(out io.Writer) *renderer {
+	return &renderer{out: out, tty: isTerminal(out), seen: map[string]string{}}
+}
+
+func (r *renderer) render(m *ferryv1.Migration) {
+	if r.tty {
+		r.redraw(m)
+		return
+	}
+	for _, s := range m.Status.Itinerary {
+		line := fmt.Sprintf("%s %s %s", s.Name, s.Phase, s.Message)
+		if s.Progress != nil && s.Phase == ferryv1.StepRunning {
+			continue // progress lines would flood logs; the final message says it all
+		}
+		if r.seen[s.Name] == line || s.Phase == ferryv1.StepPending {
+			continue
+		}
+		r.seen[s.Name] = line
+		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s\n", time.Now().Format("15:04:05"), s.Name, s.Phase, stepDuration(s), s.Message)
+	}
+	if p := string(m.Status.Phase); r.seen[""] != p {
+		r.seen[""] = p
+		fmt.Fprintf(r.out, "%s  migration %s: %s\n", time.Now().Format("15:04:05"), m.Name, p)
+	}
+}
+
+func (r *renderer) redraw(m *ferryv1.Migration) {
+	if r.lines > 0 {
+		fmt.Fprintf(r.out, "\033[%dA\033[J", r.lines)
+	}
+	var b strings.Builder
+	elapsed := ""
+	if m.Status.StartTime != nil {
+		end := time.Now()
+		if m.Status.CompletionTime != nil {
+			end = m.Status.CompletionTime.Time
+		}
+		elapsed = end.Sub(m.Status.StartTime.Time).Round(100 * time.Millisecond).String()
+	}
+	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed)
+	for _, s := range m.Status.Itinerary {
+		fmt.Fprintf(&b, "  %s %-20s %8s  %s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), s.Message)
+		if p := s.Progress; p != nil && s.Phase == ferryv1.StepRunning && p.Total > 0 {
+			fmt.Fprintf(&b, "    %s %d/%d %s\n", bar(p.Done, p.Total, 30), p.Done, p.Total, p.Unit)
+		}
+	}
+	for _, e := range m.Status.Errors {
+		fmt.Fprintf(&b, "  error: %s\n", e)
+	}
+	fmt.Fprint(r.out, b.String())
+	r.lines = strings.Count(b.String(), "\n")
+}
+
+func symbol(p ferryv1.StepPhase) string {
+	return map[ferryv1.StepPhase]string{ferryv1.StepSucceeded: "✓", ferryv1.StepRunning: "●", ferryv1.StepFailed: "✗",
+		ferryv1.StepSkipped: "-", ferryv1.StepPending: "○"}[p]
+}
+
+func stepDuration(s ferryv1.Step) string {
+	if s.Started == nil {
+		return ""
+	}
+	end := time.Now()
+	if s.Completed != nil {
+		end = s.Completed.Time
+	}
+	return end.Sub(s.Started.Time).Round(10*time.Millisecond).String() + " "
+}
+
+func bar(done, total int64, width int) string {
+	n := int(done * int64(width) / total)
+	if n > width {
+		n = width
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// currentStep returns the index of the step the migration is at, or -1.
+func currentStep(m *ferryv1.Migration) int {
+	for i, s := range m.Status.Itinerary {
+		if s.Phase == ferryv1.StepRunning || s.Phase == ferryv1.StepFailed || s.Phase == ferryv1.StepPending {
+			return i
+		}
+	}
+	return -1
+}

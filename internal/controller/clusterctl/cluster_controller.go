@@ -1,0 +1,92 @@
+// Package clusterctl reconciles Cluster objects: it checks that each
+// registered cluster is reachable with enough permissions and records what
+// it serves.
+package clusterctl
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+)
+
+// Recheck intervals: a ready cluster is checked again after ReadyRecheck,
+// one that is not after NotReadyRecheck.
+const (
+	ReadyRecheck    = 2 * time.Minute
+	NotReadyRecheck = 15 * time.Second
+)
+
+// Reconciler checks Clusters.
+type Reconciler struct {
+	client.Client
+	Registry *cluster.Registry
+}
+
+// SetupWithManager registers the reconciler.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&ferryv1.Cluster{}).Named("cluster").Complete(r)
+}
+
+// Reconcile checks one Cluster and records the result in its status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	var c ferryv1.Cluster
+	if err := r.Get(ctx, req.NamespacedName, &c); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := c.DeepCopy()
+	cond, facts := r.check(ctx, &c)
+	now := metav1.Now()
+	c.Status.ObservedGeneration = c.Generation
+	c.Status.LastChecked = &now
+	meta.SetStatusCondition(&c.Status.Conditions, cond)
+	if facts != nil {
+		c.Status.KubernetesVersion = facts.Version
+		c.Status.APIVersions = facts.APIVersions
+		c.Status.StorageClasses = facts.StorageClasses
+	}
+	if cond.Status != metav1.ConditionTrue && meta.IsStatusConditionTrue(base.Status.Conditions, ferryv1.ConditionReady) {
+		log.Info("cluster is no longer ready", "cluster", c.Name, "reason", cond.Reason)
+	}
+	if !equality.Semantic.DeepEqual(base.Status, c.Status) {
+		if err := r.Status().Patch(ctx, &c, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if cond.Status == metav1.ConditionTrue {
+		return ctrl.Result{RequeueAfter: ReadyRecheck}, nil
+	}
+	return ctrl.Result{RequeueAfter: NotReadyRecheck}, nil
+}
+
+// check returns the Ready condition and, when reachable, the facts.
+func (r *Reconciler) check(ctx context.Context, c *ferryv1.Cluster) (metav1.Condition, *cluster.Facts) {
+	cond := metav1.Condition{Type: ferryv1.ConditionReady, ObservedGeneration: c.Generation}
+	clients, err := r.Registry.Clients(ctx, c)
+	if err != nil {
+		cond.Status, cond.Reason = metav1.ConditionFalse, ferryv1.ReasonSecretNotFound
+		cond.Message = err.Error() + "; register the cluster again with `ferry cluster add " + c.Name + "`"
+		return cond, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	facts, err := cluster.Check(ctx, clients)
+	var p *cluster.Problem
+	if errors.As(err, &p) {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, p.Reason, p.Message
+		return cond, nil
+	}
+	cond.Status, cond.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
+	cond.Message = "reachable, " + facts.Version + ", with the permissions Ferry needs"
+	return cond, facts
+}

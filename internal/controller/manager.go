@@ -1,0 +1,97 @@
+// Package controller assembles Ferry's controller: a controller-runtime
+// manager with one reconciler per kind (Cluster, Plan, Migration), which
+// runs in a cluster, as `ferry controller`, or inside the CLI.
+package controller
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/controller/clusterctl"
+	"ferry.dev/ferry/internal/controller/migrationctl"
+	"ferry.dev/ferry/internal/controller/planctl"
+)
+
+// LeaderElectionID names the Lease the active controller holds; the CLI
+// looks at it to tell whether a controller runs.
+const LeaderElectionID = "ferry-controller"
+
+// Options configure the manager.
+type Options struct {
+	// Namespace holds Ferry's objects on the host (ferry-system).
+	Namespace string
+	// MetricsAddr serves metrics; "0" turns them off.
+	MetricsAddr string
+	// HealthAddr serves /healthz and /readyz; "" turns them off.
+	HealthAddr string
+	// ReleaseOnCancel gives up leadership at once when the manager stops
+	// (for the CLI's in-process controller).
+	ReleaseOnCancel bool
+}
+
+// Scheme returns a scheme with the Kubernetes and Ferry types.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = apiextensionsv1.AddToScheme(s)
+	_ = ferryv1.AddToScheme(s)
+	return s
+}
+
+// NewManager builds the manager with every reconciler registered. It
+// watches only Ferry's namespace on the host and elects a leader, so that
+// one controller acts at a time.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	lease, renew, retry := 15*time.Second, 10*time.Second, 2*time.Second
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},
+		Metrics:                       metricsserver.Options{BindAddress: orDefault(o.MetricsAddr, "0")},
+		HealthProbeBindAddress:        o.HealthAddr,
+		LeaderElection:                true,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       o.Namespace,
+		LeaderElectionReleaseOnCancel: o.ReleaseOnCancel,
+		LeaseDuration:                 &lease,
+		RenewDeadline:                 &renew,
+		RetryPeriod:                   &retry,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	reg := cluster.NewRegistry(cfg, mgr.GetClient())
+	setups := []interface{ SetupWithManager(ctrl.Manager) error }{
+		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
+		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
+		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry")},
+	}
+	for _, s := range setups {
+		if err := s.SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("set up controller: %w", err)
+		}
+	}
+	if o.HealthAddr != "" {
+		if err := mgr.AddHealthzCheck("healthz", func(_ *http.Request) error { return nil }); err != nil {
+			return nil, err
+		}
+	}
+	return mgr, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

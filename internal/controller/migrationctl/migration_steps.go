@@ -1,0 +1,315 @@
+package migrationctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/controller/planctl"
+	"ferry.dev/ferry/internal/planning"
+	"ferry.dev/ferry/internal/quiesce"
+	"ferry.dev/ferry/internal/resources/migrate"
+	"ferry.dev/ferry/internal/resources/transform"
+)
+
+// Time limits of the waiting steps.
+const (
+	QuiesceTimeout   = 10 * time.Minute
+	WorkloadsTimeout = 5 * time.Minute
+	// UnhealthyGrace is how long pods may be unhealthy (ImagePullBackOff,
+	// CrashLoopBackOff, Unschedulable) before WaitForWorkloads fails.
+	UnhealthyGrace = 90 * time.Second
+)
+
+type stepFunc func(ctx context.Context, s *scope) (outcome, error)
+
+var stepFuncs = map[string]stepFunc{
+	StepValidate:           validate,
+	StepPrepareDestination: prepareDestination,
+	StepQuiesce:            quiesceSource,
+	StepWaitForQuiesce:     waitForQuiesce,
+	StepMigrateResources:   migrateResources,
+	StepWaitForWorkloads:   waitForWorkloads,
+	StepDeleteFromDest:     deleteFromDestination,
+	StepUnquiesce:          unquiesceSource,
+	StepCancelDelete:       cancelDelete,
+	StepCancelUnquiesce:    unquiesceSource,
+}
+
+// load reads the plan and builds the clusters' clients; a missing plan or
+// cluster fails the step with a message that says what to do.
+func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
+	var p ferryv1.Plan
+	err := r.Get(ctx, client.ObjectKey{Namespace: s.m.Namespace, Name: s.m.Spec.Plan}, &p)
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("plan %q does not exist: create it with `ferry plan create`", s.m.Spec.Plan)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get plan %s: %w", s.m.Spec.Plan, err)
+	}
+	s.plan = &p
+	src, dst, prob, err := planctl.Clients(ctx, r.Client, r.Registry, &p)
+	if err != nil {
+		return nil, err
+	}
+	if prob != nil {
+		// A cluster that is briefly not ready should not fail the step.
+		o := waiting(prob.Message, 5*time.Second)
+		if time.Since(s.step().Started.Time) > 2*time.Minute {
+			return nil, errors.New(prob.Message)
+		}
+		return &o, nil
+	}
+	s.src, s.dst = src, dst
+	return nil, nil
+}
+
+func (s *scope) scope() (migrate.Scope, error) {
+	return planning.Scope(s.plan)
+}
+
+func (s *scope) sourceNamespaces() []string {
+	sc, _ := s.scope()
+	var out []string
+	for _, m := range sc.Namespaces {
+		out = append(out, m.Source)
+	}
+	return out
+}
+
+func (s *scope) destinationNamespaces() []string {
+	sc, _ := s.scope()
+	var out []string
+	for _, m := range sc.Namespaces {
+		out = append(out, m.Destination)
+	}
+	return out
+}
+
+// validate checks the plan afresh (the plan's status may be stale) and
+// waits while another migration of the same plan runs.
+func validate(ctx context.Context, s *scope) (outcome, error) {
+	if other, err := s.otherRunning(ctx); err != nil || other != "" {
+		return waiting(fmt.Sprintf("waiting for migration %s of the same plan to finish", other), 5*time.Second), err
+	}
+	if s.m.Spec.Type == ferryv1.MigrationRollback {
+		return done("clusters ready"), nil
+	}
+	res, err := planning.Validate(ctx, s.plan, s.src, s.dst)
+	if err != nil {
+		return outcome{}, err
+	}
+	if res.Problem != nil {
+		return outcome{}, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
+	}
+	return done(fmt.Sprintf("%d objects and %d volumes to migrate", res.Total, len(res.PVCs))), nil
+}
+
+// otherRunning names an older migration of the same plan that has not
+// finished.
+func (s *scope) otherRunning(ctx context.Context) (string, error) {
+	var l ferryv1.MigrationList
+	if err := s.r.List(ctx, &l, client.InNamespace(s.m.Namespace)); err != nil {
+		return "", err
+	}
+	for _, o := range l.Items {
+		if o.Name == s.m.Name || o.Spec.Plan != s.m.Spec.Plan || !o.CreationTimestamp.Before(&s.m.CreationTimestamp) {
+			continue
+		}
+		if o.Status.Phase == ferryv1.MigrationRunning || o.Status.Phase == ferryv1.MigrationCanceling || o.Status.Phase == "" {
+			return o.Name, nil
+		}
+	}
+	return "", nil
+}
+
+// options builds the resource-migration options of the plan; only limits
+// the kinds further (nil: all the plan migrates).
+func (s *scope) options(ctx context.Context, only []string) (migrate.Options, error) {
+	sc, err := s.scope()
+	if err != nil {
+		return migrate.Options{}, err
+	}
+	if only != nil {
+		sc.Kinds.Include = only
+	}
+	tc := transform.Context{
+		NamespaceMap:    migrate.Map(sc.Namespaces),
+		StorageClassMap: s.plan.Spec.StorageClassMapping,
+		Labels: map[string]string{ferryv1.LabelPlan: s.plan.Name, ferryv1.LabelMigration: s.m.Name,
+			ferryv1.LabelManagedBy: ferryv1.ManagedByValue},
+	}
+	for _, rw := range s.plan.Spec.RegistryRewrites {
+		tc.RegistryRewrites = append(tc.RegistryRewrites, transform.RegistryRewrite{From: rw.From, To: rw.To})
+	}
+	return migrate.Options{
+		Source:      migrate.Source{Discovery: s.src.Kube.Discovery(), Dynamic: s.src.Dynamic},
+		Destination: migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata},
+		Scope:       sc,
+		Transform:   tc,
+		Plan:        s.plan.Name,
+		Progress: func(d, t int64) {
+			s.progress(ctx, ferryv1.Progress{Done: d, Total: t, Unit: "objects"}, fmt.Sprintf("%d of %d objects", d, t))
+		},
+	}, nil
+}
+
+// prepareDestination creates the destination namespaces and the claims
+// that will receive the volume data.
+func prepareDestination(ctx context.Context, s *scope) (outcome, error) {
+	o, err := s.options(ctx, []string{"PersistentVolumeClaim"})
+	if err != nil {
+		return outcome{}, err
+	}
+	return s.runMigrate(ctx, o, "namespaces and claims ready")
+}
+
+func migrateResources(ctx context.Context, s *scope) (outcome, error) {
+	o, err := s.options(ctx, nil)
+	if err != nil {
+		return outcome{}, err
+	}
+	return s.runMigrate(ctx, o, "resources applied")
+}
+
+func (s *scope) runMigrate(ctx context.Context, o migrate.Options, msg string) (outcome, error) {
+	report, err := migrate.Run(ctx, o)
+	if report != nil {
+		s.mu.Lock()
+		s.m.Status.Results = mergeResults(s.m.Status.Results, report.Results())
+		s.m.Status.Objects = report.Objects()
+		s.mu.Unlock()
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	if n := report.Failed(); n > 0 {
+		return outcome{}, fmt.Errorf("%d objects failed to apply (%s); see status.objects", n, firstReasons(report.Objects(), 3))
+	}
+	total := int64(0)
+	for _, k := range report.Results() {
+		total += int64(k.Created + k.Updated + k.Unchanged + k.Skipped)
+	}
+	return done(fmt.Sprintf("%s: %d objects", msg, total)), nil
+}
+
+// mergeResults replaces the counts of the kinds in next.
+func mergeResults(prev, next []ferryv1.KindResults) []ferryv1.KindResults {
+	m := map[string]bool{}
+	for _, k := range next {
+		m[k.Kind] = true
+	}
+	out := append([]ferryv1.KindResults{}, next...)
+	for _, k := range prev {
+		if !m[k.Kind] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func firstReasons(objs []ferryv1.ObjectResult, n int) string {
+	var out []string
+	for _, o := range objs {
+		if o.Action == ferryv1.ObjectFailed && len(out) < n {
+			out = append(out, fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, o.Reason))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func quiesceSource(ctx context.Context, s *scope) (outcome, error) {
+	var changed, unmanaged []string
+	for _, ns := range s.sourceNamespaces() {
+		rep, err := quiesce.Quiesce(ctx, s.src.Client, ns, s.m.Name)
+		if err != nil {
+			return outcome{}, fmt.Errorf("quiesce namespace %s on cluster %s: %w", ns, s.src.Name, err)
+		}
+		changed = append(changed, rep.Changed...)
+		unmanaged = append(unmanaged, rep.Unmanaged...)
+	}
+	msg := fmt.Sprintf("quiesced %d workloads", len(changed))
+	if len(unmanaged) > 0 {
+		msg += fmt.Sprintf("; pods without a workload keep running: %s", strings.Join(unmanaged, ", "))
+	}
+	return done(msg), nil
+}
+
+func waitForQuiesce(ctx context.Context, s *scope) (outcome, error) {
+	var running []string
+	for _, ns := range s.sourceNamespaces() {
+		r, err := quiesce.Running(ctx, s.src.Client, ns)
+		if err != nil {
+			return outcome{}, fmt.Errorf("list pods in %s on cluster %s: %w", ns, s.src.Name, err)
+		}
+		running = append(running, r...)
+	}
+	if len(running) == 0 {
+		return done("the source application is stopped"), nil
+	}
+	msg := fmt.Sprintf("waiting for %d pods to stop: %s", len(running), strings.Join(running, ", "))
+	if time.Since(s.step().Started.Time) > QuiesceTimeout {
+		return outcome{}, fmt.Errorf("pods still running after %s: %s; look for finalizers or stuck volumes on the source", QuiesceTimeout, strings.Join(running, ", "))
+	}
+	return waiting(msg, time.Second), nil
+}
+
+func waitForWorkloads(ctx context.Context, s *scope) (outcome, error) {
+	h, err := migrate.CheckHealth(ctx, s.dst.Client, s.destinationNamespaces())
+	if err != nil {
+		return outcome{}, err
+	}
+	if h.Ready {
+		return done(h.Summary()), nil
+	}
+	elapsed := time.Since(s.step().Started.Time)
+	if elapsed > WorkloadsTimeout || (len(h.Problems) > 0 && elapsed > UnhealthyGrace) {
+		return outcome{}, fmt.Errorf("workloads not available on cluster %s after %s: %s", s.dst.Name, elapsed.Round(time.Second), h.Summary())
+	}
+	return waiting(h.Summary(), time.Second), nil
+}
+
+func deleteFromDestination(ctx context.Context, s *scope) (outcome, error) {
+	return s.remove(ctx, ferryv1.LabelPlan+"="+s.plan.Name)
+}
+
+func cancelDelete(ctx context.Context, s *scope) (outcome, error) {
+	return s.remove(ctx, ferryv1.LabelMigration+"="+s.m.Name)
+}
+
+func (s *scope) remove(ctx context.Context, selector string) (outcome, error) {
+	dst := migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata}
+	report, err := migrate.Remove(ctx, dst, s.destinationNamespaces(), selector)
+	if report != nil {
+		s.m.Status.Results = mergeResults(s.m.Status.Results, report.Results())
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	if n := report.Failed(); n > 0 {
+		return outcome{}, fmt.Errorf("%d objects could not be deleted on cluster %s (%s)", n, s.dst.Name, firstReasons(report.Objects(), 3))
+	}
+	return done(fmt.Sprintf("deleted %d objects from cluster %s", report.Done(), s.dst.Name)), nil
+}
+
+func unquiesceSource(ctx context.Context, s *scope) (outcome, error) {
+	var restored []string
+	for _, ns := range s.sourceNamespaces() {
+		if _, err := s.src.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			continue
+		}
+		rep, err := quiesce.Unquiesce(ctx, s.src.Client, ns)
+		if err != nil {
+			return outcome{}, fmt.Errorf("restore namespace %s on cluster %s: %w", ns, s.src.Name, err)
+		}
+		restored = append(restored, rep.Changed...)
+	}
+	return done(fmt.Sprintf("restored %d workloads on cluster %s", len(restored), s.src.Name)), nil
+}

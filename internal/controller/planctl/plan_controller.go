@@ -1,0 +1,154 @@
+// Package planctl reconciles Plan objects: it validates each plan against
+// its clusters and records what it would migrate.
+package planctl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/planning"
+)
+
+// ReasonNotChecked is used internally while a plan's cluster has not been
+// checked yet; the plan's status is left alone until it has.
+const ReasonNotChecked = "NotChecked"
+
+// Revalidate is how often a plan is checked again, since the clusters
+// change under it.
+const Revalidate = time.Minute
+
+// Reconciler validates Plans.
+type Reconciler struct {
+	client.Client
+	Registry *cluster.Registry
+}
+
+// SetupWithManager registers the reconciler; a change of a Cluster
+// revalidates the plans that use it.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&ferryv1.Plan{}).Named("plan").
+		Watches(&ferryv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.plansOfCluster)).
+		Complete(r)
+}
+
+func (r *Reconciler) plansOfCluster(ctx context.Context, obj client.Object) []reconcile.Request {
+	var plans ferryv1.PlanList
+	if err := r.List(ctx, &plans, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, p := range plans.Items {
+		if p.Spec.SourceCluster == obj.GetName() || p.Spec.DestinationCluster == obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
+		}
+	}
+	return reqs
+}
+
+// Reconcile validates one Plan and records the result in its status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var p ferryv1.Plan
+	if err := r.Get(ctx, req.NamespacedName, &p); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := p.DeepCopy()
+	res, err := Check(ctx, r.Client, r.Registry, &p)
+	if err == nil && res.Problem != nil && res.Problem.Reason == ReasonNotChecked {
+		// The Cluster watch brings the plan back once the cluster is checked.
+		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+	}
+	if err != nil {
+		res = &planning.Result{Problem: &planning.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: err.Error()}}
+	}
+	setStatus(&p, res)
+	if !equality.Semantic.DeepEqual(base.Status, p.Status) {
+		if err := r.Status().Patch(ctx, &p, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if res.Problem != nil {
+		return ctrl.Result{RequeueAfter: 15 * time.Second}, nil
+	}
+	return ctrl.Result{RequeueAfter: Revalidate}, nil
+}
+
+// Clients returns the clients of a plan's source and destination, or a
+// problem naming the cluster that is missing or not ready.
+func Clients(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferryv1.Plan) (src, dst *cluster.Clients, prob *planning.Problem, err error) {
+	get := func(name, role string) (*cluster.Clients, *planning.Problem, error) {
+		var cl ferryv1.Cluster
+		err := c.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: name}, &cl)
+		if apierrors.IsNotFound(err) {
+			return nil, &planning.Problem{Reason: ferryv1.ReasonClusterNotFound, Message: fmt.Sprintf(
+				"%s cluster %q is not registered: run `ferry cluster add %s --kubeconfig FILE`", role, name, name)}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		cond := meta.FindStatusCondition(cl.Status.Conditions, ferryv1.ConditionReady)
+		if cond == nil {
+			return nil, &planning.Problem{Reason: ReasonNotChecked, Message: fmt.Sprintf("%s cluster %s has not been checked yet", role, name)}, nil
+		}
+		if cond.Status != metav1.ConditionTrue {
+			return nil, &planning.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: fmt.Sprintf(
+				"%s cluster %s is not ready: %s: %s", role, name, cond.Reason, cond.Message)}, nil
+		}
+		clients, err := reg.Clients(ctx, &cl)
+		return clients, nil, err
+	}
+	if src, prob, err = get(p.Spec.SourceCluster, "source"); prob != nil || err != nil {
+		return nil, nil, prob, err
+	}
+	dst, prob, err = get(p.Spec.DestinationCluster, "destination")
+	return src, dst, prob, err
+}
+
+// Check validates a plan against its clusters.
+func Check(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferryv1.Plan) (*planning.Result, error) {
+	src, dst, prob, err := Clients(ctx, c, reg, p)
+	if err != nil {
+		return nil, err
+	}
+	if prob != nil {
+		return &planning.Result{Problem: prob}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return planning.Validate(ctx, p, src, dst)
+}
+
+func setStatus(p *ferryv1.Plan, res *planning.Result) {
+	p.Status.ObservedGeneration = p.Generation
+	p.Status.ObservedValidate = p.Annotations[ferryv1.AnnotationValidate]
+	ready := metav1.Condition{Type: ferryv1.ConditionReady, ObservedGeneration: p.Generation}
+	if res.Problem != nil {
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, res.Problem.Reason, res.Problem.Message
+	} else {
+		ready.Status, ready.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
+		ready.Message = fmt.Sprintf("%d objects and %d volumes to migrate", res.Total, len(res.PVCs))
+		p.Status.PersistentVolumeClaims = res.PVCs
+		p.Status.ObjectCounts = res.Counts
+	}
+	meta.SetStatusCondition(&p.Status.Conditions, ready)
+	p.Status.Warnings = res.Warnings
+	if len(res.Warnings) > 0 {
+		meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{Type: ferryv1.ConditionWarning, Status: metav1.ConditionTrue,
+			Reason: "Warnings", Message: strings.Join(res.Warnings, "; "), ObservedGeneration: p.Generation})
+	} else {
+		meta.RemoveStatusCondition(&p.Status.Conditions, ferryv1.ConditionWarning)
+	}
+}

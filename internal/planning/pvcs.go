@@ -1,0 +1,146 @@
+package planning
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/resources/migrate"
+)
+
+// checkPVCs lists the source claims, proposes an action for each and
+// checks that their target storage classes exist on the destination.
+func checkPVCs(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, dst *cluster.Clients, res *Result) error {
+	overrides := map[string]ferryv1.PVCOverride{}
+	for _, o := range p.Spec.PersistentVolumeClaims {
+		overrides[o.Namespace+"/"+o.Name] = o
+	}
+	classes, def, err := storageClasses(ctx, dst)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, m := range s.Namespaces {
+		l, err := src.Kube.CoreV1().PersistentVolumeClaims(m.Source).List(ctx, metav1.ListOptions{LabelSelector: s.Selector})
+		if err != nil {
+			return fmt.Errorf("list claims in %s on cluster %s: %w", m.Source, src.Name, err)
+		}
+		for _, c := range l.Items {
+			pvc := ferryv1.PlanPVC{Namespace: c.Namespace, Name: c.Name, Action: ferryv1.PVCActionCopy,
+				TargetNamespace: m.Destination, TargetName: c.Name}
+			if c.Spec.StorageClassName != nil {
+				pvc.StorageClass = *c.Spec.StorageClassName
+			}
+			if q, ok := c.Spec.Resources.Requests["storage"]; ok {
+				pvc.Capacity = q.String()
+			}
+			for _, am := range c.Spec.AccessModes {
+				pvc.AccessModes = append(pvc.AccessModes, string(am))
+			}
+			pvc.TargetStorageClass = mapped(p.Spec.StorageClassMapping, pvc.StorageClass)
+			applyOverride(&pvc, overrides[c.Namespace+"/"+c.Name])
+			target := pvc.TargetStorageClass
+			if target == "" {
+				target = def
+			}
+			if pvc.Action != ferryv1.PVCActionSkip && (target == "" || !classes[target]) {
+				missing = append(missing, fmt.Sprintf("%q (for claim %s/%s)", target, c.Namespace, c.Name))
+			}
+			res.PVCs = append(res.PVCs, pvc)
+		}
+	}
+	for _, to := range p.Spec.StorageClassMapping {
+		if !classes[to] {
+			missing = append(missing, fmt.Sprintf("%q (in the storage-class mapping)", to))
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		res.Problem = &Problem{ferryv1.ReasonStorageClassNotFound, fmt.Sprintf(
+			"destination cluster %s has no storage class %s: map them to an existing class with --storage-class-map OLD=NEW (it has: %s)",
+			dst.Name, strings.Join(dedupe(missing), ", "), strings.Join(keys(classes), ", "))}
+	}
+	return nil
+}
+
+func mapped(m map[string]string, class string) string {
+	if to, ok := m[class]; ok {
+		return to
+	}
+	return class
+}
+
+func applyOverride(pvc *ferryv1.PlanPVC, o ferryv1.PVCOverride) {
+	if o.Action != "" {
+		pvc.Action = o.Action
+	}
+	if o.TargetName != "" {
+		pvc.TargetName = o.TargetName
+	}
+	if o.TargetStorageClass != "" {
+		pvc.TargetStorageClass = o.TargetStorageClass
+	}
+}
+
+func storageClasses(ctx context.Context, c *cluster.Clients) (map[string]bool, string, error) {
+	l, err := c.Kube.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, "", fmt.Errorf("list storage classes on cluster %s: %w", c.Name, err)
+	}
+	m, def := map[string]bool{}, ""
+	for _, sc := range l.Items {
+		m[sc.Name] = true
+		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" {
+			def = sc.Name
+		}
+	}
+	return m, def, nil
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for i, x := range s {
+		if i == 0 || s[i-1] != x {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// meta returns the names of the items of a typed list.
+func meta(list runtime.Object) ([]string, error) {
+	items, err := apimeta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		a, err := apimeta.Accessor(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a.GetName())
+	}
+	return out, nil
+}
+
+func unstructuredString(obj map[string]any, fields ...string) (string, bool, error) {
+	return unstructured.NestedString(obj, fields...)
+}

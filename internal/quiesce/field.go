@@ -1,0 +1,189 @@
+package quiesce
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// quiescedNodeSelectorValue is the value of ferryv1.QuiesceNodeSelectorKey
+// in a quiesced DaemonSet's pod template.
+const quiescedNodeSelectorValue = "true"
+
+// field is the one spec field that quiescing a kind changes: how its
+// original value is kept in an annotation, how it is quiesced and how it is
+// restored. Its functions only touch the object they are given.
+type field struct {
+	// annotation keeps the field's value from before quiesce.
+	annotation string
+	// encode returns the field's current value as kept in annotation.
+	encode func(client.Object) (string, error)
+	// isQuiesced reports whether the field holds its quiesced value.
+	isQuiesced func(client.Object) bool
+	// quiesce sets the quiesced value.
+	quiesce func(client.Object)
+	// restore sets the field to the value that encode returned as s.
+	restore func(obj client.Object, s string) error
+}
+
+// replicasField is spec.replicas of a Deployment, StatefulSet or ReplicaSet,
+// quiesced as 0 and kept as the number, or "" when unset.
+func replicasField(replicas func(client.Object) **int32) field {
+	return field{
+		annotation: ferryv1.AnnotationOriginalReplicas,
+		encode: func(obj client.Object) (string, error) {
+			return encodeReplicas(*replicas(obj)), nil
+		},
+		isQuiesced: func(obj client.Object) bool {
+			r := *replicas(obj)
+			return r != nil && *r == 0
+		},
+		quiesce: func(obj client.Object) {
+			zero := int32(0)
+			*replicas(obj) = &zero
+		},
+		restore: func(obj client.Object, s string) error {
+			r, err := decodeReplicas(s)
+			if err != nil {
+				return err
+			}
+			*replicas(obj) = r
+			return nil
+		},
+	}
+}
+
+// suspendField is spec.suspend of a CronJob or Job, quiesced as true and
+// kept as "true", "false", or "" when unset.
+func suspendField(suspend func(client.Object) **bool) field {
+	return field{
+		annotation: ferryv1.AnnotationOriginalSuspend,
+		encode: func(obj client.Object) (string, error) {
+			return encodeSuspend(*suspend(obj)), nil
+		},
+		isQuiesced: func(obj client.Object) bool {
+			s := *suspend(obj)
+			return s != nil && *s
+		},
+		quiesce: func(obj client.Object) {
+			t := true
+			*suspend(obj) = &t
+		},
+		restore: func(obj client.Object, s string) error {
+			b, err := decodeSuspend(s)
+			if err != nil {
+				return err
+			}
+			*suspend(obj) = b
+			return nil
+		},
+	}
+}
+
+// nodeSelectorField is a DaemonSet's spec.template.spec.nodeSelector,
+// quiesced by adding ferryv1.QuiesceNodeSelectorKey (which no node carries)
+// and kept as JSON, or "" when unset.
+func nodeSelectorField(selector func(client.Object) *map[string]string) field {
+	return field{
+		annotation: ferryv1.AnnotationOriginalNodeSelector,
+		encode: func(obj client.Object) (string, error) {
+			return encodeNodeSelector(*selector(obj))
+		},
+		isQuiesced: func(obj client.Object) bool {
+			return (*selector(obj))[ferryv1.QuiesceNodeSelectorKey] == quiescedNodeSelectorValue
+		},
+		quiesce: func(obj client.Object) {
+			// A new map: the old one may be shared with the copy the patch
+			// is computed from.
+			m := maps.Clone(*selector(obj))
+			if m == nil {
+				m = map[string]string{}
+			}
+			m[ferryv1.QuiesceNodeSelectorKey] = quiescedNodeSelectorValue
+			*selector(obj) = m
+		},
+		restore: func(obj client.Object, s string) error {
+			m, err := decodeNodeSelector(s)
+			if err != nil {
+				return err
+			}
+			*selector(obj) = m
+			return nil
+		},
+	}
+}
+
+// encodeReplicas returns the annotation value for replicas.
+func encodeReplicas(r *int32) string {
+	if r == nil {
+		return ""
+	}
+	return strconv.FormatInt(int64(*r), 10)
+}
+
+// decodeReplicas parses what encodeReplicas returned.
+func decodeReplicas(s string) (*int32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("parse replicas %q: not a non-negative 32-bit number", s)
+	}
+	r := int32(n)
+	return &r, nil
+}
+
+// encodeSuspend returns the annotation value for suspend.
+func encodeSuspend(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
+// decodeSuspend parses what encodeSuspend returned.
+func decodeSuspend(s string) (*bool, error) {
+	var b bool
+	switch s {
+	case "":
+		return nil, nil
+	case "true":
+		b = true
+	case "false":
+		b = false
+	default:
+		return nil, fmt.Errorf("parse suspend %q: want \"true\", \"false\" or \"\"", s)
+	}
+	return &b, nil
+}
+
+// encodeNodeSelector returns the annotation value for a node selector: JSON
+// with sorted keys, or "" for a nil map.
+func encodeNodeSelector(m map[string]string) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode node selector: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeNodeSelector parses what encodeNodeSelector returned.
+func decodeNodeSelector(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("parse node selector %q: %w", s, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,123 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/resources/discover"
+)
+
+// Remove deletes from the destination every object that carries the
+// label selector (a plan's or a migration's label): namespaces Ferry
+// created go whole; in namespaces it did not create, only its own objects
+// go; then its cluster-scoped objects. It waits until the namespaces are
+// gone, so a new migration can start at once.
+func Remove(ctx context.Context, dst Destination, namespaces []string, selector string) (*Report, error) {
+	report := NewReport()
+	var deleting []string
+	for _, ns := range namespaces {
+		obj, err := dst.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return report, fmt.Errorf("get destination namespace %s: %w", ns, err)
+		}
+		if matches(obj, selector) {
+			if err := deleteObject(ctx, dst, discover.NamespaceResource, obj, report); err != nil {
+				return report, err
+			}
+			deleting = append(deleting, ns)
+			continue
+		}
+		if err := removeInNamespace(ctx, dst, ns, selector, report); err != nil {
+			return report, err
+		}
+	}
+	for _, r := range []discover.Resource{discover.ClusterRoleBindingResource, discover.ClusterRoleResource, discover.CRDResource} {
+		err := discover.List(ctx, dst.Dynamic, r, "", selector, func(obj *unstructured.Unstructured) error {
+			return deleteObject(ctx, dst, r, obj, report)
+		})
+		if err != nil {
+			return report, err
+		}
+	}
+	return report, waitGone(ctx, dst, deleting)
+}
+
+func matches(obj *unstructured.Unstructured, selector string) bool {
+	sel, err := metav1.ParseToLabelSelector(selector)
+	if err != nil {
+		return false
+	}
+	for k, v := range sel.MatchLabels {
+		if obj.GetLabels()[k] != v {
+			return false
+		}
+	}
+	return len(sel.MatchExpressions) == 0
+}
+
+func removeInNamespace(ctx context.Context, dst Destination, ns, selector string, report *Report) error {
+	resources, _, err := discover.Namespaced(dst.Discovery)
+	if err != nil {
+		return err
+	}
+	for _, r := range resources {
+		err := discover.List(ctx, dst.Dynamic, r, ns, selector, func(obj *unstructured.Unstructured) error {
+			return deleteObject(ctx, dst, r, obj, report)
+		})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteObject(ctx context.Context, dst Destination, r discover.Resource, obj *unstructured.Unstructured, report *Report) error {
+	ri := dst.Dynamic.Resource(r.GVR)
+	var res interface {
+		Delete(context.Context, string, metav1.DeleteOptions, ...string) error
+	} = ri
+	if obj.GetNamespace() != "" {
+		res = ri.Namespace(obj.GetNamespace())
+	}
+	bg := metav1.DeletePropagationBackground
+	err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+	result := ferryv1.ObjectResult{Kind: discover.KindName(r.GroupKind()), Namespace: obj.GetNamespace(), Name: obj.GetName(), Action: ferryv1.ObjectDeleted}
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		result.Action, result.Reason = ferryv1.ObjectFailed, err.Error()
+	}
+	report.Add(result)
+	return nil
+}
+
+// waitGone waits until the namespaces are deleted.
+func waitGone(ctx context.Context, dst Destination, namespaces []string) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for _, ns := range namespaces {
+		for {
+			_, err := dst.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, ns, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("namespace %s is still terminating on the destination after 3 minutes: look for finalizers on its objects", ns)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package migrate
+
+import (
+	"sort"
+	"sync"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// maxSkipped caps the skipped objects listed in a report; failures are
+// capped separately so that they are never crowded out.
+const maxSkipped = ferryv1.MaxObjectResults / 2
+
+// Report collects what happened to every object. It is safe for
+// concurrent use.
+type Report struct {
+	mu       sync.Mutex
+	kinds    map[string]*ferryv1.KindResults
+	failed   []ferryv1.ObjectResult
+	skipped  []ferryv1.ObjectResult
+	done     int64
+	Warnings []string
+}
+
+// NewReport returns an empty report.
+func NewReport() *Report { return &Report{kinds: map[string]*ferryv1.KindResults{}} }
+
+// Add records one object's result.
+func (r *Report) Add(o ferryv1.ObjectResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done++
+	k := r.kinds[o.Kind]
+	if k == nil {
+		k = &ferryv1.KindResults{Kind: o.Kind}
+		r.kinds[o.Kind] = k
+	}
+	switch o.Action {
+	case ferryv1.ObjectCreated:
+		k.Created++
+	case ferryv1.ObjectUpdated:
+		k.Updated++
+	case ferryv1.ObjectUnchanged:
+		k.Unchanged++
+	case ferryv1.ObjectDeleted:
+		k.Deleted++
+	case ferryv1.ObjectSkipped:
+		k.Skipped++
+		if len(r.skipped) < maxSkipped {
+			r.skipped = append(r.skipped, o)
+		}
+	case ferryv1.ObjectFailed:
+		k.Failed++
+		if len(r.failed) < ferryv1.MaxObjectResults {
+			r.failed = append(r.failed, o)
+		}
+	}
+}
+
+// Done is the number of objects recorded.
+func (r *Report) Done() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.done
+}
+
+// Failed is the number of failed objects.
+func (r *Report) Failed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, k := range r.kinds {
+		n += k.Failed
+	}
+	return n
+}
+
+// Results returns the counts per kind, sorted by kind.
+func (r *Report) Results() []ferryv1.KindResults {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ferryv1.KindResults, 0, len(r.kinds))
+	for _, k := range r.kinds {
+		out = append(out, *k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// Objects returns the failed objects, then the skipped ones.
+func (r *Report) Objects() []ferryv1.ObjectResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append(append([]ferryv1.ObjectResult{}, r.failed...), r.skipped...)
+}

@@ -1,0 +1,327 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/resources/apply"
+	"ferry.dev/ferry/internal/resources/discover"
+	"ferry.dev/ferry/internal/resources/order"
+	"ferry.dev/ferry/internal/resources/transform"
+)
+
+// Destination is what Run writes to.
+type Destination struct {
+	Discovery discovery.DiscoveryInterface
+	Dynamic   dynamic.Interface
+	Metadata  metadata.Interface
+}
+
+// Options of a resource migration.
+type Options struct {
+	Source      Source
+	Destination Destination
+	Scope       Scope
+	// Transform holds the plan's mappings and the labels for created objects.
+	Transform transform.Context
+	// Plan names the plan; objects on the destination that carry another
+	// plan's label, or none, are never overwritten.
+	Plan string
+	// Workers is the number of parallel apply requests (32 when zero).
+	Workers int
+	// Progress, when set, is called about once a second with the objects
+	// done and the total.
+	Progress func(done, total int64)
+}
+
+// batch is every object of one kind, applied before the next kind starts.
+type batch struct {
+	res     discover.Resource
+	static  []*unstructured.Unstructured // objects already in hand
+	units   []Unit                       // or objects to list from the source
+	isNSObj bool                         // the Namespace objects themselves
+}
+
+// Run migrates the resources of the scope from the source to the
+// destination. Per-object failures are recorded in the report, not
+// returned; the error is for what stops the whole run.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	inv, err := Take(ctx, o.Source, o.Scope)
+	if err != nil {
+		return nil, err
+	}
+	report := NewReport()
+	report.Warnings = inv.Warnings
+	total := inv.Total() + int64(len(o.Scope.Namespaces))
+	stop := o.progressLoop(report, total)
+	defer stop()
+	batches := o.batches(inv)
+	for _, b := range batches {
+		if err := o.applyBatch(ctx, b, report); err != nil {
+			return report, err
+		}
+		if b.res.GroupKind() == discover.CRDResource.GroupKind() {
+			if err := o.waitCRDs(ctx, b.static); err != nil {
+				return report, err
+			}
+		}
+	}
+	return report, nil
+}
+
+func (o Options) progressLoop(r *Report, total int64) func() {
+	if o.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				o.Progress(r.Done(), total)
+			}
+		}
+	}()
+	return func() { close(done); o.Progress(r.Done(), total) }
+}
+
+// batches groups the inventory by kind, in apply order.
+func (o Options) batches(inv *Inventory) []batch {
+	bs := []batch{{res: discover.NamespaceResource, isNSObj: true}}
+	for _, deps := range []struct {
+		res  discover.Resource
+		objs []*unstructured.Unstructured
+	}{{discover.CRDResource, inv.Deps.CRDs}, {discover.ClusterRoleResource, inv.Deps.ClusterRoles},
+		{discover.ClusterRoleBindingResource, inv.Deps.ClusterRoleBindings}} {
+		if len(deps.objs) > 0 {
+			bs = append(bs, batch{res: deps.res, static: deps.objs})
+		}
+	}
+	byGVR := map[schema.GroupVersionResource]int{}
+	for _, u := range inv.Units {
+		i, ok := byGVR[u.Resource.GVR]
+		if !ok {
+			i = len(bs)
+			byGVR[u.Resource.GVR] = i
+			bs = append(bs, batch{res: u.Resource})
+		}
+		bs[i].units = append(bs[i].units, u)
+	}
+	sort.SliceStable(bs, func(i, j int) bool { return order.Less(bs[i].res.GroupKind(), bs[j].res.GroupKind()) })
+	return bs
+}
+
+// applyBatch applies every object of one kind with parallel workers.
+func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error {
+	kind := discover.KindName(b.res.GroupKind())
+	if err := o.served(b.res); err != nil {
+		o.failAll(ctx, b, report, err.Error())
+		return nil
+	}
+	start := time.Now()
+	applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
+	snaps := map[string]apply.Snapshot{}
+	items := make(chan apply.Item, 256)
+	var produceErr error
+	go func() {
+		defer close(items)
+		produceErr = o.produce(ctx, b, applier, snaps, items, report)
+	}()
+	applier.All(ctx, items, func(r apply.Result) {
+		res := ferryv1.ObjectResult{Kind: kind, Namespace: r.Item.Obj.GetNamespace(), Name: r.Item.Obj.GetName(), Action: r.Action}
+		if r.Err != nil {
+			res.Reason = r.Err.Error()
+		}
+		report.Add(res)
+	})
+	slog.Debug("applied kind", "kind", kind, "seconds", time.Since(start).Seconds())
+	if produceErr != nil {
+		return fmt.Errorf("export %s: %w", kind, produceErr)
+	}
+	return ctx.Err()
+}
+
+// produce feeds the transformed objects of a batch into items.
+func (o Options) produce(ctx context.Context, b batch, a *apply.Applier, snaps map[string]apply.Snapshot,
+	items chan<- apply.Item, report *Report) error {
+	emit := func(obj *unstructured.Unstructured) error {
+		it, skip, err := o.prepare(ctx, b, a, snaps, obj)
+		if err != nil {
+			return err
+		}
+		if skip != "" {
+			report.Add(ferryv1.ObjectResult{Kind: discover.KindName(b.res.GroupKind()), Namespace: obj.GetNamespace(),
+				Name: obj.GetName(), Action: ferryv1.ObjectSkipped, Reason: skip})
+			return nil
+		}
+		select {
+		case items <- it:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if b.isNSObj {
+		return o.produceNamespaces(ctx, emit)
+	}
+	for _, obj := range b.static {
+		if err := emit(obj.DeepCopy()); err != nil {
+			return err
+		}
+	}
+	for _, u := range b.units {
+		if err := discover.List(ctx, o.Source.Dynamic, u.Resource, u.Namespace, o.Scope.Selector, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare transforms one object and checks that Ferry may write it.
+func (o Options) prepare(ctx context.Context, b batch, a *apply.Applier, snaps map[string]apply.Snapshot,
+	obj *unstructured.Unstructured) (apply.Item, string, error) {
+	if !b.isNSObj {
+		out, err := transform.Run(&o.Transform, transform.Default(), obj)
+		if err != nil {
+			return apply.Item{}, fmt.Sprintf("transform failed: %v", err), nil
+		}
+		if out.Skip {
+			return apply.Item{}, out.Reason, nil
+		}
+	}
+	ns := obj.GetNamespace()
+	snap, ok := snaps[ns]
+	if !ok {
+		var err error
+		if snap, err = a.Snapshot(ctx, b.res.GVR, ns); err != nil {
+			return apply.Item{}, "", err
+		}
+		snaps[ns] = snap
+	}
+	if ex, exists := snap[obj.GetName()]; exists && ex.Labels[ferryv1.LabelPlan] != o.Plan {
+		return apply.Item{}, "exists on the destination and was not created by this plan; left as it is", nil
+	}
+	return apply.Item{GVR: b.res.GVR, Obj: obj, Before: snap}, "", nil
+}
+
+// produceNamespaces emits the destination namespaces, built from the
+// source namespaces' labels and annotations.
+func (o Options) produceNamespaces(ctx context.Context, emit func(*unstructured.Unstructured) error) error {
+	for _, m := range o.Scope.Namespaces {
+		src, err := o.Source.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, m.Source, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get source namespace %s: %w", m.Source, err)
+		}
+		ns := &unstructured.Unstructured{}
+		ns.SetAPIVersion("v1")
+		ns.SetKind("Namespace")
+		ns.SetName(m.Destination)
+		labels := map[string]string{}
+		for k, v := range src.GetLabels() {
+			if k != "kubernetes.io/metadata.name" {
+				labels[k] = v
+			}
+		}
+		for k, v := range o.Transform.Labels {
+			labels[k] = v
+		}
+		ns.SetLabels(labels)
+		ann := map[string]string{}
+		for k, v := range src.GetAnnotations() {
+			if k != "kubectl.kubernetes.io/last-applied-configuration" {
+				ann[k] = v
+			}
+		}
+		if len(ann) > 0 {
+			ns.SetAnnotations(ann)
+		}
+		if err := emit(ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// served checks that the destination serves the batch's group and version.
+func (o Options) served(r discover.Resource) error {
+	l, err := o.Destination.Discovery.ServerResourcesForGroupVersion(r.GVR.GroupVersion().String())
+	if err == nil {
+		for _, ar := range l.APIResources {
+			if ar.Name == r.GVR.Resource {
+				return nil
+			}
+		}
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("discover %s on the destination: %w", r.GVR.GroupVersion(), err)
+	}
+	return fmt.Errorf("the destination does not serve %s %s: install its API (CRD or operator) there, or exclude the kind from the plan",
+		r.GVR.GroupVersion(), r.GVR.Resource)
+}
+
+// failAll records every object of a batch as failed with reason.
+func (o Options) failAll(ctx context.Context, b batch, report *Report, reason string) {
+	kind := discover.KindName(b.res.GroupKind())
+	add := func(obj *unstructured.Unstructured) error {
+		report.Add(ferryv1.ObjectResult{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
+			Action: ferryv1.ObjectFailed, Reason: reason})
+		return nil
+	}
+	for _, obj := range b.static {
+		_ = add(obj)
+	}
+	for _, u := range b.units {
+		if err := discover.List(ctx, o.Source.Dynamic, u.Resource, u.Namespace, o.Scope.Selector, add); err != nil {
+			report.Add(ferryv1.ObjectResult{Kind: kind, Namespace: u.Namespace, Name: "*", Action: ferryv1.ObjectFailed, Reason: reason})
+		}
+	}
+}
+
+// waitCRDs waits until the destination serves the CRDs just applied.
+func (o Options) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for _, crd := range crds {
+		for {
+			got, err := o.Destination.Dynamic.Resource(discover.CRDResource.GVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
+			if err == nil && established(got) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("CRD %s not established on the destination after 60s: %w", crd.GetName(), errors.Join(err, errors.New("check the destination API server")))
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func established(crd *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}

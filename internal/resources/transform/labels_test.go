@@ -1,0 +1,51 @@
+package transform
+
+import (
+	"testing"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+func TestLabelsTransform(t *testing.T) {
+	ferry := &Context{Labels: map[string]string{
+		ferryv1.LabelPlan:      "shop-move",
+		ferryv1.LabelMigration: "shop-move-1",
+		ferryv1.LabelManagedBy: ferryv1.ManagedByValue,
+	}}
+	selector := map[string]interface{}{"matchLabels": map[string]interface{}{"app": "web"}}
+	template := map[string]interface{}{"metadata": map[string]interface{}{"labels": map[string]interface{}{"app": "web"}}}
+	cases := []transformCase{
+		{
+			name: "labels added to metadata only",
+			ctx:  ferry,
+			in: forDeployment("shop", "web").labels("app", "web").
+				set(selector, "spec", "selector").set(template, "spec", "template").obj(),
+			want: forDeployment("shop", "web").
+				labels("app", "web", ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
+					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).
+				set(selector, "spec", "selector").set(template, "spec", "template").obj(),
+		},
+		{
+			name: "object without labels",
+			ctx:  ferry,
+			in:   newObject("v1", "ConfigMap", "shop", "c").obj(),
+			want: newObject("v1", "ConfigMap", "shop", "c").
+				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
+					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).obj(),
+		},
+		{
+			name: "Ferry's labels replace stale ones",
+			ctx:  ferry,
+			in:   newObject("v1", "ConfigMap", "shop", "c").labels(ferryv1.LabelMigration, "old").obj(),
+			want: newObject("v1", "ConfigMap", "shop", "c").
+				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
+					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).obj(),
+		},
+		{
+			name: "no labels to add",
+			in:   newObject("v1", "ConfigMap", "shop", "c").obj(),
+			want: newObject("v1", "ConfigMap", "shop", "c").obj(),
+		},
+	}
+	runCases(t, &labelsTransform{}, cases)
+}

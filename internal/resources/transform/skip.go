@@ -1,0 +1,92 @@
+package transform
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Names and types of objects that the destination's controllers create in
+// every namespace.
+const (
+	rootCAConfigMap         = "kube-root-ca.crt"
+	serviceAccountTokenType = "kubernetes.io/service-account-token"
+)
+
+// skipTransform skips objects that controllers on the destination recreate,
+// and objects that are being deleted. It runs first because it reads
+// ownerReferences, which the generic step strips.
+type skipTransform struct{}
+
+var _ Transformer = (*skipTransform)(nil)
+
+// Name implements Transformer.
+func (*skipTransform) Name() string { return "skip-recreated" }
+
+// AppliesTo implements Transformer: every kind.
+func (*skipTransform) AppliesTo(schema.GroupKind) bool { return true }
+
+// Transform implements Transformer.
+func (*skipTransform) Transform(_ *Context, obj *unstructured.Unstructured) (string, error) {
+	if reason := terminating(obj); reason != "" {
+		return reason, nil
+	}
+	switch obj.GroupVersionKind().GroupKind() {
+	case gkEndpoints:
+		return "Endpoints are recreated by the endpoints controller", nil
+	case gkEndpointSlice:
+		return "EndpointSlices are recreated by the endpoint slice controllers", nil
+	case gkEvent, gkEventsEvent:
+		return "Events are not migrated", nil
+	case gkSecret:
+		if t, _, _ := unstructured.NestedString(obj.Object, "type"); t == serviceAccountTokenType {
+			return "service account token Secrets are issued by the destination", nil
+		}
+	case gkConfigMap:
+		if obj.GetName() == rootCAConfigMap {
+			return "kube-root-ca.crt is recreated in every namespace by the root CA publisher", nil
+		}
+	case gkPod:
+		if ownedByController(obj) {
+			return "the Pod is recreated by its controller", nil
+		}
+	case gkReplicaSet:
+		if ownedBy(obj, "apps", "Deployment") {
+			return "the ReplicaSet is recreated by its Deployment", nil
+		}
+	case gkJob:
+		if ownedBy(obj, "batch", "CronJob") {
+			return "the Job is created by its CronJob", nil
+		}
+	}
+	return "", nil
+}
+
+// terminating returns a skip reason when obj has a deletionTimestamp.
+func terminating(obj *unstructured.Unstructured) string {
+	if obj.GetDeletionTimestamp() != nil {
+		return "the object is being deleted on the source"
+	}
+	return ""
+}
+
+// ownedByController reports whether an owner reference of obj is marked
+// controller=true.
+func ownedByController(obj *unstructured.Unstructured) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedBy reports whether obj has an owner reference to a kind of group.
+func ownedBy(obj *unstructured.Unstructured, group, kind string) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err == nil && gv.Group == group && ref.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,135 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Context carries the plan's mappings into every transform. The zero value
+// (and a nil *Context) maps everything to itself and adds no labels.
+type Context struct {
+	// NamespaceMap maps a source namespace to its destination namespace;
+	// namespaces that are absent keep their name.
+	NamespaceMap map[string]string
+	// StorageClassMap maps a source storage class to a destination storage
+	// class; classes that are absent keep their name.
+	StorageClassMap map[string]string
+	// RegistryRewrites rewrite container image references by prefix; the
+	// first rewrite whose From is a prefix of the image wins.
+	RegistryRewrites []RegistryRewrite
+	// Labels are added to metadata.labels of every object that is kept
+	// (ferry.dev/plan, ferry.dev/migration, app.kubernetes.io/managed-by).
+	Labels map[string]string
+}
+
+// RegistryRewrite replaces the prefix From of an image reference with To,
+// for example From "10.200.1.1:5000/" and To "10.200.2.1:5000/", or From
+// "10.200.1.1:5000/shop/" and To "registry.example/shop-moved/". End From
+// with "/" so that "host:5000" does not also match "host:50001".
+type RegistryRewrite struct {
+	From string
+	To   string
+}
+
+// Transformer is one step of the pipeline.
+type Transformer interface {
+	// Name identifies the step in errors and logs.
+	Name() string
+	// AppliesTo reports whether the step handles objects of kind gk.
+	AppliesTo(gk schema.GroupKind) bool
+	// Transform edits obj in place, or returns a non-empty skip reason when
+	// the object must not be applied on the destination.
+	Transform(ctx *Context, obj *unstructured.Unstructured) (skip string, err error)
+}
+
+// Outcome is the result of [Run] for one object.
+type Outcome struct {
+	// Skip is true when the object must not be applied on the destination.
+	Skip bool
+	// Reason says why the object is skipped; empty when it is kept.
+	Reason string
+}
+
+// Default returns the built-in steps in the order they run; see the package
+// documentation for why they run in this order.
+func Default() []Transformer {
+	return []Transformer{
+		&skipTransform{},
+		&serviceAccountTransform{},
+		&workloadTransform{},
+		&genericTransform{},
+		&serviceTransform{},
+		&storageTransform{},
+		&rbacTransform{},
+		&labelsTransform{},
+	}
+}
+
+// Run applies every transformer of ts that applies to obj's kind, in order,
+// editing obj in place. It stops at the first skip and at the first error;
+// the error names the step and the object.
+func Run(ctx *Context, ts []Transformer, obj *unstructured.Unstructured) (Outcome, error) {
+	if ctx == nil {
+		ctx = &Context{}
+	}
+	gk := obj.GroupVersionKind().GroupKind()
+	for _, t := range ts {
+		if !t.AppliesTo(gk) {
+			continue
+		}
+		skip, err := t.Transform(ctx, obj)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("transform %s %s with %s: %w", gk, objectName(obj), t.Name(), err)
+		}
+		if skip != "" {
+			return Outcome{Skip: true, Reason: skip}, nil
+		}
+	}
+	return Outcome{}, nil
+}
+
+// namespace returns the destination namespace of the source namespace ns.
+func (c *Context) namespace(ns string) string {
+	if c == nil {
+		return ns
+	}
+	if to, ok := c.NamespaceMap[ns]; ok && to != "" {
+		return to
+	}
+	return ns
+}
+
+// storageClass returns the destination storage class of the source class.
+func (c *Context) storageClass(class string) string {
+	if c == nil {
+		return class
+	}
+	if to, ok := c.StorageClassMap[class]; ok {
+		return to
+	}
+	return class
+}
+
+// image rewrites an image reference with the first matching rewrite.
+func (c *Context) image(ref string) string {
+	if c == nil {
+		return ref
+	}
+	for _, r := range c.RegistryRewrites {
+		if r.From != "" && strings.HasPrefix(ref, r.From) {
+			return r.To + strings.TrimPrefix(ref, r.From)
+		}
+	}
+	return ref
+}
+
+// objectName is "namespace/name", or "name" for cluster-scoped objects.
+func objectName(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return ns + "/" + obj.GetName()
+	}
+	return obj.GetName()
+}

@@ -1,0 +1,191 @@
+package transform
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// podSpecPaths says where each workload kind keeps its pod spec.
+var podSpecPaths = map[schema.GroupKind][]string{
+	gkPod:         {"spec"},
+	gkDeployment:  {"spec", "template", "spec"},
+	gkStatefulSet: {"spec", "template", "spec"},
+	gkReplicaSet:  {"spec", "template", "spec"},
+	gkDaemonSet:   {"spec", "template", "spec"},
+	gkJob:         {"spec", "template", "spec"},
+	gkCronJob:     {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// containerLists are the fields of a pod spec that hold containers.
+var containerLists = []string{"containers", "initContainers", "ephemeralContainers"}
+
+// jobGeneratedLabels are put on a Job's pod template by the Job controller,
+// together with the generated selector; the destination generates new ones
+// with the new Job's UID.
+var jobGeneratedLabels = []string{
+	"controller-uid",
+	"batch.kubernetes.io/controller-uid",
+	"job-name",
+	"batch.kubernetes.io/job-name",
+}
+
+// quiesceAnnotations are the annotations quiesce put on a source workload.
+var quiesceAnnotations = []string{
+	ferryv1.AnnotationQuiescedBy,
+	ferryv1.AnnotationOriginalReplicas,
+	ferryv1.AnnotationOriginalSuspend,
+	ferryv1.AnnotationOriginalNodeSelector,
+}
+
+// workloadTransform rewrites container images, gives the destination the
+// values quiesce changed on the source, and drops what the source's
+// controllers generated for Jobs and Pods.
+type workloadTransform struct{}
+
+var _ Transformer = (*workloadTransform)(nil)
+
+// Name implements Transformer.
+func (*workloadTransform) Name() string { return "workload" }
+
+// AppliesTo implements Transformer: Deployments, StatefulSets, ReplicaSets,
+// DaemonSets, Jobs, CronJobs and Pods.
+func (*workloadTransform) AppliesTo(gk schema.GroupKind) bool {
+	_, ok := podSpecPaths[gk]
+	return ok
+}
+
+// Transform implements Transformer. It fails when a quiesce annotation does
+// not parse, rather than apply a guessed value.
+func (*workloadTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+	gk := obj.GroupVersionKind().GroupKind()
+	podSpecPath := podSpecPaths[gk]
+	if err := restoreQuiesced(obj, gk, podSpecPath); err != nil {
+		return "", err
+	}
+	if podSpec := nestedMap(obj.Object, podSpecPath...); podSpec != nil {
+		rewriteImages(ctx, podSpec)
+	}
+	switch gk {
+	case gkJob:
+		unstructured.RemoveNestedField(obj.Object, "spec", "selector")
+		unstructured.RemoveNestedField(obj.Object, "spec", "manualSelector")
+		removeMapKeys(obj.Object, []string{"spec", "template", "metadata", "labels"}, jobGeneratedLabels...)
+	case gkPod:
+		unstructured.RemoveNestedField(obj.Object, "spec", "nodeName")
+	}
+	return "", nil
+}
+
+// restoreQuiesced puts back the values quiesce saved in annotations, on the
+// kinds quiesce changes: replicas of Deployments, StatefulSets and
+// ReplicaSets, suspend of Jobs and CronJobs, the pod-template node selector
+// of DaemonSets. It then removes the annotations and Ferry's node-selector
+// key.
+func restoreQuiesced(obj *unstructured.Unstructured, gk schema.GroupKind, podSpecPath []string) error {
+	annotations := obj.GetAnnotations()
+	switch gk {
+	case gkDeployment, gkStatefulSet, gkReplicaSet:
+		if v, ok := annotations[ferryv1.AnnotationOriginalReplicas]; ok {
+			if err := restoreReplicas(obj, v); err != nil {
+				return err
+			}
+		}
+	case gkJob, gkCronJob:
+		if v, ok := annotations[ferryv1.AnnotationOriginalSuspend]; ok {
+			if err := restoreSuspend(obj, v); err != nil {
+				return err
+			}
+		}
+	case gkDaemonSet:
+		if v, ok := annotations[ferryv1.AnnotationOriginalNodeSelector]; ok {
+			if err := restoreNodeSelector(obj, podSpecPath, v); err != nil {
+				return err
+			}
+		}
+	}
+	removeMapKeys(obj.Object, fieldPath(podSpecPath, "nodeSelector"), ferryv1.QuiesceNodeSelectorKey)
+	removeAnnotations(obj, quiesceAnnotations...)
+	return nil
+}
+
+// restoreReplicas sets spec.replicas from the original-replicas annotation.
+func restoreReplicas(obj *unstructured.Unstructured, v string) error {
+	if v == "" {
+		unstructured.RemoveNestedField(obj.Object, "spec", "replicas")
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return fmt.Errorf("annotation %s=%q is not a replica count: %w", ferryv1.AnnotationOriginalReplicas, v, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("annotation %s=%q is a negative replica count", ferryv1.AnnotationOriginalReplicas, v)
+	}
+	return setNested(obj, n, "spec", "replicas")
+}
+
+// restoreSuspend sets spec.suspend from the original-suspend annotation.
+func restoreSuspend(obj *unstructured.Unstructured, v string) error {
+	if v == "" {
+		unstructured.RemoveNestedField(obj.Object, "spec", "suspend")
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("annotation %s=%q is not a boolean: %w", ferryv1.AnnotationOriginalSuspend, v, err)
+	}
+	return setNested(obj, b, "spec", "suspend")
+}
+
+// restoreNodeSelector sets the pod-template node selector from the
+// original-node-selector annotation (a JSON object).
+func restoreNodeSelector(obj *unstructured.Unstructured, podSpecPath []string, v string) error {
+	path := fieldPath(podSpecPath, "nodeSelector")
+	if v == "" {
+		unstructured.RemoveNestedField(obj.Object, path...)
+		return nil
+	}
+	var selector map[string]string
+	if err := json.Unmarshal([]byte(v), &selector); err != nil {
+		return fmt.Errorf("annotation %s=%q is not a node selector: %w", ferryv1.AnnotationOriginalNodeSelector, v, err)
+	}
+	if len(selector) == 0 {
+		unstructured.RemoveNestedField(obj.Object, path...)
+		return nil
+	}
+	m := make(map[string]interface{}, len(selector))
+	for k, val := range selector {
+		m[k] = val
+	}
+	return setNested(obj, m, path...)
+}
+
+// rewriteImages rewrites the image of every container of an unstructured
+// pod spec.
+func rewriteImages(ctx *Context, podSpec map[string]interface{}) {
+	for _, list := range containerLists {
+		for _, c := range nestedSlice(podSpec, list) {
+			container, ok := c.(map[string]interface{})
+			if !ok {
+				continue
+			}
+			if image, ok := container["image"].(string); ok {
+				container["image"] = ctx.image(image)
+			}
+		}
+	}
+}
+
+// setNested sets a field, wrapping the error with the field's path.
+func setNested(obj *unstructured.Unstructured, value interface{}, path ...string) error {
+	if err := unstructured.SetNestedField(obj.Object, value, path...); err != nil {
+		return fmt.Errorf("set %v: %w", path, err)
+	}
+	return nil
+}
