@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit e2e testbed-e2e demo lint bench deps tool \
+.PHONY: all generate build test unit e2e testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -62,7 +62,7 @@ unit:
 	cd $(LC_DIR) && $(GO) test -count=1 ./...
 
 e2e: clusters-up images
-	$(GO) test -count=1 -tags e2e -timeout 30m ./test/e2e/...
+	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/...
 	$(MAKE) testbed-e2e
 
 # Last: takes the clusters down, checks nothing is left, brings them up
@@ -72,7 +72,7 @@ testbed-e2e: tool
 		$(GO) test -count=1 -tags e2e -timeout 20m -v -run 'TestUpDown' ./e2e/
 
 ## demo: start the clusters and run the sample app on src
-demo: clusters-up images
+demo: clusters-up images build
 	bash hack/demo.sh
 
 ## lint: go vet and staticcheck on both modules
@@ -83,8 +83,18 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench:
+bench: bench-go bench-resources bench-mover
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Resource migration: N ConfigMaps by cutover vs the raw client-go create rate.
+bench-resources: clusters-up images build
+	$(GO) run ./bench/resources -n 10000 -n 50000
+
+# Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
+bench-mover: build
+	bash bench/mover/run.sh
 
 clean: clusters-down
 	rm -rf bin .localclusters

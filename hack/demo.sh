@@ -1,29 +1,52 @@
 #!/usr/bin/env bash
-# The demo: the sample stateful app deployed on the src cluster, answering.
+# The demo: the sample stateful app deployed on the src cluster, then
+# migrated to dst with `ferry migrate`, answering there.
 # make demo runs this after make clusters-up images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LC=.localclusters
 KUBECTL=$LC/bin/kubectl
+FERRY=bin/ferry
+export KUBECONFIG=$PWD/$LC/dst/kubeconfig # the host cluster: dst
 src() { "$KUBECTL" --kubeconfig "$LC/src/kubeconfig" "$@"; }
+dst() { "$KUBECTL" --kubeconfig "$LC/dst/kubeconfig" "$@"; }
+
+answer() { # wait until the app answers at $1, then show its summary
+  for _ in $(seq 1 60); do curl -fsS "$1/healthz" >/dev/null 2>&1 && break; sleep 1; done
+  curl -fsS "$1/"
+}
 
 image=$(sed -n 's/^sampleapp=//p' "$LC/src/images")
 [[ -n $image ]] || { echo "no sample app image: run make images" >&2; exit 1; }
 
+# A second run starts from scratch: undo the previous demo's migration.
+if dst get plans.ferry.dev demo -n ferry-system >/dev/null 2>&1; then
+  echo "==> rolling back the previous demo migration"
+  "$FERRY" rollback demo --wait
+fi
+
 echo "==> deploying the sample app on src ($image)"
 sed "s|SAMPLEAPP_IMAGE|$image|" examples/sampleapp/app.yaml | src apply -f -
 src -n demo rollout status deployment/web --timeout=120s
+src_url="http://$(cat $LC/src/node-ip):$(src -n demo get service web -o jsonpath='{.spec.ports[0].nodePort}')"
+echo "==> the app answers on src at $src_url"
+answer "$src_url"
+curl -fsS -X POST --data "order $(date +%s) placed on src" "$src_url/records"
 
-node_ip=$(cat "$LC/src/node-ip")
-port=$(src -n demo get service web -o jsonpath='{.spec.ports[0].nodePort}')
-url="http://$node_ip:$port"
-echo "==> the app answers at $url"
-for _ in $(seq 1 30); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 1; done
-curl -fsS -X POST --data "order $(date +%s) placed by the demo" "$url/records"
-curl -fsS "$url/"
 echo
-echo "==> records kept in its volume:"
-curl -fsS "$url/records"
+echo "==> migrating namespace demo from src to dst"
+start=$(date +%s.%N)
+"$FERRY" migrate --from src --from-kubeconfig "$LC/src/kubeconfig" \
+  --to dst --to-kubeconfig "$LC/dst/kubeconfig" -n demo \
+  --registry-rewrite "$(cat $LC/src/registry)/=$(cat $LC/dst/registry)/"
+printf '==> migrate took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+
+dst_url="http://$(cat $LC/dst/node-ip):$(dst -n demo get service web -o jsonpath='{.spec.ports[0].nodePort}')"
+echo "==> the app answers on dst at $dst_url"
+answer "$dst_url"
+echo "(its volume data is not copied yet: the data mover joins the migration with the next issue)"
+echo "==> the source is quiesced:"
+src -n demo get deployment web
 
 cat <<INFO
 
@@ -31,10 +54,12 @@ Two clusters run on this machine:
 $(./$LC/bin/localclusters --repo "$PWD" status)
 
 Use them with:
-  export PATH=$PWD/$LC/bin:\$PATH
+  export PATH=$PWD/$LC/bin:$PWD/bin:\$PATH KUBECONFIG=$PWD/$LC/dst/kubeconfig
+  kubectl get ferry -n ferry-system            # clusters, plans, migrations
+  ferry status                                 # migrations and their steps
   kubectl --kubeconfig $LC/src/kubeconfig -n demo get all,pvc,cm,secret
-  kubectl --kubeconfig $LC/dst/kubeconfig get nodes
-  curl $url/
+  curl $dst_url/
+  ferry rollback demo --wait                   # undo: remove from dst, restart on src
 
 Stop them with: make clusters-down
 INFO

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -14,6 +15,7 @@ type controllerOptions struct {
 	metricsAddr string
 	healthAddr  string
 	install     bool
+	grace       time.Duration
 }
 
 func newControllerCommand() *cobra.Command {
@@ -38,7 +40,7 @@ at a time (leader election).`,
 			}
 			ctrl.SetLogger(controllerLoggerAt(true))
 			mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace,
-				MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr})
+				MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, UnhealthyGrace: o.grace, ReleaseOnCancel: true})
 			if err != nil {
 				return err
 			}
@@ -49,6 +51,7 @@ at a time (leader election).`,
 	o.host.bindFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.metricsAddr, "metrics-bind-address", "0", "address of the metrics endpoint; 0 turns it off")
 	cmd.Flags().StringVar(&o.healthAddr, "health-probe-bind-address", "", "address of /healthz and /readyz")
+	cmd.Flags().DurationVar(&o.grace, "unhealthy-grace", 90*time.Second, "how long a cutover waits for failing pods on the destination before it fails")
 	cmd.Flags().BoolVar(&o.install, "install-crds", true, "install or update Ferry's CRDs on the host before starting")
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kwait "k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -94,6 +95,12 @@ func startMigration(ctx context.Context, h *host, plan string, typ ferryv1.Migra
 // follow shows a migration's progress until it ends; it fails when the
 // migration does.
 func follow(ctx context.Context, out io.Writer, h *host, name string) error {
+	return followUntil(ctx, out, h, name, false)
+}
+
+// followUntil follows a migration; a cancel is a success when canceling
+// is what the user asked for.
+func followUntil(ctx context.Context, out io.Writer, h *host, name string, cancelWanted bool) error {
 	r := newRenderer(out)
 	for {
 		var m ferryv1.Migration
@@ -107,10 +114,10 @@ func follow(ctx context.Context, out io.Writer, h *host, name string) error {
 		case ferryv1.MigrationFailed:
 			return fmt.Errorf("migration %s failed: %s", name, strings.Join(m.Status.Errors, "; "))
 		case ferryv1.MigrationCanceled:
-			if m.Spec.Cancel {
-				return fmt.Errorf("migration %s was canceled", name)
+			if cancelWanted {
+				return nil
 			}
-			return nil
+			return fmt.Errorf("migration %s was canceled", name)
 		}
 		select {
 		case <-ctx.Done():
@@ -130,7 +137,11 @@ func newCancelCommand() *cobra.Command {
 		Short: "Stop a migration and undo what it did on both clusters",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.patchAndFollow(cmd.Context(), cmd.OutOrStdout(), args[0], wait, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
+			return o.patchAndFollow(cmd.Context(), cmd.OutOrStdout(), args[0], wait,
+				func(m *ferryv1.Migration) { m.Spec.Cancel = true },
+				func(m *ferryv1.Migration) bool {
+					return m.Status.Phase != ferryv1.MigrationRunning && m.Status.Phase != ferryv1.MigrationFailed
+				})
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
@@ -146,12 +157,13 @@ func newRetryCommand() *cobra.Command {
 		Short: "Retry the failed step of a migration and go on from there",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			token := strconv.FormatInt(time.Now().UnixNano(), 10)
 			return o.patchAndFollow(cmd.Context(), cmd.OutOrStdout(), args[0], wait, func(m *ferryv1.Migration) {
 				if m.Annotations == nil {
 					m.Annotations = map[string]string{}
 				}
-				m.Annotations[ferryv1.AnnotationRetry] = strconv.FormatInt(time.Now().UnixNano(), 10)
-			})
+				m.Annotations[ferryv1.AnnotationRetry] = token
+			}, func(m *ferryv1.Migration) bool { return m.Status.ObservedRetry == token })
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
@@ -159,7 +171,10 @@ func newRetryCommand() *cobra.Command {
 	return cmd
 }
 
-func (o *nameOptions) patchAndFollow(ctx context.Context, out io.Writer, name string, wait bool, mutate func(*ferryv1.Migration)) error {
+// patchAndFollow changes a migration, waits until the controller has
+// acted on the change (acked), then follows it when asked to.
+func (o *nameOptions) patchAndFollow(ctx context.Context, out io.Writer, name string, wait bool,
+	mutate func(*ferryv1.Migration), acked func(*ferryv1.Migration) bool) error {
 	h, err := o.host.connect()
 	if err != nil {
 		return err
@@ -182,7 +197,16 @@ func (o *nameOptions) patchAndFollow(ctx context.Context, out io.Writer, name st
 	if !wait && !inProcess {
 		return nil
 	}
-	return follow(ctx, out, h, name)
+	err = kwait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := h.c.Get(ctx, client.ObjectKey{Namespace: h.namespace, Name: name}, &m); err != nil {
+			return false, nil
+		}
+		return acked(&m), nil
+	})
+	if err != nil {
+		return fmt.Errorf("the controller did not act on migration %s within a minute: is it running? %w", name, err)
+	}
+	return followUntil(ctx, out, h, name, m.Spec.Cancel)
 }
 
 type statusOptions struct {

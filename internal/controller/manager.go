@@ -35,6 +35,9 @@ type Options struct {
 	MetricsAddr string
 	// HealthAddr serves /healthz and /readyz; "" turns them off.
 	HealthAddr string
+	// UnhealthyGrace is how long a cutover waits for failing pods on the
+	// destination to recover before it fails (90s when zero).
+	UnhealthyGrace time.Duration
 	// ReleaseOnCancel gives up leadership at once when the manager stops
 	// (for the CLI's in-process controller).
 	ReleaseOnCancel bool
@@ -74,7 +77,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	setups := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
 		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
-		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry")},
+		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry"),
+			UnhealthyGrace: o.UnhealthyGrace},
 	}
 	for _, s := range setups {
 		if err := s.SetupWithManager(mgr); err != nil {

@@ -67,6 +67,7 @@ func localCluster(t *testing.T, name string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.QPS, cfg.Burst = 500, 1000
 	c.cs, err = kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package migrationctl
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +31,13 @@ type Reconciler struct {
 	Recorder  events.EventRecorder
 	// Workers is the number of Migrations run at once.
 	Workers int
+	// UnhealthyGrace is how long WaitForWorkloads tolerates failing pods.
+	UnhealthyGrace time.Duration
+
+	// started records the steps this process has started, by migration
+	// UID and step name: a step found Running that is not here was left by
+	// a controller that stopped, and is resumed as a new attempt.
+	started sync.Map
 }
 
 // SetupWithManager registers the reconciler.
@@ -176,14 +184,19 @@ func (s *scope) finish() {
 // runStep runs the current step once and records its outcome.
 func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error) {
 	log := logf.FromContext(ctx).WithValues("migration", s.m.Name, "step", s.step().Name)
-	if s.step().Phase == ferryv1.StepPending || s.step().Started == nil {
+	key := string(s.m.UID) + "/" + s.step().Name + "/" + strconv.Itoa(s.idx)
+	_, ours := r.started.Load(key)
+	switch {
+	case s.step().Phase == ferryv1.StepPending || s.step().Started == nil:
 		now := metav1.Now()
 		s.step().Started, s.step().Phase, s.step().Message = &now, ferryv1.StepRunning, ""
 		s.step().Attempts++
 		log.Info("starting step", "attempt", s.step().Attempts)
-	} else if s.step().Phase == ferryv1.StepRunning && s.step().Attempts == 0 {
-		s.step().Attempts = 1
+	case !ours:
+		s.step().Attempts++
+		log.Info("resuming step left running by a stopped controller", "attempt", s.step().Attempts)
 	}
+	r.started.Store(key, true)
 	fn, ok := stepFuncs[s.step().Name]
 	if !ok {
 		return ctrl.Result{}, s.fail(fmt.Errorf("unknown step %q", s.step().Name))

@@ -2,7 +2,6 @@ package migrationctl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,9 +22,10 @@ import (
 const (
 	QuiesceTimeout   = 10 * time.Minute
 	WorkloadsTimeout = 5 * time.Minute
-	// UnhealthyGrace is how long pods may be unhealthy (ImagePullBackOff,
-	// CrashLoopBackOff, Unschedulable) before WaitForWorkloads fails.
-	UnhealthyGrace = 90 * time.Second
+	// DefaultUnhealthyGrace is how long pods may be unhealthy
+	// (ImagePullBackOff, CrashLoopBackOff, Unschedulable) before
+	// WaitForWorkloads fails.
+	DefaultUnhealthyGrace = 90 * time.Second
 )
 
 type stepFunc func(ctx context.Context, s *scope) (outcome, error)
@@ -60,11 +60,13 @@ func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
 		return nil, err
 	}
 	if prob != nil {
-		// A cluster that is briefly not ready should not fail the step.
-		o := waiting(prob.Message, 5*time.Second)
-		if time.Since(s.step().Started.Time) > 2*time.Minute {
-			return nil, errors.New(prob.Message)
+		// A cluster not checked yet (the controller just started) is
+		// waited for; a missing or failing one fails the step at once,
+		// and `ferry retry` goes on once it is fixed.
+		if prob.Reason != planctl.ReasonNotChecked || time.Since(s.step().Started.Time) > time.Minute {
+			return nil, fmt.Errorf("%s: %s", prob.Reason, prob.Message)
 		}
+		o := waiting(prob.Message, 2*time.Second)
 		return &o, nil
 	}
 	s.src, s.dst = src, dst
@@ -270,7 +272,11 @@ func waitForWorkloads(ctx context.Context, s *scope) (outcome, error) {
 		return done(h.Summary()), nil
 	}
 	elapsed := time.Since(s.step().Started.Time)
-	if elapsed > WorkloadsTimeout || (len(h.Problems) > 0 && elapsed > UnhealthyGrace) {
+	grace := s.r.UnhealthyGrace
+	if grace == 0 {
+		grace = DefaultUnhealthyGrace
+	}
+	if elapsed > WorkloadsTimeout || (len(h.Problems) > 0 && elapsed > grace) {
 		return outcome{}, fmt.Errorf("workloads not available on cluster %s after %s: %s", s.dst.Name, elapsed.Round(time.Second), h.Summary())
 	}
 	return waiting(h.Summary(), time.Second), nil
