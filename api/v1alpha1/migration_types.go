@@ -68,9 +68,9 @@ type Step struct {
 	Phase StepPhase `json:"phase"`
 	// Started and Completed times.
 	// +optional
-	Started *metav1.Time `json:"started,omitempty"`
+	Started *metav1.MicroTime `json:"started,omitempty"`
 	// +optional
-	Completed *metav1.Time `json:"completed,omitempty"`
+	Completed *metav1.MicroTime `json:"completed,omitempty"`
 	// Message says what the step does now or why it failed.
 	// +optional
 	Message string `json:"message,omitempty"`

@@ -188,7 +188,7 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 	_, ours := r.started.Load(key)
 	switch {
 	case s.step().Phase == ferryv1.StepPending || s.step().Started == nil:
-		now := metav1.Now()
+		now := metav1.NowMicro()
 		s.step().Started, s.step().Phase, s.step().Message = &now, ferryv1.StepRunning, ""
 		s.step().Attempts++
 		log.Info("starting step", "attempt", s.step().Attempts)
@@ -215,7 +215,7 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 	if !out.done {
 		return ctrl.Result{RequeueAfter: out.after}, nil
 	}
-	now := metav1.Now()
+	now := metav1.NowMicro()
 	s.step().Phase, s.step().Completed = ferryv1.StepSucceeded, &now
 	log.Info("step done", "seconds", now.Sub(s.step().Started.Time).Seconds())
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
@@ -224,7 +224,7 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 // fail marks the step and the migration failed; only the user can go
 // on, with `ferry retry` or `ferry cancel`, so no error is returned.
 func (s *scope) fail(err error) error {
-	now := metav1.Now()
+	now := metav1.NowMicro()
 	s.step().Phase, s.step().Completed, s.step().Message = ferryv1.StepFailed, &now, err.Error()
 	s.m.Status.Errors = []string{err.Error()}
 	if s.m.Status.Phase == ferryv1.MigrationCanceling {

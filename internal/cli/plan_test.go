@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+func TestPlanOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       planCreateOptions
+		wantErr string
+		check   func(t *testing.T, p *ferryv1.Plan)
+	}{
+		{name: "minimal", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				if p.Spec.SourceCluster != "a" || p.Spec.DestinationCluster != "b" || p.Spec.Namespaces[0] != "shop" {
+					t.Errorf("spec %+v", p.Spec)
+				}
+			}},
+		{name: "rename, selector, rewrite", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop:shop2"},
+			selector: "app=web", rewrites: []string{"r1:5000/=r2/"}, scMap: map[string]string{"standard": "fast"}},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				if p.Spec.LabelSelector.MatchLabels["app"] != "web" || p.Spec.RegistryRewrites[0].To != "r2/" || p.Spec.StorageClassMapping["standard"] != "fast" {
+					t.Errorf("spec %+v", p.Spec)
+				}
+			}},
+		{name: "no clusters", o: planCreateOptions{name: "shop", namespaces: []string{"shop"}}, wantErr: "--from and --to"},
+		{name: "no namespace", o: planCreateOptions{name: "shop", from: "a", to: "b"}, wantErr: "no namespaces"},
+		{name: "bad namespace", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"Shop"}}, wantErr: "not a valid name"},
+		{name: "bad rewrite", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, rewrites: []string{"x"}}, wantErr: "FROM=TO"},
+		{name: "bad selector", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, selector: "a=b=c"}, wantErr: "--selector"},
+		{name: "bad name", o: planCreateOptions{name: "Shop!", from: "a", to: "b", namespaces: []string{"shop"}}, wantErr: "not a valid name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := tt.o.plan()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, p)
+		})
+	}
+}
+
+func TestRenderPlainLines(t *testing.T) {
+	start := metav1.NewMicroTime(time.Now().Add(-2 * time.Second))
+	end := metav1.NewMicroTime(time.Now())
+	m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
+		Phase: ferryv1.MigrationRunning,
+		Itinerary: []ferryv1.Step{
+			{Name: "Validate", Phase: ferryv1.StepSucceeded, Started: &start, Completed: &end, Message: "ok"},
+			{Name: "Quiesce", Phase: ferryv1.StepPending},
+		}}}
+	var out bytes.Buffer
+	r := newRenderer(&out)
+	r.render(m)
+	r.render(m) // unchanged: prints nothing more
+	got := out.String()
+	if strings.Count(got, "\n") != 2 || !strings.Contains(got, "Validate") || !strings.Contains(got, "Succeeded") ||
+		strings.Contains(got, "Quiesce") || !strings.Contains(got, "migration m1: Running") {
+		t.Errorf("plain output:\n%s", got)
+	}
+}

@@ -1,0 +1,82 @@
+package migrationctl
+
+import (
+	"reflect"
+	"testing"
+
+	"k8s.io/utils/ptr"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+func TestItinerary(t *testing.T) {
+	tests := []struct {
+		name    string
+		spec    ferryv1.MigrationSpec
+		want    []string
+		skipped []string
+	}{
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, []string{StepValidate, StepPrepareDestination}, nil},
+		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepMigrateResources, StepWaitForWorkloads}, nil},
+		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepMigrateResources, StepWaitForWorkloads},
+			[]string{StepQuiesce, StepWaitForQuiesce}},
+		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, []string{StepValidate, StepDeleteFromDest, StepUnquiesce}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := itinerary(&ferryv1.Migration{Spec: tt.spec})
+			var names, skipped []string
+			for _, s := range steps {
+				names = append(names, s.Name)
+				if s.Phase == ferryv1.StepSkipped {
+					skipped = append(skipped, s.Name)
+				} else if s.Phase != ferryv1.StepPending {
+					t.Errorf("step %s starts as %s", s.Name, s.Phase)
+				}
+			}
+			if !reflect.DeepEqual(names, tt.want) || !reflect.DeepEqual(skipped, tt.skipped) {
+				t.Errorf("itinerary %v (skipped %v), want %v (skipped %v)", names, skipped, tt.want, tt.skipped)
+			}
+			if _, ok := stepFuncs[names[0]]; !ok {
+				t.Errorf("no function for step %s", names[0])
+			}
+			for _, n := range names {
+				if stepFuncs[n] == nil {
+					t.Errorf("no function for step %s", n)
+				}
+			}
+		})
+	}
+}
+
+func TestCurrent(t *testing.T) {
+	s := func(phases ...ferryv1.StepPhase) []ferryv1.Step {
+		var out []ferryv1.Step
+		for _, p := range phases {
+			out = append(out, ferryv1.Step{Phase: p})
+		}
+		return out
+	}
+	tests := []struct {
+		steps []ferryv1.Step
+		want  int
+	}{
+		{s(ferryv1.StepPending, ferryv1.StepPending), 0},
+		{s(ferryv1.StepSucceeded, ferryv1.StepSkipped, ferryv1.StepRunning), 2},
+		{s(ferryv1.StepSucceeded, ferryv1.StepFailed, ferryv1.StepPending), 1},
+		{s(ferryv1.StepSucceeded, ferryv1.StepSkipped), -1},
+		{nil, -1},
+	}
+	for i, tt := range tests {
+		if got := current(tt.steps); got != tt.want {
+			t.Errorf("%d: current = %d, want %d", i, got, tt.want)
+		}
+	}
+	for _, n := range []string{StepCancelDelete, StepCancelUnquiesce} {
+		if stepFuncs[n] == nil {
+			t.Errorf("no function for cancel step %s", n)
+		}
+	}
+}
