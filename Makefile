@@ -24,9 +24,10 @@ CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.2
 generate:
 	$(CONTROLLER_GEN) object paths=./api/... crd:maxDescLen=200 output:crd:artifacts:config=config/crd
 
-## build: the ferry binary in bin/
+## build: the ferry binary in bin/, also as the kubectl plugin kubectl-ferry
 build:
 	$(GO) build -o bin/ferry ./cmd/ferry
+	ln -sf ferry bin/kubectl-ferry
 
 ## deps: Debian packages the test bed needs
 deps:
