@@ -17,6 +17,7 @@ answer() { # wait until the app answers at $1, then show its summary
 }
 
 image=$(sed -n 's/^sampleapp=//p' "$LC/src/images")
+export FERRY_MOVER_IMAGE=$(sed -n 's/^ferry=//p' "$LC/src/images") # the data movers' image
 [[ -n $image ]] || { echo "no sample app image: run make images" >&2; exit 1; }
 
 # A second run starts from scratch: undo the previous demo's migration.
@@ -44,7 +45,8 @@ printf '==> migrate took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 dst_url="http://$(cat $LC/dst/node-ip):$(dst -n demo get service web -o jsonpath='{.spec.ports[0].nodePort}')"
 echo "==> the app answers on dst at $dst_url"
 answer "$dst_url"
-echo "(its volume data is not copied yet: the data mover joins the migration with the next issue)"
+echo "==> its records came along with its volume:"
+curl -fsS "$dst_url/records"
 echo "==> the source is quiesced:"
 src -n demo get deployment web
 

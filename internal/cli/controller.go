@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type controllerOptions struct {
 	healthAddr  string
 	install     bool
 	grace       time.Duration
+	moverImage  string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -40,7 +42,7 @@ at a time (leader election).`,
 			}
 			ctrl.SetLogger(controllerLoggerAt(true))
 			mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace,
-				MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, UnhealthyGrace: o.grace, ReleaseOnCancel: true})
+				MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, UnhealthyGrace: o.grace, ReleaseOnCancel: true, MoverImage: o.moverImage})
 			if err != nil {
 				return err
 			}
@@ -52,6 +54,7 @@ at a time (leader election).`,
 	cmd.Flags().StringVar(&o.metricsAddr, "metrics-bind-address", "0", "address of the metrics endpoint; 0 turns it off")
 	cmd.Flags().StringVar(&o.healthAddr, "health-probe-bind-address", "", "address of /healthz and /readyz")
 	cmd.Flags().DurationVar(&o.grace, "unhealthy-grace", 90*time.Second, "how long a cutover waits for failing pods on the destination before it fails")
+	cmd.Flags().StringVar(&o.moverImage, "mover-image", os.Getenv("FERRY_MOVER_IMAGE"), "image of the data mover pods (the ferry image); default $FERRY_MOVER_IMAGE")
 	cmd.Flags().BoolVar(&o.install, "install-crds", true, "install or update Ferry's CRDs on the host before starting")
 	return cmd
 }

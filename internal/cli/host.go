@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -143,7 +144,8 @@ func (h *host) ensureController(ctx context.Context) (stop func(), inProcess boo
 		return nil, false, err
 	}
 	ctrl.SetLogger(controllerLogger())
-	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true})
+	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true,
+		MoverImage: os.Getenv("FERRY_MOVER_IMAGE")})
 	if err != nil {
 		return nil, false, err
 	}

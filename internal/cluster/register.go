@@ -33,13 +33,17 @@ const (
 // Roles say which of Ferry's roles a cluster gets.
 type Roles struct{ Source, Destination bool }
 
-// sourceRules: read everything (export, validation), and change the
-// workload kinds that quiesce and un-quiesce touch.
+// sourceRules: read everything (export, validation, pod logs), change the
+// workload kinds that quiesce and un-quiesce touch, and run the sending
+// data movers.
 var sourceRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 	{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets", "daemonsets"}, Verbs: []string{"patch", "update"}},
 	{APIGroups: []string{"batch"}, Resources: []string{"cronjobs", "jobs"}, Verbs: []string{"patch", "update"}},
 	{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
+	// The sending data movers: a pod per claim, its certificate Secret,
+	// and the pod's log for progress and errors.
+	{APIGroups: []string{""}, Resources: []string{"pods", "secrets", "services"}, Verbs: []string{"create", "delete", "deletecollection"}},
 }
 
 // destinationRules: a destination receives objects of any kind, including

@@ -38,6 +38,8 @@ type Options struct {
 	// UnhealthyGrace is how long a cutover waits for failing pods on the
 	// destination to recover before it fails (90s when zero).
 	UnhealthyGrace time.Duration
+	// MoverImage is the image of the data mover pods.
+	MoverImage string
 	// ReleaseOnCancel gives up leadership at once when the manager stops
 	// (for the CLI's in-process controller).
 	ReleaseOnCancel bool
@@ -78,7 +80,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
 		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
 		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry"),
-			UnhealthyGrace: o.UnhealthyGrace},
+			UnhealthyGrace: o.UnhealthyGrace, MoverImage: o.MoverImage},
 	}
 	for _, s := range setups {
 		if err := s.SetupWithManager(mgr); err != nil {

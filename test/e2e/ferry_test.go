@@ -109,7 +109,7 @@ func (s *syncBuffer) String() string {
 // startController starts the controller and waits until it leads.
 func startController(t *testing.T) *controllerProcess {
 	t.Helper()
-	cmd := exec.Command(ferryBin, "controller", "--unhealthy-grace=8s")
+	cmd := exec.Command(ferryBin, "controller", "--unhealthy-grace=8s", "--mover-image="+localCluster(t, "src").image(t, "ferry"))
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(repoRoot(t), ".localclusters", "dst", "kubeconfig"))
 	log := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log

@@ -12,12 +12,15 @@ import (
 const (
 	StepValidate           = "Validate"
 	StepPrepareDestination = "PrepareDestination"
+	StepCopyVolumes        = "CopyVolumes"
+	StepCleanupMovers      = "CleanupMovers"
 	StepQuiesce            = "Quiesce"
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
 	StepWaitForWorkloads   = "WaitForWorkloads"
 	StepDeleteFromDest     = "DeleteFromDestination"
 	StepUnquiesce          = "Unquiesce"
+	StepCancelMovers       = "CancelCleanupMovers"
 	StepCancelDelete       = "CancelDeleteCreated"
 	StepCancelUnquiesce    = "CancelUnquiesce"
 )
@@ -25,20 +28,24 @@ const (
 // itinerary returns the steps of a migration type.
 //
 //   - Stage prepares the destination (namespaces and the claims that will
-//     receive data) while the application keeps running.
-//   - Cutover quiesces the source, then recreates everything on the
-//     destination and waits until the workloads are available there.
-//   - Rollback removes everything the plan created on the destination,
-//     then restores the source exactly as it was.
+//     receive data) and copies the volumes' data while the application
+//     keeps running.
+//   - Cutover quiesces the source, copies what changed since the last
+//     stage, then recreates everything on the destination, so workloads
+//     start on their data, and waits until they are available there.
+//   - Rollback removes everything the plan created on the destination
+//     (mover pods of its migrations too), then restores the source exactly
+//     as it was.
 func itinerary(m *ferryv1.Migration) []ferryv1.Step {
 	var names []string
 	switch m.Spec.Type {
 	case ferryv1.MigrationStage:
-		names = []string{StepValidate, StepPrepareDestination}
+		names = []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}
 	case ferryv1.MigrationCutover:
-		names = []string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepMigrateResources, StepWaitForWorkloads}
+		names = []string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes,
+			StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads}
 	case ferryv1.MigrationRollback:
-		names = []string{StepValidate, StepDeleteFromDest, StepUnquiesce}
+		names = []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}
 	}
 	steps := make([]ferryv1.Step, 0, len(names))
 	for _, n := range names {
@@ -54,7 +61,8 @@ func itinerary(m *ferryv1.Migration) []ferryv1.Step {
 // cancelSteps undo what a canceled migration did: remove what it created
 // on the destination and restore the source.
 func cancelSteps() []ferryv1.Step {
-	return []ferryv1.Step{{Name: StepCancelDelete, Phase: ferryv1.StepPending}, {Name: StepCancelUnquiesce, Phase: ferryv1.StepPending}}
+	return []ferryv1.Step{{Name: StepCancelMovers, Phase: ferryv1.StepPending}, {Name: StepCancelDelete, Phase: ferryv1.StepPending},
+		{Name: StepCancelUnquiesce, Phase: ferryv1.StepPending}}
 }
 
 // quiesces reports whether the migration stops the source application:

@@ -16,13 +16,13 @@ func TestItinerary(t *testing.T) {
 		want    []string
 		skipped []string
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, []string{StepValidate, StepPrepareDestination}, nil},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
 		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover},
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepMigrateResources, StepWaitForWorkloads}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads}, nil},
 		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)},
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepMigrateResources, StepWaitForWorkloads},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads},
 			[]string{StepQuiesce, StepWaitForQuiesce}},
-		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, []string{StepValidate, StepDeleteFromDest, StepUnquiesce}, nil},
+		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestCurrent(t *testing.T) {
 			t.Errorf("%d: current = %d, want %d", i, got, tt.want)
 		}
 	}
-	for _, n := range []string{StepCancelDelete, StepCancelUnquiesce} {
+	for _, n := range []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce} {
 		if stepFuncs[n] == nil {
 			t.Errorf("no function for cancel step %s", n)
 		}

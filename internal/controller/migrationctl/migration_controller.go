@@ -33,6 +33,8 @@ type Reconciler struct {
 	Workers int
 	// UnhealthyGrace is how long WaitForWorkloads tolerates failing pods.
 	UnhealthyGrace time.Duration
+	// MoverImage is the image of the data mover pods (the ferry image).
+	MoverImage string
 
 	// started records the steps this process has started, by migration
 	// UID and step name: a step found Running that is not here was left by
@@ -159,7 +161,7 @@ func (s *scope) retry() {
 // canceling reports whether the undo steps of a cancel are in the itinerary.
 func (s *scope) canceling() bool {
 	for _, st := range s.m.Status.Itinerary {
-		if st.Name == StepCancelDelete {
+		if st.Name == StepCancelMovers {
 			return true
 		}
 	}

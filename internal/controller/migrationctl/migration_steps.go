@@ -39,6 +39,9 @@ var stepFuncs = map[string]stepFunc{
 	StepWaitForWorkloads:   waitForWorkloads,
 	StepDeleteFromDest:     deleteFromDestination,
 	StepUnquiesce:          unquiesceSource,
+	StepCopyVolumes:        copyVolumes,
+	StepCleanupMovers:      cleanupMovers,
+	StepCancelMovers:       cleanupMovers,
 	StepCancelDelete:       cancelDelete,
 	StepCancelUnquiesce:    unquiesceSource,
 }

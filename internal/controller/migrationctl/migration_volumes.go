@@ -1,0 +1,112 @@
+package migrationctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/planning"
+	"ferry.dev/ferry/internal/volumes"
+)
+
+// moverOptions are the volume-copy options of this migration.
+func (s *scope) moverOptions(migration string) volumes.Options {
+	return volumes.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
+		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster}
+}
+
+// transfers lists the claims the plan copies.
+func (s *scope) transfers(ctx context.Context) ([]volumes.Transfer, error) {
+	res, err := planning.Validate(ctx, s.plan, s.src, s.dst)
+	if err != nil {
+		return nil, err
+	}
+	if res.Problem != nil {
+		return nil, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
+	}
+	var out []volumes.Transfer
+	for _, p := range res.PVCs {
+		if p.Action == ferryv1.PVCActionCopy {
+			out = append(out, volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
+				DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName})
+		}
+	}
+	return out, nil
+}
+
+// copyVolumes runs a mover pair per claim until every copy succeeded; on
+// Cutover, after quiesce, it is the final sync.
+func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
+	transfers, err := s.transfers(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	if len(transfers) == 0 {
+		return done("no volumes to copy"), nil
+	}
+	if s.r.MoverImage == "" {
+		return outcome{}, errors.New("no mover image: start the controller with --mover-image IMAGE (or set FERRY_MOVER_IMAGE for the CLI)")
+	}
+	st, err := volumes.Sync(ctx, s.moverOptions(s.m.Name), transfers)
+	if err != nil {
+		return outcome{}, err
+	}
+	var done_, total int64
+	var lines []string
+	for _, v := range st.Volumes {
+		done_ += v.BytesDone
+		total += v.BytesTotal
+		line := fmt.Sprintf("%s/%s %s %s/%s", v.SourceNamespace, v.SourceClaim, v.Phase, bytes(v.BytesDone), bytes(v.BytesTotal))
+		if v.Message != "" && v.Phase != volumes.PhaseSucceeded {
+			line += " (" + v.Message + ")"
+		}
+		lines = append(lines, line)
+	}
+	s.step().Progress = &ferryv1.Progress{Done: done_, Total: total, Unit: "bytes"}
+	msg := strings.Join(lines, "; ")
+	if st.Done {
+		return done(fmt.Sprintf("copied %d volumes: %s", len(st.Volumes), msg)), nil
+	}
+	return waiting(msg, 2*time.Second), nil
+}
+
+// cleanupMovers removes the mover pods, services and secrets: this
+// migration's, or on Rollback those of every migration of the plan.
+func cleanupMovers(ctx context.Context, s *scope) (outcome, error) {
+	names := []string{s.m.Name}
+	if s.m.Spec.Type == ferryv1.MigrationRollback {
+		var l ferryv1.MigrationList
+		if err := s.r.List(ctx, &l, client.InNamespace(s.m.Namespace)); err != nil {
+			return outcome{}, err
+		}
+		for _, o := range l.Items {
+			if o.Spec.Plan == s.plan.Name && o.Name != s.m.Name {
+				names = append(names, o.Name)
+			}
+		}
+	}
+	for _, n := range names {
+		if err := volumes.Cleanup(ctx, s.moverOptions(n)); err != nil {
+			return outcome{}, fmt.Errorf("remove the movers of %s: %w", n, err)
+		}
+	}
+	return done("mover pods, services and secrets removed"), nil
+}
+
+func bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
