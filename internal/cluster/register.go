@@ -43,7 +43,7 @@ var sourceRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
 	// The sending data movers: a pod per claim, its certificate Secret,
 	// and the pod's log for progress and errors.
-	{APIGroups: []string{""}, Resources: []string{"pods", "secrets", "services"}, Verbs: []string{"create", "delete", "deletecollection"}},
+	{APIGroups: []string{""}, Resources: []string{"pods", "secrets", "services"}, Verbs: []string{"create", "update", "patch", "delete", "deletecollection"}},
 }
 
 // destinationRules: a destination receives objects of any kind, including

@@ -72,7 +72,28 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 	if st.Done {
 		return done(fmt.Sprintf("copied %d volumes: %s", len(st.Volumes), msg)), nil
 	}
+	if noProgressFor(st, time.Since(s.step().Started.Time)) {
+		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
+	}
 	return waiting(msg, 2*time.Second), nil
+}
+
+// MoverStartTimeout is how long CopyVolumes waits for movers that have
+// not started moving data (a pod stuck Pending) before it fails.
+const MoverStartTimeout = 10 * time.Minute
+
+// noProgressFor reports whether, after elapsed, some transfer still has
+// not started.
+func noProgressFor(st volumes.State, elapsed time.Duration) bool {
+	if elapsed < MoverStartTimeout {
+		return false
+	}
+	for _, v := range st.Volumes {
+		if v.Phase == volumes.PhasePending {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanupMovers removes the mover pods, services and secrets: this

@@ -1,0 +1,84 @@
+package volumes
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+func TestNames(t *testing.T) {
+	long := strings.Repeat("m", 63)
+	base := Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop", DestinationClaim: "data"}
+	tests := []struct {
+		name      string
+		migration string
+		t         Transfer
+	}{
+		{"simple", "m1", base},
+		{"long names", long, Transfer{SourceNamespace: long, SourceClaim: strings.Repeat("c", 253), DestinationNamespace: long, DestinationClaim: strings.Repeat("d", 253)}},
+		{"other claim", "m1", Transfer{SourceNamespace: "shop", SourceClaim: "data2", DestinationNamespace: "shop", DestinationClaim: "data"}},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			names := []string{
+				transferName(tt.migration, tt.t), receiverName(tt.migration, tt.t), senderName(tt.migration, tt.t),
+				serviceName(tt.migration, tt.t), serverSecretName(tt.migration), clientSecretName(tt.migration),
+			}
+			for _, n := range names {
+				if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+					t.Errorf("%q is not a DNS-1123 label: %v", n, errs)
+				}
+				if !strings.HasPrefix(n, "ferry-mover-") {
+					t.Errorf("%q lacks the ferry-mover- prefix", n)
+				}
+			}
+			if again := transferName(tt.migration, tt.t); again != names[0] {
+				t.Errorf("transferName is not deterministic: %q then %q", names[0], again)
+			}
+			if prev, ok := seen[names[0]]; ok {
+				t.Errorf("transfer name %q also used by %s", names[0], prev)
+			}
+			seen[names[0]] = tt.name
+		})
+	}
+	if transferName("m1", base) == transferName("m2", base) {
+		t.Error("two migrations share a transfer name")
+	}
+	if serverSecretName("m1") == serverSecretName("m2") || serverSecretName("m1") == clientSecretName("m1") {
+		t.Error("secret names collide")
+	}
+	// Parts are separated, so shifting characters between them changes the hash.
+	if shortHash("ab", "c") == shortHash("a", "bc") {
+		t.Error("shortHash ignores part boundaries")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Transfer{SourceNamespace: "a", SourceClaim: "c", DestinationNamespace: "b", DestinationClaim: "c"}
+	tests := []struct {
+		name      string
+		migration string
+		transfers []Transfer
+		wantErr   string
+	}{
+		{"ok", "m", []Transfer{ok}, ""},
+		{"no transfers", "m", nil, ""},
+		{"no migration", "", []Transfer{ok}, "migration and image are required"},
+		{"bad label", "m/x", []Transfer{ok}, "not a valid label value"},
+		{"empty claim", "m", []Transfer{{SourceNamespace: "a", DestinationNamespace: "b", DestinationClaim: "c"}}, "claims are required"},
+		{"same source twice", "m", []Transfer{ok, {SourceNamespace: "a", SourceClaim: "c", DestinationNamespace: "b", DestinationClaim: "d"}}, "source claim a/c is listed twice"},
+		{"same destination twice", "m", []Transfer{ok, {SourceNamespace: "a", SourceClaim: "e", DestinationNamespace: "b", DestinationClaim: "c"}}, "destination claim b/c is listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := testOptions(false)
+			o.Migration = tt.migration
+			err := o.validate(tt.transfers)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("validate = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,235 @@
+package volumes
+
+import (
+	"net"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+// Paths inside the mover containers.
+const (
+	dataDir = "/data"
+	tlsDir  = "/tls"
+)
+
+// Default resource requests of a mover container. No limits are set, so
+// that a LimitRange default applies when the namespace has one.
+var (
+	defaultCPURequest    = resource.MustParse("50m")
+	defaultMemoryRequest = resource.MustParse("64Mi")
+)
+
+// receiverArgs are the arguments of the receiver's ferry command.
+func receiverArgs() []string {
+	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once"}
+}
+
+// senderArgs are the arguments of the sender's ferry command.
+func senderArgs(addr string) []string {
+	return []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json"}
+}
+
+// receiverPod is a transfer's receiver on the destination.
+func receiverPod(o Options, t Transfer, requests corev1.ResourceList) *corev1.Pod {
+	p := moverPod(o.Image, receiverName(o.Migration, t), t.DestinationNamespace, t.DestinationClaim,
+		serverSecretName(o.Migration), false, receiverArgs(), requests)
+	p.Labels = podLabels(o.Migration, t, RoleReceiver)
+	p.Annotations = map[string]string{AnnotationClaim: t.DestinationNamespace + "/" + t.DestinationClaim}
+	c := &p.Spec.Containers[0]
+	c.Ports = []corev1.ContainerPort{{Name: "mover", ContainerPort: MoverPort, Protocol: corev1.ProtocolTCP}}
+	// A TCP connection that never says hello is rejected by the server
+	// without ending its one session.
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(MoverPort)}},
+		PeriodSeconds:    2,
+		FailureThreshold: 3,
+	}
+	return p
+}
+
+// senderPod is a transfer's sender on the source, dialing addr, pinned to
+// nodeName when it is set.
+func senderPod(o Options, t Transfer, addr, nodeName string, requests corev1.ResourceList) *corev1.Pod {
+	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
+		clientSecretName(o.Migration), true, senderArgs(addr), requests)
+	p.Labels = podLabels(o.Migration, t, RoleSender)
+	p.Annotations = map[string]string{AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
+	p.Spec.NodeName = nodeName
+	return p
+}
+
+// moverPod is what both mover pods share: root without privilege
+// escalation (numeric owners are kept), the claim at /data, the TLS
+// Secret at /tls, no restarts.
+func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, requests corev1.ResourceList) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			AutomountServiceAccountToken:  ptr.To(false),
+			EnableServiceLinks:            ptr.To(false),
+			TerminationGracePeriodSeconds: ptr.To[int64](10),
+			SecurityContext:               &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0)},
+			Containers: []corev1.Container{{
+				Name:  "mover",
+				Image: image,
+				Args:  args,
+				SecurityContext: &corev1.SecurityContext{
+					RunAsUser:                ptr.To[int64](0),
+					AllowPrivilegeEscalation: ptr.To(false),
+				},
+				Resources:                corev1.ResourceRequirements{Requests: requests},
+				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "data", MountPath: dataDir, ReadOnly: readOnly},
+					{Name: "tls", MountPath: tlsDir, ReadOnly: true},
+				},
+			}},
+			Volumes: []corev1.Volume{
+				{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: readOnly}}},
+				{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret, DefaultMode: ptr.To[int32](0o400)}}},
+			},
+		},
+	}
+}
+
+// receiverService exposes a transfer's receiver: a NodePort Service across
+// clusters, a ClusterIP one within a cluster.
+func receiverService(o Options, t Transfer) *corev1.Service {
+	typ := corev1.ServiceTypeNodePort
+	if o.SameCluster {
+		typ = corev1.ServiceTypeClusterIP
+	}
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: serviceName(o.Migration, t), Namespace: t.DestinationNamespace,
+			Labels: commonLabels(o.Migration),
+		},
+		Spec: corev1.ServiceSpec{
+			Type:     typ,
+			Selector: receiverSelector(o.Migration, t),
+			Ports: []corev1.ServicePort{{
+				Name: "mover", Port: MoverPort, TargetPort: intstr.FromInt32(MoverPort), Protocol: corev1.ProtocolTCP,
+			}},
+		},
+	}
+}
+
+// moverRequests are the requests of a mover container in a namespace with
+// the given LimitRanges: the defaults, lowered to a default or maximum
+// limit and raised to a minimum so that admission accepts them.
+func moverRequests(ranges []corev1.LimitRange) corev1.ResourceList {
+	req := corev1.ResourceList{
+		corev1.ResourceCPU:    defaultCPURequest.DeepCopy(),
+		corev1.ResourceMemory: defaultMemoryRequest.DeepCopy(),
+	}
+	for _, lr := range ranges {
+		for _, item := range lr.Spec.Limits {
+			if item.Type != corev1.LimitTypeContainer && item.Type != corev1.LimitTypePod {
+				continue
+			}
+			for name, q := range req {
+				if lim, ok := item.Max[name]; ok && lim.Cmp(q) < 0 {
+					q = lim.DeepCopy()
+				}
+				if lim, ok := item.Default[name]; ok && item.Type == corev1.LimitTypeContainer && lim.Cmp(q) < 0 {
+					q = lim.DeepCopy()
+				}
+				if lim, ok := item.Min[name]; ok && lim.Cmp(q) > 0 {
+					q = lim.DeepCopy()
+				}
+				req[name] = q
+			}
+		}
+	}
+	return req
+}
+
+// claimNode is the node of a running pod (not a mover) that mounts the
+// claim, or "" when there is none; with several, the first by name.
+func claimNode(pods []corev1.Pod, claim string) string {
+	var names []string
+	nodes := map[string]string{}
+	for _, p := range pods {
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil || p.Spec.NodeName == "" || isMoverPod(p.Labels) {
+			continue
+		}
+		for _, v := range p.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
+				names = append(names, p.Name)
+				nodes[p.Name] = p.Spec.NodeName
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return nodes[names[0]]
+}
+
+// nodeIPs returns the InternalIPs of all nodes and of the ready ones.
+func nodeIPs(nodes []corev1.Node) (all, ready []string) {
+	for _, n := range nodes {
+		isReady := false
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				isReady = true
+			}
+		}
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP && a.Address != "" {
+				all = append(all, a.Address)
+				if isReady {
+					ready = append(ready, a.Address)
+				}
+			}
+		}
+	}
+	return all, ready
+}
+
+// receiverHost picks the destination node IP the sender dials: the
+// receiver's own node when the server certificate names it (no extra
+// hop), else a ready node the certificate names. It returns "" when
+// there is none.
+func receiverHost(hostIP string, certIPs, readyIPs []string) string {
+	if hostIP != "" && slices.Contains(certIPs, hostIP) {
+		return hostIP
+	}
+	for _, ip := range readyIPs {
+		if slices.Contains(certIPs, ip) {
+			return ip
+		}
+	}
+	return ""
+}
+
+// senderAddress is what the sender dials: the Service DNS name within a
+// cluster, host:nodePort across clusters.
+func senderAddress(o Options, t Transfer, host string, nodePort int32) string {
+	if o.SameCluster {
+		return net.JoinHostPort(serviceHosts(o.Migration, t)[0], strconv.Itoa(MoverPort))
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(nodePort)))
+}
+
+// podReady tells whether a pod runs and passes its readiness probe.
+func podReady(p *corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}

@@ -1,0 +1,343 @@
+package volumes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/mover"
+)
+
+const fieldManager = ferryv1.FieldManager
+
+// round is one transfer as one Sync call sees it.
+type round struct {
+	t                Transfer
+	sender, receiver *corev1.Pod // nil when missing
+	vp               *VolumeProgress
+	// active is true when the transfer is neither finished nor failed nor
+	// waiting for old pods to go: its pods may be created.
+	active bool
+}
+
+// Sync advances the copy of every transfer by one step and returns the
+// current State: it creates the certificates, Services and pods that are
+// missing, reads the progress of the running senders and reports failed
+// pods. It never waits for a copy; call it again until State.Done.
+//
+// A transfer whose sender Succeeded stays Succeeded: nothing new starts.
+// A failed pod is reported once, with an error wrapping
+// ErrTransferFailed; the next call deletes the transfer's pods and the
+// call after starts a new round.
+func Sync(ctx context.Context, o Options, transfers []Transfer) (State, error) {
+	if err := o.validate(transfers); err != nil {
+		return State{}, err
+	}
+	st := State{Volumes: make([]VolumeProgress, len(transfers))}
+	rounds := make([]*round, len(transfers))
+	var errs []error
+	create := false
+	for i, t := range transfers {
+		r := &round{t: t, vp: &st.Volumes[i]}
+		r.vp.Transfer, r.vp.Phase = t, PhasePending
+		rounds[i] = r
+		var err error
+		if r.sender, err = getPod(ctx, o.Source.Kube, t.SourceNamespace, senderName(o.Migration, t)); err != nil {
+			return st, err
+		}
+		if r.receiver, err = getPod(ctx, o.Destination.Kube, t.DestinationNamespace, receiverName(o.Migration, t)); err != nil {
+			return st, err
+		}
+		if err := observe(ctx, o, r); err != nil {
+			errs = append(errs, err)
+		}
+		create = create || (r.active && (r.sender == nil || r.receiver == nil))
+	}
+	if create {
+		if err := advanceAll(ctx, o, transfers, rounds); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	st.Done = true
+	for _, v := range st.Volumes {
+		st.Done = st.Done && v.Phase == PhaseSucceeded
+	}
+	return st, errors.Join(errs...)
+}
+
+// observe sets a transfer's progress from its existing pods and deals with
+// finished, failed and terminating ones.
+func observe(ctx context.Context, o Options, r *round) error {
+	s, rc := r.sender, r.receiver
+	switch {
+	case s != nil && s.Status.Phase == corev1.PodSucceeded:
+		r.vp.Phase = PhaseSucceeded
+		if log, err := readLog(ctx, o.Source.Kube, s); err == nil {
+			r.vp.setProgress(log)
+		}
+		return nil
+	case reported(s) || reported(rc):
+		r.vp.Message = "restarting the copy after a failure"
+		return deletePods(ctx, o, r)
+	case failed(s) || failed(rc):
+		return fail(ctx, o, r)
+	case terminating(s) || terminating(rc):
+		r.vp.Message = "waiting for the previous mover pods to terminate"
+		return nil
+	case s == nil && rc != nil && rc.Status.Phase == corev1.PodSucceeded:
+		// The receiver served a sender whose pod is gone: start over.
+		r.vp.Message = "restarting the copy: the sender pod is gone"
+		return deletePods(ctx, o, r)
+	}
+	r.active = true
+	switch {
+	case s == nil:
+	case s.Status.Phase == corev1.PodRunning:
+		r.vp.Phase = PhaseRunning
+		if log, err := readLog(ctx, o.Source.Kube, s); err == nil {
+			r.vp.setProgress(log)
+		}
+	default:
+		r.vp.Message = waitingMessage(s)
+	}
+	return nil
+}
+
+// fail reports a failed transfer once: it reads the mover's error from the
+// failed pod's log, marks the failed pods as reported and returns an error
+// wrapping ErrTransferFailed.
+func fail(ctx context.Context, o Options, r *round) error {
+	var log string
+	if r.sender != nil {
+		log, _ = readLog(ctx, o.Source.Kube, r.sender)
+		r.vp.setProgress(log)
+	}
+	role, pod, msg := RoleSender, r.sender, ""
+	if failed(r.sender) {
+		msg = podFailure(log, r.sender)
+	} else {
+		role, pod = RoleReceiver, r.receiver
+		rlog, _ := readLog(ctx, o.Destination.Kube, r.receiver)
+		msg = podFailure(rlog, r.receiver)
+	}
+	r.vp.Phase, r.vp.Message = PhaseFailed, msg
+	for _, p := range []*corev1.Pod{r.sender, r.receiver} {
+		if !failed(p) {
+			continue
+		}
+		kube := o.Source.Kube
+		if p == r.receiver {
+			kube = o.Destination.Kube
+		}
+		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, AnnotationFailureReported)
+		if _, err := kube.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("mark pod %s/%s as reported: %w", p.Namespace, p.Name, err)
+		}
+	}
+	return fmt.Errorf("copy %s: %s pod %s/%s failed: %s: %w", describe(r.t), role, pod.Namespace, pod.Name, msg, ErrTransferFailed)
+}
+
+// advanceAll ensures the certificates, then creates the missing Services
+// and pods of the active transfers.
+func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*round) error {
+	var dnsNames, allIPs, readyIPs []string
+	for _, t := range transfers {
+		dnsNames = append(dnsNames, serviceHosts(o.Migration, t)...)
+	}
+	if !o.SameCluster {
+		nodes, err := o.Destination.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return fmt.Errorf("list nodes of cluster %s: %w", o.Destination.Name, err)
+		}
+		allIPs, readyIPs = nodeIPs(nodes.Items)
+		if len(allIPs) == 0 {
+			return fmt.Errorf("cluster %s has no node with an InternalIP address", o.Destination.Name)
+		}
+	}
+	tls, err := ensureCerts(ctx, o, transfers, dnsNames, allIPs, readyIPs)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rounds {
+		if !r.active || (r.sender != nil && r.receiver != nil) {
+			continue
+		}
+		if tls.renewed && r.sender == nil && r.receiver != nil {
+			// The receiver loaded the certificates that were replaced.
+			r.vp.Message = "restarting the receiver with new certificates"
+			errs = append(errs, deletePods(ctx, o, r))
+			continue
+		}
+		errs = append(errs, advance(ctx, o, r, tls, readyIPs))
+	}
+	return errors.Join(errs...)
+}
+
+// advance creates what a transfer misses next: the Service and the
+// receiver, then, once the receiver is ready and reachable, the sender.
+func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string) error {
+	t := r.t
+	svc, err := ensureService(ctx, o, t)
+	if err != nil {
+		return err
+	}
+	if r.receiver == nil {
+		pod := receiverPod(o, t, namespaceRequests(ctx, o.Destination.Kube, t.DestinationNamespace))
+		if err := createPod(ctx, o.Destination.Kube, pod); err != nil {
+			return err
+		}
+		r.vp.Message = "starting the receiver"
+		return nil
+	}
+	if !podReady(r.receiver) {
+		r.vp.Message = "waiting for the receiver: " + waitingMessage(r.receiver)
+		return nil
+	}
+	ready, err := endpointReady(ctx, o.Destination.Kube, svc)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		r.vp.Message = "waiting for the receiver's service endpoint"
+		return nil
+	}
+	var host string
+	var nodePort int32
+	if !o.SameCluster {
+		host = receiverHost(r.receiver.Status.HostIP, tls.certIPs, readyIPs)
+		if len(svc.Spec.Ports) > 0 {
+			nodePort = svc.Spec.Ports[0].NodePort
+		}
+		if host == "" || nodePort == 0 {
+			r.vp.Message = "waiting for a ready destination node and a node port"
+			return nil
+		}
+	}
+	pods, err := o.Source.Kube.CoreV1().Pods(t.SourceNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
+	}
+	pod := senderPod(o, t, senderAddress(o, t, host, nodePort), claimNode(pods.Items, t.SourceClaim),
+		namespaceRequests(ctx, o.Source.Kube, t.SourceNamespace))
+	if err := createPod(ctx, o.Source.Kube, pod); err != nil {
+		return err
+	}
+	r.vp.Message = "starting the sender"
+	return nil
+}
+
+func (vp *VolumeProgress) setProgress(log string) {
+	p, ok := lastProgress(log)
+	if !ok {
+		return
+	}
+	vp.MoverPhase = p.Phase
+	vp.BytesDone, vp.BytesTotal = p.BytesDone, p.BytesTotal
+	vp.FilesDone, vp.FilesTotal = p.FilesDone, p.FilesTotal
+	if p.Phase == mover.PhaseDone {
+		// The scan is complete: the totals are what was copied.
+		vp.BytesTotal, vp.FilesTotal = max(p.BytesTotal, p.BytesDone), max(p.FilesTotal, p.FilesDone)
+	}
+}
+
+func failed(p *corev1.Pod) bool { return p != nil && p.Status.Phase == corev1.PodFailed }
+
+func reported(p *corev1.Pod) bool {
+	return failed(p) && p.Annotations[AnnotationFailureReported] == "true"
+}
+
+func terminating(p *corev1.Pod) bool { return p != nil && p.DeletionTimestamp != nil }
+
+func getPod(ctx context.Context, kube kubernetes.Interface, namespace, name string) (*corev1.Pod, error) {
+	p, err := kube.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pod %s/%s: %w", namespace, name, err)
+	}
+	return p, nil
+}
+
+func createPod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) error {
+	_, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: fieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// deletePods deletes a transfer's pods; the transfer stays Pending until
+// they are gone.
+func deletePods(ctx context.Context, o Options, r *round) error {
+	for _, p := range []*corev1.Pod{r.sender, r.receiver} {
+		if p == nil || p.DeletionTimestamp != nil {
+			continue
+		}
+		kube := o.Source.Kube
+		if p == r.receiver {
+			kube = o.Destination.Kube
+		}
+		uid := p.UID
+		err := kube.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("delete pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+	}
+	return nil
+}
+
+func ensureService(ctx context.Context, o Options, t Transfer) (*corev1.Service, error) {
+	want := receiverService(o, t)
+	svcs := o.Destination.Kube.CoreV1().Services(want.Namespace)
+	svc, err := svcs.Get(ctx, want.Name, metav1.GetOptions{})
+	if err == nil {
+		return svc, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("get service %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	svc, err = svcs.Create(ctx, want, metav1.CreateOptions{FieldManager: fieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("create service %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	return svc, nil
+}
+
+// endpointReady tells whether the Service has a ready endpoint, so that the
+// sender's first connection is not refused.
+func endpointReady(ctx context.Context, kube kubernetes.Interface, svc *corev1.Service) (bool, error) {
+	slices, err := kube.DiscoveryV1().EndpointSlices(svc.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: discoveryv1.LabelServiceName + "=" + svc.Name,
+	})
+	if err != nil {
+		return false, fmt.Errorf("list endpoint slices of service %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// namespaceRequests are the mover's requests in a namespace, fitted to its
+// LimitRanges; when they cannot be read, the defaults.
+func namespaceRequests(ctx context.Context, kube kubernetes.Interface, namespace string) corev1.ResourceList {
+	lrs, err := kube.CoreV1().LimitRanges(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return moverRequests(nil)
+	}
+	return moverRequests(lrs.Items)
+}
