@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -173,7 +174,19 @@ func Store(ctx context.Context, host client.Client, namespace, name string, targ
 	return c, nil
 }
 
+// createOrUpdate creates obj or updates it with mutate, retrying when the
+// controller changed it in between (it writes the status).
 func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mutate func()) (bool, error) {
+	created := false
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var err error
+		created, err = createOrUpdateOnce(ctx, c, obj, mutate)
+		return err
+	})
+	return created, err
+}
+
+func createOrUpdateOnce(ctx context.Context, c client.Client, obj client.Object, mutate func()) (bool, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if err := c.Get(ctx, key, obj); apierrors.IsNotFound(err) {
 		mutate()
