@@ -225,6 +225,13 @@ func (s *sender) finish(ctx context.Context, req wire.Message, rel string) error
 // sendRanges sends [0, size) in ranges of RangeSize, each on whichever data
 // connection is free.
 func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, oldSize int64) error {
+	// The data extents are found once for the whole file: asking per range
+	// costs O(file size) each on tmpfs (SEEK_HOLE scans to the end), which
+	// made large files quadratic.
+	exts, err := fsmeta.DataExtents(f, 0, size)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for off := int64(0); off < size; off += s.opts.RangeSize {
 		var c *wire.Conn
@@ -238,10 +245,10 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 		end := min(off+s.opts.RangeSize, size)
 		g.Go(func() error {
 			defer func() { s.pool <- c }()
-			return s.sendRange(c, f, id, off, end, oldSize)
+			return s.sendRange(c, f, id, off, end, oldSize, exts)
 		})
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -251,7 +258,7 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 // sendRange streams one range and waits for the receiver's verdict. A
 // local read failure still ends the range properly so the connection
 // stays in step.
-func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64) error {
+func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, exts []fsmeta.Extent) error {
 	var readErr error
 	if off < oldSize {
 		sums, err := s.rangeHashes(c, id, off, end)
@@ -260,7 +267,7 @@ func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSiz
 		}
 		readErr = s.sendBlocks(c, f, id, off, end, oldSize, sums)
 	} else {
-		readErr = s.sendExtents(c, f, id, off, end)
+		readErr = s.sendExtents(c, f, id, clipExtents(exts, off, end))
 	}
 	var netErr *connError
 	if errors.As(readErr, &netErr) {
@@ -295,12 +302,22 @@ func (s *sender) rangeHashes(c *wire.Conn, id uint64, off, end int64) ([][]byte,
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
-// sendExtents sends the data extents of [off, end), skipping holes.
-func (s *sender) sendExtents(c *wire.Conn, f *os.File, id uint64, off, end int64) error {
-	exts, err := fsmeta.DataExtents(f, off, end)
-	if err != nil {
-		return err
+// clipExtents returns the parts of exts (sorted, not overlapping) that lie
+// within [off, end).
+func clipExtents(exts []fsmeta.Extent, off, end int64) []fsmeta.Extent {
+	var out []fsmeta.Extent
+	for _, e := range exts {
+		lo, hi := max(e.Off, off), min(e.Off+e.Len, end)
+		if lo < hi {
+			out = append(out, fsmeta.Extent{Off: lo, Len: hi - lo})
+		}
 	}
+	return out
+}
+
+// sendExtents sends the given data extents of the file; holes between
+// them are not sent.
+func (s *sender) sendExtents(c *wire.Conn, f *os.File, id uint64, exts []fsmeta.Extent) error {
 	bp := chunkPool.Get().(*[]byte)
 	defer chunkPool.Put(bp)
 	buf := *bp

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -140,5 +141,25 @@ func TestProgressSnapshot(t *testing.T) {
 				t.Errorf("eta = %v, want -1 while totals grow", p.EtaSeconds)
 			}
 		})
+	}
+}
+
+func TestClipExtents(t *testing.T) {
+	exts := []fsmeta.Extent{{Off: 0, Len: 10}, {Off: 20, Len: 10}, {Off: 40, Len: 5}}
+	tests := []struct {
+		off, end int64
+		want     []fsmeta.Extent
+	}{
+		{0, 50, exts},
+		{5, 25, []fsmeta.Extent{{Off: 5, Len: 5}, {Off: 20, Len: 5}}},
+		{10, 20, nil},
+		{42, 100, []fsmeta.Extent{{Off: 42, Len: 3}}},
+		{100, 200, nil},
+	}
+	for _, tt := range tests {
+		got := clipExtents(exts, tt.off, tt.end)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("clipExtents(%d, %d) = %v, want %v", tt.off, tt.end, got, tt.want)
+		}
 	}
 }
