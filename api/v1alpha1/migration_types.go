@@ -200,7 +200,3 @@ type MigrationList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Migration `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Migration{}, &MigrationList{})
-}

@@ -168,7 +168,3 @@ type PlanList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Plan `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Plan{}, &PlanList{})
-}

@@ -17,11 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/config"
 	"ferry.dev/ferry/internal/controller"
 )
@@ -96,8 +96,7 @@ func (h *host) install(ctx context.Context) error {
 		if err := yaml.Unmarshal(b, &crd); err != nil {
 			return fmt.Errorf("parse %s: %w", f, err)
 		}
-		crd.APIVersion, crd.Kind = "apiextensions.k8s.io/v1", "CustomResourceDefinition"
-		if err := h.c.Patch(ctx, &crd, client.Apply, client.FieldOwner(ferryv1.FieldManager), client.ForceOwnership); err != nil {
+		if err := h.putCRD(ctx, &crd); err != nil {
 			return fmt.Errorf("install CRD %s: %w", crd.Name, err)
 		}
 		if err := h.waitEstablished(ctx, crd.Name); err != nil {
@@ -105,6 +104,22 @@ func (h *host) install(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// putCRD creates the CRD, or updates it to this version of Ferry's.
+func (h *host) putCRD(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var existing apiextensionsv1.CustomResourceDefinition
+		err := h.c.Get(ctx, client.ObjectKey{Name: crd.Name}, &existing)
+		if apierrors.IsNotFound(err) {
+			return h.c.Create(ctx, crd.DeepCopy())
+		}
+		if err != nil {
+			return err
+		}
+		existing.Spec = crd.Spec
+		return h.c.Update(ctx, &existing)
+	})
 }
 
 func (h *host) waitEstablished(ctx context.Context, name string) error {
