@@ -149,6 +149,16 @@ func (h *host) controllerRunning(ctx context.Context) bool {
 	return time.Since(l.Spec.RenewTime.Time) < time.Duration(*l.Spec.LeaseDurationSeconds)*time.Second
 }
 
+// connectWithController connects to the host and makes sure a controller
+// runs there (see ensureController); stop ends an in-process one.
+func (o *hostOptions) connectWithController(ctx context.Context) (h *host, stop func(), inProcess bool, err error) {
+	if h, err = o.connect(); err != nil {
+		return nil, nil, false, err
+	}
+	stop, inProcess, err = h.ensureController(ctx)
+	return h, stop, inProcess, err
+}
+
 // ensureController makes sure a controller runs: when none does, it
 // installs the CRDs and starts one in this process; stop ends it.
 func (h *host) ensureController(ctx context.Context) (stop func(), inProcess bool, err error) {

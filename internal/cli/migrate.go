@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,7 +56,7 @@ progress all along.`,
 
 func (o *migrateOptions) run(ctx context.Context, out io.Writer) error {
 	if o.plan.name == "" && len(o.plan.namespaces) > 0 {
-		o.plan.name = firstNamespace(o.plan.namespaces[0])
+		o.plan.name, _, _ = strings.Cut(o.plan.namespaces[0], ":")
 	}
 	p, err := o.plan.plan()
 	if err != nil {
@@ -118,13 +119,4 @@ func (o *migrateOptions) register(ctx context.Context, out io.Writer, h *host) e
 		}
 	}
 	return nil
-}
-
-func firstNamespace(spec string) string {
-	for i, r := range spec {
-		if r == ':' {
-			return spec[:i]
-		}
-	}
-	return spec
 }

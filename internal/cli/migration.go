@@ -47,11 +47,7 @@ func newRunCommand(typ ferryv1.MigrationType, short string) *cobra.Command {
 }
 
 func (o *runOptions) run(ctx context.Context, out io.Writer, plan string) error {
-	h, err := o.host.connect()
-	if err != nil {
-		return err
-	}
-	stop, inProcess, err := h.ensureController(ctx)
+	h, stop, inProcess, err := o.host.connectWithController(ctx)
 	if err != nil {
 		return err
 	}
@@ -175,11 +171,7 @@ func newRetryCommand() *cobra.Command {
 // acted on the change (acked), then follows it when asked to.
 func (o *nameOptions) patchAndFollow(ctx context.Context, out io.Writer, name string, wait bool,
 	mutate func(*ferryv1.Migration), acked func(*ferryv1.Migration) bool) error {
-	h, err := o.host.connect()
-	if err != nil {
-		return err
-	}
-	stop, inProcess, err := h.ensureController(ctx)
+	h, stop, inProcess, err := o.host.connectWithController(ctx)
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,7 @@ func newPlanCreateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			h, err := o.host.connect()
-			if err != nil {
-				return err
-			}
-			stop, _, err := h.ensureController(cmd.Context())
+			h, stop, _, err := o.host.connectWithController(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -232,7 +233,7 @@ func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *
 	res.Warnings = append(res.Warnings, inv.Warnings...)
 	crdGroups := map[string]bool{}
 	for _, crd := range inv.Deps.CRDs {
-		g, _, _ := unstructuredString(crd.Object, "spec", "group")
+		g, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 		crdGroups[g] = true
 	}
 	var unsupported []string

@@ -8,7 +8,6 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -139,8 +138,4 @@ func meta(list runtime.Object) ([]string, error) {
 		out = append(out, a.GetName())
 	}
 	return out, nil
-}
-
-func unstructuredString(obj map[string]any, fields ...string) (string, bool, error) {
-	return unstructured.NestedString(obj, fields...)
 }
