@@ -133,6 +133,27 @@ type KindResults struct {
 	Deleted   int `json:"deleted,omitempty"`
 }
 
+// VolumeStatus is the progress of one volume copy.
+type VolumeStatus struct {
+	// Namespace and Claim on the source.
+	Namespace string `json:"namespace"`
+	Claim     string `json:"claim"`
+	// TargetNamespace and TargetClaim on the destination.
+	TargetNamespace string `json:"targetNamespace"`
+	TargetClaim     string `json:"targetClaim"`
+	// Phase: Pending, Running, Succeeded or Failed.
+	Phase string `json:"phase"`
+	// Bytes and files done and known so far (totals grow while the
+	// source is scanned).
+	BytesDone  int64 `json:"bytesDone,omitempty"`
+	BytesTotal int64 `json:"bytesTotal,omitempty"`
+	FilesDone  int64 `json:"filesDone,omitempty"`
+	FilesTotal int64 `json:"filesTotal,omitempty"`
+	// Message says why a copy waits or failed.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
 // MaxObjectResults caps Status.Objects so that the status of a migration
 // of many objects stays small; the counts in Status.Results are complete.
 const MaxObjectResults = 200
@@ -157,6 +178,10 @@ type MigrationStatus struct {
 	// than "recreated by a controller") or failed, up to MaxObjectResults.
 	// +optional
 	Objects []ObjectResult `json:"objects,omitempty"`
+	// Volumes is the progress of each volume copy of the last CopyVolumes
+	// step.
+	// +optional
+	Volumes []VolumeStatus `json:"volumes,omitempty"`
 	// Errors of the last failed attempt.
 	// +optional
 	Errors []string `json:"errors,omitempty"`

@@ -74,3 +74,25 @@ func TestRenderPlainLines(t *testing.T) {
 		t.Errorf("plain output:\n%s", got)
 	}
 }
+
+func TestRedrawVolumes(t *testing.T) {
+	start := metav1.NewMicroTime(time.Now())
+	m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
+		Phase:     ferryv1.MigrationRunning,
+		Itinerary: []ferryv1.Step{{Name: "CopyVolumes", Phase: ferryv1.StepRunning, Started: &start}},
+		Volumes: []ferryv1.VolumeStatus{{Namespace: "shop", Claim: "data", Phase: "Running", BytesDone: 50, BytesTotal: 100, FilesDone: 1, FilesTotal: 2},
+			{Namespace: "shop", Claim: "empty", Phase: "Pending"}},
+	}}
+	var out bytes.Buffer
+	r := &renderer{out: &out, tty: true, seen: map[string]string{}}
+	r.render(m)
+	got := out.String()
+	if !strings.Contains(got, "[##########..........] shop/data Running 50/100 bytes, 1/2 files") ||
+		!strings.Contains(got, "shop/empty Pending 0/0 bytes") {
+		t.Errorf("terminal output:\n%s", got)
+	}
+	r.render(m)
+	if !strings.Contains(out.String(), "\033[") {
+		t.Error("a second render does not move the cursor back to redraw in place")
+	}
+}

@@ -60,7 +60,12 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed)
 	for _, s := range m.Status.Itinerary {
 		fmt.Fprintf(&b, "  %s %-20s %8s  %s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), s.Message)
-		if p := s.Progress; p != nil && s.Phase == ferryv1.StepRunning && p.Total > 0 {
+		if s.Name == "CopyVolumes" && s.Phase == ferryv1.StepRunning {
+			for _, v := range m.Status.Volumes {
+				fmt.Fprintf(&b, "    %s %s/%s %s %d/%d bytes, %d/%d files %s\n", bar(v.BytesDone, v.BytesTotal, 20),
+					v.Namespace, v.Claim, v.Phase, v.BytesDone, v.BytesTotal, v.FilesDone, v.FilesTotal, v.Message)
+			}
+		} else if p := s.Progress; p != nil && s.Phase == ferryv1.StepRunning && p.Total > 0 {
 			fmt.Fprintf(&b, "    %s %d/%d %s\n", bar(p.Done, p.Total, 30), p.Done, p.Total, p.Unit)
 		}
 	}
@@ -88,7 +93,10 @@ func stepDuration(s ferryv1.Step) string {
 }
 
 func bar(done, total int64, width int) string {
-	n := int(done * int64(width) / total)
+	n := 0
+	if total > 0 {
+		n = int(done * int64(width) / total)
+	}
 	if n > width {
 		n = width
 	}

@@ -56,6 +56,7 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
+	s.m.Status.Volumes = volumeStatuses(st)
 	var done_, total int64
 	var lines []string
 	for _, v := range st.Volumes {
@@ -76,6 +77,17 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
 	}
 	return waiting(msg, 2*time.Second), nil
+}
+
+// volumeStatuses turns the copy state into the Migration's status.
+func volumeStatuses(st volumes.State) []ferryv1.VolumeStatus {
+	out := make([]ferryv1.VolumeStatus, 0, len(st.Volumes))
+	for _, v := range st.Volumes {
+		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
+			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Phase: string(v.Phase),
+			BytesDone: v.BytesDone, BytesTotal: v.BytesTotal, FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, Message: v.Message})
+	}
+	return out
 }
 
 // MoverStartTimeout is how long CopyVolumes waits for movers that have
