@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/discover"
@@ -102,21 +103,18 @@ func deleteObject(ctx context.Context, dst Destination, r discover.Resource, obj
 
 // waitGone waits until the namespaces are deleted.
 func waitGone(ctx context.Context, dst Destination, namespaces []string) error {
-	deadline := time.Now().Add(3 * time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
 	for _, ns := range namespaces {
-		for {
+		err := wait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			_, err := dst.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, ns, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("namespace %s is still terminating on the destination after 3 minutes: look for finalizers on its objects", ns)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(500 * time.Millisecond):
-			}
+			return apierrors.IsNotFound(err), nil
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("namespace %s is still terminating on the destination after 3 minutes: look for finalizers on its objects", ns)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
@@ -295,21 +296,21 @@ func (o Options) failAll(ctx context.Context, b batch, report *Report, reason st
 
 // waitCRDs waits until the destination serves the CRDs just applied.
 func (o Options) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
-	deadline := time.Now().Add(60 * time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
 	for _, crd := range crds {
-		for {
+		var lastErr error
+		err := wait.PollUntilContextCancel(wctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			got, err := o.Destination.Dynamic.Resource(discover.CRDResource.GVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
-			if err == nil && established(got) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s not established on the destination after 60s: %w", crd.GetName(), errors.Join(err, errors.New("check the destination API server")))
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
+			lastErr = err
+			return err == nil && established(got), nil
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("CRD %s not established on the destination after 60s: %w", crd.GetName(),
+				errors.Join(lastErr, errors.New("check the destination API server")))
 		}
 	}
 	return nil

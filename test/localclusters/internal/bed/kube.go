@@ -57,24 +57,7 @@ func apiReady(c *Cluster) error {
 }
 
 func (c *Cluster) waitAPI(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		if _, ok := c.pid(procAPIServer); !ok {
-			return fmt.Errorf("kube-apiserver exited; last lines of its log:\n%s", c.logTail(procAPIServer, 15))
-		}
-		err := apiReady(c)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("kube-apiserver not ready after %s: %w", timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+	return c.waitReady(ctx, procAPIServer, timeout, func() error { return apiReady(c) })
 }
 
 // StorageClasses are created in every cluster; both are provisioned
@@ -148,7 +131,7 @@ func poll(ctx context.Context, timeout time.Duration, f func() (bool, string, er
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -164,27 +164,28 @@ func (e *Env) startNode(ctx context.Context, c *Cluster) error {
 	return c.waitHTTP(ctx, procCoreDNS, "http://"+c.NodeIP()+":8080/health", 30*time.Second)
 }
 
-// waitHTTP polls url (from inside the node namespace for node processes)
-// until it answers 200, failing early if the process died.
+// waitHTTP polls url until it answers 200, failing early if the process
+// name died.
 func (c *Cluster) waitHTTP(ctx context.Context, name, url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return c.waitReady(ctx, name, timeout, func() error { return httpOK(ctx, url) })
+}
+
+// waitReady polls check until it succeeds, failing early if the process
+// name died; the error ends with the last lines of the process's log.
+func (c *Cluster) waitReady(ctx context.Context, name string, timeout time.Duration, check func() error) error {
+	err := poll(ctx, timeout, func() (bool, string, error) {
 		if _, ok := c.pid(name); !ok {
-			return fmt.Errorf("%s exited; last lines of its log:\n%s", name, c.logTail(name, 15))
+			return false, "", fmt.Errorf("%s exited", name)
 		}
-		err := httpOK(ctx, url)
-		if err == nil {
-			return nil
+		if err := check(); err != nil {
+			return false, err.Error(), nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %w; last lines of its log:\n%s", name, timeout, err, c.logTail(name, 15))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+		return true, "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s not ready: %w; last lines of its log:\n%s", name, err, c.logTail(name, 15))
 	}
+	return nil
 }
 
 type health int
