@@ -16,6 +16,7 @@
 # Knobs (environment): ROUNDS (7), DISK_ROUNDS (3), MILLION (1: run the
 # 1,000,000-file case), MILLION_RSYNC (1: rsync it too), DISK (1: run the
 # disk case), QUICK (1: tiny data sets, to check the harness itself),
+# SETS ("a b": the data sets to run; "b" alone skips (a), (c) of (a) and (d)),
 # MNT (/mnt/ferry-bench), DISKDIR (/var/tmp/ferry-bench-disk), TMPFS_SIZE (14g),
 # RESULTS_TSV (a file to keep the raw measurements in; by default they are
 # only logged on stderr).
@@ -28,6 +29,7 @@ MILLION=${MILLION:-1}
 MILLION_RSYNC=${MILLION_RSYNC:-1}
 DISK=${DISK:-1}
 QUICK=${QUICK:-0}
+SETS=${SETS:-a b}
 MNT=${MNT:-/mnt/ferry-bench}
 DISKDIR=${DISKDIR:-/var/tmp/ferry-bench-disk}
 TMPFS_SIZE=${TMPFS_SIZE:-14g}
@@ -378,7 +380,7 @@ order2() { if (($1 % 2)); then echo ferry rsync; else echo rsync ferry; fi; }
 full_rounds() {
 	local setting=$1 dir=$2 n=$3 r t k shift
 	for ((r = 1; r <= n; r++)); do
-		for k in a b; do
+		for k in $SETS; do
 			shift=0
 			if [[ $k == b ]]; then shift=1; fi
 			for t in $(order3 "$((r + shift))"); do
@@ -392,10 +394,17 @@ full_rounds() {
 	done
 }
 
+has_set() { [[ " $SETS " == *" $1 "* ]]; }
+
 gen_ab() {
-	log "generating (a) $LARGE_N x $LARGE_SIZE and (b) $SMALL_N small files in $1"
-	"$BT" gen-large "$1/src-a" "$LARGE_N" "$LARGE_SIZE" 1
-	"$BT" gen-small "$1/src-b" "$SMALL_N" 1K 8K 2
+	if has_set a; then
+		log "generating (a) $LARGE_N x $LARGE_SIZE in $1"
+		"$BT" gen-large "$1/src-a" "$LARGE_N" "$LARGE_SIZE" 1
+	fi
+	if has_set b; then
+		log "generating (b) $SMALL_N small files in $1"
+		"$BT" gen-small "$1/src-b" "$SMALL_N" 1K 8K 2
+	fi
 }
 
 # ---- tmpfs: (a) to (d) ----
@@ -408,33 +417,34 @@ rm -rf "$MNT/dst-a-cp" "$MNT/dst-b-cp" # cp -a has no incremental mode; not in (
 log "tmpfs: (c) no-change re-sync, $ROUNDS rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for t in $(order2 "$r"); do
-		measure tmpfs c-a "$t" "$r" "$MNT/src-a" "$MNT/dst-a-$t"
-		measure tmpfs c-b "$t" "$r" "$MNT/src-b" "$MNT/dst-b-$t"
+		for k in $SETS; do measure tmpfs "c-$k" "$t" "$r" "$MNT/src-$k" "$MNT/dst-$k-$t"; done
 	done
 done
 
-log "tmpfs: (d) 1% of $CHANGE_FILE changed, $ROUNDS rounds"
 CHANGED=0
-for ((r = 1; r <= ROUNDS; r++)); do
-	CHANGED=$("$BT" mutate "$MNT/src-a/$CHANGE_FILE" 0.01 1M "$((100 + r))")
-	for t in $(order2 "$r"); do measure tmpfs d "$t" "$r" "$MNT/src-a" "$MNT/dst-a-$t"; done
-done
+if has_set a; then
+	log "tmpfs: (d) 1% of $CHANGE_FILE changed, $ROUNDS rounds"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		CHANGED=$("$BT" mutate "$MNT/src-a/$CHANGE_FILE" 0.01 1M "$((100 + r))")
+		for t in $(order2 "$r"); do measure tmpfs d "$t" "$r" "$MNT/src-a" "$MNT/dst-a-$t"; done
+	done
 
-# Bytes on the wire, both ways, TLS included: one more (d) round through
-# a counting proxy, not timed.
-log "tmpfs: (d) once more through a byte-counting proxy"
-"$BT" mutate "$MNT/src-a/$CHANGE_FILE" 0.01 1M 200 >/dev/null
-for t in ferry rsync; do
-	if [[ $t == ferry ]]; then to=$FPORT; else to=$P1; fi
-	start_bg proxy "$BT" proxy "127.0.0.1:$PPORT" "127.0.0.1:$to" "$SCRATCH/proxy.count"
-	ppid=$BGPID
-	wait_port "$PPORT"
-	"run_$t" "$MNT/src-a" "$MNT/dst-a-$t" "$PPORT"
-	stop_bg "$ppid"
-	check "$MNT/src-a" "$MNT/dst-a-$t" "$t, case d through the proxy"
-	read -r R_BS R_BR _ <"$SCRATCH/proxy.count"
-	record tmpfs d-wire "$t" 1
-done
+	# Bytes on the wire, both ways, TLS included: one more (d) round through
+	# a counting proxy, not timed.
+	log "tmpfs: (d) once more through a byte-counting proxy"
+	"$BT" mutate "$MNT/src-a/$CHANGE_FILE" 0.01 1M 200 >/dev/null
+	for t in ferry rsync; do
+		if [[ $t == ferry ]]; then to=$FPORT; else to=$P1; fi
+		start_bg proxy "$BT" proxy "127.0.0.1:$PPORT" "127.0.0.1:$to" "$SCRATCH/proxy.count"
+		ppid=$BGPID
+		wait_port "$PPORT"
+		"run_$t" "$MNT/src-a" "$MNT/dst-a-$t" "$PPORT"
+		stop_bg "$ppid"
+		check "$MNT/src-a" "$MNT/dst-a-$t" "$t, case d through the proxy"
+		read -r R_BS R_BR _ <"$SCRATCH/proxy.count"
+		record tmpfs d-wire "$t" 1
+	done
+fi
 rm -rf "$MNT/src-a" "$MNT/src-b" "$MNT"/dst-*
 
 # ---- tmpfs: 1,000,000 files, for memory ----

@@ -50,11 +50,14 @@ func (r *receiver) wait(t *testing.T) error {
 	}
 }
 
-func startReceiver(t *testing.T, dst string, cfg *tls.Config, once bool) *receiver {
+func startReceiver(t *testing.T, dst string, cfg *tls.Config, once bool, tweaks ...func(*mover.Server)) *receiver {
 	t.Helper()
 	srv, err := mover.NewServer(dst, testLogger(t))
 	if err != nil {
 		t.Fatalf("new server: %v", err)
+	}
+	for _, f := range tweaks {
+		f(srv)
 	}
 	ln, err := mover.TLSListener("127.0.0.1:0", cfg)
 	if err != nil {

@@ -1,8 +1,12 @@
 package mover
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/wire"
 )
 
 // Phases of a sync, in order; a sync ends in PhaseDone or PhaseFailed.
@@ -23,8 +27,9 @@ type Progress struct {
 	// BytesDone counts bytes of regular files handled so far, whether sent,
 	// matched by block hashes or skipped as unchanged.
 	BytesDone int64 `json:"bytesDone"`
-	// BytesTotal is the size of all regular files found so far by a
-	// concurrent scan of the source; final once TotalsFinal is true.
+	// BytesTotal is the size of all regular files found so far, by the
+	// walk or by a separate scan of the source that starts when a sync
+	// runs longer than a second; final once TotalsFinal is true.
 	BytesTotal int64 `json:"bytesTotal"`
 	// BytesSent counts file data bytes put on the wire.
 	BytesSent  int64 `json:"bytesSent"`
@@ -50,6 +55,8 @@ type tracker struct {
 	filesDone, filesTotal       atomic.Int64
 	skipped, deleted, warnings  atomic.Int64
 	totalsFinal                 atomic.Bool
+	walkFiles, walkBytes        atomic.Int64
+	totalsMu                    sync.Mutex // serializes writes of the totals
 	lastAt                      time.Time
 	lastDone                    int64
 	rate                        float64
@@ -64,6 +71,40 @@ func newTracker() *tracker {
 
 func (t *tracker) setPhase(p string) { t.phase.Store(p) }
 
+// found counts a source entry the walk has read.
+func (t *tracker) found(info *fsmeta.Info) {
+	switch info.Meta.Kind {
+	case wire.KindDir:
+	case wire.KindRegular:
+		t.walkFiles.Add(1)
+		t.walkBytes.Add(info.Meta.Size)
+	default:
+		t.walkFiles.Add(1)
+	}
+}
+
+// estimate records the totals scan's figures, unless the totals are final.
+func (t *tracker) estimate(files, bytes int64, final bool) {
+	t.totalsMu.Lock()
+	defer t.totalsMu.Unlock()
+	if t.totalsFinal.Load() {
+		return
+	}
+	t.filesTotal.Store(files)
+	t.bytesTotal.Store(bytes)
+	t.totalsFinal.Store(final)
+}
+
+// walked makes the walk's figures the final totals: the walk has read
+// every entry it will sync.
+func (t *tracker) walked() {
+	t.totalsMu.Lock()
+	defer t.totalsMu.Unlock()
+	t.filesTotal.Store(t.walkFiles.Load())
+	t.bytesTotal.Store(t.walkBytes.Load())
+	t.totalsFinal.Store(true)
+}
+
 // snapshot returns the current Progress and updates the smoothed rate; it
 // must be called from one goroutine at a time.
 func (t *tracker) snapshot() Progress {
@@ -71,10 +112,10 @@ func (t *tracker) snapshot() Progress {
 	p := Progress{
 		Phase:          t.phase.Load().(string),
 		BytesDone:      t.bytesDone.Load(),
-		BytesTotal:     t.bytesTotal.Load(),
+		BytesTotal:     max(t.bytesTotal.Load(), t.walkBytes.Load()),
 		BytesSent:      t.sent.Load(),
 		FilesDone:      t.filesDone.Load(),
-		FilesTotal:     t.filesTotal.Load(),
+		FilesTotal:     max(t.filesTotal.Load(), t.walkFiles.Load()),
 		Skipped:        t.skipped.Load(),
 		Deleted:        t.deleted.Load(),
 		Warnings:       t.warnings.Load(),

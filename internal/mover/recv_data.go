@@ -81,27 +81,64 @@ func orOK(e *wire.Error) wire.Message {
 	return e
 }
 
-// batch writes each small file to a temporary name and renames it into
-// place; it stops at the first failure.
+// batch writes each small file and puts it in place; it stops at the
+// first failure. Consecutive files in one directory share its descriptor.
 func (s *session) batch(m *wire.Batch) wire.Message {
+	var dir *safefs.Dir
+	defer func() {
+		if dir != nil {
+			dir.Close()
+		}
+	}()
 	for i := range m.Files {
 		f := &m.Files[i]
-		if err := s.smallFile(f); err != nil {
+		parent, name, err := safefs.ParentOf(f.Path)
+		if err == nil && (dir == nil || dir.Path() != parent) {
+			if dir != nil {
+				dir.Close()
+			}
+			dir, err = s.srv.root.OpenDir(parent)
+		}
+		if err == nil {
+			err = s.smallFile(dir, name, f)
+		}
+		if err != nil {
 			return s.toWire(err, f.Path, f.Meta.Size)
 		}
 	}
 	return &wire.OK{}
 }
 
-func (s *session) smallFile(file *wire.File) error {
+// smallFile writes one file of a batch into an unnamed file and links it
+// into place once complete, or uses a named temporary file where unnamed
+// ones are not available.
+func (s *session) smallFile(dir *safefs.Dir, name string, file *wire.File) error {
 	if file.Meta.Kind != wire.KindRegular {
 		return fmt.Errorf("%w: batch entry %q is a %s", errProtocol, file.Path, file.Meta.Kind)
 	}
-	dir, name, err := s.srv.root.OpenParent(file.Path)
+	f, err := dir.CreateAnon()
+	if errors.Is(err, safefs.ErrNoAnon) {
+		return s.smallFileNamed(dir, name, file)
+	}
 	if err != nil {
 		return err
 	}
-	defer dir.Close()
+	defer f.Close()
+	err = writeSmall(f, file)
+	if err == nil {
+		err = safefs.ApplyFile(f, file.Path, &file.Meta, s.srv.chown)
+	}
+	if err == nil {
+		err = dir.LinkAnon(f, name)
+	}
+	if err != nil {
+		return err
+	}
+	s.stats.files.Add(1)
+	return nil
+}
+
+func (s *session) smallFileNamed(dir *safefs.Dir, name string, file *wire.File) error {
 	f, tmp, err := dir.CreateTemp(name)
 	if err != nil {
 		return err
@@ -124,16 +161,22 @@ func (s *session) smallFile(file *wire.File) error {
 	return nil
 }
 
+// writeSmall writes a small file's segments into the new, empty file f;
+// it sets the size only where a hole ends the file.
 func writeSmall(f *os.File, file *wire.File) error {
-	if err := f.Truncate(file.Meta.Size); err != nil {
-		return fmt.Errorf("truncate %q: %w", file.Path, err)
-	}
+	var end int64
 	for _, seg := range file.Segments {
 		if seg.Off < 0 || seg.Off+int64(len(seg.Data)) > file.Meta.Size {
 			return fmt.Errorf("%w: segment outside %q", errProtocol, file.Path)
 		}
 		if _, err := f.WriteAt(seg.Data, seg.Off); err != nil {
 			return fmt.Errorf("write %q: %w", file.Path, err)
+		}
+		end = max(end, seg.Off+int64(len(seg.Data)))
+	}
+	if end < file.Meta.Size {
+		if err := f.Truncate(file.Meta.Size); err != nil {
+			return fmt.Errorf("truncate %q: %w", file.Path, err)
 		}
 	}
 	return nil

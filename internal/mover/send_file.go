@@ -9,10 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/wire"
@@ -28,10 +28,18 @@ const (
 // errSourceChanged marks a source file that changed while it was read.
 var errSourceChanged = errors.New("source file changed during transfer")
 
+// srcFile names a regular source file: its directory, open while the
+// walk is in it, its name there, and its relative path.
+type srcFile struct {
+	dir  *os.File
+	name string
+	rel  string
+}
+
 // syncFile decides what a regular file needs: nothing, an attribute
 // update, a hardlink, a place in a batch or a large-file transfer.
-func (s *sender) syncFile(ctx context.Context, rel string, info fsmeta.Info, old *wire.Meta, ops *opBatch) error {
-	size := info.Meta.Size
+func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, old *wire.Meta, ops *opBatch) error {
+	size, rel := info.Meta.Size, sf.rel
 	if info.Nlink > 1 && s.links.seen(info, rel) {
 		s.prog.filesDone.Add(1)
 		s.prog.bytesDone.Add(size)
@@ -41,39 +49,62 @@ func (s *sender) syncFile(ctx context.Context, rel string, info fsmeta.Info, old
 		s.prog.skipped.Add(1)
 		s.prog.filesDone.Add(1)
 		s.prog.bytesDone.Add(size)
-		if !s.sameEntry(&info.Meta, old) {
-			ops.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
+		if s.sameEntry(&info.Meta, old) {
+			return nil
 		}
-		return nil
+		return s.addAttrs(rel, info, ops)
 	}
 	if size < s.opts.SmallFile {
-		return s.addSmall(rel, info)
+		return s.addSmall(sf, info)
 	}
 	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
 	s.jobs.Go(func() error { return s.sendLarge(ctx, rel, info, delta) })
 	return nil
 }
 
-// openSource opens a source file and checks it is still the entry that
-// was listed; a vanished or replaced file gives a warning and nil.
-func (s *sender) openSource(rel string, info fsmeta.Info) (*os.File, error) {
-	f, err := os.OpenFile(s.sourcePath(rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// addAttrs queues an attribute update of an unchanged file, with its
+// extended attributes, which the walk does not read.
+func (s *sender) addAttrs(rel string, info fsmeta.Info, ops *opBatch) error {
+	x, err := fsmeta.Xattrs(s.sourcePath(rel))
 	if errors.Is(err, fs.ErrNotExist) {
+		s.warn("source entry vanished", rel, nil)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read source entry: %w", err)
+	}
+	info.Meta.Xattrs = x
+	ops.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
+	return nil
+}
+
+// openSource opens a source file, name in dirfd (or a path with
+// AT_FDCWD), checks it is still the entry that was listed and reads its
+// extended attributes into info. A vanished or replaced file gives a
+// warning and nil.
+func (s *sender) openSource(dirfd int, name, rel string, info *fsmeta.Info) (*os.File, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
 		s.warn("source entry vanished", rel, nil)
 		return nil, nil
 	}
-	if errors.Is(err, syscall.ELOOP) {
+	if errors.Is(err, unix.ELOOP) {
 		s.warn("source entry changed type", rel, nil)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open source file: %w", err)
+		return nil, fmt.Errorf("open source file %s: %w", rel, err)
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Ino != info.Ino || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+	f := os.NewFile(uintptr(fd), s.sourcePath(rel))
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Ino != info.Ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		f.Close()
 		s.warn("source entry changed type", rel, nil)
 		return nil, nil
+	}
+	if info.Meta.Xattrs, err = fsmeta.FileXattrs(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read source file %s: %w", rel, err)
 	}
 	return f, nil
 }
@@ -81,31 +112,31 @@ func (s *sender) openSource(rel string, info fsmeta.Info) (*os.File, error) {
 // unchanged reports whether an open source file still has the size and
 // mtime seen by the walk.
 func unchanged(f *os.File, info fsmeta.Info) bool {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return false
 	}
 	return st.Size == info.Meta.Size && st.Mtim.Nano() == info.Meta.Mtime
 }
 
 // addSmall reads a small file whole into the current batch.
-func (s *sender) addSmall(rel string, info fsmeta.Info) error {
-	f, err := s.openSource(rel, info)
+func (s *sender) addSmall(sf srcFile, info fsmeta.Info) error {
+	f, err := s.openSource(int(sf.dir.Fd()), sf.name, sf.rel, &info)
 	if err != nil || f == nil {
 		s.links.fail(info)
 		return err
 	}
 	defer f.Close()
-	segs, err := readSegments(f, info.Meta.Size)
+	segs, err := readSegments(f, &info, s.arena)
 	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
 		s.links.fail(info)
-		s.warn("source file changed during transfer; not copied", rel, nil)
+		s.warn("source file changed during transfer; not copied", sf.rel, nil)
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read source file %s: %w", rel, err)
+		return fmt.Errorf("read source file %s: %w", sf.rel, err)
 	}
-	s.batch.Files = append(s.batch.Files, wire.File{Path: rel, Meta: info.Meta, Segments: segs})
+	s.batch.Files = append(s.batch.Files, wire.File{Path: sf.rel, Meta: info.Meta, Segments: segs})
 	s.bytes += info.Meta.Size
 	if s.bytes >= batchBytes || len(s.batch.Files) >= batchFiles {
 		return s.flushBatch()
@@ -113,21 +144,51 @@ func (s *sender) addSmall(rel string, info fsmeta.Info) error {
 	return nil
 }
 
-// readSegments reads the data extents of a whole file, skipping holes.
-func readSegments(f *os.File, size int64) ([]wire.Segment, error) {
-	exts, err := fsmeta.DataExtents(f, 0, size)
-	if err != nil {
-		return nil, err
+// readSegments reads the data of a whole file into buffers from a, skipping
+// holes. A dense file is read in one piece without looking for holes.
+func readSegments(f *os.File, info *fsmeta.Info, a *arena) ([]wire.Segment, error) {
+	size := info.Meta.Size
+	exts := []fsmeta.Extent{{Len: size}}
+	if !info.Dense() {
+		var err error
+		if exts, err = fsmeta.DataExtents(f, 0, size); err != nil {
+			return nil, err
+		}
 	}
 	segs := make([]wire.Segment, 0, len(exts))
 	for _, e := range exts {
-		b := make([]byte, e.Len)
+		if e.Len == 0 {
+			continue
+		}
+		b := a.alloc(int(e.Len))
 		if err := readFull(f, b, e.Off); err != nil {
 			return nil, err
 		}
 		segs = append(segs, wire.Segment{Off: e.Off, Data: b})
 	}
 	return segs, nil
+}
+
+// arena hands out slices of large shared buffers, so that a batch of
+// small files costs a few allocations rather than one per file. A buffer
+// lives as long as any batch that uses it.
+type arena struct {
+	buf []byte
+}
+
+// arenaSize is the size of one arena buffer.
+const arenaSize = 2 * batchBytes
+
+func (a *arena) alloc(n int) []byte {
+	if n > arenaSize/4 {
+		return make([]byte, n)
+	}
+	if len(a.buf) < n {
+		a.buf = make([]byte, arenaSize)
+	}
+	b := a.buf[:n:n]
+	a.buf = a.buf[n:]
+	return b
 }
 
 // readFull reads len(b) bytes at off; a short file means it changed.
@@ -172,7 +233,7 @@ func (s *sender) flushBatch() error {
 // sendLarge transfers one large file in ranges over all data connections,
 // then commits it, or aborts it if the source changed meanwhile.
 func (s *sender) sendLarge(ctx context.Context, rel string, info fsmeta.Info, delta bool) error {
-	f, err := s.openSource(rel, info)
+	f, err := s.openSource(unix.AT_FDCWD, s.sourcePath(rel), rel, &info)
 	if err != nil || f == nil {
 		s.links.fail(info)
 		return err

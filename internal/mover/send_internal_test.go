@@ -64,8 +64,13 @@ func TestLiveSourceChangesAreWarnings(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.mutate(t, path, &info)
-			s := &sender{opts: Options{Root: root}, log: slog.New(slog.DiscardHandler), prog: newTracker()}
-			if err := s.addSmall("f", info); err != nil {
+			s := &sender{opts: Options{Root: root}, log: slog.New(slog.DiscardHandler), prog: newTracker(), arena: &arena{}}
+			dir, err := os.Open(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dir.Close()
+			if err := s.addSmall(srcFile{dir: dir, name: "f", rel: "f"}, info); err != nil {
 				t.Fatalf("addSmall: %v", err)
 			}
 			if got := s.prog.warnings.Load(); got != 1 {
@@ -92,7 +97,11 @@ func TestReadSegmentsSkipsHoles(t *testing.T) {
 	if _, err := f.WriteAt([]byte("data"), 2<<20); err != nil {
 		t.Fatal(err)
 	}
-	segs, err := readSegments(f, size)
+	info, err := fsmeta.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := readSegments(f, &info, &arena{})
 	if err != nil {
 		t.Fatal(err)
 	}

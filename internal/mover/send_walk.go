@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
@@ -23,39 +24,46 @@ type subdir struct {
 	info fsmeta.Info
 }
 
+// srcEntry is one source directory entry, read while the receiver lists
+// the destination directory.
+type srcEntry struct {
+	name string
+	info fsmeta.Info
+	err  error
+}
+
 // walkDir syncs one directory: it makes sure the destination directory
 // exists, compares the two listings, queues file transfers, sends the
-// other operations, then recurses. Memory holds one directory's listings
-// plus the names of pending subdirectories along the current path.
+// other operations, then recurses. The destination listing is requested
+// first and the source read while the receiver works on it. Memory holds
+// one directory's listings plus the names of pending subdirectories along
+// the current path.
 func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dest, err := s.listDest(rel, true)
+	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Create: true}); err != nil {
+		return fmt.Errorf("open destination directory %q: %w", rel, err)
+	}
+	dir, entries, srcErr := s.readSource(rel)
+	if dir != nil {
+		defer dir.Close()
+	}
+	dest, err := s.recvListing()
 	if err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
 	}
-	names, err := s.sourceNames(rel)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(srcErr, fs.ErrNotExist) {
 		s.warn("source directory vanished", rel, nil)
 		return nil
 	}
+	if srcErr != nil {
+		return srcErr
+	}
+	subs, err := s.walkEntries(ctx, dir, rel, entries, dest)
+	dir.Close()
+	dir = nil
 	if err != nil {
-		return err
-	}
-	var ops opBatch
-	var subs []subdir
-	for _, name := range names {
-		sub, err := s.walkEntry(ctx, rel, name, dest, &ops)
-		if err != nil {
-			return err
-		}
-		if sub != nil {
-			subs = append(subs, *sub)
-		}
-	}
-	s.addDeletes(rel, dest, &ops)
-	if err := s.sendOps(&ops); err != nil {
 		return err
 	}
 	for _, sub := range subs {
@@ -66,24 +74,69 @@ func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) erro
 	return s.dirs.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
 }
 
+// readSource opens a source directory and reads its entries' metadata,
+// sorted by name, without lost+found at the root.
+func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
+	dir, err := os.OpenFile(s.sourcePath(rel), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open source directory: %w", err)
+	}
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		dir.Close()
+		return nil, nil, fmt.Errorf("list source directory %s: %w", dir.Name(), err)
+	}
+	sort.Strings(names)
+	entries := make([]srcEntry, 0, len(names))
+	for _, name := range names {
+		if rel == safefs.RootPath && name == lostFound {
+			continue
+		}
+		info, err := fsmeta.StatAt(dir, name)
+		if err == nil {
+			s.prog.found(&info)
+		}
+		entries = append(entries, srcEntry{name: name, info: info, err: err})
+	}
+	return dir, entries, nil
+}
+
+// walkEntries handles one directory's entries and returns its
+// subdirectories, to be walked next.
+func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entries []srcEntry, dest map[string]wire.Entry) ([]subdir, error) {
+	var ops opBatch
+	var subs []subdir
+	for i := range entries {
+		sub, err := s.walkEntry(ctx, dir, rel, &entries[i], dest, &ops)
+		if err != nil {
+			return nil, err
+		}
+		if sub != nil {
+			subs = append(subs, *sub)
+		}
+	}
+	s.addDeletes(rel, dest, &ops)
+	return subs, s.sendOps(&ops)
+}
+
 // walkEntry handles one source entry; a directory is returned for later.
-func (s *sender) walkEntry(ctx context.Context, dir, name string, dest map[string]wire.Entry, ops *opBatch) (*subdir, error) {
-	rel := safefs.Join(dir, name)
-	info, err := fsmeta.Lstat(s.sourcePath(rel))
-	if errors.Is(err, fs.ErrNotExist) {
+func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *srcEntry, dest map[string]wire.Entry, ops *opBatch) (*subdir, error) {
+	rel := safefs.Join(dirRel, e.name)
+	info := e.info
+	if errors.Is(e.err, fs.ErrNotExist) {
 		s.warn("source entry vanished", rel, nil)
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read source entry: %w", err)
+	if e.err != nil {
+		return nil, fmt.Errorf("read source entry: %w", e.err)
 	}
 	if info.Meta.Kind == wire.KindDir && info.Dev != s.sourceFS {
 		s.warn("skipping mount point", rel, nil)
-		delete(dest, name)
+		delete(dest, e.name)
 		return nil, nil
 	}
-	have, ok := dest[name]
-	delete(dest, name)
+	have, ok := dest[e.name]
+	delete(dest, e.name)
 	var old *wire.Meta
 	if ok {
 		old = &have.Meta
@@ -92,7 +145,7 @@ func (s *sender) walkEntry(ctx context.Context, dir, name string, dest map[strin
 	case wire.KindDir:
 		return &subdir{rel: rel, info: info}, nil
 	case wire.KindRegular:
-		return nil, s.syncFile(ctx, rel, info, old, ops)
+		return nil, s.syncFile(ctx, srcFile{dir: dir, name: e.name, rel: rel}, info, old, ops)
 	case wire.KindSymlink:
 		s.syncOther(rel, info, old, wire.OpSymlink, ops)
 	default:
@@ -175,6 +228,11 @@ func (s *sender) listDest(rel string, create bool) (map[string]wire.Entry, error
 	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Create: create}); err != nil {
 		return nil, err
 	}
+	return s.recvListing()
+}
+
+// recvListing reads the reply to an OpenDir request into a map by name.
+func (s *sender) recvListing() (map[string]wire.Entry, error) {
 	out := map[string]wire.Entry{}
 	for {
 		m, err := recvReply(s.ctrl)
@@ -233,31 +291,37 @@ func (s *sender) sendOps(b *opBatch) error {
 	return nil
 }
 
-// count scans the source concurrently to fill in the totals.
+// count scans the source to estimate the totals while the walk is still
+// far behind. It stops when the walk has found everything.
 func (s *sender) count(ctx context.Context) {
-	root := s.opts.Root
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	root := filepath.Clean(s.opts.Root)
+	var files, bytes int64
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil || s.prog.totalsFinal.Load() {
+			return filepath.SkipAll
 		}
 		if err != nil {
 			return nil
 		}
 		if d.IsDir() {
-			if filepath.Dir(p) == filepath.Clean(root) && d.Name() == lostFound {
+			if filepath.Dir(p) == root && d.Name() == lostFound {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		s.prog.filesTotal.Add(1)
+		files++
 		if d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
-				s.prog.bytesTotal.Add(fi.Size())
+				bytes += fi.Size()
 			}
+		}
+		if n++; n%1024 == 0 {
+			s.prog.estimate(files, bytes, false)
 		}
 		return nil
 	})
-	if ctx.Err() == nil {
-		s.prog.totalsFinal.Store(true)
+	if err == nil && ctx.Err() == nil {
+		s.prog.estimate(files, bytes, true)
 	}
 }

@@ -98,6 +98,7 @@ type sender struct {
 	jobCtx context.Context
 	batch  wire.Batch
 	bytes  int64
+	arena  *arena
 	nextID atomic.Uint64
 
 	links    linkTracker
@@ -113,7 +114,7 @@ func Sync(ctx context.Context, opts Options) (Progress, error) {
 	if err := opts.defaults(); err != nil {
 		return Progress{}, err
 	}
-	s := &sender{opts: opts, log: opts.Log, prog: newTracker()}
+	s := &sender{opts: opts, log: opts.Log, prog: newTracker(), arena: &arena{}}
 	stop := s.startProgress()
 	err := s.run(ctx)
 	if err != nil {
@@ -145,10 +146,10 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	stopClose := context.AfterFunc(ctx, s.closeConns)
 	defer stopClose()
-	counted := make(chan struct{})
-	go func() {
-		defer close(counted)
-		s.count(ctx)
+	counted := s.startCount(ctx)
+	defer func() {
+		cancel()
+		<-counted
 	}()
 	if s.dirs, err = newSpool(); err != nil {
 		return err
@@ -158,10 +159,32 @@ func (s *sender) run(ctx context.Context) error {
 	if ctx.Err() != nil && err != nil {
 		return fmt.Errorf("sync interrupted: %w", errors.Join(ctx.Err(), err))
 	}
-	if err == nil {
-		<-counted // the final report carries complete totals
-	}
 	return err
+}
+
+// countDelay is how long a sync runs before a separate scan estimates
+// its totals; shorter syncs are not worth the extra pass over the source,
+// and the walk's own figures are final when it ends.
+const countDelay = time.Second
+
+// startCount starts the totals scan after countDelay unless the walk has
+// finished by then; the returned channel is closed when it has stopped.
+func (s *sender) startCount(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(countDelay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !s.prog.totalsFinal.Load() {
+			s.count(ctx)
+		}
+	}()
+	return done
 }
 
 // transfer runs the phases of a sync in order.
@@ -171,6 +194,7 @@ func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
 	s.jobs.SetLimit(2 * s.opts.Parallel)
 	walkErr := s.walkDir(s.jobCtx, safefs.RootPath, root)
 	if walkErr == nil {
+		s.prog.walked()
 		walkErr = s.flushBatch()
 	}
 	if err := s.jobs.Wait(); err != nil {

@@ -13,12 +13,29 @@ import (
 	"ferry.dev/ferry/internal/mover"
 )
 
+// TestSyncFullTree syncs a tree with every file type and attribute, then
+// re-syncs it after changes, with the receiver writing small files into
+// unnamed (O_TMPFILE) files and, as on file systems without them, into
+// named temporary files.
 func TestSyncFullTree(t *testing.T) {
+	tests := []struct {
+		name  string
+		tweak func(*mover.Server)
+	}{
+		{"unnamed temporary files", func(*mover.Server) {}},
+		{"named temporary files", mover.ForceNamedTemps},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testSyncFullTree(t, tt.tweak) })
+	}
+}
+
+func testSyncFullTree(t *testing.T, tweak func(*mover.Server)) {
 	src, dst := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { makeWritable(src); makeWritable(dst) })
 	b := fullTree(t, src)
 	pki := newPKI(t)
-	r := startReceiver(t, dst, serverTLS(t, pki), false)
+	r := startReceiver(t, dst, serverTLS(t, pki), false, tweak)
 	ctx := context.Background()
 
 	p, err := runSync(ctx, t, src, r.addr, clientTLS(t, pki), withVerify)

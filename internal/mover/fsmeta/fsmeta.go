@@ -22,7 +22,14 @@ type Info struct {
 	Ino   uint64
 	Nlink uint64
 	Ctime int64 // nanoseconds
+	// Blocks is the allocated size in 512-byte units.
+	Blocks int64
 }
+
+// Dense reports whether a regular file has at least as many allocated
+// blocks as its size needs, so it cannot have holes worth keeping and its
+// data can be read without looking for them.
+func (i *Info) Dense() bool { return i.Blocks*512 >= i.Meta.Size }
 
 // KindOf maps st_mode's type bits to a Kind, or 0 if unknown.
 func KindOf(mode uint32) wire.Kind {
@@ -83,7 +90,7 @@ func FromStat(st *unix.Stat_t) Info {
 	if m.Kind == wire.KindDir {
 		m.Size = 0
 	}
-	return Info{Meta: m, Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Ctime: unix.TimespecToNsec(st.Ctim)}
+	return Info{Meta: m, Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Ctime: unix.TimespecToNsec(st.Ctim), Blocks: st.Blocks}
 }
 
 // Lstat reads the metadata of path without following it, including the
@@ -113,10 +120,73 @@ func Lstat(path string) (Info, error) {
 	return info, nil
 }
 
+// StatAt reads the metadata of name in the open directory dir without
+// following it, including a symlink's target, and for a directory its
+// xattrs. A regular file's xattrs are left for FileXattrs, read only when
+// the file is sent: they are not part of the change check.
+func StatAt(dir *os.File, name string) (Info, error) {
+	var st unix.Stat_t
+	fd := int(dir.Fd())
+	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return Info{}, &os.PathError{Op: "lstat", Path: dir.Name() + "/" + name, Err: err}
+	}
+	info := FromStat(&st)
+	switch info.Meta.Kind {
+	case 0:
+		return info, fmt.Errorf("lstat %s/%s: unsupported file type %#o", dir.Name(), name, st.Mode&unix.S_IFMT)
+	case wire.KindSymlink:
+		t, err := readlinkAt(fd, name, st.Size)
+		if err != nil {
+			return info, &os.PathError{Op: "readlink", Path: dir.Name() + "/" + name, Err: err}
+		}
+		info.Meta.Target = t
+	case wire.KindDir:
+		x, err := Xattrs(dir.Name() + "/" + name)
+		if err != nil {
+			return info, err
+		}
+		info.Meta.Xattrs = x
+	}
+	return info, nil
+}
+
+// readlinkAt reads a symlink's target, growing the buffer past the size
+// stat reported if the link changed meanwhile.
+func readlinkAt(dirfd int, name string, size int64) (string, error) {
+	n := max(int(size)+1, 128)
+	for range 5 {
+		buf := make([]byte, n)
+		m, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if m < n {
+			return string(buf[:m]), nil
+		}
+		n *= 4
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// FileXattrs reads all extended attributes of an open file, sorted by
+// name. A file system without xattr support yields none.
+func FileXattrs(f *os.File) ([]wire.Xattr, error) {
+	fd := int(f.Fd())
+	return readXattrs(f.Name(),
+		func(b []byte) (int, error) { return unix.Flistxattr(fd, b) },
+		func(n string, b []byte) (int, error) { return unix.Fgetxattr(fd, n, b) })
+}
+
 // Xattrs reads all extended attributes of path (not following symlinks),
 // sorted by name. A file system without xattr support yields none.
 func Xattrs(path string) ([]wire.Xattr, error) {
-	names, err := safefs.ListXattrs(func(b []byte) (int, error) { return unix.Llistxattr(path, b) })
+	return readXattrs(path,
+		func(b []byte) (int, error) { return unix.Llistxattr(path, b) },
+		func(n string, b []byte) (int, error) { return unix.Lgetxattr(path, n, b) })
+}
+
+func readXattrs(path string, list func([]byte) (int, error), get func(string, []byte) (int, error)) ([]wire.Xattr, error) {
+	names, err := safefs.ListXattrs(list)
 	if errors.Is(err, unix.ENOTSUP) {
 		return nil, nil
 	}
@@ -126,7 +196,7 @@ func Xattrs(path string) ([]wire.Xattr, error) {
 	sort.Strings(names)
 	out := make([]wire.Xattr, 0, len(names))
 	for _, n := range names {
-		v, err := getXattr(path, n)
+		v, err := getXattr(n, get)
 		if errors.Is(err, unix.ENODATA) {
 			continue // removed meanwhile
 		}
@@ -138,14 +208,14 @@ func Xattrs(path string) ([]wire.Xattr, error) {
 	return out, nil
 }
 
-func getXattr(path, name string) ([]byte, error) {
+func getXattr(name string, get func(string, []byte) (int, error)) ([]byte, error) {
 	for range 5 {
-		n, err := unix.Lgetxattr(path, name, nil)
+		n, err := get(name, nil)
 		if err != nil {
 			return nil, err
 		}
 		buf := make([]byte, n)
-		m, err := unix.Lgetxattr(path, name, buf)
+		m, err := get(name, buf)
 		if errors.Is(err, unix.ERANGE) {
 			continue
 		}

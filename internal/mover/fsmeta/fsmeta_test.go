@@ -48,3 +48,27 @@ func TestKindRoundTrip(t *testing.T) {
 		t.Error("KindOf(0) is not 0")
 	}
 }
+
+func TestInfoDense(t *testing.T) {
+	tests := []struct {
+		name   string
+		size   int64
+		blocks int64
+		want   bool
+	}{
+		{"empty", 0, 0, true},
+		{"fully allocated", 4096, 8, true},
+		{"tail in a partly used block", 5000, 16, true},
+		{"hole", 1 << 20, 8, false},
+		{"nothing allocated", 10, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := Info{Blocks: tt.blocks}
+			i.Meta.Size = tt.size
+			if got := i.Dense(); got != tt.want {
+				t.Errorf("Dense() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

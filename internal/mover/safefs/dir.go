@@ -20,6 +20,7 @@ const TempPrefix = ".ferry-tmp-"
 type Dir struct {
 	fd   int
 	path string
+	anon int32 // how unnamed files are linked; see CreateAnon
 }
 
 // Path returns the directory's path relative to the root.
@@ -89,7 +90,7 @@ func (d *Dir) OpenDir(name string) (*Dir, error) {
 	if err != nil {
 		return nil, wrap("open directory", d.path, name, err)
 	}
-	return &Dir{fd: fd, path: Join(d.path, name)}, nil
+	return &Dir{fd: fd, path: Join(d.path, name), anon: d.anon}, nil
 }
 
 // Open opens name read-only; it fails on symlinks and, unless dirOK, on

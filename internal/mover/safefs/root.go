@@ -15,6 +15,8 @@ type Root struct {
 	path string
 	// fallback is set once openat2 turns out to be unavailable.
 	fallback atomic.Bool
+	// anon is how unnamed files are linked here, found on first use.
+	anon atomic.Int32
 }
 
 // OpenRoot opens the directory at path (created if missing) as a root.
@@ -38,6 +40,10 @@ func (r *Root) Close() error { return unix.Close(r.fd) }
 
 // ForceFallback disables openat2, for tests of the fallback resolver.
 func (r *Root) ForceFallback() { r.fallback.Store(true) }
+
+// ForceNamedTemps disables unnamed temporary files, for tests of the
+// named ones.
+func (r *Root) ForceNamedTemps() { r.anon.Store(anonNone) }
 
 // Sync flushes the root's file system to disk.
 func (r *Root) Sync() error {
@@ -74,18 +80,28 @@ func (r *Root) OpenDir(p string) (*Dir, error) {
 		}
 		return nil, fmt.Errorf("open directory %q: %w", p, err)
 	}
-	return &Dir{fd: fd, path: p}, nil
+	return &Dir{fd: fd, path: p, anon: r.anonMode()}, nil
+}
+
+// ParentOf checks p and splits it into its parent's path and its last
+// name; the root has no parent.
+func ParentOf(p string) (dir, name string, err error) {
+	if err := CheckPath(p); err != nil {
+		return "", "", err
+	}
+	if p == RootPath {
+		return "", "", fmt.Errorf("%w: the root has no parent", ErrUnsafePath)
+	}
+	dir, name = Split(p)
+	return dir, name, nil
 }
 
 // OpenParent resolves the parent of p and returns it with p's last name.
 func (r *Root) OpenParent(p string) (*Dir, string, error) {
-	if err := CheckPath(p); err != nil {
+	dir, name, err := ParentOf(p)
+	if err != nil {
 		return nil, "", err
 	}
-	if p == RootPath {
-		return nil, "", fmt.Errorf("%w: the root has no parent", ErrUnsafePath)
-	}
-	dir, name := Split(p)
 	d, err := r.OpenDir(dir)
 	if err != nil {
 		return nil, "", err
