@@ -141,7 +141,8 @@ type VolumeStatus struct {
 	// TargetNamespace and TargetClaim on the destination.
 	TargetNamespace string `json:"targetNamespace"`
 	TargetClaim     string `json:"targetClaim"`
-	// Phase: Pending, Running, Succeeded or Failed.
+	// Phase: Pending, Running, Retrying (a mover failed and runs again
+	// after a pause), Succeeded or Failed.
 	Phase string `json:"phase"`
 	// Bytes and files done and known so far (totals grow while the
 	// source is scanned).

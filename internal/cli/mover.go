@@ -120,6 +120,7 @@ type moverSyncOptions struct {
 	verify   bool
 	progress string
 	parallel int
+	connect  time.Duration
 }
 
 func newMoverSyncCommand() *cobra.Command {
@@ -129,7 +130,12 @@ func newMoverSyncCommand() *cobra.Command {
 		Short: "Send a directory to a mover serving at --to",
 		Long: `Send a directory to a mover serving at --to. The command exits 0 only when
 every entry was transferred and acknowledged (and, with --verify, compared
-by checksum). Source files that vanish or change meanwhile are warnings.`,
+by checksum). Source files that vanish or change meanwhile are warnings.
+
+Exit status: 0 when the destination matches; 3 when the destination volume
+is full; 4 when the receiver refused a path outside its root; 5 when
+--verify found differences; 1 for any other failure (network failures
+included, which a rerun resumes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
@@ -145,6 +151,7 @@ by checksum). Source files that vanish or change meanwhile are warnings.`,
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the transfer")
 	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
 	cmd.Flags().IntVar(&o.parallel, "parallel", mover.DefaultParallel, "number of parallel data connections")
+	cmd.Flags().DurationVar(&o.connect, "connect-timeout", 30*time.Second, "how long to keep retrying while the receiver refuses or cannot be reached")
 	return cmd
 }
 
@@ -175,10 +182,10 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	opts := mover.Options{
-		Root: o.root, Dial: mover.TLSDialer(o.to, cfg), Parallel: o.parallel,
-		Delete: o.delete, Verify: o.verify,
-		Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)),
+		Root: o.root, Dial: mover.RetryDialer(mover.TLSDialer(o.to, cfg), o.connect, log), Parallel: o.parallel,
+		Delete: o.delete, Verify: o.verify, Log: log,
 	}
 	if o.progress == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())
@@ -188,7 +195,10 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	if o.progress == "" {
 		printSummary(cmd, p)
 	}
-	return err
+	if err != nil {
+		return &ExitError{Code: mover.ExitCode(err), Err: err}
+	}
+	return nil
 }
 
 func printSummary(cmd *cobra.Command, p mover.Progress) {

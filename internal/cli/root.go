@@ -45,3 +45,15 @@ cluster's registry, with stage, cutover and rollback migrations.`,
 	root.AddCommand(newMoverCommand())
 	return root
 }
+
+// ExitError is an error with the exit status the command should end with.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+// Error implements error.
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }

@@ -84,3 +84,31 @@ func (e *VerifyError) add(path string) {
 	}
 	e.Truncated++
 }
+
+// Exit codes of ferry mover sync, which a controller reads from a failed
+// sender pod to tell failures a retry cannot fix from the others.
+const (
+	ExitFailed     = 1 // anything else, including network failures
+	ExitNoSpace    = 3 // the destination volume is full
+	ExitUnsafePath = 4 // the receiver refused a path outside its root
+	ExitVerify     = 5 // the destination differs from the source after the sync
+)
+
+// ExitCode maps a Sync error to the sync command's exit status.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrNoSpace):
+		return ExitNoSpace
+	case errors.Is(err, ErrUnsafePath):
+		return ExitUnsafePath
+	case errors.Is(err, ErrVerify):
+		return ExitVerify
+	}
+	return ExitFailed
+}
+
+// Permanent tells whether a sync that ended with exit code code would fail
+// the same way if simply run again.
+func Permanent(code int) bool { return code == ExitNoSpace || code == ExitUnsafePath }

@@ -33,6 +33,9 @@ const (
 	// AnnotationFailureReported marks a failed pod whose failure Sync has
 	// returned; the next Sync deletes it and starts a new round.
 	AnnotationFailureReported = "ferry.dev/mover-failure-reported"
+	// AnnotationAttempt on a transfer's Service numbers the current
+	// attempt of its movers, from 1.
+	AnnotationAttempt = "ferry.dev/mover-attempt"
 )
 
 // MoverPort is the port the receiver listens on.

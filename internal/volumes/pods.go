@@ -4,6 +4,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -30,9 +31,14 @@ func receiverArgs() []string {
 	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once"}
 }
 
+// ConnectTimeout is how long a sender keeps dialing a receiver that is
+// still starting or cannot be reached, before it fails.
+const ConnectTimeout = 5 * time.Minute
+
 // senderArgs are the arguments of the sender's ferry command.
 func senderArgs(addr string) []string {
-	return []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json"}
+	return []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
+		"--connect-timeout", ConnectTimeout.String()}
 }
 
 // receiverPod is a transfer's receiver on the destination.

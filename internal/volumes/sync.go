@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -85,10 +86,14 @@ func observe(ctx context.Context, o Options, r *round) error {
 		}
 		return nil
 	case reported(s) || reported(rc):
+		// The failure was returned and the step is being retried.
 		r.vp.Message = "restarting the copy after a failure"
+		if err := setAttempt(ctx, o, r.t, 1); err != nil {
+			return err
+		}
 		return deletePods(ctx, o, r)
 	case failed(s) || failed(rc):
-		return fail(ctx, o, r)
+		return retryOrFail(ctx, o, r)
 	case terminating(s) || terminating(rc):
 		r.vp.Message = "waiting for the previous mover pods to terminate"
 		return nil
@@ -105,30 +110,72 @@ func observe(ctx context.Context, o Options, r *round) error {
 		if log, err := readLog(ctx, o.Source.Kube, s); err == nil {
 			r.vp.setProgress(log)
 		}
+		if rc != nil && !podReady(rc) && (r.vp.MoverPhase == "" || r.vp.MoverPhase == mover.PhaseConnecting) {
+			r.vp.Message = "waiting for the receiver: " + waitingMessage(rc)
+		}
 	default:
 		r.vp.Message = waitingMessage(s)
 	}
 	return nil
 }
 
-// fail reports a failed transfer once: it reads the mover's error from the
-// failed pod's log, marks the failed pods as reported and returns an error
-// wrapping ErrTransferFailed.
-func fail(ctx context.Context, o Options, r *round) error {
+// failure says which pod of a round failed and why.
+type failure struct {
+	role string
+	pod  *corev1.Pod
+	msg  string
+	// permanent is set when a rerun would fail the same way.
+	permanent bool
+}
+
+// diagnose reads the mover's error from the failed pod's log; the
+// sender's log also gives the last progress.
+func diagnose(ctx context.Context, o Options, r *round) failure {
 	var log string
 	if r.sender != nil {
 		log, _ = readLog(ctx, o.Source.Kube, r.sender)
 		r.vp.setProgress(log)
 	}
-	role, pod, msg := RoleSender, r.sender, ""
 	if failed(r.sender) {
-		msg = podFailure(log, r.sender)
-	} else {
-		role, pod = RoleReceiver, r.receiver
-		rlog, _ := readLog(ctx, o.Destination.Kube, r.receiver)
-		msg = podFailure(rlog, r.receiver)
+		return failure{role: RoleSender, pod: r.sender, msg: podFailure(log, r.sender),
+			permanent: mover.Permanent(exitCode(r.sender))}
 	}
-	r.vp.Phase, r.vp.Message = PhaseFailed, msg
+	rlog, _ := readLog(ctx, o.Destination.Kube, r.receiver)
+	return failure{role: RoleReceiver, pod: r.receiver, msg: podFailure(rlog, r.receiver)}
+}
+
+// retryOrFail handles a round with a failed pod: after a pause that grows
+// with each attempt it deletes the pods, so that the next Sync starts new
+// ones; once the attempts are used up, or when a rerun cannot help, it
+// reports the failure.
+func retryOrFail(ctx context.Context, o Options, r *round) error {
+	f := diagnose(ctx, o, r)
+	attempt, err := getAttempt(ctx, o, r.t)
+	if err != nil {
+		return err
+	}
+	if f.permanent || attempt >= o.maxAttempts() {
+		if attempt > 1 {
+			f.msg = fmt.Sprintf("attempt %d of %d: %s", attempt, o.maxAttempts(), f.msg)
+		}
+		return fail(ctx, o, r, f)
+	}
+	r.vp.Phase = PhaseRetrying
+	if wait := o.retryPause(attempt) - time.Since(failedAt(f.pod)); wait > 0 {
+		r.vp.Message = fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, o.maxAttempts(), f.msg, wait.Round(time.Second))
+		return nil
+	}
+	r.vp.Message = fmt.Sprintf("attempt %d of %d failed: %s; retrying now", attempt, o.maxAttempts(), f.msg)
+	if err := setAttempt(ctx, o, r.t, attempt+1); err != nil {
+		return err
+	}
+	return deletePods(ctx, o, r)
+}
+
+// fail reports a failed transfer once: it marks the failed pods as
+// reported and returns an error wrapping ErrTransferFailed.
+func fail(ctx context.Context, o Options, r *round, f failure) error {
+	r.vp.Phase, r.vp.Message = PhaseFailed, f.msg
 	for _, p := range []*corev1.Pod{r.sender, r.receiver} {
 		if !failed(p) {
 			continue
@@ -142,7 +189,55 @@ func fail(ctx context.Context, o Options, r *round) error {
 			return fmt.Errorf("mark pod %s/%s as reported: %w", p.Namespace, p.Name, err)
 		}
 	}
-	return fmt.Errorf("copy %s: %s pod %s/%s failed: %s: %w", describe(r.t), role, pod.Namespace, pod.Name, msg, ErrTransferFailed)
+	return fmt.Errorf("copy %s: %s pod %s/%s failed: %s: %w", describe(r.t), f.role, f.pod.Namespace, f.pod.Name, f.msg, ErrTransferFailed)
+}
+
+// exitCode is the exit code of a pod's terminated container, or -1.
+func exitCode(p *corev1.Pod) int {
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil {
+			return int(t.ExitCode)
+		}
+	}
+	return -1
+}
+
+// failedAt is when a failed pod's container ended; zero when unknown.
+func failedAt(p *corev1.Pod) time.Time {
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil {
+			return t.FinishedAt.Time
+		}
+	}
+	return time.Time{}
+}
+
+// getAttempt reads the attempt number from the transfer's Service; 1 when
+// it has none.
+func getAttempt(ctx context.Context, o Options, t Transfer) (int, error) {
+	svc, err := o.Destination.Kube.CoreV1().Services(t.DestinationNamespace).Get(ctx, serviceName(o.Migration, t), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get service %s/%s: %w", t.DestinationNamespace, serviceName(o.Migration, t), err)
+	}
+	n, err := strconv.Atoi(svc.Annotations[AnnotationAttempt])
+	if err != nil || n < 1 {
+		return 1, nil
+	}
+	return n, nil
+}
+
+// setAttempt records the attempt number on the transfer's Service.
+func setAttempt(ctx context.Context, o Options, t Transfer, n int) error {
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, AnnotationAttempt, strconv.Itoa(n))
+	name := serviceName(o.Migration, t)
+	_, err := o.Destination.Kube.CoreV1().Services(t.DestinationNamespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("record attempt %d on service %s/%s: %w", n, t.DestinationNamespace, name, err)
+	}
+	return nil
 }
 
 // advanceAll ensures the certificates, then creates the missing Services
@@ -182,8 +277,10 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 	return errors.Join(errs...)
 }
 
-// advance creates what a transfer misses next: the Service and the
-// receiver, then, once the receiver is ready and reachable, the sender.
+// advance creates what a transfer misses: its Service, its receiver and
+// its sender, all at once. The sender retries its connection until the
+// receiver answers (for up to ConnectTimeout), so nobody waits for the
+// receiver's readiness first.
 func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string) error {
 	t := r.t
 	svc, err := ensureService(ctx, o, t)
@@ -196,24 +293,18 @@ func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []
 			return err
 		}
 		r.vp.Message = "starting the receiver"
-		return nil
 	}
-	if !podReady(r.receiver) {
-		r.vp.Message = "waiting for the receiver: " + waitingMessage(r.receiver)
-		return nil
-	}
-	ready, err := endpointReady(ctx, o.Destination.Kube, svc)
-	if err != nil {
-		return err
-	}
-	if !ready {
-		r.vp.Message = "waiting for the receiver's service endpoint"
+	if r.sender != nil {
 		return nil
 	}
 	var host string
 	var nodePort int32
 	if !o.SameCluster {
-		host = receiverHost(r.receiver.Status.HostIP, tls.certIPs, readyIPs)
+		hostIP := ""
+		if r.receiver != nil {
+			hostIP = r.receiver.Status.HostIP
+		}
+		host = receiverHost(hostIP, tls.certIPs, readyIPs)
 		if len(svc.Spec.Ports) > 0 {
 			nodePort = svc.Spec.Ports[0].NodePort
 		}
@@ -231,7 +322,7 @@ func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []
 	if err := createPod(ctx, o.Source.Kube, pod); err != nil {
 		return err
 	}
-	r.vp.Message = "starting the sender"
+	r.vp.Message = "starting the movers"
 	return nil
 }
 
@@ -311,25 +402,6 @@ func ensureService(ctx context.Context, o Options, t Transfer) (*corev1.Service,
 		return nil, fmt.Errorf("create service %s/%s: %w", want.Namespace, want.Name, err)
 	}
 	return svc, nil
-}
-
-// endpointReady tells whether the Service has a ready endpoint, so that the
-// sender's first connection is not refused.
-func endpointReady(ctx context.Context, kube kubernetes.Interface, svc *corev1.Service) (bool, error) {
-	slices, err := kube.DiscoveryV1().EndpointSlices(svc.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: discoveryv1.LabelServiceName + "=" + svc.Name,
-	})
-	if err != nil {
-		return false, fmt.Errorf("list endpoint slices of service %s/%s: %w", svc.Namespace, svc.Name, err)
-	}
-	for _, s := range slices.Items {
-		for _, e := range s.Endpoints {
-			if e.Conditions.Ready == nil || *e.Conditions.Ready {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // namespaceRequests are the mover's requests in a namespace, fitted to its

@@ -4,21 +4,24 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/internal/mover"
 )
 
-// TestSyncRounds walks one transfer through its states with fake clients
-// standing in for the kubelet and the endpoint controller.
+// TestSyncRounds walks one transfer through its states, retries included,
+// with fake clients standing in for the kubelet and the node-port
+// allocator.
 func TestSyncRounds(t *testing.T) {
 	ctx := context.Background()
 	o := testOptions(false)
+	o.MaxAttempts, o.RetryPause = 2, time.Minute
 	src, dst := o.Source.Kube, o.Destination.Kube
 	tr := testTransfer
 	noErr(t, errOf(dst.CoreV1().Nodes().Create(ctx, &corev1.Node{
@@ -48,7 +51,9 @@ func TestSyncRounds(t *testing.T) {
 		return st
 	}
 
-	// Round 1: certificates, service and receiver first.
+	// Round 1: certificates, service and receiver; the sender follows as
+	// soon as the Service has a node port (a real API server allocates it
+	// at once, the fake does not), without waiting for the receiver.
 	sync(PhasePending)
 	serverSecret := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration))
 	clientSecret := getSecret(t, src, tr.SourceNamespace, clientSecretName(o.Migration))
@@ -59,50 +64,68 @@ func TestSyncRounds(t *testing.T) {
 	if _, ok := certsUsable([]*corev1.Secret{serverSecret}, []*corev1.Secret{clientSecret}, serviceHosts(o.Migration, tr), []string{"10.0.0.2"}, time.Now()); !ok {
 		t.Fatal("stored certificates are not usable")
 	}
-	if p := findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr)); p != nil {
-		t.Fatal("sender created before the receiver is ready")
+	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
+		t.Fatal("no receiver")
 	}
-	// Not ready yet: still no sender.
-	sync(PhasePending)
-	if p := findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr)); p != nil {
-		t.Fatal("sender created before the receiver is ready")
-	}
-	makeReceiverReachable(t, o, tr)
+	setNodePort(t, o, tr)
 	sync(PhasePending)
 	sender := findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
 	if sender == nil {
-		t.Fatal("no sender after the receiver became ready")
+		t.Fatal("no sender once the node port is known")
 	}
 	if sender.Spec.NodeName != "node-a" || sender.Spec.Containers[0].Args[3] != "10.0.0.2:31000" {
 		t.Errorf("sender on %q to %q", sender.Spec.NodeName, sender.Spec.Containers[0].Args[3])
 	}
 	setPhase(t, src, sender, corev1.PodRunning)
-	sync(PhaseRunning)
+	if st := sync(PhaseRunning); !strings.Contains(st.Volumes[0].Message, "waiting for the receiver") {
+		t.Errorf("message %q while the receiver is not ready", st.Volumes[0].Message)
+	}
 
-	// The sender fails: reported once, then the round is deleted and redone.
-	setPhase(t, src, sender, corev1.PodFailed)
+	// Attempt 1 fails with an error a rerun may fix: after the pause the
+	// pods are deleted and attempt 2 starts.
+	failPod(t, src, sender, 1, -time.Hour)
+	if st := sync(PhaseRetrying); !strings.Contains(st.Volumes[0].Message, "attempt 1 of 2 failed") {
+		t.Errorf("retry message %q", st.Volumes[0].Message)
+	}
+	if findPod(t, src, tr.SourceNamespace, sender.Name) != nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) != nil {
+		t.Fatal("pods of the failed attempt not deleted")
+	}
+	sync(PhasePending)
+	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
+	if sender == nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
+		t.Fatal("attempt 2 did not start both pods")
+	}
+
+	// Attempt 2, the last, fails just now: reported at once, kept, marked.
+	failPod(t, src, sender, 1, 0)
 	st, err := Sync(ctx, o, []Transfer{tr})
-	if !errors.Is(err, ErrTransferFailed) || st.Volumes[0].Phase != PhaseFailed || st.Done {
-		t.Fatalf("after failure: %+v, %v", st, err)
+	if !errors.Is(err, ErrTransferFailed) || st.Volumes[0].Phase != PhaseFailed || st.Done ||
+		!strings.Contains(st.Volumes[0].Message, "attempt 2 of 2") {
+		t.Fatalf("after the last attempt: %+v, %v", st, err)
 	}
 	if p := findPod(t, src, tr.SourceNamespace, sender.Name); p == nil || p.Annotations[AnnotationFailureReported] != "true" {
 		t.Fatalf("failed sender not kept and marked: %+v", p)
 	}
+
+	// A retry of the step starts over at attempt 1; a full destination
+	// volume is then reported without retries.
 	sync(PhasePending)
-	if findPod(t, src, tr.SourceNamespace, sender.Name) != nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) != nil {
-		t.Fatal("pods of the failed round not deleted")
+	sync(PhasePending)
+	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
+	if sender == nil {
+		t.Fatal("no sender after the retry")
+	}
+	failPod(t, src, sender, mover.ExitNoSpace, -time.Hour)
+	if _, err := Sync(ctx, o, []Transfer{tr}); !errors.Is(err, ErrTransferFailed) || strings.Contains(err.Error(), "attempt") {
+		t.Fatalf("full volume: %v, want an immediate failure", err)
 	}
 	sync(PhasePending)
-	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
-		t.Fatal("receiver not recreated")
-	}
+	sync(PhasePending)
 	if s := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)); string(s.Data["ca.crt"]) != string(serverSecret.Data["ca.crt"]) {
 		t.Error("certificates replaced without need")
 	}
 
-	// Round 2 succeeds; later calls start nothing.
-	makeReceiverReachable(t, o, tr)
-	sync(PhasePending)
+	// This attempt succeeds; later calls start nothing.
 	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
 	setPhase(t, src, sender, corev1.PodSucceeded)
 	if st := sync(PhaseSucceeded); !st.Done {
@@ -139,32 +162,27 @@ func TestSyncNoTransfers(t *testing.T) {
 	}
 }
 
-// makeReceiverReachable plays kubelet, node-port allocator and endpoint
-// controller for the receiver.
-func makeReceiverReachable(t *testing.T, o Options, tr Transfer) {
+// setNodePort plays the node-port allocator for the transfer's Service.
+func setNodePort(t *testing.T, o Options, tr Transfer) {
 	t.Helper()
 	ctx := context.Background()
 	dst := o.Destination.Kube
-	recv := findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr))
-	if recv == nil {
-		t.Fatal("no receiver")
-	}
-	recv.Status = corev1.PodStatus{Phase: corev1.PodRunning, HostIP: "10.0.0.2",
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
-	noErr(t, errOf(dst.CoreV1().Pods(recv.Namespace).UpdateStatus(ctx, recv, metav1.UpdateOptions{})))
 	svc, err := dst.CoreV1().Services(tr.DestinationNamespace).Get(ctx, serviceName(o.Migration, tr), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.Spec.Ports[0].NodePort = 31000
 	noErr(t, errOf(dst.CoreV1().Services(svc.Namespace).Update(ctx, svc, metav1.UpdateOptions{})))
-	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: svc.Name + "-x", Namespace: svc.Namespace, Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.89.0.5"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
-	}
-	_ = dst.DiscoveryV1().EndpointSlices(svc.Namespace).Delete(ctx, slice.Name, metav1.DeleteOptions{})
-	noErr(t, errOf(dst.DiscoveryV1().EndpointSlices(svc.Namespace).Create(ctx, slice, metav1.CreateOptions{})))
+}
+
+// failPod plays the kubelet: p's container exited with code, ago before now.
+func failPod(t *testing.T, kube kubernetes.Interface, p *corev1.Pod, code int32, ago time.Duration) {
+	t.Helper()
+	cur := findPod(t, kube, p.Namespace, p.Name)
+	cur.Status.Phase = corev1.PodFailed
+	cur.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "mover", State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: code, FinishedAt: metav1.NewTime(time.Now().Add(ago))}}}}
+	noErr(t, errOf(kube.CoreV1().Pods(p.Namespace).UpdateStatus(context.Background(), cur, metav1.UpdateOptions{})))
 }
 
 func setPhase(t *testing.T, kube kubernetes.Interface, p *corev1.Pod, phase corev1.PodPhase) {

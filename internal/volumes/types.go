@@ -3,6 +3,7 @@ package volumes
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -40,6 +41,35 @@ type Options struct {
 	// sender dials the receiver's ClusterIP Service by DNS name instead of
 	// a NodePort.
 	SameCluster bool
+	// MaxAttempts is how many times a transfer's movers run before a
+	// failure is returned; 0 means DefaultMaxAttempts. Failures a rerun
+	// cannot fix (a full destination volume) are returned at once.
+	MaxAttempts int
+	// RetryPause is the pause after a first failed attempt; it grows four
+	// times with each further one. 0 means DefaultRetryPause.
+	RetryPause time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxAttempts = 3
+	DefaultRetryPause  = 5 * time.Second
+)
+
+func (o Options) maxAttempts() int {
+	if o.MaxAttempts > 0 {
+		return o.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+// retryPause is the pause after attempt n failed.
+func (o Options) retryPause(n int) time.Duration {
+	p := o.RetryPause
+	if p <= 0 {
+		p = DefaultRetryPause
+	}
+	return p << (2 * min(max(n-1, 0), 8))
 }
 
 // Phase of one transfer.
@@ -52,6 +82,9 @@ const (
 	PhasePending Phase = "Pending"
 	// PhaseRunning: the sender runs.
 	PhaseRunning Phase = "Running"
+	// PhaseRetrying: a mover pod failed with an error a rerun may fix;
+	// new pods start after a pause. Message says why.
+	PhaseRetrying Phase = "Retrying"
 	// PhaseSucceeded: the sender finished; the destination matches.
 	PhaseSucceeded Phase = "Succeeded"
 	// PhaseFailed: a mover pod failed; Message says why.
