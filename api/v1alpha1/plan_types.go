@@ -100,6 +100,12 @@ type PlanPVC struct {
 	TargetNamespace    string `json:"targetNamespace"`
 	TargetName         string `json:"targetName"`
 	TargetStorageClass string `json:"targetStorageClass,omitempty"`
+	// TargetCapacity and TargetAccessModes on the destination, when an
+	// override changes them.
+	// +optional
+	TargetCapacity string `json:"targetCapacity,omitempty"`
+	// +optional
+	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
 }
 
 // KindCount is how many objects of one kind the plan migrates.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,6 +34,7 @@ type planCreateOptions struct {
 	include, exclude []string
 	scMap            map[string]string
 	rewrites         []string
+	pvcs             []string
 }
 
 func newPlanCreateCommand() *cobra.Command {
@@ -41,7 +43,8 @@ func newPlanCreateCommand() *cobra.Command {
 		Use:   "create NAME --from SRC --to DST -n NS[:NEWNS]...",
 		Short: "Create a plan and show what it will migrate",
 		Example: `  ferry plan create shop --from src --to dst -n shop
-  ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast`,
+  ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast
+  ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -67,6 +70,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringSliceVar(&o.exclude, "exclude-kinds", nil, "never migrate these kinds (Kind or Kind.group)")
 	f.StringToStringVar(&o.scMap, "storage-class-map", nil, "map source storage classes to destination ones, OLD=NEW")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
+	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy or skip), name, class, capacity and access (modes joined by +); repeat for more")
 	return cmd
 }
 
@@ -89,6 +93,13 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 			return nil, fmt.Errorf("--selector: %w", err)
 		}
 		p.Spec.LabelSelector = sel
+	}
+	for _, v := range o.pvcs {
+		ov, err := parsePVCOverride(v)
+		if err != nil {
+			return nil, err
+		}
+		p.Spec.PersistentVolumeClaims = append(p.Spec.PersistentVolumeClaims, ov)
 	}
 	for _, rw := range o.rewrites {
 		from, to, ok := strings.Cut(rw, "=")
@@ -195,12 +206,59 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CLAIM\tCAPACITY\tCLASS\tACTION\tTARGET")
 		for _, v := range p.Status.PersistentVolumeClaims {
-			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s/%s (%s)\n", v.Namespace, v.Name, v.Capacity, v.StorageClass, v.Action,
-				v.TargetNamespace, v.TargetName, v.TargetStorageClass)
+			target := fmt.Sprintf("%s/%s (%s", v.TargetNamespace, v.TargetName, v.TargetStorageClass)
+			if v.TargetCapacity != "" {
+				target += ", " + v.TargetCapacity
+			}
+			if len(v.TargetAccessModes) > 0 {
+				target += ", " + strings.Join(v.TargetAccessModes, "+")
+			}
+			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.Capacity, v.StorageClass, v.Action, target)
 		}
 		_ = tw.Flush()
 	}
 	for _, w := range p.Status.Warnings {
 		fmt.Fprintf(out, "Warning: %s\n", w)
 	}
+}
+
+// parsePVCOverride parses a --pvc value, NS/NAME:KEY=VALUE,...
+func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
+	bad := func(format string, args ...any) (ferryv1.PVCOverride, error) {
+		return ferryv1.PVCOverride{}, fmt.Errorf("--pvc %q: "+format+" (use NS/NAME:KEY=VALUE,... with keys action, name, class, capacity, access)", append([]any{v}, args...)...)
+	}
+	claim, changes, _ := strings.Cut(v, ":")
+	ns, name, ok := strings.Cut(claim, "/")
+	if !ok || ns == "" || name == "" {
+		return bad("name the claim as NAMESPACE/NAME")
+	}
+	o := ferryv1.PVCOverride{Namespace: ns, Name: name}
+	if changes == "" {
+		return bad("no change given")
+	}
+	for kv := range strings.SplitSeq(changes, ",") {
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok || val == "" {
+			return bad("%q is not KEY=VALUE", kv)
+		}
+		switch key {
+		case "action":
+			o.Action = ferryv1.PVCAction(val)
+		case "name":
+			o.TargetName = val
+		case "class":
+			o.TargetStorageClass = val
+		case "capacity":
+			q, err := resource.ParseQuantity(val)
+			if err != nil {
+				return bad("capacity %q: %v", val, err)
+			}
+			o.TargetCapacity = &q
+		case "access":
+			o.TargetAccessModes = strings.Split(val, "+")
+		default:
+			return bad("unknown key %q", key)
+		}
+	}
+	return o, nil
 }

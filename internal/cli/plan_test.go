@@ -37,6 +37,20 @@ func TestPlanOptions(t *testing.T) {
 		{name: "bad rewrite", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, rewrites: []string{"x"}}, wantErr: "FROM=TO"},
 		{name: "bad selector", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, selector: "a=b=c"}, wantErr: "--selector"},
 		{name: "bad name", o: planCreateOptions{name: "Shop!", from: "a", to: "b", namespaces: []string{"shop"}}, wantErr: "not a valid name"},
+		{name: "claim overrides", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			pvcs: []string{"shop/data:name=data-v2,class=fast,capacity=20Gi,access=ReadWriteOnce+ReadOnlyMany", "shop/cache:action=skip"}},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				c := p.Spec.PersistentVolumeClaims
+				if len(c) != 2 || c[0].Namespace != "shop" || c[0].Name != "data" || c[0].TargetName != "data-v2" ||
+					c[0].TargetStorageClass != "fast" || c[0].TargetCapacity.String() != "20Gi" ||
+					strings.Join(c[0].TargetAccessModes, ",") != "ReadWriteOnce,ReadOnlyMany" || c[1].Action != ferryv1.PVCActionSkip {
+					t.Errorf("claim overrides %+v", c)
+				}
+			}},
+		{name: "claim without namespace", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"data:action=skip"}}, wantErr: "NAMESPACE/NAME"},
+		{name: "claim without change", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data"}}, wantErr: "no change"},
+		{name: "claim with unknown key", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:size=1Gi"}}, wantErr: `unknown key "size"`},
+		{name: "claim with bad capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=lots"}}, wantErr: "capacity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,6 +73,7 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	}
 	checks := []func(context.Context, *ferryv1.Plan, migrate.Scope, *cluster.Clients, *cluster.Clients, *Result) error{
 		checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts, inventory, checkPVCs,
+		checkClaimOverrides,
 	}
 	for _, check := range checks {
 		if err := check(ctx, p, scope, src, dst, res); err != nil {

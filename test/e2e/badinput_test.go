@@ -44,6 +44,7 @@ func TestBadInputs(t *testing.T) {
 		{"foreign objects in the destination namespace", []string{"--from", "src", "--to", "dst", "-n", ns + ":" + taken}, ferryv1.ReasonNamespaceConflict, "ConfigMap not-ferrys"},
 		{"missing storage class", []string{"--from", "src", "--to", "dst", "-n", ns, "--storage-class-map", "standard=gold"}, ferryv1.ReasonStorageClassNotFound, "--storage-class-map"},
 		{"onto itself", []string{"--from", "src", "--to", "src", "-n", ns}, ferryv1.ReasonInvalidSpec, "rename it"},
+		{"override of a missing claim", []string{"--from", "src", "--to", "dst", "-n", ns, "--pvc", ns + "/nosuch:action=skip"}, ferryv1.ReasonInvalidSpec, "claim " + ns + "/nosuch is not in the plan"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

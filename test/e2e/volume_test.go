@@ -22,6 +22,7 @@ import (
 // the app appends to it every 50 ms, then cuts over, and checks that the
 // destination holds exactly what the source held when it stopped (the
 // destination app only appends after that) and that the app answers there.
+// The plan renames and enlarges the claim on the way.
 func TestStageWhileWritingThenCutover(t *testing.T) {
 	withController(t)
 	src, dst := localCluster(t, "src"), localCluster(t, "dst")
@@ -31,19 +32,30 @@ func TestStageWhileWritingThenCutover(t *testing.T) {
 	writingApp(t, src, ns)
 
 	mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns,
-		"--registry-rewrite", src.registry+"/="+dst.registry+"/")
+		"--registry-rewrite", src.registry+"/="+dst.registry+"/", "--pvc", ns+"/data:name=data-v2,capacity=3Gi")
 	mustFerry(t, "stage", plan, "--wait")
 	time.Sleep(time.Second) // more writes after the stage
 	mustFerry(t, "cutover", plan, "--wait")
 
 	want := volumeDigest(t, src, ns, "data", -1)
 	size := strings.Fields(want)[0]
-	got := volumeDigest(t, dst, ns, "data", atoi(t, size))
+	got := volumeDigest(t, dst, ns, "data-v2", atoi(t, size))
 	if got != want {
 		t.Fatalf("ticks.log on dst differs from the source's at cutover:\nsrc %s\ndst %s", want, got)
 	}
 	if atoi(t, size) < 20*30 {
 		t.Fatalf("the app wrote only %s bytes: the test did not exercise writes during the stage", size)
+	}
+	claim, err := dst.cs.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-v2", metav1.GetOptions{})
+	if err != nil || claim.Spec.Resources.Requests.Storage().String() != "3Gi" {
+		t.Fatalf("renamed claim on dst: %v, %+v", err, claim)
+	}
+	if _, err := dst.cs.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data", metav1.GetOptions{}); err == nil {
+		t.Fatal("the claim was also created under its old name")
+	}
+	d, err := dst.cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil || d.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "data-v2" {
+		t.Fatalf("deployment on dst does not mount the renamed claim: %v", err)
 	}
 	svc, err := dst.cs.CoreV1().Services(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil {

@@ -154,6 +154,7 @@ func (s *scope) options(ctx context.Context, only []string) (migrate.Options, er
 	for _, rw := range s.plan.Spec.RegistryRewrites {
 		tc.RegistryRewrites = append(tc.RegistryRewrites, transform.RegistryRewrite{From: rw.From, To: rw.To})
 	}
+	tc.Claims = claimChanges(s.plan.Spec.PersistentVolumeClaims)
 	return migrate.Options{
 		Source:      migrate.Source{Discovery: s.src.Kube.Discovery(), Dynamic: s.src.Dynamic},
 		Destination: migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata},
@@ -321,4 +322,18 @@ func unquiesceSource(ctx context.Context, s *scope) (outcome, error) {
 		restored = append(restored, rep.Changed...)
 	}
 	return done(fmt.Sprintf("restored %d workloads on cluster %s", len(restored), s.src.Name)), nil
+}
+
+// claimChanges turns the plan's claim overrides into transform changes.
+func claimChanges(overrides []ferryv1.PVCOverride) map[string]transform.Claim {
+	out := map[string]transform.Claim{}
+	for _, o := range overrides {
+		c := transform.Claim{Skip: o.Action == ferryv1.PVCActionSkip, Name: o.TargetName,
+			StorageClass: o.TargetStorageClass, AccessModes: o.TargetAccessModes}
+		if o.TargetCapacity != nil {
+			c.Capacity = o.TargetCapacity.String()
+		}
+		out[o.Namespace+"/"+o.Name] = c
+	}
+	return out
 }

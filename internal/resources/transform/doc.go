@@ -23,10 +23,13 @@
 //   - service-account decides about the default ServiceAccount before
 //     Ferry's labels are added (they would look user-set).
 //   - workload runs before generic: it restores the values quiesce changed
-//     from the ferry.dev/original-* annotations, which generic removes.
+//     from the ferry.dev/original-* annotations, which generic removes, and
+//     renames the claims pods mount, which are named by source namespace.
+//   - storage runs before generic too: claim overrides are keyed by the
+//     source namespace, which generic maps.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.
-//   - service, storage and rbac are kind-specific and independent.
+//   - service and rbac are kind-specific and independent.
 //   - labels runs last, so no step mistakes Ferry's labels for user data.
 //
 // # Caveats

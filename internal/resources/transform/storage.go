@@ -15,8 +15,10 @@ var bindingAnnotations = []string{
 	"volume.kubernetes.io/selected-node",
 }
 
-// storageTransform unbinds PersistentVolumeClaims from the source's volumes
-// and maps storage classes, on claims and on StatefulSet claim templates.
+// storageTransform unbinds PersistentVolumeClaims from the source's volumes,
+// applies the plan's changes of single claims (skip, name, class, capacity,
+// access modes) and maps storage classes, on claims and on StatefulSet
+// claim templates.
 type storageTransform struct{}
 
 var _ Transformer = (*storageTransform)(nil)
@@ -42,8 +44,43 @@ func (*storageTransform) Transform(ctx *Context, obj *unstructured.Unstructured)
 	}
 	unstructured.RemoveNestedField(obj.Object, "spec", "volumeName")
 	removeAnnotations(obj, bindingAnnotations...)
-	mapStorageClass(ctx, obj.Object)
-	return "", nil
+	cl, ok := ctx.claim(obj.GetNamespace(), obj.GetName())
+	if !ok {
+		mapStorageClass(ctx, obj.Object)
+		return "", nil
+	}
+	if cl.Skip {
+		return "the plan skips this claim", nil
+	}
+	return "", applyClaim(ctx, obj, cl)
+}
+
+// applyClaim applies the plan's change of one claim.
+func applyClaim(ctx *Context, obj *unstructured.Unstructured, cl Claim) error {
+	if cl.Name != "" {
+		obj.SetName(cl.Name)
+	}
+	spec := nestedMap(obj.Object, "spec")
+	if spec == nil {
+		spec = map[string]interface{}{}
+		obj.Object["spec"] = spec
+	}
+	if cl.StorageClass != "" {
+		spec["storageClassName"] = cl.StorageClass
+	} else {
+		mapStorageClass(ctx, obj.Object)
+	}
+	if cl.Capacity != "" {
+		if err := unstructured.SetNestedField(obj.Object, cl.Capacity, "spec", "resources", "requests", "storage"); err != nil {
+			return err
+		}
+	}
+	if len(cl.AccessModes) > 0 {
+		if err := unstructured.SetNestedStringSlice(obj.Object, cl.AccessModes, "spec", "accessModes"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mapStorageClass maps spec.storageClassName of an unstructured claim when

@@ -55,3 +55,48 @@ func TestStorageTransform(t *testing.T) {
 	}
 	runCases(t, &storageTransform{}, cases)
 }
+
+func TestStorageTransformClaimOverrides(t *testing.T) {
+	ctx := &Context{
+		StorageClassMap: map[string]string{"standard": "fast-ssd"},
+		Claims: map[string]Claim{
+			"shop/data":  {Name: "data-v2", StorageClass: "gold", Capacity: "20Gi", AccessModes: []string{"ReadWriteOncePod"}},
+			"shop/cache": {Skip: true},
+			"shop/logs":  {Capacity: "5Gi"},
+		},
+	}
+	source := func(name string) *builder {
+		return forPVC("shop", name).
+			set("standard", "spec", "storageClassName").
+			set("10Gi", "spec", "resources", "requests", "storage").
+			set([]interface{}{"ReadWriteOnce"}, "spec", "accessModes")
+	}
+	cases := []transformCase{
+		{
+			name: "renamed, reclassed, resized, new access modes",
+			ctx:  ctx,
+			in:   source("data").obj(),
+			want: forPVC("shop", "data-v2").
+				set("gold", "spec", "storageClassName").
+				set("20Gi", "spec", "resources", "requests", "storage").
+				set([]interface{}{"ReadWriteOncePod"}, "spec", "accessModes").obj(),
+		},
+		{
+			name: "override without class still maps the class",
+			ctx:  ctx,
+			in:   source("logs").obj(),
+			want: forPVC("shop", "logs").
+				set("fast-ssd", "spec", "storageClassName").
+				set("5Gi", "spec", "resources", "requests", "storage").
+				set([]interface{}{"ReadWriteOnce"}, "spec", "accessModes").obj(),
+		},
+		{name: "skipped claim", ctx: ctx, in: source("cache").obj(), wantSkip: true},
+		{
+			name: "same name in another namespace is untouched",
+			ctx:  ctx,
+			in:   forPVC("other", "data").set("standard", "spec", "storageClassName").obj(),
+			want: forPVC("other", "data").set("fast-ssd", "spec", "storageClassName").obj(),
+		},
+	}
+	runCases(t, &storageTransform{}, cases)
+}

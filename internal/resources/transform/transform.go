@@ -23,6 +23,26 @@ type Context struct {
 	// Labels are added to metadata.labels of every object that is kept
 	// (ferry.dev/plan, ferry.dev/migration, app.kubernetes.io/managed-by).
 	Labels map[string]string
+	// Claims changes single PersistentVolumeClaims, by source
+	// "namespace/name"; claims that are absent keep their name, mapped
+	// class, capacity and access modes.
+	Claims map[string]Claim
+}
+
+// Claim is what becomes of one PersistentVolumeClaim on the destination;
+// empty fields keep the source's value.
+type Claim struct {
+	// Skip leaves the claim out of the migration.
+	Skip bool
+	// Name on the destination; workloads that mount the claim are changed
+	// to match.
+	Name string
+	// StorageClass on the destination, instead of the mapped class.
+	StorageClass string
+	// Capacity requested on the destination.
+	Capacity string
+	// AccessModes on the destination.
+	AccessModes []string
 }
 
 // RegistryRewrite replaces the prefix From of an image reference with To,
@@ -60,9 +80,9 @@ func Default() []Transformer {
 		&skipTransform{},
 		&serviceAccountTransform{},
 		&workloadTransform{},
+		&storageTransform{},
 		&genericTransform{},
 		&serviceTransform{},
-		&storageTransform{},
 		&rbacTransform{},
 		&labelsTransform{},
 	}
@@ -111,6 +131,24 @@ func (c *Context) storageClass(class string) string {
 		return to
 	}
 	return class
+}
+
+// claim returns the change of the claim name in the source namespace ns.
+func (c *Context) claim(ns, name string) (Claim, bool) {
+	if c == nil {
+		return Claim{}, false
+	}
+	cl, ok := c.Claims[ns+"/"+name]
+	return cl, ok
+}
+
+// claimName returns the destination name of the claim name in the source
+// namespace ns.
+func (c *Context) claimName(ns, name string) string {
+	if cl, ok := c.claim(ns, name); ok && cl.Name != "" {
+		return cl.Name
+	}
+	return name
 }
 
 // image rewrites an image reference with the first matching rewrite.

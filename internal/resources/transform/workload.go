@@ -70,6 +70,7 @@ func (*workloadTransform) Transform(ctx *Context, obj *unstructured.Unstructured
 	}
 	if podSpec := nestedMap(obj.Object, podSpecPath...); podSpec != nil {
 		rewriteImages(ctx, podSpec)
+		renameClaims(ctx, obj.GetNamespace(), podSpec)
 	}
 	switch gk {
 	case gkJob:
@@ -188,4 +189,19 @@ func setNested(obj *unstructured.Unstructured, value interface{}, path ...string
 		return fmt.Errorf("set %v: %w", path, err)
 	}
 	return nil
+}
+
+// renameClaims points the pod spec's claim volumes at the claims' names on
+// the destination.
+func renameClaims(ctx *Context, ns string, podSpec map[string]interface{}) {
+	for _, v := range nestedSlice(podSpec, "volumes") {
+		vol, ok := v.(map[string]interface{})
+		if !ok {
+			continue
+		}
+		pvc := nestedMap(vol, "persistentVolumeClaim")
+		if name, ok := pvc["claimName"].(string); ok {
+			pvc["claimName"] = ctx.claimName(ns, name)
+		}
+	}
 }

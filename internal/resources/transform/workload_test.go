@@ -133,3 +133,30 @@ func TestWorkloadTransform(t *testing.T) {
 	}
 	runCases(t, &workloadTransform{}, cases)
 }
+
+func TestWorkloadTransformRenamesClaims(t *testing.T) {
+	ctx := &Context{Claims: map[string]Claim{"shop/data": {Name: "data-v2"}, "shop/logs": {Capacity: "1Gi"}}}
+	volumes := func(claims ...string) []interface{} {
+		var out []interface{}
+		for i, c := range claims {
+			out = append(out, map[string]interface{}{"name": "v" + string(rune('0'+i)),
+				"persistentVolumeClaim": map[string]interface{}{"claimName": c}})
+		}
+		return append(out, map[string]interface{}{"name": "tmp", "emptyDir": map[string]interface{}{}})
+	}
+	cases := []transformCase{
+		{
+			name: "deployment mounting a renamed claim",
+			ctx:  ctx,
+			in:   forDeployment("shop", "web").set(volumes("data", "logs", "other"), "spec", "template", "spec", "volumes").obj(),
+			want: forDeployment("shop", "web").set(volumes("data-v2", "logs", "other"), "spec", "template", "spec", "volumes").obj(),
+		},
+		{
+			name: "claim of the same name in another namespace",
+			ctx:  ctx,
+			in:   forPod("other", "p").set(volumes("data"), "spec", "volumes").obj(),
+			want: forPod("other", "p").set(volumes("data"), "spec", "volumes").obj(),
+		},
+	}
+	runCases(t, &workloadTransform{}, cases)
+}
