@@ -24,7 +24,20 @@ type ClusterSpec struct {
 	// IsHost marks the cluster Ferry's controller runs in.
 	// +optional
 	IsHost bool `json:"isHost,omitempty"`
+	// MoverService is how senders on other clusters reach the data
+	// mover's receivers on this cluster: NodePort (the default; a node
+	// address and port) or LoadBalancer (a Service of that type, for
+	// clusters whose nodes are not reachable from outside).
+	// +kubebuilder:validation:Enum=NodePort;LoadBalancer
+	// +optional
+	MoverService string `json:"moverService,omitempty"`
 }
+
+// Values of ClusterSpec.MoverService.
+const (
+	MoverServiceNodePort     = "NodePort"
+	MoverServiceLoadBalancer = "LoadBalancer"
+)
 
 // SecretReference names a Secret in the same namespace.
 type SecretReference struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 )
 
@@ -25,6 +26,7 @@ type clusterAddOptions struct {
 	kubeconfig string
 	context    string
 	role       string
+	moverSvc   string
 }
 
 func newClusterAddCommand() *cobra.Command {
@@ -38,7 +40,8 @@ and quiesce workloads; ferry-destination: create what migrations bring) and
 a token. On the host cluster (--host-kubeconfig, default the current
 context) it stores the token in a Secret and creates the Cluster object.`,
 		Example: `  ferry cluster add src --kubeconfig .localclusters/src/kubeconfig
-  ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination`,
+  ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination
+  ferry cluster add cloud --kubeconfig cloud.yaml --mover-service LoadBalancer`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -52,6 +55,7 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to register (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.context, "context", "", "context in that kubeconfig")
 	f.StringVar(&o.role, "role", "both", "Ferry's role on the cluster: source, destination or both")
+	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, or LoadBalancer where nodes are not reachable")
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
 	f.StringVar(&o.host.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
@@ -63,6 +67,9 @@ func (o *clusterAddOptions) validate() error {
 	case "source", "destination", "both":
 	default:
 		return fmt.Errorf("--role %q: use source, destination or both", o.role)
+	}
+	if o.moverSvc != ferryv1.MoverServiceNodePort && o.moverSvc != ferryv1.MoverServiceLoadBalancer {
+		return fmt.Errorf("--mover-service %q: use NodePort or LoadBalancer", o.moverSvc)
 	}
 	return validateName(o.name)
 }
@@ -92,7 +99,8 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	if err := h.install(ctx); err != nil {
 		return err
 	}
-	if _, err := cluster.Store(ctx, h.c, h.namespace, o.name, target, target.Host == h.cfg.Host, reg.Token); err != nil {
+	if _, err := cluster.Store(ctx, h.c, h.namespace, o.name, target,
+		cluster.Settings{IsHost: target.Host == h.cfg.Host, MoverService: o.moverSvc}, reg.Token); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "cluster %s registered (%s)\n", o.name, target.Host)

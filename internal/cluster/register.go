@@ -156,8 +156,17 @@ func token(ctx context.Context, kube kubernetes.Interface) (string, error) {
 	return tok, nil
 }
 
+// Settings are the parts of a Cluster's spec that do not come from its
+// kubeconfig.
+type Settings struct {
+	// IsHost marks the cluster the controller runs in.
+	IsHost bool
+	// MoverService is ferryv1.ClusterSpec.MoverService.
+	MoverService string
+}
+
 // Store writes the Cluster and its token Secret on the host.
-func Store(ctx context.Context, host client.Client, namespace, name string, target *rest.Config, isHost bool, tok string) (*ferryv1.Cluster, error) {
+func Store(ctx context.Context, host client.Client, namespace, name string, target *rest.Config, set Settings, tok string) (*ferryv1.Cluster, error) {
 	secName := "cluster-" + name
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secName, Namespace: namespace,
 		Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}}
@@ -167,7 +176,7 @@ func Store(ctx context.Context, host client.Client, namespace, name string, targ
 	c := &ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
 	if _, err := createOrUpdate(ctx, host, c, func() {
 		c.Spec = ferryv1.ClusterSpec{URL: target.Host, CABundle: target.CAData, Insecure: target.Insecure,
-			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: isHost}
+			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: set.IsHost, MoverService: set.MoverService}
 	}); err != nil {
 		return nil, fmt.Errorf("store cluster %s: %w", name, err)
 	}

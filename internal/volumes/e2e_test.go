@@ -53,15 +53,57 @@ md5sum big.bin
 
 func TestCopyBetweenClustersE2E(t *testing.T) {
 	src, dst := localClients(t, "src"), localClients(t, "dst")
-	copyAndCheck(t, src, dst, false)
+	copyAndCheck(t, src, dst, exposeNodePort)
 }
 
 func TestCopySameClusterE2E(t *testing.T) {
 	c := localClients(t, "src")
-	copyAndCheck(t, c, c, true)
+	copyAndCheck(t, c, c, exposeSameCluster)
 }
 
-func copyAndCheck(t *testing.T, src, dst *cluster.Clients, same bool) {
+// TestCopyThroughLoadBalancerE2E exposes the receiver through a Service
+// of type LoadBalancer. The test bed has no load-balancer provider, so
+// the test plays one: it gives the Service the destination node's
+// address, for which kube-proxy then forwards the mover port, as a
+// cloud's controller would give it a cloud address.
+func TestCopyThroughLoadBalancerE2E(t *testing.T) {
+	src, dst := localClients(t, "src"), localClients(t, "dst")
+	copyAndCheck(t, src, dst, exposeLoadBalancer)
+}
+
+// How a test exposes the receiver.
+type exposure int
+
+const (
+	exposeNodePort exposure = iota
+	exposeSameCluster
+	exposeLoadBalancer
+)
+
+// provideLoadBalancers gives every LoadBalancer Service of the mover in ns
+// without an address the destination node's address.
+func provideLoadBalancers(ctx context.Context, t *testing.T, c *cluster.Clients, ns string) {
+	t.Helper()
+	ip, err := os.ReadFile(filepath.Join(localDir(t, c.Name), "node-ip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs, err := c.Kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range svcs.Items {
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Status.LoadBalancer.Ingress) > 0 {
+			continue
+		}
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: strings.TrimSpace(string(ip))}}
+		if _, err := c.Kube.CoreV1().Services(ns).UpdateStatus(ctx, &svc, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	images := localImages(t)
@@ -75,7 +117,8 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, same bool) {
 	srcList := runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript+listScript)
 	t.Logf("source:\n%s", srcList)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-vol-" + suffix, Image: images["ferry"], SameCluster: same}
+	o := Options{Source: src, Destination: dst, Migration: "e2e-vol-" + suffix, Image: images["ferry"],
+		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
 	transfers := []Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
 	t.Cleanup(func() {
 		if err := Cleanup(context.Background(), o); err != nil {
@@ -90,6 +133,9 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, same bool) {
 		if err != nil {
 			return false, err
 		}
+		if how == exposeLoadBalancer {
+			provideLoadBalancers(ctx, t, dst, dstNS)
+		}
 		v := st.Volumes[0]
 		t.Logf("%5.1fs %s: %s %s %d/%d bytes %d/%d files %s", time.Since(start).Seconds(), v.SourceClaim, v.Phase, v.MoverPhase,
 			v.BytesDone, v.BytesTotal, v.FilesDone, v.FilesTotal, v.Message)
@@ -100,6 +146,12 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, same bool) {
 	}
 	if v := st.Volumes[0]; v.BytesDone < 3000000 || v.FilesDone < 4 {
 		t.Errorf("final progress %+v counts too little", v)
+	}
+	if how == exposeLoadBalancer {
+		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
+		if err != nil || !strings.HasSuffix(sender.Spec.Containers[0].Args[3], ":8443") {
+			t.Fatalf("the sender did not dial the load balancer's mover port: %v", err)
+		}
 	}
 
 	// Done stays done: another call starts no new copy.

@@ -105,12 +105,15 @@ func moverPod(image, name, namespace, claim, secret string, readOnly bool, args 
 	}
 }
 
-// receiverService exposes a transfer's receiver: a NodePort Service across
-// clusters, a ClusterIP one within a cluster.
+// receiverService exposes a transfer's receiver: a NodePort or
+// LoadBalancer Service across clusters, a ClusterIP one within a cluster.
 func receiverService(o Options, t Transfer) *corev1.Service {
 	typ := corev1.ServiceTypeNodePort
-	if o.SameCluster {
+	switch {
+	case o.SameCluster:
 		typ = corev1.ServiceTypeClusterIP
+	case o.LoadBalancer:
+		typ = corev1.ServiceTypeLoadBalancer
 	}
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{
@@ -219,12 +222,30 @@ func receiverHost(hostIP string, certIPs, readyIPs []string) string {
 }
 
 // senderAddress is what the sender dials: the Service DNS name within a
-// cluster, host:nodePort across clusters.
+// cluster, host:nodePort across clusters, or the load balancer's
+// address and the mover port.
 func senderAddress(o Options, t Transfer, host string, nodePort int32) string {
-	if o.SameCluster {
+	switch {
+	case o.SameCluster:
 		return net.JoinHostPort(serviceHosts(o.Migration, t)[0], strconv.Itoa(MoverPort))
+	case o.LoadBalancer:
+		return net.JoinHostPort(host, strconv.Itoa(MoverPort))
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(nodePort)))
+}
+
+// loadBalancerAddress is the first address of a LoadBalancer Service, an
+// IP or a host name, or "" before the load balancer is provisioned.
+func loadBalancerAddress(svc *corev1.Service) string {
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if in.IP != "" {
+			return in.IP
+		}
+		if in.Hostname != "" {
+			return in.Hostname
+		}
+	}
+	return ""
 }
 
 // podReady tells whether a pod runs and passes its readiness probe.

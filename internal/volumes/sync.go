@@ -243,11 +243,18 @@ func setAttempt(ctx context.Context, o Options, t Transfer, n int) error {
 // advanceAll ensures the certificates, then creates the missing Services
 // and pods of the active transfers.
 func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*round) error {
-	var dnsNames, allIPs, readyIPs []string
+	var hosts, allIPs, readyIPs []string
 	for _, t := range transfers {
-		dnsNames = append(dnsNames, serviceHosts(o.Migration, t)...)
+		hosts = append(hosts, serviceHosts(o.Migration, t)...)
 	}
-	if !o.SameCluster {
+	lbs, err := loadBalancers(ctx, o, rounds)
+	if err != nil {
+		return err
+	}
+	for _, addr := range lbs {
+		hosts = appendUnique(hosts, addr)
+	}
+	if !o.SameCluster && !o.LoadBalancer {
 		nodes, err := o.Destination.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return fmt.Errorf("list nodes of cluster %s: %w", o.Destination.Name, err)
@@ -257,12 +264,12 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 			return fmt.Errorf("cluster %s has no node with an InternalIP address", o.Destination.Name)
 		}
 	}
-	tls, err := ensureCerts(ctx, o, transfers, dnsNames, allIPs, readyIPs)
+	tls, err := ensureCerts(ctx, o, transfers, hosts, allIPs, readyIPs)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, r := range rounds {
+	for i, r := range rounds {
 		if !r.active || (r.sender != nil && r.receiver != nil) {
 			continue
 		}
@@ -272,16 +279,42 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 			errs = append(errs, deletePods(ctx, o, r))
 			continue
 		}
-		errs = append(errs, advance(ctx, o, r, tls, readyIPs))
+		if o.LoadBalancer && lbs[i] == "" {
+			r.vp.Message = fmt.Sprintf("waiting for the load balancer of service %s/%s to get an address",
+				r.t.DestinationNamespace, serviceName(o.Migration, r.t))
+			continue
+		}
+		errs = append(errs, advance(ctx, o, r, tls, readyIPs, lbs[i]))
 	}
 	return errors.Join(errs...)
+}
+
+// loadBalancers ensures the Services of the active transfers when they
+// are of type LoadBalancer and returns their addresses by round; the
+// certificate must name them before any receiver starts.
+func loadBalancers(ctx context.Context, o Options, rounds []*round) (map[int]string, error) {
+	out := map[int]string{}
+	if !o.LoadBalancer || o.SameCluster {
+		return out, nil
+	}
+	for i, r := range rounds {
+		if !r.active {
+			continue
+		}
+		svc, err := ensureService(ctx, o, r.t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = loadBalancerAddress(svc)
+	}
+	return out, nil
 }
 
 // advance creates what a transfer misses: its Service, its receiver and
 // its sender, all at once. The sender retries its connection until the
 // receiver answers (for up to ConnectTimeout), so nobody waits for the
-// receiver's readiness first.
-func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string) error {
+// receiver's readiness first. lb is the load balancer's address, if any.
+func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string, lb string) error {
 	t := r.t
 	svc, err := ensureService(ctx, o, t)
 	if err != nil {
@@ -297,9 +330,8 @@ func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []
 	if r.sender != nil {
 		return nil
 	}
-	var host string
-	var nodePort int32
-	if !o.SameCluster {
+	host, nodePort := lb, int32(0)
+	if !o.SameCluster && !o.LoadBalancer {
 		hostIP := ""
 		if r.receiver != nil {
 			hostIP = r.receiver.Status.HostIP

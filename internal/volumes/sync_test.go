@@ -227,3 +227,41 @@ func noErr(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestSyncLoadBalancer waits for the load balancer's address, then starts
+// both pods, the sender dialing that address, which the server
+// certificate names.
+func TestSyncLoadBalancer(t *testing.T) {
+	ctx := context.Background()
+	o := testOptions(false)
+	o.LoadBalancer = true
+	tr := testTransfer
+	st, err := Sync(ctx, o, []Transfer{tr})
+	if err != nil || !strings.Contains(st.Volumes[0].Message, "waiting for the load balancer") {
+		t.Fatalf("before the address: %+v, %v", st, err)
+	}
+	dst := o.Destination.Kube
+	svc, err := dst.CoreV1().Services(tr.DestinationNamespace).Get(ctx, serviceName(o.Migration, tr), metav1.GetOptions{})
+	if err != nil || svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		t.Fatalf("service: %v, %+v", err, svc)
+	}
+	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) != nil {
+		t.Fatal("receiver started before the load balancer has an address")
+	}
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.10"}}
+	noErr(t, errOf(dst.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, svc, metav1.UpdateOptions{})))
+	if _, err := Sync(ctx, o, []Transfer{tr}); err != nil {
+		t.Fatal(err)
+	}
+	sender := findPod(t, o.Source.Kube, tr.SourceNamespace, senderName(o.Migration, tr))
+	if sender == nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
+		t.Fatal("pods not started once the load balancer has an address")
+	}
+	if to := sender.Spec.Containers[0].Args[3]; to != "192.0.2.10:8443" {
+		t.Errorf("sender dials %q", to)
+	}
+	cert, err := parseCert(getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)).Data["server.crt"])
+	if err != nil || cert.VerifyHostname("192.0.2.10") != nil {
+		t.Errorf("server certificate does not name the load balancer: %v", err)
+	}
+}

@@ -41,6 +41,10 @@ type Options struct {
 	// sender dials the receiver's ClusterIP Service by DNS name instead of
 	// a NodePort.
 	SameCluster bool
+	// LoadBalancer exposes receivers through Services of type
+	// LoadBalancer instead of node ports, across clusters. Senders dial
+	// the load balancer's address, which the server certificate names.
+	LoadBalancer bool
 	// MaxAttempts is how many times a transfer's movers run before a
 	// failure is returned; 0 means DefaultMaxAttempts. Failures a rerun
 	// cannot fix (a full destination volume) are returned at once.

@@ -20,6 +20,17 @@ func (s *scope) moverOptions(migration string) volumes.Options {
 		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster}
 }
 
+// loadBalancer tells whether the destination Cluster asks for its
+// receivers behind load balancers.
+func (s *scope) loadBalancer(ctx context.Context) (bool, error) {
+	var c ferryv1.Cluster
+	key := client.ObjectKey{Namespace: s.plan.Namespace, Name: s.plan.Spec.DestinationCluster}
+	if err := s.r.Get(ctx, key, &c); err != nil {
+		return false, fmt.Errorf("get cluster %s: %w", key.Name, err)
+	}
+	return c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer, nil
+}
+
 // transfers lists the claims the plan copies.
 func (s *scope) transfers(ctx context.Context) ([]volumes.Transfer, error) {
 	res, err := planning.Validate(ctx, s.plan, s.src, s.dst)
@@ -52,7 +63,11 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 	if s.r.MoverImage == "" {
 		return outcome{}, errors.New("no mover image: start the controller with --mover-image IMAGE (or set FERRY_MOVER_IMAGE for the CLI)")
 	}
-	st, err := volumes.Sync(ctx, s.moverOptions(s.m.Name), transfers)
+	o := s.moverOptions(s.m.Name)
+	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
+		return outcome{}, err
+	}
+	st, err := volumes.Sync(ctx, o, transfers)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -76,7 +91,7 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 	if noProgressFor(st, time.Since(s.step().Started.Time)) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
 	}
-	return waiting(msg, 2*time.Second), nil
+	return waiting(msg, time.Second), nil
 }
 
 // volumeStatuses turns the copy state into the Migration's status.
