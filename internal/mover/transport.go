@@ -49,7 +49,7 @@ func RetryDialer(d Dialer, within time.Duration, log *slog.Logger) Dialer {
 	var deadline time.Time
 	return func(ctx context.Context) (net.Conn, error) {
 		once.Do(func() { deadline = time.Now().Add(within) })
-		pause := 200 * time.Millisecond
+		pause := 100 * time.Millisecond
 		for attempt := 1; ; attempt++ {
 			c, err := d(ctx)
 			if err == nil || !transientDialError(err) {
@@ -66,7 +66,7 @@ func RetryDialer(d Dialer, within time.Duration, log *slog.Logger) Dialer {
 				return nil, errors.Join(ctx.Err(), err)
 			case <-time.After(pause):
 			}
-			pause = min(2*pause, 2*time.Second)
+			pause = min(2*pause, time.Second)
 		}
 	}
 }

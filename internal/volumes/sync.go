@@ -110,6 +110,12 @@ func observe(ctx context.Context, o Options, r *round) error {
 		if log, err := readLog(ctx, o.Source.Kube, s); err == nil {
 			r.vp.setProgress(log)
 		}
+		if r.vp.MoverPhase == mover.PhaseDone {
+			// The sender's last report says the destination matches; it
+			// is exiting, and the kubelet would report that seconds later.
+			r.vp.Phase, r.vp.Message, r.active = PhaseSucceeded, "", false
+			return nil
+		}
 		if rc != nil && !podReady(rc) && (r.vp.MoverPhase == "" || r.vp.MoverPhase == mover.PhaseConnecting) {
 			r.vp.Message = "waiting for the receiver: " + waitingMessage(rc)
 		}
