@@ -89,6 +89,7 @@ func (o *moverServeOptions) validate() error {
 }
 
 func (o *moverServeOptions) run(cmd *cobra.Command) error {
+	tuneMoverGC()
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
@@ -172,6 +173,7 @@ func (o *moverSyncOptions) validate() error {
 }
 
 func (o *moverSyncOptions) run(cmd *cobra.Command) error {
+	tuneMoverGC()
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	host, _, _ := net.SplitHostPort(o.to)

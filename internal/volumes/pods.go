@@ -33,7 +33,7 @@ func receiverArgs() []string {
 
 // ConnectTimeout is how long a sender keeps dialing a receiver that is
 // still starting or cannot be reached, before it fails.
-const ConnectTimeout = 5 * time.Minute
+const ConnectTimeout = 3 * time.Minute
 
 // senderArgs are the arguments of the sender's ferry command.
 func senderArgs(addr string) []string {

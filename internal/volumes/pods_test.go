@@ -83,7 +83,7 @@ func TestSenderPod(t *testing.T) {
 			if p.Namespace != "shop" || p.Name != senderName(o.Migration, testTransfer) || p.Spec.NodeName != tt.node {
 				t.Errorf("sender %s/%s on %q", p.Namespace, p.Name, p.Spec.NodeName)
 			}
-			wantArgs := []string{"mover", "sync", "--to", tt.wantTo, "--root", "/data", "--tls-dir", "/tls", "--delete", "--progress=json", "--connect-timeout", "5m0s"}
+			wantArgs := []string{"mover", "sync", "--to", tt.wantTo, "--root", "/data", "--tls-dir", "/tls", "--delete", "--progress=json", "--connect-timeout", "3m0s"}
 			checkMoverPod(t, p, "data", clientSecretName(o.Migration), true, wantArgs)
 		})
 	}

@@ -107,22 +107,33 @@ func observe(ctx context.Context, o Options, r *round) error {
 	case s == nil:
 	case s.Status.Phase == corev1.PodRunning:
 		r.vp.Phase = PhaseRunning
-		if log, err := readLog(ctx, o.Source.Kube, s); err == nil {
-			r.vp.setProgress(log)
-		}
+		log, _ := readLog(ctx, o.Source.Kube, s)
+		r.vp.setProgress(log)
 		if r.vp.MoverPhase == mover.PhaseDone {
 			// The sender's last report says the destination matches; it
 			// is exiting, and the kubelet would report that seconds later.
 			r.vp.Phase, r.vp.Message, r.active = PhaseSucceeded, "", false
 			return nil
 		}
-		if rc != nil && !podReady(rc) && (r.vp.MoverPhase == "" || r.vp.MoverPhase == mover.PhaseConnecting) {
-			r.vp.Message = "waiting for the receiver: " + waitingMessage(rc)
+		if r.vp.MoverPhase == "" || r.vp.MoverPhase == mover.PhaseConnecting {
+			r.vp.Message = connectingMessage(rc, log)
 		}
 	default:
 		r.vp.Message = waitingMessage(s)
 	}
 	return nil
+}
+
+// connectingMessage says what a sender that has not connected yet waits
+// for: the receiver pod to become ready, or an answer from its address.
+func connectingMessage(rc *corev1.Pod, senderLog string) string {
+	if rc != nil && !podReady(rc) {
+		return "waiting for the receiver: " + waitingMessage(rc)
+	}
+	if e := dialProblem(senderLog); e != "" {
+		return "the sender cannot reach the receiver yet: " + e
+	}
+	return "the sender is connecting to the receiver"
 }
 
 // failure says which pod of a round failed and why.
