@@ -45,6 +45,10 @@ type Progress struct {
 	ElapsedSeconds float64 `json:"elapsedSeconds"`
 	TotalsFinal    bool    `json:"totalsFinal"`
 	Error          string  `json:"error,omitempty"`
+	// ExitCode is, in the final report of a failed sync, the sync
+	// command's exit status (see ExitCode): a controller reading the log
+	// learns it before the process has ended.
+	ExitCode int `json:"exitCode,omitempty"`
 }
 
 // tracker holds the live counters of a sync.
@@ -56,7 +60,8 @@ type tracker struct {
 	skipped, deleted, warnings  atomic.Int64
 	totalsFinal                 atomic.Bool
 	walkFiles, walkBytes        atomic.Int64
-	totalsMu                    sync.Mutex // serializes writes of the totals
+	totalsMu                    sync.Mutex               // serializes writes of the totals
+	failure                     atomic.Pointer[Progress] // Error and ExitCode once failed
 	lastAt                      time.Time
 	lastDone                    int64
 	rate                        float64
@@ -70,6 +75,13 @@ func newTracker() *tracker {
 }
 
 func (t *tracker) setPhase(p string) { t.phase.Store(p) }
+
+// fail ends the sync with err: the reports from now on carry its message
+// and the exit status it maps to.
+func (t *tracker) fail(err error) {
+	t.failure.Store(&Progress{Error: err.Error(), ExitCode: ExitCode(err)})
+	t.setPhase(PhaseFailed)
+}
 
 // found counts a source entry the walk has read.
 func (t *tracker) found(info *fsmeta.Info) {
@@ -131,6 +143,9 @@ func (t *tracker) snapshot() Progress {
 			t.rate = 0.3*r + 0.7*t.rate
 		}
 		t.lastAt, t.lastDone = now, p.BytesDone
+	}
+	if f := t.failure.Load(); f != nil {
+		p.Error, p.ExitCode = f.Error, f.ExitCode
 	}
 	p.BytesPerSecond = t.rate
 	if p.TotalsFinal && t.rate > 0 {

@@ -1,6 +1,8 @@
 package mover
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/wire"
 )
 
 // TestLiveSourceChangesAreWarnings covers files that vanish or change
@@ -170,5 +173,26 @@ func TestClipExtents(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("clipExtents(%d, %d) = %v, want %v", tt.off, tt.end, got, tt.want)
 		}
+	}
+}
+
+func TestProgressReportsFailure(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{"full volume", fmt.Errorf("send file big: %w", &RemoteError{Code: wire.CodeNoSpace, Message: "full"}), ExitNoSpace},
+		{"network", errors.New("control connection: EOF"), ExitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTracker()
+			tr.fail(tt.err)
+			p := tr.snapshot()
+			if p.Phase != PhaseFailed || p.Error != tt.err.Error() || p.ExitCode != tt.wantCode {
+				t.Errorf("snapshot = phase %s, error %q, exit code %d; want failed, %q, %d", p.Phase, p.Error, p.ExitCode, tt.err, tt.wantCode)
+			}
+		})
 	}
 }

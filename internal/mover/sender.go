@@ -118,15 +118,11 @@ func Sync(ctx context.Context, opts Options) (Progress, error) {
 	stop := s.startProgress()
 	err := s.run(ctx)
 	if err != nil {
-		s.prog.setPhase(PhaseFailed)
+		s.prog.fail(err)
 	} else {
 		s.prog.setPhase(PhaseDone)
 	}
-	final := stop()
-	if err != nil {
-		final.Error = err.Error()
-	}
-	return final, err
+	return stop(), err
 }
 
 func (s *sender) run(ctx context.Context) error {

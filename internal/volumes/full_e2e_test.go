@@ -55,7 +55,9 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 		if err != nil {
 			return false, err
 		}
-		if v := st.Volumes[0]; v.Phase == PhaseRetrying || st.Done {
+		v := st.Volumes[0]
+		t.Logf("%s %s %s", v.Phase, v.MoverPhase, v.Message)
+		if v.Phase == PhaseRetrying || st.Done {
 			t.Fatalf("a full volume must fail at once; state %+v", v)
 		}
 		return false, nil

@@ -53,7 +53,7 @@ func receiverPod(o Options, t Transfer, requests corev1.ResourceList) *corev1.Po
 	// without ending its one session.
 	c.ReadinessProbe = &corev1.Probe{
 		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(MoverPort)}},
-		PeriodSeconds:    2,
+		PeriodSeconds:    1,
 		FailureThreshold: 3,
 	}
 	return p

@@ -143,10 +143,15 @@ type failure struct {
 	msg  string
 	// permanent is set when a rerun would fail the same way.
 	permanent bool
+	// receiverOnly is set when the receiver failed and the sender has
+	// not reported yet.
+	receiverOnly bool
 }
 
-// diagnose reads the mover's error from the failed pod's log; the
-// sender's log also gives the last progress.
+// diagnose reads the mover's error from the failed pod's log. The
+// sender's account comes first, also when only the receiver's pod has
+// ended yet: its last progress report names the failure and its exit
+// status, which tells whether a rerun can help.
 func diagnose(ctx context.Context, o Options, r *round) failure {
 	var log string
 	if r.sender != nil {
@@ -157,9 +162,16 @@ func diagnose(ctx context.Context, o Options, r *round) failure {
 		return failure{role: RoleSender, pod: r.sender, msg: podFailure(log, r.sender),
 			permanent: mover.Permanent(exitCode(r.sender))}
 	}
+	if p, ok := lastProgress(log); ok && p.Phase == mover.PhaseFailed && p.Error != "" {
+		return failure{role: RoleSender, pod: r.sender, msg: clip(p.Error), permanent: mover.Permanent(p.ExitCode)}
+	}
 	rlog, _ := readLog(ctx, o.Destination.Kube, r.receiver)
-	return failure{role: RoleReceiver, pod: r.receiver, msg: podFailure(rlog, r.receiver)}
+	return failure{role: RoleReceiver, pod: r.receiver, msg: podFailure(rlog, r.receiver), receiverOnly: true}
 }
+
+// senderGrace is how long a failed receiver's round waits for the
+// sender's own report before deciding on the receiver's.
+const senderGrace = 15 * time.Second
 
 // retryOrFail handles a round with a failed pod: after a pause that grows
 // with each attempt it deletes the pods, so that the next Sync starts new
@@ -167,6 +179,11 @@ func diagnose(ctx context.Context, o Options, r *round) failure {
 // reports the failure.
 func retryOrFail(ctx context.Context, o Options, r *round) error {
 	f := diagnose(ctx, o, r)
+	if f.receiverOnly && r.sender != nil && r.sender.Status.Phase == corev1.PodRunning &&
+		time.Since(failedAt(r.receiver)) < senderGrace {
+		r.vp.Message = "the receiver stopped (" + f.msg + "); waiting for the sender's report"
+		return nil
+	}
 	attempt, err := getAttempt(ctx, o, r.t)
 	if err != nil {
 		return err
