@@ -89,7 +89,7 @@ func logError(log string) string {
 		if slogErr == "" && strings.Contains(line, " level=ERROR ") {
 			slogErr = dropSlogTime(line)
 		}
-		if other == "" {
+		if other == "" && !routineSlog(line) {
 			other = dropSlogTime(line)
 		}
 	}
@@ -125,6 +125,13 @@ func dialProblem(log string) string {
 	return ""
 }
 
+// routineSlog tells whether line is a slog line below WARN, which says
+// nothing about why a mover stopped.
+func routineSlog(line string) bool {
+	return strings.HasPrefix(line, "time=") &&
+		(strings.Contains(line, " level=INFO ") || strings.Contains(line, " level=DEBUG "))
+}
+
 // dropSlogTime removes the leading time=... of a slog text line.
 func dropSlogTime(line string) string {
 	if rest, ok := strings.CutPrefix(line, "time="); ok {
@@ -148,6 +155,9 @@ func terminationMessage(pod *corev1.Pod) string {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if term := cs.State.Terminated; term != nil {
 			msg := fmt.Sprintf("exit code %d", term.ExitCode)
+			if term.ExitCode == 137 && term.Reason != "OOMKilled" {
+				msg = "killed (exit code 137)"
+			}
 			if term.Reason != "" {
 				msg += ", " + term.Reason
 			}

@@ -82,6 +82,8 @@ func TestPodFailure(t *testing.T) {
 			"exit code 1, Error: listen tcp :8443: bind: address already in use"},
 		{"oom", progressLine1 + "\n", term(137, "OOMKilled", ""), "exit code 137, OOMKilled"},
 		{"evicted", "", &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on disk"}}, "Evicted: low on disk"},
+		{"killed, only routine log lines", "time=2026-01-01T00:00:00.000Z level=INFO msg=listening address=[::]:8443\n", term(137, "Error", ""),
+			"killed (exit code 137), Error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

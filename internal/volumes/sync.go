@@ -169,8 +169,8 @@ func diagnose(ctx context.Context, o Options, r *round) failure {
 	return failure{role: RoleReceiver, pod: r.receiver, msg: podFailure(rlog, r.receiver), receiverOnly: true}
 }
 
-// senderGrace is how long a failed receiver's round waits for the
-// sender's own report before deciding on the receiver's.
+// senderGrace is how long a failed receiver's round waits for the report
+// of a sender that was connected to it before deciding on the receiver's.
 const senderGrace = 15 * time.Second
 
 // retryOrFail handles a round with a failed pod: after a pause that grows
@@ -179,7 +179,8 @@ const senderGrace = 15 * time.Second
 // reports the failure.
 func retryOrFail(ctx context.Context, o Options, r *round) error {
 	f := diagnose(ctx, o, r)
-	if f.receiverOnly && r.sender != nil && r.sender.Status.Phase == corev1.PodRunning &&
+	connected := r.vp.MoverPhase != "" && r.vp.MoverPhase != mover.PhaseConnecting
+	if f.receiverOnly && connected && r.sender.Status.Phase == corev1.PodRunning &&
 		time.Since(failedAt(r.receiver)) < senderGrace {
 		r.vp.Message = "the receiver stopped (" + f.msg + "); waiting for the sender's report"
 		return nil
