@@ -83,9 +83,18 @@
 // Every file, symlink and special file is first made under a temporary
 // name in its directory (".ferry-tmp-<name>-<random>") and renamed into
 // place when complete, so an interrupted sync never leaves a torn file
-// under a real name. A dropped session removes its temporary files; ones
-// left by a killed receiver are removed by the next sync when it lists
-// their directory.
+// under a real name. Small files go one better where the file system
+// allows: they are written into an unnamed O_TMPFILE file, given their
+// attributes through its descriptor and linked into place (linkat with
+// AT_EMPTY_PATH, or through /proc/self/fd without CAP_DAC_READ_SEARCH),
+// so a killed receiver leaves nothing of them. A dropped session removes
+// its temporary files; ones left by a killed receiver are removed by the
+// next sync when it lists their directory.
+//
+// The sync command exits 3 when the destination is full and 4 when the
+// receiver refused a path (see [ExitCode]); its last progress report
+// carries the error and that status, so a controller can tell a failure
+// a rerun cannot fix before the process has ended.
 //
 // Any receiver failure fails the sync fast, without retries: a full
 // volume is reported as [ErrNoSpace] with the path and sizes. Source
