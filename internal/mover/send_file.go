@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/sync/errgroup"
@@ -256,7 +257,7 @@ func (s *sender) sendLarge(ctx context.Context, rel string, info fsmeta.Info, de
 	if err != nil {
 		return fmt.Errorf("begin file %s: %w", rel, err)
 	}
-	err = s.sendRanges(ctx, f, id, info.Meta.Size, oldSize)
+	err = s.sendRanges(ctx, f, id, info.Meta.Size, oldSize, &deltaState{})
 	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
 		s.links.fail(info)
 		s.warn("source file changed during transfer; not copied", rel, nil)
@@ -285,7 +286,7 @@ func (s *sender) finish(ctx context.Context, req wire.Message, rel string) error
 
 // sendRanges sends [0, size) in ranges of RangeSize, each on whichever data
 // connection is free.
-func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, oldSize int64) error {
+func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, oldSize int64, ds *deltaState) error {
 	// The data extents are found once for the whole file: asking per range
 	// costs O(file size) each on tmpfs (SEEK_HOLE scans to the end), which
 	// made large files quadratic.
@@ -306,7 +307,7 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 		end := min(off+s.opts.RangeSize, size)
 		g.Go(func() error {
 			defer func() { s.pool <- c }()
-			return s.sendRange(c, f, id, off, end, oldSize, exts)
+			return s.sendRange(c, f, id, off, end, oldSize, exts, ds)
 		})
 	}
 	err = g.Wait()
@@ -319,14 +320,21 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 // sendRange streams one range and waits for the receiver's verdict. A
 // local read failure still ends the range properly so the connection
 // stays in step.
-func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, exts []fsmeta.Extent) error {
+func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, exts []fsmeta.Extent, ds *deltaState) error {
 	var readErr error
-	if off < oldSize {
+	// Give up on comparing only after two ranges and a quarter of the old
+	// version matched nothing: a rewritten head must not cost a file
+	// whose tail is unchanged.
+	giveUpAfter := max(2*s.opts.RangeSize, oldSize/4) / s.opts.BlockSize
+	if off < oldSize && ds.worthIt(giveUpAfter) {
 		sums, err := s.rangeHashes(c, id, off, end)
 		if err != nil {
 			return err
 		}
-		readErr = s.sendBlocks(c, f, id, off, end, oldSize, sums)
+		var matched int64
+		matched, readErr = s.sendBlocks(c, f, id, off, end, oldSize, sums)
+		ds.compared.Add(int64(len(sums)))
+		ds.matched.Add(matched)
 	} else {
 		readErr = s.sendExtents(c, f, id, clipExtents(exts, off, end))
 	}
@@ -402,35 +410,50 @@ func (s *sender) sendExtents(c *wire.Conn, f *os.File, id uint64, exts []fsmeta.
 // and sends only blocks that differ. A differing block that had basis data
 // is first punched out; then only its non-zero pages travel, so zero runs
 // stay holes.
-func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, sums [][]byte) error {
+func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, sums [][]byte) (matched int64, err error) {
 	bs := s.opts.BlockSize
 	buf := make([]byte, bs)
 	for i, p := 0, off; p < end; i, p = i+1, p+bs {
 		b := buf[:min(bs, end-p)]
 		if err := readFull(f, b, p); err != nil {
-			return err
+			return matched, err
 		}
 		hasOld := i < len(sums)
 		if hasOld && min(bs, oldSize-p) == int64(len(b)) {
 			sum := blake3.Sum256(b)
 			if bytes.Equal(sum[:], sums[i]) {
+				matched++
 				continue
 			}
 		}
 		if hasOld {
 			if err := c.Write(&wire.Zero{ID: id, Off: p, Len: int64(len(b))}); err != nil {
-				return &connError{err}
+				return matched, &connError{err}
 			}
 		}
 		for _, run := range fsmeta.NonZeroRuns(b) {
 			data := b[run.Off : run.Off+run.Len]
 			if err := c.Write(&wire.Data{ID: id, Off: p + run.Off, Data: data}); err != nil {
-				return &connError{err}
+				return matched, &connError{err}
 			}
 			s.prog.sent.Add(int64(len(data)))
 		}
 	}
-	return nil
+	return matched, nil
+}
+
+// deltaState decides, per file, whether comparing blocks still pays: once
+// the ranges compared so far matched no block at all, the rest of the
+// file travels whole, sparing both sides the hashing and the receiver the
+// copy of its old version.
+type deltaState struct {
+	compared, matched atomic.Int64 // blocks
+}
+
+// worthIt tells whether to compare the next range, given how many blocks
+// must have been compared before giving up.
+func (d *deltaState) worthIt(minBlocks int64) bool {
+	return d.matched.Load() > 0 || d.compared.Load() < minBlocks
 }
 
 // inode identifies a source file for hardlink detection.

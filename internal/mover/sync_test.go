@@ -2,6 +2,7 @@ package mover_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"net"
@@ -151,4 +152,47 @@ func makeWritable(root string) {
 		}
 		return nil
 	})
+}
+
+// TestSyncRewrittenLargeFile rewrites large files between two syncs: all
+// of one, so block comparison finds nothing and the sender gives it up
+// for the rest of the file, and the first half of another, whose second
+// half then travels whole although it matched. Both must arrive exactly.
+func TestSyncRewrittenLargeFile(t *testing.T) {
+	const size = 6 << 20
+	src, dst := t.TempDir(), t.TempDir()
+	small := func(o *mover.Options) { o.RangeSize, o.BlockSize, o.SmallFile = 1<<20, 64<<10, 256<<10 }
+	write := func(name string, from, to int64) {
+		t.Helper()
+		f, err := os.OpenFile(filepath.Join(src, name), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		b := make([]byte, to-from)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(b, from); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("all.bin", 0, size)
+	write("half.bin", 0, size)
+	pki := newPKI(t)
+	r := startReceiver(t, dst, serverTLS(t, pki), false)
+	ctx := context.Background()
+	if _, err := runSync(ctx, t, src, r.addr, clientTLS(t, pki), small); err != nil {
+		t.Fatalf("first sync: %v", err)
+	}
+	write("all.bin", 0, size)
+	write("half.bin", 0, size/2)
+	p, err := runSync(ctx, t, src, r.addr, clientTLS(t, pki), small, withVerify)
+	if err != nil {
+		t.Fatalf("second sync: %v", err)
+	}
+	compareTrees(t, src, dst)
+	if p.BytesSent < size+size/2 || p.BytesSent > 2*size {
+		t.Errorf("second sync sent %d bytes, want between %d and %d", p.BytesSent, size+size/2, 2*size)
+	}
 }
