@@ -179,6 +179,12 @@ const senderGrace = 15 * time.Second
 // reports the failure.
 func retryOrFail(ctx context.Context, o Options, r *round) error {
 	f := diagnose(ctx, o, r)
+	if r.vp.MoverPhase == mover.PhaseDone {
+		// The sender finished and the destination matched; whatever
+		// ended the receiver's pod came after.
+		r.vp.Phase, r.vp.Message = PhaseSucceeded, ""
+		return nil
+	}
 	connected := r.vp.MoverPhase != "" && r.vp.MoverPhase != mover.PhaseConnecting
 	if f.receiverOnly && connected && r.sender.Status.Phase == corev1.PodRunning &&
 		time.Since(failedAt(r.receiver)) < senderGrace {
