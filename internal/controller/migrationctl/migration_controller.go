@@ -40,6 +40,9 @@ type Reconciler struct {
 	// UID and step name: a step found Running that is not here was left by
 	// a controller that stopped, and is resumed as a new attempt.
 	started sync.Map
+	// transientSince holds, per step run (the keys of started), when the
+	// step first failed with an error that may go away by itself.
+	transientSince sync.Map
 }
 
 // SetupWithManager registers the reconciler.
@@ -209,6 +212,12 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 		o, err = fn(ctx, s)
 		out = &o
 	}
+	if err != nil && r.retryTransient(key, err) {
+		log.Info("step hit a transient error; retrying", "error", err.Error())
+		s.step().Message = "retrying after an error that may pass: " + err.Error()
+		return ctrl.Result{RequeueAfter: transientRetry}, nil
+	}
+	r.transientSince.Delete(key)
 	if err != nil {
 		log.Info("step failed", "error", err.Error())
 		return ctrl.Result{}, s.fail(err)
