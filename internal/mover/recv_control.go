@@ -138,12 +138,11 @@ func entryAt(dir *safefs.Dir, name string) (wire.Entry, error) {
 		info.Meta.Kind = wire.KindSocket // unknown types are replaced anyway
 	}
 	if info.Meta.Kind == wire.KindSymlink {
-		buf := make([]byte, 4096)
-		n, err := unix.Readlinkat(dir.FD(), name, buf)
+		t, err := fsmeta.ReadlinkAt(dir.FD(), name, st.Size)
 		if err != nil {
 			return wire.Entry{}, fmt.Errorf("read symlink %q: %w", safefs.Join(dir.Path(), name), err)
 		}
-		info.Meta.Target = string(buf[:n])
+		info.Meta.Target = t
 	}
 	return wire.Entry{Name: name, Meta: info.Meta}, nil
 }

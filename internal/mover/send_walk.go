@@ -46,9 +46,11 @@ func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) erro
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
 	}
 	dir, entries, srcErr := s.readSource(rel)
-	if dir != nil {
-		defer dir.Close()
-	}
+	defer func() {
+		if dir != nil {
+			dir.Close()
+		}
+	}()
 	dest, err := s.recvListing()
 	if err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
@@ -61,7 +63,7 @@ func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) erro
 		return srcErr
 	}
 	subs, err := s.walkEntries(ctx, dir, rel, entries, dest)
-	dir.Close()
+	dir.Close() // one descriptor per level of the walk
 	dir = nil
 	if err != nil {
 		return err
@@ -81,17 +83,13 @@ func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open source directory: %w", err)
 	}
-	names, err := dir.Readdirnames(-1)
+	names, err := dirNames(dir, rel)
 	if err != nil {
 		dir.Close()
-		return nil, nil, fmt.Errorf("list source directory %s: %w", dir.Name(), err)
+		return nil, nil, err
 	}
-	sort.Strings(names)
 	entries := make([]srcEntry, 0, len(names))
 	for _, name := range names {
-		if rel == safefs.RootPath && name == lostFound {
-			continue
-		}
 		info, err := fsmeta.StatAt(dir, name)
 		if err == nil {
 			s.prog.found(&info)
@@ -208,6 +206,12 @@ func (s *sender) sourceNames(rel string) ([]string, error) {
 		return nil, fmt.Errorf("open source directory: %w", err)
 	}
 	defer f.Close()
+	return dirNames(f, rel)
+}
+
+// dirNames lists the open source directory rel, sorted, without
+// lost+found at the root.
+func dirNames(f *os.File, rel string) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return nil, fmt.Errorf("list source directory %s: %w", f.Name(), err)

@@ -135,7 +135,7 @@ func StatAt(dir *os.File, name string) (Info, error) {
 	case 0:
 		return info, fmt.Errorf("lstat %s/%s: unsupported file type %#o", dir.Name(), name, st.Mode&unix.S_IFMT)
 	case wire.KindSymlink:
-		t, err := readlinkAt(fd, name, st.Size)
+		t, err := ReadlinkAt(fd, name, st.Size)
 		if err != nil {
 			return info, &os.PathError{Op: "readlink", Path: dir.Name() + "/" + name, Err: err}
 		}
@@ -150,9 +150,10 @@ func StatAt(dir *os.File, name string) (Info, error) {
 	return info, nil
 }
 
-// readlinkAt reads a symlink's target, growing the buffer past the size
-// stat reported if the link changed meanwhile.
-func readlinkAt(dirfd int, name string, size int64) (string, error) {
+// ReadlinkAt reads the target of the symlink name in the directory dirfd,
+// whose size stat reported; the buffer grows if the link changed
+// meanwhile.
+func ReadlinkAt(dirfd int, name string, size int64) (string, error) {
 	n := max(int(size)+1, 128)
 	for range 5 {
 		buf := make([]byte, n)

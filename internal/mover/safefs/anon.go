@@ -4,11 +4,8 @@ import (
 	"errors"
 	"os"
 	"strconv"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"ferry.dev/ferry/internal/mover/wire"
 )
 
 // How an unnamed (O_TMPFILE) file gets its name, found once per Root by
@@ -101,31 +98,6 @@ func (d *Dir) LinkAnon(f *os.File, name string) error {
 	if err := d.Rename(tmp, name); err != nil {
 		_ = d.Unlink(tmp)
 		return err
-	}
-	return nil
-}
-
-// ApplyFile sets the owner (when chown), mode, extended attributes and
-// times of the open regular file f from m, through its descriptor only;
-// path names it in errors.
-func ApplyFile(f *os.File, path string, m *wire.Meta, chown bool) error {
-	fd := int(f.Fd())
-	if chown {
-		if err := unix.Fchown(fd, int(m.UID), int(m.GID)); err != nil {
-			return &PathError{Op: "change owner of", Path: path, Err: err}
-		}
-	}
-	if err := unix.Fchmod(fd, m.Mode&0o7777); err != nil {
-		return &PathError{Op: "change mode of", Path: path, Err: err}
-	}
-	if err := syncXattrs(f, m.Xattrs); err != nil {
-		return &PathError{Op: "set extended attributes of", Path: path, Err: err}
-	}
-	ts := [2]unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
-	// utimensat(fd, NULL, ...) sets the times of fd itself (futimens).
-	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
-	if errno != 0 {
-		return &PathError{Op: "set times of", Path: path, Err: errno}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -13,9 +14,12 @@ import (
 // Apply sets the owner (when chown), mode, extended attributes and times
 // of name from m, in that order: chown clears setuid bits, and every other
 // step would change times. f, when not nil, is an open descriptor of the
-// same regular file or directory, needed for extended attributes; without
-// it they are left alone.
+// same regular file or directory: then everything goes through it (see
+// ApplyFile). Without it, extended attributes are left alone.
 func (d *Dir) Apply(name string, m *wire.Meta, f *os.File, chown bool) error {
+	if f != nil {
+		return ApplyFile(f, Join(d.path, name), m, chown)
+	}
 	if chown {
 		err := unix.Fchownat(d.fd, name, int(m.UID), int(m.GID), unix.AT_SYMLINK_NOFOLLOW)
 		if err != nil {
@@ -23,13 +27,8 @@ func (d *Dir) Apply(name string, m *wire.Meta, f *os.File, chown bool) error {
 		}
 	}
 	if m.Kind != wire.KindSymlink {
-		if err := d.chmod(name, m.Mode&0o7777, f); err != nil {
+		if err := d.chmod(name, m.Mode&0o7777); err != nil {
 			return err
-		}
-	}
-	if f != nil {
-		if err := syncXattrs(f, m.Xattrs); err != nil {
-			return wrap("set extended attributes of", d.path, name, err)
 		}
 	}
 	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
@@ -39,16 +38,36 @@ func (d *Dir) Apply(name string, m *wire.Meta, f *os.File, chown bool) error {
 	return nil
 }
 
-func (d *Dir) chmod(name string, mode uint32, f *os.File) error {
-	var err error
-	if f != nil {
-		err = unix.Fchmod(int(f.Fd()), mode)
-	} else {
-		err = unix.Fchmodat(d.fd, name, mode, unix.AT_SYMLINK_NOFOLLOW)
-		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
-			// No fchmodat2: the caller checked the entry is no symlink.
-			err = unix.Fchmodat(d.fd, name, mode, 0)
+// ApplyFile sets the owner (when chown), mode, extended attributes and
+// times of the open regular file or directory f from m, in the order of
+// Apply, through its descriptor only; path names it in errors.
+func ApplyFile(f *os.File, path string, m *wire.Meta, chown bool) error {
+	fd := int(f.Fd())
+	if chown {
+		if err := unix.Fchown(fd, int(m.UID), int(m.GID)); err != nil {
+			return &PathError{Op: "change owner of", Path: path, Err: err}
 		}
+	}
+	if err := unix.Fchmod(fd, m.Mode&0o7777); err != nil {
+		return &PathError{Op: "change mode of", Path: path, Err: err}
+	}
+	if err := syncXattrs(f, m.Xattrs); err != nil {
+		return &PathError{Op: "set extended attributes of", Path: path, Err: err}
+	}
+	ts := [2]unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
+	// utimensat(fd, NULL, ...) sets the times of fd itself (futimens).
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return &PathError{Op: "set times of", Path: path, Err: errno}
+	}
+	return nil
+}
+
+func (d *Dir) chmod(name string, mode uint32) error {
+	err := unix.Fchmodat(d.fd, name, mode, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		// No fchmodat2: the caller checked the entry is no symlink.
+		err = unix.Fchmodat(d.fd, name, mode, 0)
 	}
 	return wrap("change mode of", d.path, name, err)
 }
