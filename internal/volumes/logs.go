@@ -152,23 +152,21 @@ func clip(s string) string {
 // terminationMessage describes how a failed pod's container ended, for
 // when its log says nothing.
 func terminationMessage(pod *corev1.Pod) string {
-	for _, cs := range pod.Status.ContainerStatuses {
-		if term := cs.State.Terminated; term != nil {
-			msg := fmt.Sprintf("exit code %d", term.ExitCode)
-			if term.ExitCode == 137 && term.Reason != "OOMKilled" {
-				msg = "killed (exit code 137)"
-			}
-			if term.Reason != "" {
-				msg += ", " + term.Reason
-			}
-			if m := strings.TrimSpace(term.Message); m != "" {
-				if e := logError(m); e != "" {
-					m = e
-				}
-				msg += ": " + clip(m)
-			}
-			return msg
+	if term := terminated(pod); term != nil {
+		msg := fmt.Sprintf("exit code %d", term.ExitCode)
+		if term.ExitCode == 137 && term.Reason != "OOMKilled" {
+			msg = "killed (exit code 137)"
 		}
+		if term.Reason != "" {
+			msg += ", " + term.Reason
+		}
+		if m := strings.TrimSpace(term.Message); m != "" {
+			if e := logError(m); e != "" {
+				m = e
+			}
+			msg += ": " + clip(m)
+		}
+		return msg
 	}
 	if pod.Status.Message != "" {
 		return clip(pod.Status.Reason + ": " + pod.Status.Message)

@@ -233,22 +233,28 @@ func fail(ctx context.Context, o Options, r *round, f failure) error {
 	return fmt.Errorf("copy %s: %s pod %s/%s failed: %s: %w", describe(r.t), f.role, f.pod.Namespace, f.pod.Name, f.msg, ErrTransferFailed)
 }
 
-// exitCode is the exit code of a pod's terminated container, or -1.
-func exitCode(p *corev1.Pod) int {
+// terminated is how a pod's mover container ended, or nil.
+func terminated(p *corev1.Pod) *corev1.ContainerStateTerminated {
 	for _, cs := range p.Status.ContainerStatuses {
 		if t := cs.State.Terminated; t != nil {
-			return int(t.ExitCode)
+			return t
 		}
+	}
+	return nil
+}
+
+// exitCode is the exit code of a pod's terminated container, or -1.
+func exitCode(p *corev1.Pod) int {
+	if t := terminated(p); t != nil {
+		return int(t.ExitCode)
 	}
 	return -1
 }
 
 // failedAt is when a failed pod's container ended; zero when unknown.
 func failedAt(p *corev1.Pod) time.Time {
-	for _, cs := range p.Status.ContainerStatuses {
-		if t := cs.State.Terminated; t != nil {
-			return t.FinishedAt.Time
-		}
+	if t := terminated(p); t != nil {
+		return t.FinishedAt.Time
 	}
 	return time.Time{}
 }
@@ -292,8 +298,10 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 	if err != nil {
 		return err
 	}
-	for _, addr := range lbs {
-		hosts = appendUnique(hosts, addr)
+	for _, svc := range lbs {
+		if addr := loadBalancerAddress(svc); addr != "" {
+			hosts = appendUnique(hosts, addr)
+		}
 	}
 	if !o.SameCluster && !o.LoadBalancer {
 		nodes, err := o.Destination.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
@@ -320,7 +328,7 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 			errs = append(errs, deletePods(ctx, o, r))
 			continue
 		}
-		if o.LoadBalancer && lbs[i] == "" {
+		if o.LoadBalancer && loadBalancerAddress(lbs[i]) == "" {
 			r.vp.Message = fmt.Sprintf("waiting for the load balancer of service %s/%s to get an address",
 				r.t.DestinationNamespace, serviceName(o.Migration, r.t))
 			continue
@@ -331,10 +339,10 @@ func advanceAll(ctx context.Context, o Options, transfers []Transfer, rounds []*
 }
 
 // loadBalancers ensures the Services of the active transfers when they
-// are of type LoadBalancer and returns their addresses by round; the
-// certificate must name them before any receiver starts.
-func loadBalancers(ctx context.Context, o Options, rounds []*round) (map[int]string, error) {
-	out := map[int]string{}
+// are of type LoadBalancer and returns them by round; the certificate must
+// name their addresses before any receiver starts.
+func loadBalancers(ctx context.Context, o Options, rounds []*round) (map[int]*corev1.Service, error) {
+	out := map[int]*corev1.Service{}
 	if !o.LoadBalancer || o.SameCluster {
 		return out, nil
 	}
@@ -346,7 +354,7 @@ func loadBalancers(ctx context.Context, o Options, rounds []*round) (map[int]str
 		if err != nil {
 			return nil, err
 		}
-		out[i] = loadBalancerAddress(svc)
+		out[i] = svc
 	}
 	return out, nil
 }
@@ -354,12 +362,15 @@ func loadBalancers(ctx context.Context, o Options, rounds []*round) (map[int]str
 // advance creates what a transfer misses: its Service, its receiver and
 // its sender, all at once. The sender retries its connection until the
 // receiver answers (for up to ConnectTimeout), so nobody waits for the
-// receiver's readiness first. lb is the load balancer's address, if any.
-func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string, lb string) error {
+// receiver's readiness first. svc is the transfer's Service when the
+// caller has it already.
+func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []string, svc *corev1.Service) error {
 	t := r.t
-	svc, err := ensureService(ctx, o, t)
-	if err != nil {
-		return err
+	if svc == nil {
+		var err error
+		if svc, err = ensureService(ctx, o, t); err != nil {
+			return err
+		}
 	}
 	if r.receiver == nil {
 		pod := receiverPod(o, t, namespaceRequests(ctx, o.Destination.Kube, t.DestinationNamespace))
@@ -371,7 +382,7 @@ func advance(ctx context.Context, o Options, r *round, tls tlsState, readyIPs []
 	if r.sender != nil {
 		return nil
 	}
-	host, nodePort := lb, int32(0)
+	host, nodePort := loadBalancerAddress(svc), int32(0)
 	if !o.SameCluster && !o.LoadBalancer {
 		hostIP := ""
 		if r.receiver != nil {
