@@ -65,15 +65,29 @@ func Scope(p *ferryv1.Plan) (migrate.Scope, error) {
 // the check itself could not run (a cluster stopped answering); problems
 // of the plan are in Result.Problem.
 func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
+	return run(ctx, p, src, dst, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
+		inventory, checkPVCs, checkClaimOverrides)
+}
+
+// Claims finds the plan's claims and what it does with each, with only
+// the checks that concern them (storage classes, claim overrides): what a
+// volume copy needs, without listing every object of the namespaces as
+// Validate does.
+func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
+	return run(ctx, p, src, dst, checkPVCs, checkClaimOverrides)
+}
+
+// check is one step of validation; it sets Result.Problem when the plan
+// cannot run.
+type check func(context.Context, *ferryv1.Plan, migrate.Scope, *cluster.Clients, *cluster.Clients, *Result) error
+
+// run runs checks in order until one finds a problem.
+func run(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients, checks ...check) (*Result, error) {
 	res := &Result{}
 	scope, err := Scope(p)
 	if err != nil {
 		res.Problem = &Problem{ferryv1.ReasonInvalidSpec, err.Error()}
 		return res, nil
-	}
-	checks := []func(context.Context, *ferryv1.Plan, migrate.Scope, *cluster.Clients, *cluster.Clients, *Result) error{
-		checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts, inventory, checkPVCs,
-		checkClaimOverrides,
 	}
 	for _, check := range checks {
 		if err := check(ctx, p, scope, src, dst, res); err != nil {

@@ -31,9 +31,11 @@ func (s *scope) loadBalancer(ctx context.Context) (bool, error) {
 	return c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer, nil
 }
 
-// transfers lists the claims the plan copies.
+// transfers lists the claims the plan copies. It runs on every poll of
+// CopyVolumes, so it checks only what concerns the claims; the Validate
+// step checked the rest of the plan.
 func (s *scope) transfers(ctx context.Context) ([]volumes.Transfer, error) {
-	res, err := planning.Validate(ctx, s.plan, s.src, s.dst)
+	res, err := planning.Claims(ctx, s.plan, s.src, s.dst)
 	if err != nil {
 		return nil, err
 	}
