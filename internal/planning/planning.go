@@ -24,11 +24,7 @@ import (
 )
 
 // Problem blocks a plan: the Ready condition's reason and message.
-type Problem struct {
-	Reason, Message string
-}
-
-func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
+type Problem = cluster.Problem
 
 // Result is what validation found.
 type Result struct {
@@ -86,7 +82,7 @@ func run(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients, checks
 	res := &Result{}
 	scope, err := Scope(p)
 	if err != nil {
-		res.Problem = &Problem{ferryv1.ReasonInvalidSpec, err.Error()}
+		res.Problem = &Problem{Reason: ferryv1.ReasonInvalidSpec, Message: err.Error()}
 		return res, nil
 	}
 	for _, check := range checks {
@@ -106,7 +102,7 @@ func checkSameNamespace(_ context.Context, p *ferryv1.Plan, s migrate.Scope, _, 
 	}
 	for _, m := range s.Namespaces {
 		if m.Source == m.Destination {
-			res.Problem = &Problem{ferryv1.ReasonInvalidSpec, fmt.Sprintf(
+			res.Problem = &Problem{Reason: ferryv1.ReasonInvalidSpec, Message: fmt.Sprintf(
 				"namespace %s would be migrated onto itself: within one cluster, rename it (%s:NEW-NAME)", m.Source, m.Source)}
 		}
 	}
@@ -119,7 +115,7 @@ func checkDestinationAccess(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scop
 		return fmt.Errorf("check access on cluster %s: %w", dst.Name, err)
 	}
 	if len(denied) > 0 {
-		res.Problem = &Problem{ferryv1.ReasonInsufficientPermissions, fmt.Sprintf(
+		res.Problem = &Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
 			"Ferry may not %s on destination cluster %s: register it with `ferry cluster add %s --role destination`",
 			strings.Join(denied, ", "), dst.Name, dst.Name)}
 	}
@@ -137,7 +133,7 @@ func checkSourceNamespaces(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope
 		}
 	}
 	if len(missing) > 0 {
-		res.Problem = &Problem{ferryv1.ReasonNamespaceNotFound, fmt.Sprintf(
+		res.Problem = &Problem{Reason: ferryv1.ReasonNamespaceNotFound, Message: fmt.Sprintf(
 			"namespace %s does not exist on source cluster %s: fix the plan's namespaces", strings.Join(missing, ", "), src.Name)}
 	}
 	return nil
@@ -162,7 +158,7 @@ func checkConflicts(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, _, ds
 			return err
 		}
 		if len(foreign) > 0 {
-			res.Problem = &Problem{ferryv1.ReasonNamespaceConflict, fmt.Sprintf(
+			res.Problem = &Problem{Reason: ferryv1.ReasonNamespaceConflict, Message: fmt.Sprintf(
 				"namespace %s on destination cluster %s already holds objects Ferry did not create (%s): migrate into another namespace (%s:NEW-NAME) or empty it",
 				m.Destination, dst.Name, strings.Join(foreign, ", "), m.Source)}
 			return nil
@@ -265,7 +261,7 @@ func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *
 	}
 	if len(unsupported) > 0 {
 		sort.Strings(unsupported)
-		res.Problem = &Problem{ferryv1.ReasonUnsupportedKinds, fmt.Sprintf(
+		res.Problem = &Problem{Reason: ferryv1.ReasonUnsupportedKinds, Message: fmt.Sprintf(
 			"destination cluster %s does not serve %s: install those APIs there, or exclude the kinds with --exclude-kinds",
 			dst.Name, strings.Join(unsupported, ", "))}
 	}

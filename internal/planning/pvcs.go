@@ -68,7 +68,7 @@ func checkPVCs(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, dst *
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		res.Problem = &Problem{ferryv1.ReasonStorageClassNotFound, fmt.Sprintf(
+		res.Problem = &Problem{Reason: ferryv1.ReasonStorageClassNotFound, Message: fmt.Sprintf(
 			"destination cluster %s has no storage class %s: map them to an existing class with --storage-class-map OLD=NEW (it has: %s)",
 			dst.Name, strings.Join(dedupe(missing), ", "), strings.Join(keys(classes), ", "))}
 	}
@@ -138,7 +138,7 @@ func checkClaimOverrides(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, 
 	}
 	problems = append(problems, sts...)
 	if len(problems) > 0 {
-		res.Problem = &Problem{ferryv1.ReasonInvalidSpec, "persistent volume claim overrides: " + strings.Join(problems, "; ")}
+		res.Problem = &Problem{Reason: ferryv1.ReasonInvalidSpec, Message: "persistent volume claim overrides: " + strings.Join(problems, "; ")}
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/controller/planctl"
+	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/planning"
 	"ferry.dev/ferry/internal/quiesce"
 	"ferry.dev/ferry/internal/resources/migrate"
@@ -58,7 +58,7 @@ func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
 		return nil, fmt.Errorf("get plan %s: %w", s.m.Spec.Plan, err)
 	}
 	s.plan = &p
-	src, dst, prob, err := planctl.Clients(ctx, r.Client, r.Registry, &p)
+	src, dst, prob, err := cluster.ForPlan(ctx, r.Client, r.Registry, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
 		// A cluster not checked yet (the controller just started) is
 		// waited for; a missing or failing one fails the step at once,
 		// and `ferry retry` goes on once it is fixed.
-		if prob.Reason != planctl.ReasonNotChecked || time.Since(s.step().Started.Time) > time.Minute {
+		if prob.Reason != cluster.ReasonNotChecked || time.Since(s.step().Started.Time) > time.Minute {
 			return nil, fmt.Errorf("%s: %s", prob.Reason, prob.Message)
 		}
 		o := waiting(prob.Message, 2*time.Second)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,10 +21,6 @@ import (
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/planning"
 )
-
-// ReasonNotChecked is used internally while a plan's cluster has not been
-// checked yet; the plan's status is left alone until it has.
-const ReasonNotChecked = "NotChecked"
 
 // Revalidate is how often a plan is checked again, since the clusters
 // change under it.
@@ -67,7 +62,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	base := p.DeepCopy()
 	res, err := Check(ctx, r.Client, r.Registry, &p)
-	if err == nil && res.Problem != nil && res.Problem.Reason == ReasonNotChecked {
+	if err == nil && res.Problem != nil && res.Problem.Reason == cluster.ReasonNotChecked {
 		// The Cluster watch brings the plan back once the cluster is checked.
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
@@ -86,40 +81,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: Revalidate}, nil
 }
 
-// Clients returns the clients of a plan's source and destination, or a
-// problem naming the cluster that is missing or not ready.
-func Clients(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferryv1.Plan) (src, dst *cluster.Clients, prob *planning.Problem, err error) {
-	get := func(name, role string) (*cluster.Clients, *planning.Problem, error) {
-		var cl ferryv1.Cluster
-		err := c.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: name}, &cl)
-		if apierrors.IsNotFound(err) {
-			return nil, &planning.Problem{Reason: ferryv1.ReasonClusterNotFound, Message: fmt.Sprintf(
-				"%s cluster %q is not registered: run `ferry cluster add %s --kubeconfig FILE`", role, name, name)}, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		cond := meta.FindStatusCondition(cl.Status.Conditions, ferryv1.ConditionReady)
-		if cond == nil {
-			return nil, &planning.Problem{Reason: ReasonNotChecked, Message: fmt.Sprintf("%s cluster %s has not been checked yet", role, name)}, nil
-		}
-		if cond.Status != metav1.ConditionTrue {
-			return nil, &planning.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: fmt.Sprintf(
-				"%s cluster %s is not ready: %s: %s", role, name, cond.Reason, cond.Message)}, nil
-		}
-		clients, err := reg.Clients(ctx, &cl)
-		return clients, nil, err
-	}
-	if src, prob, err = get(p.Spec.SourceCluster, "source"); prob != nil || err != nil {
-		return nil, nil, prob, err
-	}
-	dst, prob, err = get(p.Spec.DestinationCluster, "destination")
-	return src, dst, prob, err
-}
-
 // Check validates a plan against its clusters.
 func Check(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferryv1.Plan) (*planning.Result, error) {
-	src, dst, prob, err := Clients(ctx, c, reg, p)
+	src, dst, prob, err := cluster.ForPlan(ctx, c, reg, p)
 	if err != nil {
 		return nil, err
 	}
