@@ -24,6 +24,10 @@
 // internal/cluster, so that the internal tests of any other package (such
 // as quiesce or volumes) can use it without an import cycle; keep it so.
 //
+// The test bed's own tests (test/localclusters/e2e) live in another
+// module, which cannot import this package; they keep a small copy of
+// what they need.
+//
 // Waits fail the test from the goroutine that calls them: call them from
 // the test's own goroutine (or a subtest's), as with t.Fatal.
 package harness
