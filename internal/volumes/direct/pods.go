@@ -52,7 +52,9 @@ func receiverPod(o Options, t volumes.Transfer, requests corev1.ResourceList) *c
 	c := &p.Spec.Containers[0]
 	c.Ports = []corev1.ContainerPort{{Name: "mover", ContainerPort: MoverPort, Protocol: corev1.ProtocolTCP}}
 	// A TCP connection that never says hello is rejected by the server
-	// without ending its one session.
+	// without ending its one session; one closed before it sent a byte,
+	// as this probe's, is logged at debug level only, so the receiver's
+	// log shows no warning per probe. The data port stays TLS-only.
 	c.ReadinessProbe = &corev1.Probe{
 		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(MoverPort)}},
 		PeriodSeconds:    1,
