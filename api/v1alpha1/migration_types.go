@@ -146,6 +146,9 @@ type VolumeStatus struct {
 	// reported (the step failed with it); the next copy, after a retry of
 	// the step, starts the volume over at attempt 1.
 	Phase string `json:"phase"`
+	// Path names the data path that copies the volume (direct).
+	// +optional
+	Path string `json:"path,omitempty"`
 	// Attempt numbers the current round of the copy, from 1; it grows by
 	// one each time a failed round is started again.
 	// +optional

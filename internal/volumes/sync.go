@@ -17,7 +17,8 @@ import (
 //
 // prev are the volume statuses the last call returned (State.Statuses,
 // as the Migration's status keeps them): they carry the attempt numbers
-// and which failures were reported. Sync returns a State with one entry
+// and which failures were reported. Entries of another path, or of
+// claims no longer listed, are ignored. Sync returns a State with one entry
 // per transfer, also with an error, unless the transfers are invalid.
 //
 // A transfer whose round is done stays Succeeded: nothing new starts. A
@@ -28,11 +29,11 @@ func Sync(ctx context.Context, p Path, pol Policy, transfers []Transfer, prev []
 	if err := validateTransfers(transfers); err != nil {
 		return State{}, err
 	}
-	st := State{Volumes: make([]VolumeProgress, len(transfers))}
+	st := State{Path: p.Name(), Volumes: make([]VolumeProgress, len(transfers))}
 	var errs []error
 	var toStart []int
 	for i, t := range transfers {
-		start, err := advance(ctx, p, pol, t, previous(prev, t), &st.Volumes[i])
+		start, err := advance(ctx, p, pol, t, previous(prev, p.Name(), t), &st.Volumes[i])
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -200,6 +200,26 @@ func TestSyncKeepsStatusOnErrors(t *testing.T) {
 	}
 }
 
+// TestSyncIgnoresOtherPaths: the statuses of an earlier step over another
+// path (an upload before a download) neither report nor count attempts.
+func TestSyncIgnoresOtherPaths(t *testing.T) {
+	f := newFake(true)
+	f.rounds[testTransfer] = failedRound("connection reset", time.Second)
+	prev := prevStatus(PhaseFailed, 3)
+	prev[0].Path = "upload"
+	st, err := Sync(context.Background(), f, Policy{RetryPause: time.Minute}, []Transfer{testTransfer}, prev)
+	if v := st.Volumes[0]; err != nil || v.Phase != PhaseRetrying || v.Attempt != 1 || len(f.reset) != 0 {
+		t.Fatalf("Sync = %+v, %v; want attempt 1 retrying", v, err)
+	}
+	if got := st.Statuses()[0].Path; got != "fake" {
+		t.Errorf("status path %q, want fake", got)
+	}
+	prev[0].Path = ""
+	if st, _ := Sync(context.Background(), f, Policy{}, []Transfer{testTransfer}, prev); st.Volumes[0].Attempt != 1 || len(f.reset) != 1 {
+		t.Errorf("a status without a path is not taken as this path's: %+v", st.Volumes[0])
+	}
+}
+
 func TestSyncInvalidTransfers(t *testing.T) {
 	st, err := Sync(context.Background(), newFake(true), Policy{}, []Transfer{{SourceNamespace: "a"}}, nil)
 	if err == nil || len(st.Volumes) != 0 {

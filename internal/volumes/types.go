@@ -87,6 +87,8 @@ const (
 
 // State is the progress of all transfers.
 type State struct {
+	// Path is the name of the path that copies.
+	Path string
 	// Done is true when every transfer Succeeded.
 	Done bool
 	// Volumes has one entry per transfer, in the order given to Sync.
@@ -117,16 +119,22 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 	out := make([]ferryv1.VolumeStatus, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
 		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
-			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Phase: string(v.Phase),
+			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: s.Path, Phase: string(v.Phase),
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
 			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, Message: v.Message})
 	}
 	return out
 }
 
-// previous finds t's entry among the statuses of the last Sync.
-func previous(prev []ferryv1.VolumeStatus, t Transfer) ferryv1.VolumeStatus {
+// previous finds t's entry among the statuses of the last Sync over the
+// path named path: those of another path (an upload before a download)
+// do not count. An entry without a path name (written before statuses
+// named it, when there was only the direct path) counts for any.
+func previous(prev []ferryv1.VolumeStatus, path string, t Transfer) ferryv1.VolumeStatus {
 	for _, v := range prev {
+		if v.Path != "" && v.Path != path {
+			continue
+		}
 		if v.Namespace == t.SourceNamespace && v.Claim == t.SourceClaim &&
 			v.TargetNamespace == t.DestinationNamespace && v.TargetClaim == t.DestinationClaim {
 			return v
