@@ -65,7 +65,7 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 	}
 	obs, err := p.Observe(ctx, t)
 	if err != nil {
-		keep(vp, prev)
+		keepPrevious(vp, prev)
 		return false, err
 	}
 	vp.setProgress(obs.Progress)
@@ -91,9 +91,9 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 	return obs.State == RoundNotStarted || obs.Incomplete, nil
 }
 
-// keep fills vp from the previous status when the round could not be
+// keepPrevious fills vp from the previous status when the round could not be
 // observed, so that nothing Sync must remember is lost.
-func keep(vp *VolumeProgress, prev ferryv1.VolumeStatus) {
+func keepPrevious(vp *VolumeProgress, prev ferryv1.VolumeStatus) {
 	if prev.Phase != "" {
 		vp.Phase = Phase(prev.Phase)
 	}
