@@ -213,7 +213,7 @@ func cleanup(ctx context.Context, o Options) error {
 
 func localDir(t *testing.T, name string) string {
 	t.Helper()
-	return filepath.Join("..", "..", ".localclusters", name)
+	return filepath.Join("..", "..", "..", ".localclusters", name)
 }
 
 func localClients(t *testing.T, name string) *cluster.Clients {
