@@ -53,15 +53,15 @@ func (*workloadTransform) AppliesTo(gk schema.GroupKind) bool {
 
 // Transform implements Transformer. It fails when a quiesce annotation does
 // not parse, rather than apply a guessed value.
-func (*workloadTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+func (*workloadTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
 	gk := obj.GroupVersionKind().GroupKind()
 	podSpecPath := podSpecPaths[gk]
 	if err := restoreQuiesced(obj, gk, podSpecPath); err != nil {
 		return "", err
 	}
 	if podSpec := nestedMap(obj.Object, podSpecPath...); podSpec != nil {
-		rewriteImages(ctx, podSpec)
-		renameClaims(ctx, obj.GetNamespace(), podSpec)
+		rewriteImages(tc, podSpec)
+		renameClaims(tc, obj.GetNamespace(), podSpec)
 	}
 	switch gk {
 	case gkJob:
@@ -153,7 +153,7 @@ func restoreNodeSelector(obj *unstructured.Unstructured, podSpecPath []string, v
 
 // rewriteImages rewrites the image of every container of an unstructured
 // pod spec.
-func rewriteImages(ctx *Context, podSpec map[string]interface{}) {
+func rewriteImages(tc *Context, podSpec map[string]interface{}) {
 	for _, list := range containerLists {
 		for _, c := range nestedSlice(podSpec, list) {
 			container, ok := c.(map[string]interface{})
@@ -161,7 +161,7 @@ func rewriteImages(ctx *Context, podSpec map[string]interface{}) {
 				continue
 			}
 			if image, ok := container["image"].(string); ok {
-				container["image"] = ctx.image(image)
+				container["image"] = tc.image(image)
 			}
 		}
 	}
@@ -177,7 +177,7 @@ func setNested(obj *unstructured.Unstructured, value interface{}, path ...string
 
 // renameClaims points the pod spec's claim volumes at the claims' names on
 // the destination.
-func renameClaims(ctx *Context, ns string, podSpec map[string]interface{}) {
+func renameClaims(tc *Context, ns string, podSpec map[string]interface{}) {
 	for _, v := range nestedSlice(podSpec, "volumes") {
 		vol, ok := v.(map[string]interface{})
 		if !ok {
@@ -185,7 +185,7 @@ func renameClaims(ctx *Context, ns string, podSpec map[string]interface{}) {
 		}
 		pvc := nestedMap(vol, "persistentVolumeClaim")
 		if name, ok := pvc["claimName"].(string); ok {
-			pvc["claimName"] = ctx.claimName(ns, name)
+			pvc["claimName"] = tc.claimName(ns, name)
 		}
 	}
 }
