@@ -4,6 +4,7 @@ package planctl
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
