@@ -70,6 +70,7 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 			planned("data", ferryv1.PVCActionCopy, "data-v2", "gold", "20Gi", "ReadWriteOncePod"),
 			planned("cache", ferryv1.PVCActionSkip, "cache", "fast-ssd", ""),
 			planned("logs", ferryv1.PVCActionCopy, "logs", "fast-ssd", "5Gi"),
+			{Namespace: "shop", Name: "scratch", Action: ferryv1.PVCActionCopy, TargetNamespace: "shop", TargetName: "scratch"},
 		}),
 	}
 	source := func(name string) *builder {
@@ -99,6 +100,12 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 		},
 		{name: "skipped claim", tc: tc, in: source("cache").obj(), wantSkip: true},
 		{
+			name: "claim without class stays without",
+			tc:   tc,
+			in:   forPVC("shop", "scratch").set("1Gi", "spec", "resources", "requests", "storage").obj(),
+			want: forPVC("shop", "scratch").set("1Gi", "spec", "resources", "requests", "storage").obj(),
+		},
+		{
 			name: "same name in another namespace is untouched",
 			tc:   tc,
 			in:   forPVC("other", "data").set("standard", "spec", "storageClassName").obj(),
@@ -114,4 +121,17 @@ func planned(name string, action ferryv1.PVCAction, target, class, capacity stri
 	return ferryv1.PlanPVC{Namespace: "shop", Name: name, StorageClass: "standard", Capacity: "10Gi",
 		AccessModes: []string{"ReadWriteOnce"}, Action: action, TargetNamespace: "shop", TargetName: target,
 		TargetStorageClass: class, TargetCapacity: capacity, TargetAccessModes: accessModes}
+}
+
+func TestStorageClassMapTarget(t *testing.T) {
+	m := StorageClassMap{"standard": "fast", "old": ""}
+	tests := []struct{ in, want string }{{"standard", "fast"}, {"gold", "gold"}, {"old", ""}, {"", ""}}
+	for _, tt := range tests {
+		if got := m.Target(tt.in); got != tt.want {
+			t.Errorf("Target(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := StorageClassMap(nil).Target("standard"); got != "standard" {
+		t.Errorf("nil map Target = %q", got)
+	}
 }
