@@ -91,9 +91,9 @@ func namespace(t *testing.T, env *testenv.Env, prefix string) string {
 	return name
 }
 
-func createNamespace(t *testing.T, env *testenv.Env, name string, labels map[string]string) {
+func createNamespace(t *testing.T, env *testenv.Env, name string, nsLabels map[string]string) {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: nsLabels}}
 	if _, err := env.Kube.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +116,15 @@ func claim(ns, name string, class *string) *corev1.PersistentVolumeClaim {
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
 }
 
-func configMap(ns, name string, labels map[string]string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
+func configMap(ns, name string, cmLabels map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: cmLabels}}
+}
+
+// pods returns the selector and pod template of a workload of app.
+func pods(app string) (*metav1.LabelSelector, corev1.PodTemplateSpec) {
+	podLabels := map[string]string{"app": app}
+	return &metav1.LabelSelector{MatchLabels: podLabels}, corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: app, Image: app + ":1"}}}}
 }
 
 // plan is a plan from src to dst of the namespaces.
@@ -366,12 +373,9 @@ func TestCheckClaimOverridesEnvtest(t *testing.T) {
 	src, dst := clients(t)
 	shop := namespace(t, srcEnv, "shop")
 	std := ptr.To(classStandard)
+	selector, template := pods("db")
 	db := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "db"}, Spec: appsv1.StatefulSetSpec{
-		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
-		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "db"}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "db:1"}}}},
-		VolumeClaimTemplates: []corev1.PersistentVolumeClaim{*claim("", "data", std)},
-	}}
+		Selector: selector, Template: template, VolumeClaimTemplates: []corev1.PersistentVolumeClaim{*claim("", "data", std)}}}
 	create(t, srcEnv, db, claim(shop, "data-db-0", std), claim(shop, "logs", std), claim(shop, "cache", std))
 	tests := []struct {
 		name         string
@@ -411,11 +415,9 @@ func TestValidateCountsWhatIsAppliedEnvtest(t *testing.T) {
 	src, dst := clients(t)
 	shop := namespace(t, srcEnv, "shop")
 	std := ptr.To(classStandard)
-	web := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "web"}, Spec: appsv1.DeploymentSpec{
-		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "web:1"}}}},
-	}}
+	selector, template := pods("web")
+	web := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "web"},
+		Spec: appsv1.DeploymentSpec{Selector: selector, Template: template}}
 	create(t, srcEnv, web)
 	owner := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: getUID(t, web), Controller: ptr.To(true)}
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "web-1", OwnerReferences: []metav1.OwnerReference{owner}},

@@ -229,16 +229,16 @@ func (o Options) produceNamespaces(ctx context.Context, emit func(*unstructured.
 		ns.SetAPIVersion("v1")
 		ns.SetKind("Namespace")
 		ns.SetName(m.Destination)
-		labels := map[string]string{}
+		nsLabels := map[string]string{}
 		for k, v := range src.GetLabels() {
 			if k != "kubernetes.io/metadata.name" {
-				labels[k] = v
+				nsLabels[k] = v
 			}
 		}
 		for k, v := range o.Transform.Labels {
-			labels[k] = v
+			nsLabels[k] = v
 		}
-		ns.SetLabels(labels)
+		ns.SetLabels(nsLabels)
 		ann := map[string]string{}
 		for k, v := range src.GetAnnotations() {
 			if k != "kubectl.kubernetes.io/last-applied-configuration" {

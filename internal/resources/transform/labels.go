@@ -24,13 +24,13 @@ func (*labelsTransform) Transform(tc *Context, obj *unstructured.Unstructured) (
 	if tc == nil || len(tc.Labels) == 0 {
 		return "", nil
 	}
-	labels := obj.GetLabels()
-	if labels == nil {
-		labels = make(map[string]string, len(tc.Labels))
+	merged := obj.GetLabels()
+	if merged == nil {
+		merged = make(map[string]string, len(tc.Labels))
 	}
 	for k, v := range tc.Labels {
-		labels[k] = v
+		merged[k] = v
 	}
-	obj.SetLabels(labels)
+	obj.SetLabels(merged)
 	return "", nil
 }
