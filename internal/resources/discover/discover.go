@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -177,4 +178,23 @@ func List(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, s
 		}
 		slog.Debug("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
 	}
+}
+
+// Serves reports whether the cluster behind d serves the resource gvr in
+// its group and version. A group or version the cluster does not know is
+// not served; any other discovery failure is an error.
+func Serves(d discovery.DiscoveryInterface, gvr schema.GroupVersionResource) (bool, error) {
+	l, err := d.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("discover %s: %w", gvr.GroupVersion(), err)
+	}
+	for _, r := range l.APIResources {
+		if r.Name == gvr.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
 }
