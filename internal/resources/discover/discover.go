@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // PageSize is the number of objects fetched per LIST request; it bounds
@@ -176,7 +176,7 @@ func List(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, s
 		if opts.Continue = l.GetContinue(); opts.Continue == "" {
 			return nil
 		}
-		slog.Debug("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
+		logf.FromContext(ctx).V(1).Info("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
 	}
 }
 

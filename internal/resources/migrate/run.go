@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+
 	"sort"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/apply"
@@ -151,7 +152,7 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 		}
 		report.Add(res)
 	})
-	slog.Debug("applied kind", "kind", kind, "seconds", time.Since(start).Seconds())
+	logf.FromContext(ctx).V(1).Info("applied kind", "kind", kind, "seconds", time.Since(start).Seconds())
 	if produceErr != nil {
 		return fmt.Errorf("export %s: %w", kind, produceErr)
 	}
