@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit e2e testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -58,9 +58,15 @@ leftovers: tool
 ## that clusters-down leaves nothing behind
 test: unit e2e
 
-unit:
-	$(GO) test -count=1 ./...
+# Unit tests, and the tests tagged envtest against a real API server
+# (kube-apiserver and etcd, no nodes) from the cached binaries.
+unit: envtest-assets
+	KUBEBUILDER_ASSETS=$$($(LC) envtest) $(GO) test -count=1 -tags envtest ./...
 	cd $(LC_DIR) && $(GO) test -count=1 ./...
+
+## envtest-assets: build the Kubernetes components once and link kube-apiserver, kubectl and etcd for envtest
+envtest-assets: deps tool
+	@$(LC) envtest
 
 e2e: clusters-up images
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/... ./internal/volumes/...

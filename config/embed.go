@@ -3,9 +3,37 @@
 // RBAC. The CRDs are embedded so the CLI can install them.
 package config
 
-import "embed"
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
+)
 
 // CRDs holds the CustomResourceDefinitions, one YAML file per kind.
 //
 //go:embed crd/*.yaml
 var CRDs embed.FS
+
+// CRDObjects decodes the embedded CustomResourceDefinitions.
+func CRDObjects() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	files, err := fs.Glob(CRDs, "crd/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, f := range files {
+		b, err := fs.ReadFile(CRDs, f)
+		if err != nil {
+			return nil, err
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(b, &crd); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		out = append(out, &crd)
+	}
+	return out, nil
+}

@@ -28,7 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/controller"
+	"ferry.dev/ferry/internal/cluster"
 )
 
 type sizes []int
@@ -91,7 +91,7 @@ func setup() (*env, error) {
 			return nil, err
 		}
 		if c.name == "dst" {
-			if e.host, err = client.New(cfg, client.Options{Scheme: controller.Scheme()}); err != nil {
+			if e.host, err = client.New(cfg, client.Options{Scheme: cluster.Scheme()}); err != nil {
 				return nil, err
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"ferry.dev/ferry/config"
+	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/controller"
 	"ferry.dev/ferry/internal/ops"
 )
@@ -71,7 +72,7 @@ func (o *hostOptions) connect() (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: cluster.Scheme()})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the host cluster: %w", err)
 	}

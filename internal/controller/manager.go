@@ -8,15 +8,11 @@ import (
 	"net/http"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/controller/clusterctl"
 	"ferry.dev/ferry/internal/controller/migrationctl"
@@ -45,22 +41,13 @@ type Options struct {
 	ReleaseOnCancel bool
 }
 
-// Scheme returns a scheme with the Kubernetes and Ferry types.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = apiextensionsv1.AddToScheme(s)
-	_ = ferryv1.AddToScheme(s)
-	return s
-}
-
 // NewManager builds the manager with every reconciler registered. It
 // watches only Ferry's namespace on the host and elects a leader, so that
 // one controller acts at a time.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	lease, renew, retry := 15*time.Second, 10*time.Second, 2*time.Second
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        Scheme(),
+		Scheme:                        cluster.Scheme(),
 		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},
 		Metrics:                       metricsserver.Options{BindAddress: orDefault(o.MetricsAddr, "0")},
 		HealthProbeBindAddress:        o.HealthAddr,

@@ -7,6 +7,7 @@
 //	localclusters images     build the project's images and push them
 //	localclusters leftovers  list anything of the test bed left on the machine
 //	localclusters build      build and cache the Kubernetes components
+//	localclusters envtest    build them and print the folder for KUBEBUILDER_ASSETS
 package main
 
 import (
@@ -32,7 +33,7 @@ func main() {
 	clusters := flag.String("clusters", strings.Join(bed.DefaultClusters, ","), "names of the clusters")
 	verbose := flag.Bool("v", false, "log every step")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: localclusters [flags] up|down|status|images|leftovers|build")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: localclusters [flags] up|down|status|images|leftovers|build|envtest")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -85,8 +86,18 @@ func run(ctx context.Context, verb, repo string, names []string) error {
 		return checkLeftovers(env)
 	case "build":
 		return env.EnsureBinaries(ctx, moduleDir)
+	case "envtest":
+		if err := env.EnsureBinaries(ctx, moduleDir); err != nil {
+			return err
+		}
+		dir, err := env.EnvtestAssets()
+		if err != nil {
+			return err
+		}
+		fmt.Println(dir)
+		return nil
 	}
-	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers or build", verb)
+	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers, build or envtest", verb)
 }
 
 func pushImages(ctx context.Context, env *bed.Env, root, moduleDir string) error {

@@ -98,3 +98,29 @@ func (e *Env) ensureCoreDNS(ctx context.Context) error {
 	slog.Info("built CoreDNS", "seconds", int(time.Since(start).Seconds()))
 	return nil
 }
+
+// EnvtestAssets links the cached kube-apiserver and kubectl and the
+// system's etcd into one folder, the KUBEBUILDER_ASSETS of
+// controller-runtime's envtest, and returns the folder.
+func (e *Env) EnvtestAssets() (string, error) {
+	dir := filepath.Join(e.CacheDir, "envtest-"+KubernetesVersion)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create envtest folder: %w", err)
+	}
+	etcd, err := exec.LookPath("etcd")
+	if err != nil {
+		return "", fmt.Errorf("etcd is not installed (Debian package etcd-server): %w", err)
+	}
+	links := map[string]string{"kube-apiserver": e.Bin("kube-apiserver"), "kubectl": e.Bin("kubectl"), "etcd": etcd}
+	for name, target := range links {
+		link := filepath.Join(dir, name)
+		if cur, err := os.Readlink(link); err == nil && cur == target {
+			continue
+		}
+		_ = os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			return "", fmt.Errorf("link %s: %w", name, err)
+		}
+	}
+	return dir, nil
+}
