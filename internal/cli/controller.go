@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
@@ -77,7 +78,8 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace,
-		MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, UnhealthyGrace: o.grace, ReleaseOnCancel: true, MoverImage: image})
+		MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, UnhealthyGrace: o.grace, ReleaseOnCancel: true, MoverImage: image,
+		Logger: logr.FromContextOrDiscard(ctx)})
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func (h *host) ensureController(ctx context.Context) (stop func(), inProcess boo
 	if err != nil {
 		return nil, false, err
 	}
-	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true, MoverImage: image})
+	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true, MoverImage: image, Logger: log})
 	if err != nil {
 		return nil, false, err
 	}

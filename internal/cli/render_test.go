@@ -15,7 +15,10 @@ import (
 // ended an hour ago show when each step ended, not the time of printing.
 func TestRenderFinishedMigrationTimes(t *testing.T) {
 	base := time.Now().Add(-time.Hour).Truncate(time.Second)
-	at := func(s int) *metav1.MicroTime { mt := metav1.NewMicroTime(base.Add(time.Duration(s) * time.Second)); return &mt }
+	at := func(s int) *metav1.MicroTime {
+		mt := metav1.NewMicroTime(base.Add(time.Duration(s) * time.Second))
+		return &mt
+	}
 	done := metav1.NewTime(base.Add(9 * time.Second))
 	m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
 		Phase: ferryv1.MigrationSucceeded, CompletionTime: &done,
@@ -32,10 +35,10 @@ func TestRenderFinishedMigrationTimes(t *testing.T) {
 		line      int
 		wantStart string
 	}{
-		{0, clock(base.Add(2 * time.Second)) + "  Validate"},
+		{0, clock(base.Add(2*time.Second)) + "  Validate"},
 		{1, ""}, // never timed: the time of printing
-		{2, clock(base.Add(7 * time.Second)) + "  MigrateResources"},
-		{3, clock(base.Add(8 * time.Second)) + "  Unquiesce"}, // started, not completed
+		{2, clock(base.Add(7*time.Second)) + "  MigrateResources"},
+		{3, clock(base.Add(8*time.Second)) + "  Unquiesce"}, // started, not completed
 		{4, clock(done.Time) + "  migration m1: Succeeded"},
 	}
 	if len(lines) != len(tests) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -39,6 +40,9 @@ type Options struct {
 	// ReleaseOnCancel gives up leadership at once when the manager stops
 	// (for the CLI's in-process controller).
 	ReleaseOnCancel bool
+	// Logger is the manager's and its controllers' logger; the zero value
+	// means controller-runtime's global one (ctrl.SetLogger).
+	Logger logr.Logger
 }
 
 // NewManager builds the manager with every reconciler registered. It
@@ -58,6 +62,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaseDuration:                 &lease,
 		RenewDeadline:                 &renew,
 		RetryPeriod:                   &retry,
+		Logger:                        o.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
