@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -72,8 +72,16 @@ envtest-assets: deps tool
 	@$(LC) envtest
 
 e2e: clusters-up images
+	$(MAKE) testbed-checks
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/... ./internal/volumes/...
 	$(MAKE) testbed-e2e
+
+# First: the test bed's own checks on the running clusters (volumes, DNS,
+# Services, NodePorts across clusters, port-forward, storage classes):
+# every test of its e2e folder but TestUpDown.
+testbed-checks:
+	cd $(LC_DIR) && LOCALCLUSTERS_REPO=$(CURDIR) \
+		$(GO) test -count=1 -tags e2e -timeout 10m -skip '^TestUpDown$$' ./e2e/
 
 # Last: takes the clusters down, checks nothing is left, brings them up
 # again and down again.

@@ -44,20 +44,18 @@ const (
 	ReasonStorageClassNotFound = "StorageClassNotFound"
 	// ReasonUnsupportedKinds: the destination does not serve some exported kinds.
 	ReasonUnsupportedKinds = "UnsupportedKinds"
-	// ReasonPlanNotFound: a Migration names a Plan that does not exist.
+	// ReasonPlanNotFound: a Migration names a Plan that does not exist; it
+	// stays Pending until the plan is created.
 	ReasonPlanNotFound = "PlanNotFound"
-	// ReasonPlanNotReady: a Migration's Plan is not Ready.
-	ReasonPlanNotReady = "PlanNotReady"
 	// ReasonStepFailed: a step of the itinerary failed; the message names it.
 	ReasonStepFailed = "StepFailed"
 	// ReasonCanceled: the user canceled the Migration.
 	ReasonCanceled = "Canceled"
+	// ReasonDeleting: a deleted Plan waits for its Migrations to undo what
+	// they did and go.
+	ReasonDeleting = "Deleting"
 	// ReasonCompleted: the itinerary finished.
 	ReasonCompleted = "Completed"
 	// ReasonInProgress: the itinerary is running.
 	ReasonInProgress = "InProgress"
-	// ReasonUnhealthyWorkloads: workloads did not become available on the destination.
-	ReasonUnhealthyWorkloads = "UnhealthyWorkloads"
-	// ReasonSuperseded: another Migration of the same plan runs.
-	ReasonSuperseded = "Superseded"
 )

@@ -29,6 +29,12 @@ const (
 	// added to a DaemonSet's template so that its pods go away.
 	QuiesceNodeSelectorKey = "ferry.dev/quiesced"
 
+	// FinalizerMigration keeps a deleted Migration until its cancel steps
+	// have undone what it did (movers, destination objects, quiesce).
+	FinalizerMigration = "ferry.dev/migration"
+	// FinalizerPlan keeps a deleted Plan until its Migrations are gone.
+	FinalizerPlan = "ferry.dev/plan"
+
 	// FieldManager is the server-side-apply field manager of Ferry.
 	FieldManager = "ferry"
 )

@@ -3,23 +3,16 @@
 package quiesce
 
 // Tests against a real API server: the src cluster of the local test bed
-// (make clusters-up images). Run with
+// (make clusters-up images), reached through test/harness; they skip when
+// it is not set up. Run with
 //
 //	go test -tags e2e -count=1 ./internal/quiesce/
-//
-// FERRY_E2E_KUBECONFIG names another kubeconfig; the tools image (a busybox)
-// is read from the file "images" next to it, or from FERRY_E2E_TOOLS_IMAGE.
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -32,12 +25,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/test/harness"
 )
 
 // e2eEnv is a client of the test cluster and a fresh namespace in it.
@@ -51,79 +44,15 @@ type e2eEnv struct {
 // and creates a namespace that is deleted when the test ends.
 func setup(t *testing.T) (context.Context, *e2eEnv) {
 	t.Helper()
-	kubeconfig := os.Getenv("FERRY_E2E_KUBECONFIG")
-	if kubeconfig == "" {
-		kubeconfig = filepath.Join("..", "..", ".localclusters", "src", "kubeconfig")
-	}
-	if _, err := os.Stat(kubeconfig); err != nil {
-		t.Skipf("no test cluster: kubeconfig %s: %v (run make clusters-up images, or set FERRY_E2E_KUBECONFIG)", kubeconfig, err)
-	}
-	image := os.Getenv("FERRY_E2E_TOOLS_IMAGE")
-	if image == "" {
-		image = toolsImage(t, filepath.Join(filepath.Dir(kubeconfig), "images"))
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatalf("load kubeconfig %s: %v", kubeconfig, err)
-	}
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatalf("new client: %v", err)
-	}
-
+	c := harness.LocalOrSkip(t, "src")
 	ctx := log.IntoContext(t.Context(), testr.New(t))
-	suffix := make([]byte, 4)
-	if _, err := rand.Read(suffix); err != nil {
-		t.Fatal(err)
-	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "quiesce-e2e-" + hex.EncodeToString(suffix)}}
-	if err := c.Create(ctx, ns); err != nil {
-		t.Fatalf("create namespace: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := c.Delete(ctx, ns); err != nil {
-			t.Errorf("delete namespace %s: %v", ns.Name, err)
-		}
-	})
-	return ctx, &e2eEnv{c: c, ns: ns.Name, image: image}
-}
-
-// toolsImage reads the pinned "tools" image from the test bed's images file.
-func toolsImage(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("no tools image: %v (run make images, or set FERRY_E2E_TOOLS_IMAGE)", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && k == "tools" {
-			return v
-		}
-	}
-	t.Skipf("no tools image in %s", path)
-	return ""
+	return ctx, &e2eEnv{c: c.Client, ns: c.Namespace(t, "quiesce-e2e"), image: c.Image(t, "tools")}
 }
 
 // podTemplate runs sleep in the tools image. With a short grace period
 // the pods go quickly: sleep, as PID 1, ignores SIGTERM.
 func (e *e2eEnv) podTemplate(app string, grace int64, restart corev1.RestartPolicy) corev1.PodTemplateSpec {
-	return corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
-		Spec: corev1.PodSpec{
-			RestartPolicy:                 restart,
-			TerminationGracePeriodSeconds: ptr.To(grace),
-			Containers: []corev1.Container{{
-				Name:            "main",
-				Image:           e.image,
-				ImagePullPolicy: corev1.PullIfNotPresent,
-				Command:         []string{"sleep", "3600"},
-			}},
-		},
-	}
+	return harness.NewPod(e.ns, app, e.image, "sleep", "3600").Restart(restart).Grace(grace).PullIfNotPresent().Template()
 }
 
 func (e *e2eEnv) meta(name string) metav1.ObjectMeta {
@@ -179,31 +108,6 @@ func (e *e2eEnv) get(ctx context.Context, t *testing.T, objs map[string]client.O
 	return out
 }
 
-// eventually polls cond every second until it holds or timeout passes.
-func eventually(ctx context.Context, t *testing.T, timeout time.Duration, what string, cond func() (bool, string, error)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var state string
-	for {
-		ok, s, err := cond()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		state = s
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %s", what, timeout, state)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: %v: %s", what, ctx.Err(), state)
-		case <-time.After(time.Second):
-		}
-	}
-}
-
 // runningPods returns the names of the pods in the namespace that are
 // running and not being deleted.
 func (e *e2eEnv) runningPods(ctx context.Context) ([]string, error) {
@@ -224,7 +128,7 @@ func (e *e2eEnv) runningPods(ctx context.Context) ([]string, error) {
 // waitPods waits until n pods run whose names start with one of prefixes.
 func (e *e2eEnv) waitPods(ctx context.Context, t *testing.T, n int, prefixes ...string) {
 	t.Helper()
-	eventually(ctx, t, 3*time.Minute, "wait for pods", func() (bool, string, error) {
+	harness.Eventually(ctx, t, time.Second, 3*time.Minute, "pods to run", func(ctx context.Context) (bool, string, error) {
 		names, err := e.runningPods(ctx)
 		if err != nil {
 			return false, "", err
@@ -426,7 +330,7 @@ func TestQuiesceUnquiesce(t *testing.T) {
 	}
 
 	// The application comes back.
-	eventually(ctx, t, 3*time.Minute, "Deployment/web back to 2 ready replicas", func() (bool, string, error) {
+	harness.Eventually(ctx, t, time.Second, 3*time.Minute, "Deployment/web back to 2 ready replicas", func(ctx context.Context) (bool, string, error) {
 		var d appsv1.Deployment
 		if err := e.c.Get(ctx, client.ObjectKeyFromObject(objs["Deployment/web"]), &d); err != nil {
 			return false, "", err

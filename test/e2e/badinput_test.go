@@ -15,17 +15,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestBadInputs checks that each bad input gives a condition naming the
 // problem and what to do, and that nothing changes on either cluster.
 func TestBadInputs(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-bad")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-bad")
 	serveSampleApp(t, src, ns, corev1.ServiceTypeClusterIP)
-	taken := dst.namespace(t, "e2e-taken")
-	if _, err := dst.cs.CoreV1().ConfigMaps(taken).Create(context.Background(), &corev1.ConfigMap{
+	taken := dst.Namespace(t, "e2e-taken")
+	if _, err := dst.Kube.CoreV1().ConfigMaps(taken).Create(context.Background(), &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "not-ferrys"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +78,13 @@ func TestBadInputs(t *testing.T) {
 
 // assertUntouched checks that the source app still runs unquiesced and
 // that the destination has no namespace of that name.
-func assertUntouched(t *testing.T, src, dst *cluster, ns string) {
+func assertUntouched(t *testing.T, src, dst *harness.Cluster, ns string) {
 	t.Helper()
-	pod, err := src.cs.CoreV1().Pods(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	pod, err := src.Kube.CoreV1().Pods(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil || pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning {
-		t.Fatalf("source pod changed: %v %v", err, podStatus(pod))
+		t.Fatalf("source pod changed: %v %v", err, harness.PodStatus(pod))
 	}
-	if _, err := dst.cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
+	if _, err := dst.Kube.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
 		t.Fatalf("namespace %s was created on dst", ns)
 	}
 }
@@ -94,16 +95,16 @@ func registerBrokenClusters(t *testing.T) {
 	t.Helper()
 	hc := hostClient(t)
 	ctx := context.Background()
-	src := localCluster(t, "src")
+	src := harness.Local(t, "src")
 	// A service account without any role on src.
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "e2e-powerless", Namespace: "default"}}
-	_, _ = src.cs.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{})
+	_, _ = src.Kube.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{})
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "e2e-powerless", Namespace: "default",
 		Annotations: map[string]string{corev1.ServiceAccountNameKey: sa.Name}}, Type: corev1.SecretTypeServiceAccountToken}
-	_, _ = src.cs.CoreV1().Secrets("default").Create(ctx, sec, metav1.CreateOptions{})
+	_, _ = src.Kube.CoreV1().Secrets("default").Create(ctx, sec, metav1.CreateOptions{})
 	var token string
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		s, err := src.cs.CoreV1().Secrets("default").Get(ctx, sec.Name, metav1.GetOptions{})
+		s, err := src.Kube.CoreV1().Secrets("default").Get(ctx, sec.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
@@ -114,8 +115,8 @@ func registerBrokenClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = src.cs.CoreV1().ServiceAccounts("default").Delete(context.Background(), sa.Name, metav1.DeleteOptions{})
-		_ = src.cs.CoreV1().Secrets("default").Delete(context.Background(), sec.Name, metav1.DeleteOptions{})
+		_ = src.Kube.CoreV1().ServiceAccounts("default").Delete(context.Background(), sa.Name, metav1.DeleteOptions{})
+		_ = src.Kube.CoreV1().Secrets("default").Delete(context.Background(), sec.Name, metav1.DeleteOptions{})
 	})
 	srcCluster := &ferryv1.Cluster{}
 	if err := hc.Get(ctx, client.ObjectKey{Namespace: ferryNS, Name: "src"}, srcCluster); err != nil {

@@ -19,12 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/controller"
+	"ferry.dev/ferry/test/harness"
 )
 
 // ferryBin is the ferry binary built for the tests, and host is the host
@@ -65,7 +64,7 @@ func ferry(t *testing.T, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ferryBin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(repoRoot(t), ".localclusters", "dst", "kubeconfig"))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+harness.Kubeconfig(t, "dst"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -109,8 +108,8 @@ func (s *syncBuffer) String() string {
 // startController starts the controller and waits until it leads.
 func startController(t *testing.T) *controllerProcess {
 	t.Helper()
-	cmd := exec.Command(ferryBin, "controller", "--unhealthy-grace=8s", "--mover-image="+localCluster(t, "src").image(t, "ferry"))
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(repoRoot(t), ".localclusters", "dst", "kubeconfig"))
+	cmd := exec.Command(ferryBin, "controller", "--unhealthy-grace=8s", "--mover-image="+harness.Local(t, "src").Image(t, "ferry"))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+harness.Kubeconfig(t, "dst"))
 	log := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	// The controller dies with the test binary, even when a test times out.
@@ -152,22 +151,14 @@ func withController(t *testing.T) {
 			t.Logf("controller log:\n%s", p.log.String())
 		}
 	})
-	mustFerry(t, "cluster", "add", "src", "--kubeconfig", filepath.Join(repoRoot(t), ".localclusters", "src", "kubeconfig"))
-	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", filepath.Join(repoRoot(t), ".localclusters", "dst", "kubeconfig"))
+	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
+	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
 }
 
 // hostClient reads Ferry's objects on the host.
 func hostClient(t *testing.T) client.Client {
 	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(repoRoot(t), ".localclusters", "dst", "kubeconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return harness.Local(t, "dst").Client
 }
 
 // planReady waits for the plan's validation and returns its Ready condition.

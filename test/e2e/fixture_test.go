@@ -28,10 +28,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/test/harness"
 )
 
 // The fixture's custom resource. The CRD is cluster-scoped and shared by
@@ -89,7 +89,7 @@ type fixture struct {
 // createFullNamespace fills ns (created by the caller) with a realistic
 // application on c and returns once its workloads are available and its
 // Job has completed.
-func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
+func createFullNamespace(t *testing.T, c *harness.Cluster, ns string) fixture {
 	t.Helper()
 	f := fixture{
 		ns: ns, crd: widgetCRD, clusterRole: ns + "-reader", clusterRoleBinding: ns + "-reader",
@@ -99,8 +99,8 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 		services: []string{"web", "web-nodeport", "db"}, pvc: "data", widget: "w1",
 		stsClaims: []string{"state-db-0"},
 	}
-	app, tools := c.image(t, "sampleapp"), c.image(t, "tools")
-	cs := c.cs
+	app, tools := c.Image(t, "sampleapp"), c.Image(t, "tools")
+	cs := c.Kube
 	webLabels := map[string]string{"app": "web", "tier": "frontend"}
 	dbLabels := map[string]string{"app": "db", "tier": "backend"}
 
@@ -185,7 +185,7 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 
 	// Storage: a standalone claim, mounted by the StatefulSet next to its
 	// templated one.
-	createPVC(t, c, ns, f.pvc, "standard")
+	c.CreateClaim(t, ns, f.pvc, "standard")
 
 	// Services.
 	httpPort := []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}
@@ -243,9 +243,9 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: dbLabels},
 				Spec: toolsPod(tools, corev1.RestartPolicyAlways, "sleep", "3600").
-					mount("state", "/var/lib/db", nil).
-					mount("data", "/data", &corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: f.pvc}}).
-					spec,
+					Mount("state", "/var/lib/db", nil).
+					Mount("data", "/data", &corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: f.pvc}}).
+					Spec(),
 			},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				ObjectMeta: metav1.ObjectMeta{Name: "state"},
@@ -265,7 +265,7 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 			Selector: &metav1.LabelSelector{MatchLabels: agentLabels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: agentLabels},
-				Spec:       toolsPod(tools, corev1.RestartPolicyAlways, "sleep", "3600").spec,
+				Spec:       toolsPod(tools, corev1.RestartPolicyAlways, "sleep", "3600").Spec(),
 			},
 		},
 	})
@@ -279,7 +279,7 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 				BackoffLimit: ptr.To[int32](1),
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "report"}},
-					Spec:       toolsPod(tools, corev1.RestartPolicyOnFailure, "sh", "-c", "echo report").spec,
+					Spec:       toolsPod(tools, corev1.RestartPolicyOnFailure, "sh", "-c", "echo report").Spec(),
 				},
 			}},
 		},
@@ -290,7 +290,7 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 			BackoffLimit: ptr.To[int32](2),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "migrate"}},
-				Spec:       toolsPod(tools, corev1.RestartPolicyNever, "sh", "-c", "echo done").spec,
+				Spec:       toolsPod(tools, corev1.RestartPolicyNever, "sh", "-c", "echo done").Spec(),
 			},
 		},
 	})
@@ -344,7 +344,7 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 	})
 
 	// The custom resource.
-	dc := dynamicFor(t, c)
+	dc := c.Dynamic
 	ensureWidgetCRD(t, c, dc)
 	w := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": widgetGroup + "/v1",
@@ -367,9 +367,9 @@ func createFullNamespace(t *testing.T, c *cluster, ns string) fixture {
 
 // waitFixtureReady waits for the fixture's workloads to be available and
 // its Job to complete.
-func waitFixtureReady(t *testing.T, c *cluster, f fixture) {
+func waitFixtureReady(t *testing.T, c *harness.Cluster, f fixture) {
 	t.Helper()
-	cs, ns := c.cs, f.ns
+	cs, ns := c.Kube, f.ns
 	waitUntil(t, c, "Deployment "+f.deployment+" to be available", func(ctx context.Context) (bool, string) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, f.deployment, metav1.GetOptions{})
 		if err != nil {
@@ -413,7 +413,7 @@ func waitFixtureReady(t *testing.T, c *cluster, f fixture) {
 			case batchv1.JobComplete:
 				return true, ""
 			case batchv1.JobFailed:
-				t.Fatalf("job %s/%s on %s failed: %s %s; %s", ns, f.job, c.name, cond.Reason, cond.Message,
+				t.Fatalf("job %s/%s on %s failed: %s %s; %s", ns, f.job, c.Name, cond.Reason, cond.Message,
 					podsState(ctx, c, ns, j.Spec.Selector))
 			}
 		}
@@ -424,7 +424,7 @@ func waitFixtureReady(t *testing.T, c *cluster, f fixture) {
 
 // ensureWidgetCRD creates the Widget CRD unless it exists, and waits until
 // it is established.
-func ensureWidgetCRD(t *testing.T, c *cluster, dc dynamic.Interface) {
+func ensureWidgetCRD(t *testing.T, c *harness.Cluster, dc dynamic.Interface) {
 	t.Helper()
 	ctx := context.Background()
 	preserve := ptr.To(true)
@@ -458,7 +458,7 @@ func ensureWidgetCRD(t *testing.T, c *cluster, dc dynamic.Interface) {
 	}
 	_, err = dc.Resource(crdsGVR).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("create CRD %s on %s: %v", widgetCRD, c.name, err)
+		t.Fatalf("create CRD %s on %s: %v", widgetCRD, c.Name, err)
 	}
 	waitUntil(t, c, "CRD "+widgetCRD+" to be established", func(ctx context.Context) (bool, string) {
 		u, err := dc.Resource(crdsGVR).Get(ctx, widgetCRD, metav1.GetOptions{})
@@ -476,27 +476,11 @@ func ensureWidgetCRD(t *testing.T, c *cluster, dc dynamic.Interface) {
 	})
 }
 
-// podSpecBuilder builds the pod specs of the fixture's tools workloads.
-type podSpecBuilder struct{ spec corev1.PodSpec }
-
-func toolsPod(image string, restart corev1.RestartPolicy, command ...string) *podSpecBuilder {
-	return &podSpecBuilder{spec: corev1.PodSpec{
-		RestartPolicy: restart,
-		// The tools' sleep ignores SIGTERM; do not hold namespace deletion.
-		TerminationGracePeriodSeconds: ptr.To[int64](1),
-		Containers:                    []corev1.Container{{Name: "main", Image: image, Command: command}},
-	}}
-}
-
-// mount mounts a volume in the first container; a nil source mounts a
-// volumeClaimTemplate of that name.
-func (b *podSpecBuilder) mount(name, path string, source *corev1.VolumeSource) *podSpecBuilder {
-	if source != nil {
-		b.spec.Volumes = append(b.spec.Volumes, corev1.Volume{Name: name, VolumeSource: *source})
-	}
-	c := &b.spec.Containers[0]
-	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: path})
-	return b
+// toolsPod builds the pod spec of the fixture's tools workloads. The
+// tools' sleep ignores SIGTERM; a grace period of 1 s does not hold
+// namespace deletion.
+func toolsPod(image string, restart corev1.RestartPolicy, command ...string) *harness.PodBuilder {
+	return harness.NewPod("", "", image, command...).Restart(restart).Grace(1)
 }
 
 func resources(cpu, memory string) corev1.ResourceList {
@@ -504,33 +488,28 @@ func resources(cpu, memory string) corev1.ResourceList {
 }
 
 // createOrFail calls a typed client's Create and fails the test on error.
-func createOrFail[T runtime.Object](t *testing.T, c *cluster, create func(context.Context, T, metav1.CreateOptions) (T, error), obj T) T {
+func createOrFail[T runtime.Object](t *testing.T, c *harness.Cluster, create func(context.Context, T, metav1.CreateOptions) (T, error), obj T) T {
 	t.Helper()
 	got, err := create(context.Background(), obj, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatalf("create %T on %s: %v", obj, c.name, err)
+		t.Fatalf("create %T on %s: %v", obj, c.Name, err)
 	}
 	return got
 }
 
 // waitUntil polls cond for up to three minutes; on timeout it fails with
 // the last state cond described.
-func waitUntil(t *testing.T, c *cluster, what string, cond func(ctx context.Context) (done bool, state string)) {
+func waitUntil(t *testing.T, c *harness.Cluster, what string, cond func(ctx context.Context) (done bool, state string)) {
 	t.Helper()
-	var state string
-	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 3*time.Minute, true,
-		func(ctx context.Context) (bool, error) {
-			var done bool
-			done, state = cond(ctx)
-			return done, nil
+	harness.Eventually(context.Background(), t, 500*time.Millisecond, 3*time.Minute, what+" on "+c.Name,
+		func(ctx context.Context) (bool, string, error) {
+			done, state := cond(ctx)
+			return done, state, nil
 		})
-	if err != nil {
-		t.Fatalf("waiting on %s for %s: %v\nlast state: %s", c.name, what, err, state)
-	}
 }
 
 // podsState describes the pods a selector picks, for timeout messages.
-func podsState(ctx context.Context, c *cluster, ns string, sel *metav1.LabelSelector) string {
+func podsState(ctx context.Context, c *harness.Cluster, ns string, sel *metav1.LabelSelector) string {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
 		return err.Error()
@@ -538,7 +517,7 @@ func podsState(ctx context.Context, c *cluster, ns string, sel *metav1.LabelSele
 	if sel == nil {
 		s = labels.Everything()
 	}
-	pods, err := c.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: s.String()})
+	pods, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: s.String()})
 	if err != nil {
 		return err.Error()
 	}
@@ -547,23 +526,9 @@ func podsState(ctx context.Context, c *cluster, ns string, sel *metav1.LabelSele
 	}
 	var parts []string
 	for i := range pods.Items {
-		parts = append(parts, pods.Items[i].Name+": "+podStatus(&pods.Items[i]))
+		parts = append(parts, pods.Items[i].Name+": "+harness.PodStatus(&pods.Items[i]))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// dynamicFor builds a dynamic client for c.
-func dynamicFor(t *testing.T, c *cluster) dynamic.Interface {
-	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dc
 }
 
 // snapshot holds normalized objects keyed by "Kind/name".
@@ -586,7 +551,7 @@ const (
 // normalizeObject. Objects with a controller owner (a CronJob's Jobs) and
 // the per-cluster kube-root-ca.crt ConfigMap are left out: each cluster
 // makes its own. A resource the cluster does not serve lists as empty.
-func snapshotNamespace(t *testing.T, c *cluster, ns string, kinds []schema.GroupVersionResource) snapshot {
+func snapshotNamespace(t *testing.T, c *harness.Cluster, ns string, kinds []schema.GroupVersionResource) snapshot {
 	t.Helper()
 	return snapshotRenamed(t, c, ns, ns, kinds)
 }
@@ -595,10 +560,10 @@ func snapshotNamespace(t *testing.T, c *cluster, ns string, kinds []schema.Group
 // namespace origNS: Ferry keeps the names of cluster-scoped objects, so
 // the fixture's <origNS>-reader ClusterRole and binding are looked up by
 // the original name and compared as if they were named after ns.
-func snapshotRenamed(t *testing.T, c *cluster, ns, origNS string, kinds []schema.GroupVersionResource) snapshot {
+func snapshotRenamed(t *testing.T, c *harness.Cluster, ns, origNS string, kinds []schema.GroupVersionResource) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	dc := dynamicFor(t, c)
+	dc := c.Dynamic
 	snap := snapshot{}
 	add := func(u *unstructured.Unstructured) {
 		if metav1.GetControllerOf(u) != nil || (u.GetKind() == "ConfigMap" && u.GetName() == "kube-root-ca.crt") {
@@ -610,11 +575,11 @@ func snapshotRenamed(t *testing.T, c *cluster, ns, origNS string, kinds []schema
 				_ = unstructured.SetNestedField(u.Object, strings.ReplaceAll(ref, origNS, ns), "roleRef", "name")
 			}
 		}
-		obj := normalizeObject(u.Object, ns, c.registry)
+		obj := normalizeObject(u.Object, ns, c.Registry)
 		name, _, _ := unstructured.NestedString(obj, "metadata", "name")
 		key := u.GetKind() + "/" + name
 		if _, dup := snap[key]; dup {
-			t.Fatalf("snapshot of %s on %s: two objects are named %s", ns, c.name, key)
+			t.Fatalf("snapshot of %s on %s: two objects are named %s", ns, c.Name, key)
 		}
 		snap[key] = obj
 	}
@@ -624,7 +589,7 @@ func snapshotRenamed(t *testing.T, c *cluster, ns, origNS string, kinds []schema
 			continue
 		}
 		if err != nil {
-			t.Fatalf("snapshot of %s on %s: list %s: %v", ns, c.name, gvr, err)
+			t.Fatalf("snapshot of %s on %s: list %s: %v", ns, c.Name, gvr, err)
 		}
 		for i := range list.Items {
 			add(&list.Items[i])
@@ -639,7 +604,7 @@ func snapshotRenamed(t *testing.T, c *cluster, ns, origNS string, kinds []schema
 			continue
 		}
 		if err != nil {
-			t.Fatalf("snapshot of %s on %s: get %s %s: %v", ns, c.name, ref.gvr.Resource, ref.name, err)
+			t.Fatalf("snapshot of %s on %s: get %s %s: %v", ns, c.Name, ref.gvr.Resource, ref.name, err)
 		}
 		add(u)
 	}
@@ -965,8 +930,8 @@ func show(v any) string {
 // able to fail: two snapshots of an unchanged fixture are equal, and a
 // changed field and a deleted object are both reported.
 func TestFixtureSelfCompare(t *testing.T) {
-	c := localCluster(t, "src")
-	ns := c.namespace(t, "e2e-fixture")
+	c := harness.Local(t, "src")
+	ns := c.Namespace(t, "e2e-fixture")
 	f := createFullNamespace(t, c, ns)
 
 	first := snapshotNamespace(t, c, ns, fixtureResources)
@@ -1004,15 +969,15 @@ func TestFixtureSelfCompare(t *testing.T) {
 	compareSnapshots(t, first, second)
 
 	ctx := context.Background()
-	cm, err := c.cs.CoreV1().ConfigMaps(ns).Get(ctx, f.configMap, metav1.GetOptions{})
+	cm, err := c.Kube.CoreV1().ConfigMaps(ns).Get(ctx, f.configMap, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cm.Data["GREETING"] = "changed"
-	if _, err := c.cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+	if _, err := c.Kube.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.cs.NetworkingV1().NetworkPolicies(ns).Delete(ctx, "web-ingress", metav1.DeleteOptions{}); err != nil {
+	if err := c.Kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx, "web-ingress", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	third := snapshotNamespace(t, c, ns, fixtureResources)
@@ -1041,8 +1006,8 @@ func TestFixtureCrossClusterCompare(t *testing.T) {
 		for i, name := range []string{"src", "dst"} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				c := localCluster(t, name)
-				ns := c.namespace(t, "e2e-fixture-"+name)
+				c := harness.Local(t, name)
+				ns := c.Namespace(t, "e2e-fixture-"+name)
 				createFullNamespace(t, c, ns)
 				snaps[i] = snapshotNamespace(t, c, ns, fixtureResources)
 			})

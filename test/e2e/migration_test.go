@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestMigrateNamespaceWithRename migrates a namespace holding every kind
@@ -26,8 +27,8 @@ import (
 // and nothing Ferry created is left on the destination.
 func TestMigrateNamespaceWithRename(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-full")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-full")
 	moved := ns + "-moved"
 	fx := createFullNamespace(t, src, ns)
 	before := snapshotNamespace(t, src, ns, fixtureResources)
@@ -35,7 +36,7 @@ func TestMigrateNamespaceWithRename(t *testing.T) {
 	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, moved) })
 
 	mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns+":"+moved,
-		"--registry-rewrite", src.registry+"/="+dst.registry+"/")
+		"--registry-rewrite", src.Registry+"/="+dst.Registry+"/")
 	mustFerry(t, "stage", plan, "--wait")
 	out := mustFerry(t, "cutover", plan, "--wait")
 	m := migration(t, createdMigration(t, out))
@@ -48,10 +49,10 @@ func TestMigrateNamespaceWithRename(t *testing.T) {
 	assertQuiesced(t, src, ns, fx)
 
 	mustFerry(t, "rollback", plan, "--wait")
-	if _, err := dst.cs.CoreV1().Namespaces().Get(context.Background(), moved, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := dst.Kube.CoreV1().Namespaces().Get(context.Background(), moved, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace %s still on dst after rollback: %v", moved, err)
 	}
-	if _, err := dst.cs.RbacV1().ClusterRoleBindings().Get(context.Background(), fx.clusterRoleBinding, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := dst.Kube.RbacV1().ClusterRoleBindings().Get(context.Background(), fx.clusterRoleBinding, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("ClusterRoleBinding %s still on dst after rollback: %v", fx.clusterRoleBinding, err)
 	}
 	waitFixtureReady(t, src, fx)
@@ -59,23 +60,23 @@ func TestMigrateNamespaceWithRename(t *testing.T) {
 	compareSnapshots(t, before, after)
 }
 
-func deleteNamespace(t *testing.T, c *cluster, ns string) {
-	_ = c.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+func deleteNamespace(t *testing.T, c *harness.Cluster, ns string) {
+	_ = c.Kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 }
 
 // assertQuiesced checks that the cutover stopped the source workloads.
-func assertQuiesced(t *testing.T, src *cluster, ns string, fx fixture) {
+func assertQuiesced(t *testing.T, src *harness.Cluster, ns string, fx fixture) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := src.cs.AppsV1().Deployments(ns).Get(ctx, fx.deployment, metav1.GetOptions{})
+	d, err := src.Kube.AppsV1().Deployments(ns).Get(ctx, fx.deployment, metav1.GetOptions{})
 	if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 || d.Annotations[ferryv1.AnnotationOriginalReplicas] != "2" {
 		t.Errorf("source Deployment not quiesced: %v %+v %v", err, d.Spec.Replicas, d.Annotations)
 	}
-	cj, err := src.cs.BatchV1().CronJobs(ns).Get(ctx, fx.cronJob, metav1.GetOptions{})
+	cj, err := src.Kube.BatchV1().CronJobs(ns).Get(ctx, fx.cronJob, metav1.GetOptions{})
 	if err != nil || cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
 		t.Errorf("source CronJob not suspended: %v", err)
 	}
-	pods, err := src.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: "status.phase=Running"})
+	pods, err := src.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: "status.phase=Running"})
 	if err != nil || len(pods.Items) != 0 {
 		t.Errorf("source pods still running after cutover: %v %d", err, len(pods.Items))
 	}
@@ -87,10 +88,10 @@ func assertQuiesced(t *testing.T, src *cluster, ns string, fx fixture) {
 func TestControllerRestartResumes(t *testing.T) {
 	p := startController(t)
 	defer func() { p.stop() }()
-	mustFerry(t, "cluster", "add", "src", "--kubeconfig", repoRoot(t)+"/.localclusters/src/kubeconfig")
-	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", repoRoot(t)+"/.localclusters/dst/kubeconfig")
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-restart")
+	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
+	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-restart")
 	const n = 3000
 	createConfigMaps(t, src, ns, n)
 	plan := "e2e-restart"
@@ -121,7 +122,7 @@ func TestControllerRestartResumes(t *testing.T) {
 			t.Errorf("step %s ran %d times, want %d", s.Name, s.Attempts, want)
 		}
 	}
-	cms, err := dst.cs.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "e2e=bulk"})
+	cms, err := dst.Kube.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "e2e=bulk"})
 	if err != nil || len(cms.Items) != n {
 		t.Fatalf("dst holds %d of %d ConfigMaps: %v", len(cms.Items), n, err)
 	}
@@ -148,7 +149,7 @@ func waitMigration(t *testing.T, name, what string, cond func(*ferryv1.Migration
 	}
 }
 
-func createConfigMaps(t *testing.T, c *cluster, ns string, n int) {
+func createConfigMaps(t *testing.T, c *harness.Cluster, ns string, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -160,7 +161,7 @@ func createConfigMaps(t *testing.T, c *cluster, ns string, n int) {
 			for i := range work {
 				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%05d", i), Labels: map[string]string{"e2e": "bulk"}},
 					Data: map[string]string{"value": strings.Repeat("x", 1024)}}
-				if _, err := c.cs.CoreV1().ConfigMaps(ns).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+				if _, err := c.Kube.CoreV1().ConfigMaps(ns).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
 					errs <- err
 				}
 			}
@@ -180,10 +181,10 @@ func createConfigMaps(t *testing.T, c *cluster, ns string, n int) {
 // brokenOnDestination runs the sample app on src with an env var from a
 // ConfigMap that the plan will not migrate, so its pods cannot start on
 // dst (CreateContainerConfigError).
-func brokenOnDestination(t *testing.T, src *cluster, ns string) {
+func brokenOnDestination(t *testing.T, src *harness.Cluster, ns string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := src.cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"},
+	if _, err := src.Kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"},
 		Data: map[string]string{"GREETING": "hi"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -192,14 +193,14 @@ func brokenOnDestination(t *testing.T, src *cluster, ns string) {
 		Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels},
 		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
-			Containers: []corev1.Container{{Name: "web", Image: src.image(t, "sampleapp"), Env: []corev1.EnvVar{{Name: "GREETING",
+			Containers: []corev1.Container{{Name: "web", Image: src.Image(t, "sampleapp"), Env: []corev1.EnvVar{{Name: "GREETING",
 				ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 					LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}, Key: "GREETING"}}}}}}}}}}
-	if _, err := src.cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+	if _, err := src.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		got, err := src.cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		got, err := src.Kube.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		return err == nil && got.Status.AvailableReplicas == 2, nil
 	})
 	if err != nil {
@@ -212,8 +213,8 @@ func brokenOnDestination(t *testing.T, src *cluster, ns string) {
 // `ferry retry` resumes at the failed step once the cause is fixed.
 func TestUnhealthyWorkloadsThenRetry(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-retry")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-retry")
 	brokenOnDestination(t, src, ns)
 	plan := "e2e-retry"
 	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns) })
@@ -229,7 +230,7 @@ func TestUnhealthyWorkloadsThenRetry(t *testing.T) {
 		!strings.Contains(failed.Message, "pod "+ns+"/web-") {
 		t.Fatalf("WaitForWorkloads should fail naming the pods and CreateContainerConfigError: %+v", failed)
 	}
-	if _, err := dst.cs.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"},
+	if _, err := dst.Kube.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"},
 		Data: map[string]string{"GREETING": "hi"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -251,10 +252,10 @@ func TestUnhealthyWorkloadsThenRetry(t *testing.T) {
 // quiesced and checks both clusters are as before.
 func TestCancelRestoresSource(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-cancel")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-cancel")
 	brokenOnDestination(t, src, ns)
-	before, err := src.cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	before, err := src.Kube.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,10 +272,10 @@ func TestCancelRestoresSource(t *testing.T) {
 	if m.Status.Phase != ferryv1.MigrationCanceled {
 		t.Fatalf("phase %s, want Canceled: %v", m.Status.Phase, m.Status.Errors)
 	}
-	if _, err := dst.cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := dst.Kube.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace %s still on dst after cancel: %v", ns, err)
 	}
-	after, err := src.cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	after, err := src.Kube.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

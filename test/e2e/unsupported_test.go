@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestUnsupportedKind checks the last bad input: a custom resource whose
@@ -23,8 +24,8 @@ import (
 // cutover changes nothing.
 func TestUnsupportedKind(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-unsupported")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-unsupported")
 	serveSampleApp(t, src, ns, corev1.ServiceTypeClusterIP)
 	group := ns + ".e2e.ferry.dev"
 	createGadget(t, src, ns, group)
@@ -46,10 +47,10 @@ func TestUnsupportedKind(t *testing.T) {
 }
 
 // createGadget creates a CRD of its own group on c and one object of it in ns.
-func createGadget(t *testing.T, c *cluster, ns, group string) {
+func createGadget(t *testing.T, c *harness.Cluster, ns, group string) {
 	t.Helper()
 	ctx := context.Background()
-	dc := dynamicFor(t, c)
+	dc := c.Dynamic
 	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	name := "gadgets." + group
 	crd := &unstructured.Unstructured{Object: map[string]any{

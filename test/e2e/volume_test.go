@@ -14,8 +14,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestStageWhileWritingThenCutover stages the sample app's volume while
@@ -25,14 +28,14 @@ import (
 // The plan renames and enlarges the claim on the way.
 func TestStageWhileWritingThenCutover(t *testing.T) {
 	withController(t)
-	src, dst := localCluster(t, "src"), localCluster(t, "dst")
-	ns := src.namespace(t, "e2e-data")
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "e2e-data")
 	plan := "e2e-data"
 	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns) })
 	writingApp(t, src, ns)
 
 	mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns,
-		"--registry-rewrite", src.registry+"/="+dst.registry+"/", "--pvc", ns+"/data:name=data-v2,capacity=3Gi")
+		"--registry-rewrite", src.Registry+"/="+dst.Registry+"/", "--pvc", ns+"/data:name=data-v2,capacity=3Gi")
 	mustFerry(t, "stage", plan, "--wait")
 	time.Sleep(time.Second) // more writes after the stage
 	mustFerry(t, "cutover", plan, "--wait")
@@ -46,22 +49,22 @@ func TestStageWhileWritingThenCutover(t *testing.T) {
 	if atoi(t, size) < 20*30 {
 		t.Fatalf("the app wrote only %s bytes: the test did not exercise writes during the stage", size)
 	}
-	claim, err := dst.cs.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-v2", metav1.GetOptions{})
+	claim, err := dst.Kube.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-v2", metav1.GetOptions{})
 	if err != nil || claim.Spec.Resources.Requests.Storage().String() != "3Gi" {
 		t.Fatalf("renamed claim on dst: %v, %+v", err, claim)
 	}
-	if _, err := dst.cs.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data", metav1.GetOptions{}); err == nil {
+	if _, err := dst.Kube.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data", metav1.GetOptions{}); err == nil {
 		t.Fatal("the claim was also created under its old name")
 	}
-	d, err := dst.cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	d, err := dst.Kube.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil || d.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "data-v2" {
 		t.Fatalf("deployment on dst does not mount the renamed claim: %v", err)
 	}
-	svc, err := dst.cs.CoreV1().Services(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	svc, err := dst.Kube.CoreV1().Services(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := httpGet(t, fmt.Sprintf("http://%s:%d/", dst.nodeIP, svc.Spec.Ports[0].NodePort))
+	body := httpGet(t, fmt.Sprintf("http://%s:%d/", dst.NodeIP, svc.Spec.Ports[0].NodePort))
 	if !strings.Contains(body, `"ticks":`) {
 		t.Fatalf("the app on dst answered %q", body)
 	}
@@ -69,32 +72,32 @@ func TestStageWhileWritingThenCutover(t *testing.T) {
 }
 
 // writingApp runs the sample app with a volume it appends to every 50 ms.
-func writingApp(t *testing.T, c *cluster, ns string) {
+func writingApp(t *testing.T, c *harness.Cluster, ns string) {
 	t.Helper()
 	ctx := context.Background()
-	createPVC(t, c, ns, "data", "standard")
+	c.CreateClaim(t, ns, "data", "standard")
 	labels := map[string]string{"app": "web"}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: appsv1.DeploymentSpec{
 		Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: labels},
 		Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: ptr.To[int64](1),
-			Containers: []corev1.Container{{Name: "web", Image: c.image(t, "sampleapp"),
+			Containers: []corev1.Container{{Name: "web", Image: c.Image(t, "sampleapp"),
 				Env:          []corev1.EnvVar{{Name: "WRITE_INTERVAL", Value: "50ms"}},
 				Ports:        []corev1.ContainerPort{{ContainerPort: 8080}},
 				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}}},
 			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}}}}}}
-	if _, err := c.cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort,
-		Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intOrPort(8080)}}}}
-	if _, err := c.cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+	if _, err := c.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		got, err := c.cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		got, err := c.Kube.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		return err == nil && got.Status.AvailableReplicas == 1, nil
 	})
 	if err != nil {
@@ -105,17 +108,15 @@ func writingApp(t *testing.T, c *cluster, ns string) {
 
 // volumeDigest returns "SIZE MD5" of ticks.log in a claim, read by a pod;
 // with limit >= 0 only the first limit bytes are hashed.
-func volumeDigest(t *testing.T, c *cluster, ns, claim string, limit int) string {
+func volumeDigest(t *testing.T, c *harness.Cluster, ns, claim string, limit int) string {
 	t.Helper()
 	script := `f=/data/ticks.log; s=$(wc -c < $f); echo "$s $(md5sum < $f | cut -d' ' -f1)"`
 	if limit >= 0 {
 		script = fmt.Sprintf(`f=/data/ticks.log; echo "%d $(head -c %d $f | md5sum | cut -d' ' -f1)"`, limit, limit)
 	}
-	name := "digest-" + c.name
-	p := c.create(t, newPod(ns, name, c.image(t, "tools"), "sh", "-c", script).restartNever().volume(claim, "/data"))
-	c.waitPod(t, ns, p.Name, corev1.PodSucceeded)
-	out := strings.TrimSpace(c.logs(t, ns, p.Name))
-	_ = c.cs.CoreV1().Pods(ns).Delete(context.Background(), p.Name, metav1.DeleteOptions{})
+	name := "digest-" + c.Name
+	out := strings.TrimSpace(c.RunPod(t, harness.NewPod(ns, name, c.Image(t, "tools"), "sh", "-c", script).RestartNever().Claim(claim, "/data").Pod()))
+	_ = c.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
 	return out
 }
 

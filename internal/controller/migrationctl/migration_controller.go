@@ -8,13 +8,17 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
@@ -55,14 +59,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: n}).Complete(r)
 }
 
-// scope carries what the steps of one reconcile share.
-type scope struct {
-	r        *Reconciler
-	mu       sync.Mutex // guards m and base while a step reports progress
-	m        *ferryv1.Migration
-	base     *ferryv1.Migration
-	idx      int // the current step in m.Status.Itinerary
-	plan     *ferryv1.Plan
+// session carries what one reconcile of a Migration loaded and changed.
+type session struct {
+	r    *Reconciler
+	mu   sync.Mutex // guards m and base while a step reports progress
+	m    *ferryv1.Migration
+	base *ferryv1.Migration
+	idx  int // the current step in m.Status.Itinerary
+	plan *ferryv1.Plan
+	// src and dst are the plan's clusters, once loaded for a step.
 	src, dst *cluster.Clients
 }
 
@@ -77,32 +82,79 @@ type outcome struct {
 func done(msg string) outcome                         { return outcome{done: true, message: msg} }
 func waiting(msg string, after time.Duration) outcome { return outcome{after: after, message: msg} }
 
+// planRecheck is how often a migration whose plan is missing looks again.
+const planRecheck = 10 * time.Second
+
 // Reconcile advances one Migration by one step.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var m ferryv1.Migration
 	if err := r.APIReader.Get(ctx, req.NamespacedName, &m); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	s := &scope{r: r, m: &m, base: m.DeepCopy()}
+	if m.DeletionTimestamp == nil && !controllerutil.ContainsFinalizer(&m, ferryv1.FinalizerMigration) {
+		patch := client.MergeFrom(m.DeepCopy())
+		controllerutil.AddFinalizer(&m, ferryv1.FinalizerMigration)
+		if err := r.Patch(ctx, &m, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer to migration %s: %w", m.Name, err)
+		}
+	}
+	s := &session{r: r, m: &m, base: m.DeepCopy()}
 	res, err := r.advance(ctx, s)
-	if perr := s.save(ctx); perr != nil && err == nil {
-		err = perr
+	if serr := s.save(ctx); serr != nil && err == nil {
+		err = serr
+	}
+	if err == nil && m.DeletionTimestamp != nil && finished(&m) {
+		return ctrl.Result{}, r.release(ctx, &m)
 	}
 	return res, err
 }
 
-// advance decides what to do: start, cancel, retry, run the current step
-// or finish.
-func (r *Reconciler) advance(ctx context.Context, s *scope) (ctrl.Result, error) {
+// release removes the finalizer of a deleted Migration whose cancel
+// steps ran.
+func (r *Reconciler) release(ctx context.Context, m *ferryv1.Migration) error {
+	if !controllerutil.ContainsFinalizer(m, ferryv1.FinalizerMigration) {
+		return nil
+	}
+	patch := client.MergeFrom(m.DeepCopy())
+	controllerutil.RemoveFinalizer(m, ferryv1.FinalizerMigration)
+	if err := r.Patch(ctx, m, patch); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("remove finalizer of migration %s: %w", m.Name, err)
+	}
+	logf.FromContext(ctx).Info("released deleted migration", "migration", m.Name)
+	return nil
+}
+
+// finished reports whether a migration has nothing left to do.
+func finished(m *ferryv1.Migration) bool {
+	return m.Status.Phase == ferryv1.MigrationSucceeded || m.Status.Phase == ferryv1.MigrationCanceled
+}
+
+// advance decides what to do: start, cancel, retry or run the current
+// step.
+func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, error) {
 	m := s.m
-	if m.Status.Phase == ferryv1.MigrationSucceeded || m.Status.Phase == ferryv1.MigrationCanceled {
+	if finished(m) {
 		return ctrl.Result{}, nil
 	}
-	if m.Status.Phase == "" {
-		s.start()
+	if m.DeletionTimestamp != nil {
+		if len(m.Status.Itinerary) == 0 {
+			s.abandon("deleted before it started: nothing to undo")
+			return ctrl.Result{}, nil
+		}
+		if p, err := r.getPlan(ctx, m); err != nil || p == nil {
+			if err == nil {
+				s.abandon(fmt.Sprintf("deleted after its plan %s: nothing could be undone", m.Spec.Plan))
+			}
+			return ctrl.Result{}, err
+		}
+	}
+	if len(m.Status.Itinerary) == 0 {
+		if res, err := r.start(ctx, s); err != nil || len(m.Status.Itinerary) == 0 {
+			return res, err
+		}
 	}
 	switch {
-	case m.Spec.Cancel && !s.canceling():
+	case (m.Spec.Cancel || m.DeletionTimestamp != nil) && !canceling(m):
 		s.startCancel()
 	case m.Status.Phase == ferryv1.MigrationFailed:
 		if m.Annotations[ferryv1.AnnotationRetry] == "" || m.Annotations[ferryv1.AnnotationRetry] == m.Status.ObservedRetry {
@@ -112,83 +164,91 @@ func (r *Reconciler) advance(ctx context.Context, s *scope) (ctrl.Result, error)
 	}
 	i := current(m.Status.Itinerary)
 	if i < 0 {
-		s.finish()
 		return ctrl.Result{}, nil
 	}
 	s.idx = i
 	return r.runStep(ctx, s)
 }
 
-// step is the current step. It is looked up each time because saving the
-// status decodes the server's answer into m, which replaces its slices.
-func (s *scope) step() *ferryv1.Step { return &s.m.Status.Itinerary[s.idx] }
-
-func (s *scope) start() {
+// start loads the plan and records the itinerary the step table gives
+// for the Migration and its Plan. While the plan is missing the Migration
+// stays Pending, saying so.
+func (r *Reconciler) start(ctx context.Context, s *session) (ctrl.Result, error) {
+	p, err := r.getPlan(ctx, s.m)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if p == nil {
+		meta.SetStatusCondition(&s.m.Status.Conditions, metav1.Condition{Type: ferryv1.ConditionRunning, Status: metav1.ConditionFalse,
+			Reason: ferryv1.ReasonPlanNotFound, ObservedGeneration: s.m.Generation,
+			Message: fmt.Sprintf("plan %q does not exist: create it with `ferry plan create`", s.m.Spec.Plan)})
+		return ctrl.Result{RequeueAfter: planRecheck}, nil
+	}
 	now := metav1.Now()
-	s.m.Status.Phase = ferryv1.MigrationRunning
 	s.m.Status.StartTime = &now
-	s.m.Status.Itinerary = itinerary(s.m)
-	s.setCondition(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonInProgress, "the migration started")
+	s.m.Status.Itinerary = itinerary(steps, s.m, p)
+	s.plan = p
+	return ctrl.Result{}, nil
 }
 
+// getPlan reads the Migration's plan; nil when it does not exist.
+func (r *Reconciler) getPlan(ctx context.Context, m *ferryv1.Migration) (*ferryv1.Plan, error) {
+	var p ferryv1.Plan
+	err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: m.Spec.Plan}, &p)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get plan %s: %w", m.Spec.Plan, err)
+	}
+	return &p, nil
+}
+
+// step is the current step. It is looked up each time because saving the
+// status decodes the server's answer into m, which replaces its slices.
+func (s *session) step() *ferryv1.Step { return &s.m.Status.Itinerary[s.idx] }
+
 // startCancel skips the steps not yet done and appends the undo steps.
-func (s *scope) startCancel() {
+func (s *session) startCancel() {
 	for i := range s.m.Status.Itinerary {
 		st := &s.m.Status.Itinerary[i]
 		if st.Phase == ferryv1.StepPending || st.Phase == ferryv1.StepRunning || st.Phase == ferryv1.StepFailed {
 			st.Phase, st.Message = ferryv1.StepSkipped, "canceled"
 		}
 	}
-	s.m.Status.Itinerary = append(s.m.Status.Itinerary, cancelSteps()...)
-	s.m.Status.Phase = ferryv1.MigrationCanceling
-	meta.RemoveStatusCondition(&s.m.Status.Conditions, ferryv1.ConditionFailed)
-	s.setCondition(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonCanceled, "canceling: undoing what the migration did")
+	s.m.Status.Itinerary = append(s.m.Status.Itinerary, itinerary(cancelSteps, s.m, s.plan)...)
+}
+
+// abandon ends a deleted migration whose steps cannot run: every step
+// not done is recorded Skipped with msg, and it ends Canceled.
+func (s *session) abandon(msg string) {
+	if !canceling(s.m) {
+		s.startCancel()
+	}
+	for i := range s.m.Status.Itinerary {
+		if st := &s.m.Status.Itinerary[i]; st.Phase != ferryv1.StepSucceeded && st.Phase != ferryv1.StepSkipped {
+			st.Phase, st.Message = ferryv1.StepSkipped, msg
+		}
+	}
+	if s.r.Recorder != nil {
+		s.r.Recorder.Eventf(s.m, nil, corev1.EventTypeWarning, ferryv1.ReasonCanceled, "Abandon", "%s", msg)
+	}
 }
 
 // retry resets the failed step so it runs again.
-func (s *scope) retry() {
+func (s *session) retry() {
 	s.m.Status.ObservedRetry = s.m.Annotations[ferryv1.AnnotationRetry]
 	for i := range s.m.Status.Itinerary {
 		if st := &s.m.Status.Itinerary[i]; st.Phase == ferryv1.StepFailed {
 			st.Phase, st.Message, st.Completed = ferryv1.StepPending, "retrying", nil
 		}
 	}
-	s.m.Status.Phase, s.m.Status.Errors, s.m.Status.CompletionTime = ferryv1.MigrationRunning, nil, nil
-	if s.canceling() {
-		s.m.Status.Phase = ferryv1.MigrationCanceling
-	}
-	meta.RemoveStatusCondition(&s.m.Status.Conditions, ferryv1.ConditionFailed)
-	s.setCondition(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonInProgress, "retrying the failed step")
-}
-
-// canceling reports whether the undo steps of a cancel are in the itinerary.
-func (s *scope) canceling() bool {
-	for _, st := range s.m.Status.Itinerary {
-		if st.Name == StepCancelMovers {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *scope) finish() {
-	now := metav1.Now()
-	s.m.Status.CompletionTime = &now
-	if s.canceling() {
-		s.m.Status.Phase = ferryv1.MigrationCanceled
-		s.setCondition(ferryv1.ConditionRunning, metav1.ConditionFalse, ferryv1.ReasonCanceled, "canceled; what the migration did was undone")
-		return
-	}
-	s.m.Status.Phase = ferryv1.MigrationSucceeded
-	s.setCondition(ferryv1.ConditionRunning, metav1.ConditionFalse, ferryv1.ReasonCompleted, "finished")
-	s.setCondition(ferryv1.ConditionSucceeded, metav1.ConditionTrue, ferryv1.ReasonCompleted,
-		fmt.Sprintf("%s finished in %s", s.m.Spec.Type, now.Sub(s.m.Status.StartTime.Time).Round(100*time.Millisecond)))
-	s.r.event(s.m, corev1.EventTypeNormal, ferryv1.ReasonCompleted, "Finished", "migration finished")
 }
 
 // runStep runs the current step once and records its outcome.
-func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error) {
+func (r *Reconciler) runStep(ctx context.Context, s *session) (ctrl.Result, error) {
 	log := logf.FromContext(ctx).WithValues("migration", s.m.Name, "step", s.step().Name)
+	ctx = logf.IntoContext(ctx, log)
 	key := string(s.m.UID) + "/" + s.step().Name + "/" + strconv.Itoa(s.idx)
 	_, ours := r.started.Load(key)
 	switch {
@@ -202,9 +262,9 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 		log.Info("resuming step left running by a stopped controller", "attempt", s.step().Attempts)
 	}
 	r.started.Store(key, true)
-	fn, ok := stepFuncs[s.step().Name]
+	fn, ok := funcOf(s.step().Name)
 	if !ok {
-		return ctrl.Result{}, s.fail(fmt.Errorf("unknown step %q", s.step().Name))
+		return ctrl.Result{}, s.fail(ctx, fmt.Errorf("unknown step %q", s.step().Name))
 	}
 	out, err := r.load(ctx, s)
 	if err == nil && out == nil {
@@ -220,7 +280,7 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 	r.transientSince.Delete(key)
 	if err != nil {
 		log.Info("step failed", "error", err.Error())
-		return ctrl.Result{}, s.fail(err)
+		return ctrl.Result{}, s.fail(ctx, err)
 	}
 	s.step().Message = out.message
 	if !out.done {
@@ -232,47 +292,53 @@ func (r *Reconciler) runStep(ctx context.Context, s *scope) (ctrl.Result, error)
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
 }
 
-// fail marks the step and the migration failed; only the user can go
-// on, with `ferry retry` or `ferry cancel`, so no error is returned.
-func (s *scope) fail(err error) error {
+// fail marks the step failed. Only the user can go on, with `ferry retry`
+// or `ferry cancel`, so the error is terminal: it is not requeued.
+func (s *session) fail(ctx context.Context, err error) error {
 	now := metav1.NowMicro()
 	s.step().Phase, s.step().Completed, s.step().Message = ferryv1.StepFailed, &now, err.Error()
-	s.m.Status.Errors = []string{err.Error()}
-	if s.m.Status.Phase == ferryv1.MigrationCanceling {
-		s.setCondition(ferryv1.ConditionFailed, metav1.ConditionTrue, ferryv1.ReasonStepFailed,
-			fmt.Sprintf("cancel step %s failed: %v; fix it and run `ferry retry %s`", s.step().Name, err, s.m.Name))
-	} else {
-		s.m.Status.Phase = ferryv1.MigrationFailed
-		s.setCondition(ferryv1.ConditionFailed, metav1.ConditionTrue, ferryv1.ReasonStepFailed,
-			fmt.Sprintf("step %s failed: %v; fix it and run `ferry retry %s`, or undo with `ferry cancel %s`", s.step().Name, err, s.m.Name, s.m.Name))
-	}
-	s.setCondition(ferryv1.ConditionRunning, metav1.ConditionFalse, ferryv1.ReasonStepFailed, "stopped at step "+s.step().Name)
-	s.r.event(s.m, corev1.EventTypeWarning, ferryv1.ReasonStepFailed, "Fail", "step "+s.step().Name+" failed: "+err.Error())
-	if s.m.Status.Phase == ferryv1.MigrationCanceling {
-		s.m.Status.Phase = ferryv1.MigrationFailed
-	}
-	return nil
+	return reconcile.TerminalError(fmt.Errorf("migration %s: step %s: %w", s.m.Name, s.step().Name, err))
 }
 
-func (s *scope) setCondition(typ string, status metav1.ConditionStatus, reason, msg string) {
-	meta.SetStatusCondition(&s.m.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
-		Message: msg, ObservedGeneration: s.m.Generation})
-}
-
-// save patches the status with what changed since the last save.
-func (s *scope) save(ctx context.Context) error {
+// save derives the status from the itinerary, records events for the
+// phase it entered, and patches the status when it changed.
+func (s *session) save(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	updateStatus(s.m, time.Now())
+	if equality.Semantic.DeepEqual(s.base.Status, s.m.Status) {
+		return nil
+	}
 	if err := s.r.Status().Patch(ctx, s.m, client.MergeFrom(s.base)); err != nil {
 		return fmt.Errorf("save status of migration %s: %w", s.m.Name, err)
 	}
+	s.events(s.base.Status.Phase)
 	s.base = s.m.DeepCopy()
 	return nil
 }
 
+// events records a Warning when the migration failed and a Normal event
+// when it finished, once each, on the transition.
+func (s *session) events(before ferryv1.MigrationPhase) {
+	after := s.m.Status.Phase
+	if before == after || s.r.Recorder == nil {
+		return
+	}
+	switch after {
+	case ferryv1.MigrationFailed:
+		if f := failedStep(s.m.Status.Itinerary); f != nil {
+			s.r.Recorder.Eventf(s.m, nil, corev1.EventTypeWarning, ferryv1.ReasonStepFailed, "Fail", "step %s failed: %s", f.Name, f.Message)
+		}
+	case ferryv1.MigrationSucceeded:
+		s.r.Recorder.Eventf(s.m, nil, corev1.EventTypeNormal, ferryv1.ReasonCompleted, "Finished", "migration finished")
+	case ferryv1.MigrationCanceled:
+		s.r.Recorder.Eventf(s.m, nil, corev1.EventTypeNormal, ferryv1.ReasonCanceled, "Canceled", "migration canceled; what it did was undone")
+	}
+}
+
 // progress records a step's progress and saves it; steps call it from
 // other goroutines while they run.
-func (s *scope) progress(ctx context.Context, p ferryv1.Progress, msg string) {
+func (s *session) progress(ctx context.Context, p ferryv1.Progress, msg string) {
 	s.mu.Lock()
 	s.step().Progress = &p
 	if msg != "" {
@@ -281,11 +347,5 @@ func (s *scope) progress(ctx context.Context, p ferryv1.Progress, msg string) {
 	s.mu.Unlock()
 	if err := s.save(ctx); err != nil {
 		logf.FromContext(ctx).Info("cannot save progress", "error", err.Error())
-	}
-}
-
-func (r *Reconciler) event(m *ferryv1.Migration, typ, reason, action, note string) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(m, nil, typ, reason, action, "%s", note)
 	}
 }

@@ -28,37 +28,18 @@ const (
 	DefaultUnhealthyGrace = 90 * time.Second
 )
 
-type stepFunc func(ctx context.Context, s *scope) (outcome, error)
-
-var stepFuncs = map[string]stepFunc{
-	StepValidate:           validate,
-	StepPrepareDestination: prepareDestination,
-	StepQuiesce:            quiesceSource,
-	StepWaitForQuiesce:     waitForQuiesce,
-	StepMigrateResources:   migrateResources,
-	StepWaitForWorkloads:   waitForWorkloads,
-	StepDeleteFromDest:     deleteFromDestination,
-	StepUnquiesce:          unquiesceSource,
-	StepCopyVolumes:        copyVolumes,
-	StepCleanupMovers:      cleanupMovers,
-	StepCancelMovers:       cleanupMovers,
-	StepCancelDelete:       cancelDelete,
-	StepCancelUnquiesce:    unquiesceSource,
-}
-
 // load reads the plan and builds the clusters' clients; a missing plan or
 // cluster fails the step with a message that says what to do.
-func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
-	var p ferryv1.Plan
-	err := r.Get(ctx, client.ObjectKey{Namespace: s.m.Namespace, Name: s.m.Spec.Plan}, &p)
-	if apierrors.IsNotFound(err) {
+func (r *Reconciler) load(ctx context.Context, s *session) (*outcome, error) {
+	p, err := r.getPlan(ctx, s.m)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
 		return nil, fmt.Errorf("plan %q does not exist: create it with `ferry plan create`", s.m.Spec.Plan)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("get plan %s: %w", s.m.Spec.Plan, err)
-	}
-	s.plan = &p
-	src, dst, prob, err := cluster.ForPlan(ctx, r.Client, r.Registry, &p)
+	s.plan = p
+	src, dst, prob, err := cluster.ForPlan(ctx, r.Client, r.Registry, p)
 	if err != nil {
 		return nil, err
 	}
@@ -76,12 +57,13 @@ func (r *Reconciler) load(ctx context.Context, s *scope) (*outcome, error) {
 	return nil, nil
 }
 
-func (s *scope) scope() (migrate.Scope, error) {
+// migrateScope is what the plan migrates: namespaces, kinds, selector.
+func (s *session) migrateScope() (migrate.Scope, error) {
 	return planning.Scope(s.plan)
 }
 
-func (s *scope) sourceNamespaces() []string {
-	sc, _ := s.scope()
+func (s *session) sourceNamespaces() []string {
+	sc, _ := s.migrateScope()
 	var out []string
 	for _, m := range sc.Namespaces {
 		out = append(out, m.Source)
@@ -89,8 +71,8 @@ func (s *scope) sourceNamespaces() []string {
 	return out
 }
 
-func (s *scope) destinationNamespaces() []string {
-	sc, _ := s.scope()
+func (s *session) destinationNamespaces() []string {
+	sc, _ := s.migrateScope()
 	var out []string
 	for _, m := range sc.Namespaces {
 		out = append(out, m.Destination)
@@ -100,7 +82,7 @@ func (s *scope) destinationNamespaces() []string {
 
 // validate checks the plan afresh (the plan's status may be stale) and
 // waits while another migration of the same plan runs.
-func validate(ctx context.Context, s *scope) (outcome, error) {
+func validate(ctx context.Context, s *session) (outcome, error) {
 	if other, err := s.otherRunning(ctx); err != nil || other != "" {
 		return waiting(fmt.Sprintf("waiting for migration %s of the same plan to finish", other), 5*time.Second), err
 	}
@@ -119,7 +101,7 @@ func validate(ctx context.Context, s *scope) (outcome, error) {
 
 // otherRunning names an older migration of the same plan that has not
 // finished.
-func (s *scope) otherRunning(ctx context.Context) (string, error) {
+func (s *session) otherRunning(ctx context.Context) (string, error) {
 	var l ferryv1.MigrationList
 	if err := s.r.List(ctx, &l, client.InNamespace(s.m.Namespace)); err != nil {
 		return "", err
@@ -137,8 +119,8 @@ func (s *scope) otherRunning(ctx context.Context) (string, error) {
 
 // options builds the resource-migration options of the plan; only limits
 // the kinds further (nil: all the plan migrates).
-func (s *scope) options(ctx context.Context, only []string) (migrate.Options, error) {
-	sc, err := s.scope()
+func (s *session) options(ctx context.Context, only []string) (migrate.Options, error) {
+	sc, err := s.migrateScope()
 	if err != nil {
 		return migrate.Options{}, err
 	}
@@ -169,7 +151,7 @@ func (s *scope) options(ctx context.Context, only []string) (migrate.Options, er
 
 // prepareDestination creates the destination namespaces and the claims
 // that will receive the volume data.
-func prepareDestination(ctx context.Context, s *scope) (outcome, error) {
+func prepareDestination(ctx context.Context, s *session) (outcome, error) {
 	o, err := s.options(ctx, []string{"PersistentVolumeClaim"})
 	if err != nil {
 		return outcome{}, err
@@ -177,7 +159,7 @@ func prepareDestination(ctx context.Context, s *scope) (outcome, error) {
 	return s.runMigrate(ctx, o, "namespaces and claims ready")
 }
 
-func migrateResources(ctx context.Context, s *scope) (outcome, error) {
+func migrateResources(ctx context.Context, s *session) (outcome, error) {
 	o, err := s.options(ctx, nil)
 	if err != nil {
 		return outcome{}, err
@@ -185,7 +167,7 @@ func migrateResources(ctx context.Context, s *scope) (outcome, error) {
 	return s.runMigrate(ctx, o, "resources applied")
 }
 
-func (s *scope) runMigrate(ctx context.Context, o migrate.Options, msg string) (outcome, error) {
+func (s *session) runMigrate(ctx context.Context, o migrate.Options, msg string) (outcome, error) {
 	report, err := migrate.Run(ctx, o)
 	if report != nil {
 		s.mu.Lock()
@@ -231,7 +213,7 @@ func firstReasons(objs []ferryv1.ObjectResult, n int) string {
 	return strings.Join(out, "; ")
 }
 
-func quiesceSource(ctx context.Context, s *scope) (outcome, error) {
+func quiesceSource(ctx context.Context, s *session) (outcome, error) {
 	var changed, unmanaged []string
 	for _, ns := range s.sourceNamespaces() {
 		rep, err := quiesce.Quiesce(ctx, s.src.Client, ns, s.m.Name)
@@ -248,7 +230,7 @@ func quiesceSource(ctx context.Context, s *scope) (outcome, error) {
 	return done(msg), nil
 }
 
-func waitForQuiesce(ctx context.Context, s *scope) (outcome, error) {
+func waitForQuiesce(ctx context.Context, s *session) (outcome, error) {
 	var running []string
 	for _, ns := range s.sourceNamespaces() {
 		r, err := quiesce.Running(ctx, s.src.Client, ns)
@@ -267,7 +249,7 @@ func waitForQuiesce(ctx context.Context, s *scope) (outcome, error) {
 	return waiting(msg, time.Second), nil
 }
 
-func waitForWorkloads(ctx context.Context, s *scope) (outcome, error) {
+func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
 	h, err := migrate.CheckHealth(ctx, s.dst.Client, s.destinationNamespaces())
 	if err != nil {
 		return outcome{}, err
@@ -286,15 +268,15 @@ func waitForWorkloads(ctx context.Context, s *scope) (outcome, error) {
 	return waiting(h.Summary(), time.Second), nil
 }
 
-func deleteFromDestination(ctx context.Context, s *scope) (outcome, error) {
+func deleteFromDestination(ctx context.Context, s *session) (outcome, error) {
 	return s.remove(ctx, ferryv1.LabelPlan+"="+s.plan.Name)
 }
 
-func cancelDelete(ctx context.Context, s *scope) (outcome, error) {
+func cancelDelete(ctx context.Context, s *session) (outcome, error) {
 	return s.remove(ctx, ferryv1.LabelMigration+"="+s.m.Name)
 }
 
-func (s *scope) remove(ctx context.Context, selector string) (outcome, error) {
+func (s *session) remove(ctx context.Context, selector string) (outcome, error) {
 	dst := migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata}
 	report, err := migrate.Remove(ctx, dst, s.destinationNamespaces(), selector)
 	if report != nil {
@@ -309,7 +291,7 @@ func (s *scope) remove(ctx context.Context, selector string) (outcome, error) {
 	return done(fmt.Sprintf("deleted %d objects from cluster %s", report.Done(), s.dst.Name)), nil
 }
 
-func unquiesceSource(ctx context.Context, s *scope) (outcome, error) {
+func unquiesceSource(ctx context.Context, s *session) (outcome, error) {
 	var restored []string
 	for _, ns := range s.sourceNamespaces() {
 		if _, err := s.src.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {

@@ -15,14 +15,14 @@ import (
 )
 
 // moverOptions are the volume-copy options of this migration.
-func (s *scope) moverOptions(migration string) volumes.Options {
+func (s *session) moverOptions(migration string) volumes.Options {
 	return volumes.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
 		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster}
 }
 
 // loadBalancer tells whether the destination Cluster asks for its
 // receivers behind load balancers.
-func (s *scope) loadBalancer(ctx context.Context) (bool, error) {
+func (s *session) loadBalancer(ctx context.Context) (bool, error) {
 	var c ferryv1.Cluster
 	key := client.ObjectKey{Namespace: s.plan.Namespace, Name: s.plan.Spec.DestinationCluster}
 	if err := s.r.Get(ctx, key, &c); err != nil {
@@ -34,7 +34,7 @@ func (s *scope) loadBalancer(ctx context.Context) (bool, error) {
 // transfers lists the claims the plan copies. It runs on every poll of
 // CopyVolumes, so it checks only what concerns the claims; the Validate
 // step checked the rest of the plan.
-func (s *scope) transfers(ctx context.Context) ([]volumes.Transfer, error) {
+func (s *session) transfers(ctx context.Context) ([]volumes.Transfer, error) {
 	res, err := planning.Claims(ctx, s.plan, s.src, s.dst)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (s *scope) transfers(ctx context.Context) ([]volumes.Transfer, error) {
 
 // copyVolumes runs a mover pair per claim until every copy succeeded; on
 // Cutover, after quiesce, it is the final sync.
-func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
+func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	transfers, err := s.transfers(ctx)
 	if err != nil {
 		return outcome{}, err
@@ -79,7 +79,7 @@ func copyVolumes(ctx context.Context, s *scope) (outcome, error) {
 	for _, v := range st.Volumes {
 		done_ += v.BytesDone
 		total += v.BytesTotal
-		line := fmt.Sprintf("%s/%s %s %s/%s", v.SourceNamespace, v.SourceClaim, v.Phase, bytes(v.BytesDone), bytes(v.BytesTotal))
+		line := fmt.Sprintf("%s/%s %s %s/%s", v.SourceNamespace, v.SourceClaim, v.Phase, byteSize(v.BytesDone), byteSize(v.BytesTotal))
 		if v.Message != "" && v.Phase != volumes.PhaseSucceeded {
 			line += " (" + v.Message + ")"
 		}
@@ -127,7 +127,7 @@ func noProgressFor(st volumes.State, elapsed time.Duration) bool {
 
 // cleanupMovers removes the mover pods, services and secrets: this
 // migration's, or on Rollback those of every migration of the plan.
-func cleanupMovers(ctx context.Context, s *scope) (outcome, error) {
+func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
 	names := []string{s.m.Name}
 	if s.m.Spec.Type == ferryv1.MigrationRollback {
 		var l ferryv1.MigrationList
@@ -148,7 +148,7 @@ func cleanupMovers(ctx context.Context, s *scope) (outcome, error) {
 	return done("mover pods, services and secrets removed"), nil
 }
 
-func bytes(n int64) string {
+func byteSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -26,7 +27,8 @@ import (
 // change under it.
 const Revalidate = time.Minute
 
-// Reconciler validates Plans.
+// Reconciler validates Plans. A Plan carries a finalizer: deleting it
+// deletes its Migrations first, and those not finished undo what they did.
 type Reconciler struct {
 	client.Client
 	Registry *cluster.Registry
@@ -60,6 +62,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, &p); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if p.DeletionTimestamp != nil {
+		return r.deleting(ctx, &p)
+	}
+	if !controllerutil.ContainsFinalizer(&p, ferryv1.FinalizerPlan) {
+		patch := client.MergeFrom(p.DeepCopy())
+		controllerutil.AddFinalizer(&p, ferryv1.FinalizerPlan)
+		if err := r.Patch(ctx, &p, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer to plan %s: %w", p.Name, err)
+		}
+	}
 	base := p.DeepCopy()
 	res, err := Check(ctx, r.Client, r.Registry, &p)
 	if err == nil && res.Problem != nil && res.Problem.Reason == cluster.ReasonNotChecked {
@@ -79,6 +91,46 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: 15 * time.Second}, nil
 	}
 	return ctrl.Result{RequeueAfter: Revalidate}, nil
+}
+
+// deleting handles a deleted Plan: its Migrations are deleted, which runs
+// the cancel steps of those not finished (their own finalizer), and the
+// plan goes once none is left. Until then its Ready condition says what
+// it waits for.
+func (r *Reconciler) deleting(ctx context.Context, p *ferryv1.Plan) (ctrl.Result, error) {
+	var l ferryv1.MigrationList
+	if err := r.List(ctx, &l, client.InNamespace(p.Namespace)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("list migrations of plan %s: %w", p.Name, err)
+	}
+	var left []string
+	for i := range l.Items {
+		m := &l.Items[i]
+		if m.Spec.Plan != p.Name {
+			continue
+		}
+		left = append(left, m.Name)
+		if m.DeletionTimestamp == nil {
+			if err := r.Delete(ctx, m); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("delete migration %s of deleted plan %s: %w", m.Name, p.Name, err)
+			}
+		}
+	}
+	if len(left) == 0 {
+		patch := client.MergeFrom(p.DeepCopy())
+		controllerutil.RemoveFinalizer(p, ferryv1.FinalizerPlan)
+		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, p, patch))
+	}
+	base := p.DeepCopy()
+	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{Type: ferryv1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: ferryv1.ReasonDeleting, ObservedGeneration: p.Generation, Message: fmt.Sprintf(
+			"deleting: waiting for %d migrations to undo what they did and go (%s); `ferry status MIGRATION` shows where each is",
+			len(left), strings.Join(left, ", "))})
+	if !equality.Semantic.DeepEqual(base.Status, p.Status) {
+		if err := r.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 }
 
 // Check validates a plan against its clusters.

@@ -1,8 +1,11 @@
 //go:build e2e
 
-// Package e2e tests the test bed itself through its command, as make
-// clusters-up and clusters-down run it. It takes the clusters down, so
-// make test runs it last.
+// Package e2e tests the test bed itself. TestUpDown drives its command,
+// as make clusters-up and clusters-down run it; it takes the clusters
+// down, so make test runs it last, on its own. The other tests check that
+// running clusters do what Ferry's tests rely on (volumes, DNS, Services,
+// NodePorts across clusters, port-forward, storage classes); make e2e
+// runs them first, against the clusters make clusters-up images set up.
 package e2e
 
 import (

@@ -23,20 +23,28 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// The helpers below are the test bed's own view of its clusters, for the
+// tests of this folder: this module cannot import Ferry's test harness
+// (ferry.dev/ferry/test/harness), which Ferry's e2e tests use.
+
 // cluster is one local cluster of the test bed, as the tests see it.
 type cluster struct {
 	name       string
 	kubeconfig string
 	nodeIP     string
-	registry   string
 	images     map[string]string // short name -> pinned reference
 	cs         *kubernetes.Clientset
 }
 
-// repoRoot is the repository root, two levels above this package.
+// repoRoot is the repository whose .localclusters folder holds the
+// clusters' files: LOCALCLUSTERS_REPO (make sets it), or three levels
+// above this package.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if repo := os.Getenv("LOCALCLUSTERS_REPO"); repo != "" {
+		return repo
+	}
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +64,7 @@ func localCluster(t *testing.T, name string) *cluster {
 		return strings.TrimSpace(string(b))
 	}
 	c := &cluster{name: name, kubeconfig: filepath.Join(dir, "kubeconfig"), nodeIP: read("node-ip"),
-		registry: read("registry"), images: map[string]string{}}
+		images: map[string]string{}}
 	sc := bufio.NewScanner(strings.NewReader(read("images")))
 	for sc.Scan() {
 		if k, v, ok := strings.Cut(sc.Text(), "="); ok {

@@ -26,9 +26,9 @@ func TestItinerary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			steps := itinerary(&ferryv1.Migration{Spec: tt.spec})
+			got := itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, &ferryv1.Plan{})
 			var names, skipped []string
-			for _, s := range steps {
+			for _, s := range got {
 				names = append(names, s.Name)
 				if s.Phase == ferryv1.StepSkipped {
 					skipped = append(skipped, s.Name)
@@ -39,11 +39,8 @@ func TestItinerary(t *testing.T) {
 			if !reflect.DeepEqual(names, tt.want) || !reflect.DeepEqual(skipped, tt.skipped) {
 				t.Errorf("itinerary %v (skipped %v), want %v (skipped %v)", names, skipped, tt.want, tt.skipped)
 			}
-			if _, ok := stepFuncs[names[0]]; !ok {
-				t.Errorf("no function for step %s", names[0])
-			}
 			for _, n := range names {
-				if stepFuncs[n] == nil {
+				if fn, ok := funcOf(n); !ok || fn == nil {
 					t.Errorf("no function for step %s", n)
 				}
 			}
@@ -75,7 +72,7 @@ func TestCurrent(t *testing.T) {
 		}
 	}
 	for _, n := range []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce} {
-		if stepFuncs[n] == nil {
+		if fn, ok := funcOf(n); !ok || fn == nil {
 			t.Errorf("no function for cancel step %s", n)
 		}
 	}

@@ -1,0 +1,155 @@
+// Package migrationctl reconciles Migration objects. A migration runs as
+// an itinerary: an ordered list of idempotent steps whose state lives in
+// the Migration's status, so a restarted controller resumes at the step it
+// was in, and a failed step can be retried without starting over.
+//
+// The itinerary is chosen from one table of step definitions (steps): a
+// row names a step, its function, which migrations have it, and whether
+// it runs or is recorded Skipped, both decided on the Migration and its
+// Plan when the migration starts. A new feature adds a row.
+package migrationctl
+
+import (
+	"context"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// Step names.
+const (
+	StepValidate           = "Validate"
+	StepPrepareDestination = "PrepareDestination"
+	StepCopyVolumes        = "CopyVolumes"
+	StepCleanupMovers      = "CleanupMovers"
+	StepQuiesce            = "Quiesce"
+	StepWaitForQuiesce     = "WaitForQuiesce"
+	StepMigrateResources   = "MigrateResources"
+	StepWaitForWorkloads   = "WaitForWorkloads"
+	StepDeleteFromDest     = "DeleteFromDestination"
+	StepUnquiesce          = "Unquiesce"
+	StepCancelMovers       = "CancelCleanupMovers"
+	StepCancelDelete       = "CancelDeleteCreated"
+	StepCancelUnquiesce    = "CancelUnquiesce"
+)
+
+// stepFunc runs one step once; it never blocks for long: a step that must
+// wait returns a waiting outcome and is called again.
+type stepFunc func(ctx context.Context, s *session) (outcome, error)
+
+// predicate decides on a Migration and its Plan.
+type predicate func(m *ferryv1.Migration, p *ferryv1.Plan) bool
+
+// stepDef is one row of the step table.
+type stepDef struct {
+	name string
+	run  stepFunc
+	// of tells whether a migration's itinerary has the step at all.
+	of predicate
+	// runs tells whether the step runs or is recorded Skipped; nil runs.
+	runs predicate
+}
+
+// steps is the step table, in the order steps run.
+//
+//   - Stage prepares the destination (namespaces and the claims that will
+//     receive data) and copies the volumes' data while the application
+//     keeps running.
+//   - Cutover quiesces the source, copies what changed since the last
+//     stage, then recreates everything on the destination, so workloads
+//     start on their data, and waits until they are available there.
+//   - Rollback removes everything the plan created on the destination
+//     (mover pods of its migrations too), then restores the source exactly
+//     as it was.
+var steps = []stepDef{
+	{name: StepValidate, run: validate, of: always},
+	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepQuiesce, run: quiesceSource, of: types(ferryv1.MigrationCutover), runs: quiesces},
+	{name: StepWaitForQuiesce, run: waitForQuiesce, of: types(ferryv1.MigrationCutover), runs: quiesces},
+	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepCleanupMovers, run: cleanupMovers, of: always},
+	{name: StepMigrateResources, run: migrateResources, of: types(ferryv1.MigrationCutover)},
+	{name: StepWaitForWorkloads, run: waitForWorkloads, of: types(ferryv1.MigrationCutover)},
+	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
+	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
+}
+
+// cancelSteps undo what a canceled (or deleted) migration did: remove
+// its movers and what it created on the destination, and restore the
+// source. They are appended to the itinerary when the cancel starts.
+var cancelSteps = []stepDef{
+	{name: StepCancelMovers, run: cleanupMovers, of: always},
+	{name: StepCancelDelete, run: cancelDelete, of: always},
+	{name: StepCancelUnquiesce, run: unquiesceSource, of: always},
+}
+
+// itinerary returns the steps of a migration of plan p, each Pending or
+// Skipped.
+func itinerary(table []stepDef, m *ferryv1.Migration, p *ferryv1.Plan) []ferryv1.Step {
+	var out []ferryv1.Step
+	for _, d := range table {
+		if !d.of(m, p) {
+			continue
+		}
+		phase := ferryv1.StepPending
+		if d.runs != nil && !d.runs(m, p) {
+			phase = ferryv1.StepSkipped
+		}
+		out = append(out, ferryv1.Step{Name: d.name, Phase: phase})
+	}
+	return out
+}
+
+// funcOf returns the function of a step by name.
+func funcOf(name string) (stepFunc, bool) {
+	for _, table := range [][]stepDef{steps, cancelSteps} {
+		for _, d := range table {
+			if d.name == name {
+				return d.run, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func always(*ferryv1.Migration, *ferryv1.Plan) bool { return true }
+
+// types is a predicate that holds for migrations of the given types.
+func types(ts ...ferryv1.MigrationType) predicate {
+	return func(m *ferryv1.Migration, _ *ferryv1.Plan) bool {
+		for _, t := range ts {
+			if m.Spec.Type == t {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// quiesces reports whether the migration stops the source application:
+// by default for Cutover, never otherwise.
+func quiesces(m *ferryv1.Migration, _ *ferryv1.Plan) bool {
+	if m.Spec.Type != ferryv1.MigrationCutover {
+		return false
+	}
+	return m.Spec.Quiesce == nil || *m.Spec.Quiesce
+}
+
+// current returns the index of the first step that is not finished, or -1.
+func current(steps []ferryv1.Step) int {
+	for i, s := range steps {
+		if s.Phase != ferryv1.StepSucceeded && s.Phase != ferryv1.StepSkipped {
+			return i
+		}
+	}
+	return -1
+}
+
+// canceling reports whether the undo steps of a cancel are in the itinerary.
+func canceling(m *ferryv1.Migration) bool {
+	for _, st := range m.Status.Itinerary {
+		if st.Name == StepCancelMovers {
+			return true
+		}
+	}
+	return false
+}
