@@ -68,36 +68,46 @@ func (o *planListOptions) run(ctx context.Context, out io.Writer) error {
 
 type planDeleteOptions struct {
 	host hostOptions
+	wait bool
 }
 
 func newPlanDeleteCommand() *cobra.Command {
 	o := &planDeleteOptions{}
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
-		Short: "Delete a plan and its migrations (refused while one of them runs or failed)",
-		Long: `Delete a plan and the records of its migrations from the host. Nothing
-changes on the source or destination cluster: roll back first to undo a
-cutover. Refused while a migration of the plan runs or has failed (cancel
-or retry it first).`,
+		Short: "Delete a plan and its migrations; those not finished undo what they did first",
+		Long: `Delete a plan from the host. The controller deletes the plan's migrations
+first: those not finished (running or failed) are canceled, which undoes
+what they did on both clusters; finished ones (a cutover that succeeded)
+change nothing on the clusters, so roll back first to undo a cutover.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), args[0])
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.wait, "wait", "w", false, "wait until the plan and its migrations are gone")
 	return cmd
 }
 
 func (o *planDeleteOptions) run(ctx context.Context, out io.Writer, name string) error {
-	h, err := o.host.connect()
+	h, stop, inProcess, err := o.host.connectWithController(ctx)
 	if err != nil {
 		return err
 	}
-	deleted, err := h.ops.DeletePlan(ctx, name)
-	for _, m := range deleted {
-		fmt.Fprintf(out, "migration %s deleted\n", m)
-	}
+	defer stop()
+	d, err := h.ops.DeletePlan(ctx, name)
 	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "plan %s deleting, with its %d migrations\n", name, len(d.Migrations))
+	if len(d.Undone) > 0 {
+		fmt.Fprintf(out, "not finished, undoing what they did first: %s\n", strings.Join(d.Undone, ", "))
+	}
+	if !o.wait && !inProcess {
+		return nil
+	}
+	if err := h.ops.WaitPlanDeleted(ctx, name); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "plan %s deleted\n", name)

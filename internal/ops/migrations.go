@@ -112,17 +112,24 @@ func Latest(ms []ferryv1.Migration) *ferryv1.Migration {
 	return &sorted[len(sorted)-1]
 }
 
-// DeleteMigration deletes a migration. A running one is canceled first by
-// the controller (the Migration's finalizer), which undoes what it did.
-func (o *Client) DeleteMigration(ctx context.Context, name string) error {
+// DeleteMigration deletes a migration. One not finished (see Active) is
+// canceled first by the controller (the Migration's finalizer), which
+// undoes what it did; undone says so. Wait for it with
+// WaitMigrationDeleted.
+func (o *Client) DeleteMigration(ctx context.Context, name string) (undone bool, err error) {
 	m, err := o.GetMigration(ctx, name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := o.c.Delete(ctx, m); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete migration %s: %w", name, err)
+		return false, fmt.Errorf("delete migration %s: %w", name, err)
 	}
-	return nil
+	return Active(m), nil
+}
+
+// WaitMigrationDeleted waits until the migration is gone.
+func (o *Client) WaitMigrationDeleted(ctx context.Context, name string) error {
+	return o.waitGone(ctx, &ferryv1.Migration{}, "migration", name)
 }
 
 // Active reports whether a migration has not ended: it has not started

@@ -202,14 +202,31 @@ func TestDeleteMigration(t *testing.T) {
 	ctx := context.Background()
 	o := newClient(t, true)
 	createPlan(t, o, "shop")
-	m := startWithPhase(t, o, "shop", ferryv1.MigrationSucceeded)
-	if err := o.DeleteMigration(ctx, m.Name); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		phase      ferryv1.MigrationPhase
+		wantUndone bool
+	}{
+		{phase: ferryv1.MigrationSucceeded},
+		{phase: ferryv1.MigrationFailed, wantUndone: true},
 	}
-	if _, err := o.GetMigration(ctx, m.Name); !apierrors.IsNotFound(err) {
-		t.Errorf("after delete: %v", err)
+	var m *ferryv1.Migration
+	for _, tt := range tests {
+		m = startWithPhase(t, o, "shop", tt.phase)
+		undone, err := o.DeleteMigration(ctx, m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if undone != tt.wantUndone {
+			t.Errorf("%s: undone %v, want %v", tt.phase, undone, tt.wantUndone)
+		}
+		if err := o.WaitMigrationDeleted(ctx, m.Name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.GetMigration(ctx, m.Name); !apierrors.IsNotFound(err) {
+			t.Errorf("after delete: %v", err)
+		}
 	}
-	if err := o.DeleteMigration(ctx, m.Name); err == nil || !strings.Contains(err.Error(), "ferry status") {
+	if _, err := o.DeleteMigration(ctx, m.Name); err == nil || !strings.Contains(err.Error(), "ferry status") {
 		t.Errorf("delete of a missing migration: %v", err)
 	}
 }

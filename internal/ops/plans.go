@@ -153,32 +153,54 @@ func (o *Client) ListPlans(ctx context.Context) ([]ferryv1.Plan, error) {
 	return l.Items, nil
 }
 
-// DeletePlan deletes a plan and its migrations. It refuses while one of
-// them runs: cancel it, or wait for it to end. It returns the names of the
-// migrations it deleted.
-func (o *Client) DeletePlan(ctx context.Context, name string) ([]string, error) {
-	if _, err := o.GetPlan(ctx, name); err != nil {
-		return nil, err
+// PlanDeletion is what deleting a plan sets off.
+type PlanDeletion struct {
+	// Migrations are the plan's migrations, which the controller deletes
+	// before the plan goes (the plan's finalizer).
+	Migrations []string
+	// Undone are those of them not finished (not Succeeded or Canceled):
+	// their cancel steps run first and undo what they did on both clusters.
+	Undone []string
+}
+
+// DeletePlan deletes a plan. The controller then deletes its migrations,
+// undoing those not finished, and the plan goes when none is left; wait
+// for that with WaitPlanDeleted.
+func (o *Client) DeletePlan(ctx context.Context, name string) (PlanDeletion, error) {
+	p, err := o.GetPlan(ctx, name)
+	if err != nil {
+		return PlanDeletion{}, err
 	}
 	ms, err := o.ListMigrations(ctx, name)
 	if err != nil {
-		return nil, err
+		return PlanDeletion{}, err
 	}
-	for _, m := range ms {
-		if Active(&m) {
-			return nil, fmt.Errorf("migration %s of plan %s is %s: cancel it (`ferry cancel %s`) or wait for it to end, then delete the plan", m.Name, name, phaseOf(&m), m.Name)
-		}
-	}
-	var deleted []string
+	var d PlanDeletion
 	for i := range ms {
-		if err := o.c.Delete(ctx, &ms[i]); client.IgnoreNotFound(err) != nil {
-			return deleted, fmt.Errorf("delete migration %s of plan %s: %w", ms[i].Name, name, err)
+		d.Migrations = append(d.Migrations, ms[i].Name)
+		if Active(&ms[i]) {
+			d.Undone = append(d.Undone, ms[i].Name)
 		}
-		deleted = append(deleted, ms[i].Name)
 	}
-	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Namespace: o.namespace, Name: name}}
 	if err := o.c.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
-		return deleted, fmt.Errorf("delete plan %s: %w", name, err)
+		return PlanDeletion{}, fmt.Errorf("delete plan %s: %w", name, err)
 	}
-	return deleted, nil
+	return d, nil
+}
+
+// WaitPlanDeleted waits until the plan is gone.
+func (o *Client) WaitPlanDeleted(ctx context.Context, name string) error {
+	return o.waitGone(ctx, &ferryv1.Plan{}, "plan", name)
+}
+
+// waitGone waits until the object of Ferry's namespace is gone.
+func (o *Client) waitGone(ctx context.Context, obj client.Object, kind, name string) error {
+	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		err := o.c.Get(ctx, o.key(name), obj)
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s is not gone yet (is the controller running? `ferry status` shows its migrations): %w", kind, name, err)
+	}
+	return nil
 }

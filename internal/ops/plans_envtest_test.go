@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
@@ -108,34 +109,44 @@ func TestDeletePlan(t *testing.T) {
 	createPlan(t, o, "other")
 	done := startWithPhase(t, o, "shop", ferryv1.MigrationSucceeded)
 	running := startWithPhase(t, o, "shop", ferryv1.MigrationRunning)
-	kept := startWithPhase(t, o, "other", ferryv1.MigrationRunning)
+	startWithPhase(t, o, "other", ferryv1.MigrationRunning)
 
-	if _, err := o.DeletePlan(ctx, "shop"); err == nil || !strings.Contains(err.Error(), "ferry cancel "+running.Name) {
-		t.Fatalf("DeletePlan with a running migration: %v, want a refusal naming it", err)
-	}
-	if _, err := o.GetMigration(ctx, done.Name); err != nil {
-		t.Fatalf("a refused DeletePlan deleted a migration: %v", err)
-	}
-	setPhase(t, running.Name, o, ferryv1.MigrationCanceled)
-	deleted, err := o.DeletePlan(ctx, "shop")
+	// The controller's finalizer holds the plan until its migrations are gone.
+	p, err := o.GetPlan(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(deleted) != 2 {
-		t.Errorf("deleted %v, want the plan's two migrations", deleted)
+	controllerutil.AddFinalizer(p, ferryv1.FinalizerPlan)
+	if err := env.Client.Update(ctx, p); err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range []string{done.Name, running.Name} {
-		if _, err := o.GetMigration(ctx, name); !apierrors.IsNotFound(err) {
-			t.Errorf("migration %s: %v, want not found", name, err)
-		}
+	d, err := o.DeletePlan(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := o.GetPlan(ctx, "shop"); !apierrors.IsNotFound(err) {
-		t.Errorf("plan shop: %v, want not found", err)
+	if len(d.Migrations) != 2 || len(d.Undone) != 1 || d.Undone[0] != running.Name {
+		t.Errorf("deletion %+v, want migrations %s and %s, %s undone", d, done.Name, running.Name, running.Name)
 	}
-	if _, err := o.GetMigration(ctx, kept.Name); err != nil {
-		t.Errorf("another plan's migration: %v", err)
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := o.WaitPlanDeleted(wctx, "shop"); err == nil {
+		t.Fatal("WaitPlanDeleted returned while the finalizer holds the plan")
+	}
+	p, err = o.GetPlan(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllerutil.RemoveFinalizer(p, ferryv1.FinalizerPlan)
+	if err := env.Client.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.WaitPlanDeleted(ctx, "shop"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := o.DeletePlan(ctx, "shop"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("DeletePlan of a missing plan: %v", err)
+	}
+	if _, err := o.GetPlan(ctx, "other"); err != nil {
+		t.Errorf("another plan: %v", err)
 	}
 }
