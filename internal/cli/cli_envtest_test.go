@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -188,5 +190,70 @@ func TestInProcessControllerStopsQuietly(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "no mover image") {
 		t.Errorf("no warning about the missing mover image:\n%s", stderr)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing and a test
+// reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestControllerCommand: `ferry controller` takes the movers' image from
+// the host's setting, and stopping it (Ctrl-C) logs no error.
+func TestControllerCommand(t *testing.T) {
+	host, _ := hostFlags(t)
+	if _, _, err := ferry(t, append([]string{"config", "set", "mover-image", "r/ferry@sha256:9"}, host...)...); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FERRY_MOVER_IMAGE", "")
+	var stderr syncBuffer
+	cmd := NewRootCommand()
+	cmd.SetArgs(append([]string{"controller", "--log-level", "debug"}, host...))
+	cmd.SetOut(&stderr)
+	cmd.SetErr(&stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		select {
+		case err := <-done:
+			return false, fmt.Errorf("the controller ended before it led: %w", err)
+		default:
+		}
+		return strings.Contains(strings.ToLower(stderr.String()), "successfully acquired lease"), nil
+	})
+	if err != nil {
+		t.Fatalf("the controller did not lead: %v\n%s", err, stderr.String())
+	}
+	cancel() // as Ctrl-C does
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the controller ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the controller did not stop")
+	}
+	log := stderr.String()
+	if !strings.Contains(log, "image=r/ferry@sha256:9") {
+		t.Errorf("the controller did not take the stored mover image:\n%s", log)
+	}
+	if strings.Contains(log, "level=ERROR") {
+		t.Errorf("a clean stop logged errors:\n%s", log)
 	}
 }

@@ -221,6 +221,6 @@ func (h *host) moverImage(ctx context.Context, explicit string, fallback func() 
 		slog.Warn("no mover image: copies of volume data will fail; set one with `ferry config set mover-image IMAGE`, --mover-image or FERRY_MOVER_IMAGE")
 		return "", nil
 	}
-	log.V(1).Info("mover image", "image", image, "from", source)
+	log.Info("data movers run this image", "image", image, "from", source)
 	return image, nil
 }

@@ -33,8 +33,8 @@ type logOptions struct {
 }
 
 func (o *logOptions) bindFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.level, "log-level", "v", "", "log to stderr at this level and above: error, warn, info or debug "+
-		"(default: info for `ferry controller`, warn otherwise; debug when FERRY_DEBUG is set)")
+	fs.StringVarP(&o.level, "log-level", "v", "", "log to stderr at `LEVEL` and above, error, warn, info or debug: the controller's lines "+
+		"(ferry controller, or the one the CLI runs in its process) and the CLI's (default: info for ferry controller, warn otherwise; debug when FERRY_DEBUG is set)")
 }
 
 func (o *logOptions) validate() error {

@@ -43,16 +43,7 @@ func newPlanCreateCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
-			p, err := o.plan()
-			if err != nil {
-				return err
-			}
-			h, stop, _, err := o.host.connectWithController(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer stop()
-			return createPlan(cmd.Context(), cmd.OutOrStdout(), h, p)
+			return o.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
@@ -67,6 +58,20 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
 	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy or skip), name, class, capacity and access (modes joined by +); repeat for more")
 	return cmd
+}
+
+// run creates the plan and describes it once validated.
+func (o *planCreateOptions) run(ctx context.Context, out io.Writer) error {
+	p, err := o.plan()
+	if err != nil {
+		return err
+	}
+	h, stop, _, err := o.host.connectWithController(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return createPlan(ctx, out, h, p)
 }
 
 // plan builds the plan from the flags and validates it (ops.ValidatePlan).

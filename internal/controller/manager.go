@@ -10,8 +10,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"ferry.dev/ferry/internal/cluster"
@@ -51,9 +53,11 @@ type Options struct {
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	lease, renew, retry := 15*time.Second, 10*time.Second, 2*time.Second
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        cluster.Scheme(),
-		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},
-		Metrics:                       metricsserver.Options{BindAddress: orDefault(o.MetricsAddr, "0")},
+		Scheme:  cluster.Scheme(),
+		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},
+		Metrics: metricsserver.Options{BindAddress: orDefault(o.MetricsAddr, "0")},
+		// A process may build a manager more than once (tests, the CLI).
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(true)},
 		HealthProbeBindAddress:        o.HealthAddr,
 		LeaderElection:                true,
 		LeaderElectionID:              LeaderElectionID,
