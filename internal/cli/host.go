@@ -38,7 +38,7 @@ type hostOptions struct {
 func (o *hostOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context of the host cluster")
-	fs.StringVar(&o.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
+	fs.StringVar(&o.namespace, "ferry-namespace", ops.DefaultNamespace, "namespace of Ferry's objects on the host cluster")
 }
 
 // restConfig loads the host cluster's configuration.
