@@ -142,8 +142,17 @@ type VolumeStatus struct {
 	TargetNamespace string `json:"targetNamespace"`
 	TargetClaim     string `json:"targetClaim"`
 	// Phase: Pending, Running, Retrying (a mover failed and runs again
-	// after a pause), Succeeded or Failed.
+	// after a pause), Succeeded or Failed. Failed means the failure was
+	// reported (the step failed with it); the next copy, after a retry of
+	// the step, starts the volume over at attempt 1.
 	Phase string `json:"phase"`
+	// Path names the data path that copies the volume (direct).
+	// +optional
+	Path string `json:"path,omitempty"`
+	// Attempt numbers the current round of the copy, from 1; it grows by
+	// one each time a failed round is started again.
+	// +optional
+	Attempt int `json:"attempt,omitempty"`
 	// Bytes and files done and known so far (totals grow while the
 	// source is scanned).
 	BytesDone  int64 `json:"bytesDone,omitempty"`

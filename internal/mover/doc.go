@@ -38,7 +38,10 @@
 //
 // The sender opens a control connection with Hello{version, random
 // session id, role control}, then Options.Parallel data connections with
-// the same session id. The receiver serves one session at a time.
+// the same session id. The receiver serves one session at a time. A
+// connection that fails its handshake is logged as a warning and does not
+// touch the session; one closed before it sent a byte (a TCP readiness
+// probe) is logged at debug level only.
 //
 // The control connection carries the walk, one directory at a time, depth
 // first: OpenDir{path, create} makes sure the directory exists and

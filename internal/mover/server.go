@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -103,6 +104,11 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	conn, hello, err := s.handshake(ctx, c)
+	if errors.Is(err, errClosedSilently) {
+		// A TCP readiness probe: it connects and closes again.
+		s.log.Debug("connection closed before the TLS handshake", "remote", c.RemoteAddr().String())
+		return
+	}
 	if err != nil {
 		s.log.Warn("connection rejected", "remote", c.RemoteAddr().String(), "error", err)
 		return
@@ -117,11 +123,21 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	}
 }
 
+// errClosedSilently is returned by handshake for a TLS connection closed
+// by its peer before it sent a single byte: what a TCP readiness probe
+// does, not a failed client.
+var errClosedSilently = errors.New("connection closed before the TLS handshake")
+
 func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Conn, *wire.Hello, error) {
 	_ = c.SetDeadline(time.Now().Add(helloTimeout))
 	defer c.SetDeadline(time.Time{})
 	if tc, ok := c.(*tls.Conn); ok {
 		if err := tc.HandshakeContext(ctx); err != nil {
+			if errors.Is(err, io.EOF) {
+				// crypto/tls reports io.EOF only when no byte of a record
+				// arrived; a torn ClientHello is io.ErrUnexpectedEOF.
+				return nil, nil, errClosedSilently
+			}
 			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 	}

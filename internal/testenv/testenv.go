@@ -18,14 +18,19 @@
 //
 // No controller-manager, scheduler or kubelet runs: Deployments never get
 // pods, pods are never scheduled, claims never bind, and an unscheduled pod
-// is deleted at once. Namespaces are never removed (no namespace
-// controller): they stay Terminating.
+// is deleted at once. Deleted namespaces stay Terminating unless a test runs
+// [Env.FinalizeNamespaces].
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -91,4 +96,26 @@ func Main(m *testing.M, env **Env) int {
 		fmt.Fprintln(os.Stderr, "testenv: stop:", err)
 	}
 	return code
+}
+
+// FinalizeNamespaces stands in for the namespace controller until ctx
+// ends: every second it finalizes Terminating namespaces, so that they go
+// (their contents stay in etcd, unseen). Tests of steps that wait for a
+// deleted namespace to go need it.
+func (e *Env) FinalizeNamespaces(ctx context.Context) {
+	_ = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		l, err := e.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for i := range l.Items {
+			ns := &l.Items[i]
+			if ns.DeletionTimestamp == nil || len(ns.Spec.Finalizers) == 0 {
+				continue
+			}
+			ns.Spec.Finalizers = nil
+			_, _ = e.Kube.CoreV1().Namespaces().Finalize(ctx, ns, metav1.UpdateOptions{})
+		}
+		return false, nil
+	})
 }

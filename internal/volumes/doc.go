@@ -1,64 +1,88 @@
-// Package volumes copies persistent-volume data between clusters with the
-// Ferry data mover (package mover) running in pods.
+// Package volumes copies persistent-volume data for a migration: the
+// orchestration common to every data path, above a small interface,
+// [Path], that each data path implements.
 //
 // # Basics
 //
-// [Sync] is called by the migration controller once per reconcile. Each
-// call looks at the mover pods of the migration, creates what is missing
-// and returns the [State] at once; it never waits for a copy. For every
-// [Transfer] it runs a round of two pods:
+// [Sync] is called by the migration controller once per reconcile with a
+// Path, a retry [Policy], the transfers (one per claim) and the volume
+// statuses the last call returned, which the Migration's status keeps.
+// Each call does one pass and returns the [State] at once; it never waits
+// for a copy. For every [Transfer] it asks the path to Observe the
+// current round and decides:
 //
-//   - a receiver on the destination cluster, "ferry mover serve --once",
-//     mounting the destination claim at /data, exposed by a NodePort
-//     Service (LoadBalancer with Options.LoadBalancer, once the load
-//     balancer has an address; ClusterIP with Options.SameCluster);
-//   - a sender on the source cluster, "ferry mover sync --delete
-//     --progress=json --connect-timeout 3m", mounting the source claim
-//     read-only, on the node of a running pod that mounts the claim, if
-//     any. It is created together with the receiver and redials until the
-//     receiver answers.
+//   - NotStarted, or a round with a part missing (Incomplete): Prepare
+//     the path once for the pass (shared set-up such as certificates; it
+//     may answer "not ready yet"), then Start the round;
+//   - Starting, Running: report the progress and the path's message;
+//   - Done, or a progress report whose phase is "done": Succeeded, and
+//     later calls start nothing;
+//   - Failed: retry or report (below);
+//   - Terminating: wait; Stale (leftovers that cannot go on, such as a
+//     receiver whose sender is gone): Reset and start again, costing no
+//     attempt.
 //
-// Both sides authenticate with mutual TLS: one CA per migration, a server
-// certificate (for the destination node IPs and the Service DNS names)
-// and a client certificate, made with package certs and stored as Secrets
-// in the destination namespaces (ca.crt, server.crt, server.key) and the
-// source namespaces (ca.crt, client.crt, client.key).
-//
-// Every object carries the labels ferry.dev/migration=<migration>,
-// app.kubernetes.io/managed-by=ferry and app.kubernetes.io/component=mover;
-// [Cleanup] deletes them all and waits until the pods are gone.
+// The package in use today is [ferry.dev/ferry/internal/volumes/direct]:
+// a receiver pod on the destination and a sender pod on the source per
+// claim, over mutual TLS.
 //
 // # Rounds and failures
 //
-// A transfer is done when its sender's last progress report says "done"
-// (the destination matched) or its pod Succeeded: later calls report it as
-// Succeeded and start nothing.
+// A failed round puts the transfer in PhaseRetrying: after a pause
+// (Policy.RetryPause, 5 s by default, four times longer after each
+// attempt) Sync resets the round and the next one copies incrementally.
+// The attempt number is kept in the volume's status
+// (VolumeStatus.Attempt). When the attempts are used up
+// (Policy.MaxAttempts, 3 by default), or at once when a rerun cannot help
+// (Failure.Permanent: the destination is full, a path was unsafe), the
+// failure is reported once, as an error wrapping [ErrTransferFailed] with
+// the copier's own message, and the status says PhaseFailed; the failed
+// round is kept for inspection. The next call (the user's "ferry retry")
+// sees that status, resets the round and starts over at attempt 1.
 //
-// A failed sender or receiver puts the transfer in PhaseRetrying: after a
-// pause (Options.RetryPause, 5 s by default, four times longer after each
-// attempt) its pods are deleted and the next call starts a new round,
-// which copies incrementally. The attempt number is kept in an annotation
-// of the transfer's Service. When the attempts are used up
-// (Options.MaxAttempts, 3 by default), or at once when a rerun cannot help
-// (the sender's exit status says the destination is full or a path was
-// unsafe), the failure is reported once, as an error wrapping
-// [ErrTransferFailed] with the mover's own message; the pod is marked and
-// kept for inspection. The next call deletes it and starts over at attempt
-// 1, which gives "ferry retry" its meaning. The sender's account decides:
-// a receiver that ended first waits up to 15 s for the report of a sender
-// that had connected to it.
+// The sender's account decides: a round whose receiver ended first while
+// the sender that had connected to it still runs (Failure.ReceiverOnly)
+// waits up to [SenderGrace] for the sender's report, which names the
+// failure and whether a rerun can help.
+//
+// Why the status and not the clusters remember attempts and reports: the
+// orchestration is the same for every path, and a path's objects may not
+// outlive a round (a Service, a pod annotation); the status is where the
+// user looks too. A lost status update costs at worst a failure reported
+// twice. Statuses name their path (VolumeStatus.Path) and Sync takes only
+// its own path's.
+//
+// # Paths to come
+//
+// The interface leaves room for these without a change to Sync:
+//
+//   - A split-in-time copy through object storage (a repository): two
+//     paths, "upload" and "download", each one-sided. During Stage and
+//     Cutover the copy step runs Sync over the upload path: Prepare
+//     checks the Repository and ensures its key Secret in the source
+//     namespaces (Ready false with the Repository's condition while it
+//     is not usable), Start creates an uploader pod mounting the source
+//     claim read-only, Observe reads its pod and JSON progress (Done once
+//     the snapshot is complete), Reset deletes the pod (the next round
+//     resumes: stored chunks are not sent again). A later step runs Sync
+//     over the download path with a restorer pod on the destination; as
+//     its name differs, the upload's statuses count neither as its
+//     attempts nor as its reports. Neither sets ReceiverOnly.
+//   - A same-node local copy (storage-class conversion, state migration
+//     within one cluster): a path "local" whose Start creates one pod
+//     mounting both claims on the node where the source claim is
+//     attached and copying through the file system with the mover's
+//     fidelity and progress; Prepare has nothing to share and is Ready,
+//     Reset and Cleanup delete the pod. Where both claims cannot share a
+//     node, the caller lists the transfer for the direct path instead;
+//     a Path that dispatches each transfer to "local" or "direct" (and
+//     Prepares each with its own transfers) lets one Sync drive both.
 //
 // # Caveats
 //
-//   - The mover pods run as root (runAsUser 0) so that numeric owners are
-//     preserved: a namespace enforcing the "restricted" Pod Security
-//     Standard rejects them.
-//   - With node ports, the sender dials <node InternalIP>:<nodePort> of
-//     the destination: the source pods must reach the destination nodes'
-//     InternalIPs. Otherwise register the destination with
-//     spec.moverService LoadBalancer.
-//   - One receiver pod per claim; one per namespace is not built.
-//   - Certificates are written to a temporary directory before they are
-//     stored; with a read-only root file system the controller falls back
-//     to /dev/shm.
+//   - Sync takes the whole list of transfers on each call; a claim
+//     dropped from it is no longer observed (its objects go with the
+//     path's Cleanup).
+//   - A Path value is made for one pass: it may carry what Prepare found
+//     to the Start calls of the same pass, and nothing longer.
 package volumes

@@ -3,265 +3,226 @@ package volumes
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/mover"
 )
 
-// TestSyncRounds walks one transfer through its states, retries included,
-// with fake clients standing in for the kubelet and the node-port
-// allocator.
-func TestSyncRounds(t *testing.T) {
-	ctx := context.Background()
-	o := testOptions(false)
-	o.MaxAttempts, o.RetryPause = 2, time.Minute
-	src, dst := o.Source.Kube, o.Destination.Kube
-	tr := testTransfer
-	noErr(t, errOf(dst.CoreV1().Nodes().Create(ctx, &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: "dst-node"},
-		Status: corev1.NodeStatus{
-			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}},
-			Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.2"}},
-		},
-	}, metav1.CreateOptions{})))
-	app := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "app-0", Namespace: tr.SourceNamespace},
-		Spec: corev1.PodSpec{NodeName: "node-a", Volumes: []corev1.Volume{{Name: "d", VolumeSource: corev1.VolumeSource{
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: tr.SourceClaim}}}}},
-		Status: corev1.PodStatus{Phase: corev1.PodRunning},
-	}
-	noErr(t, errOf(src.CoreV1().Pods(app.Namespace).Create(ctx, app, metav1.CreateOptions{})))
+var testTransfer = Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop-new", DestinationClaim: "data"}
 
-	sync := func(wantPhase Phase) State {
+// prevStatus is the status of testTransfer as a last Sync left it.
+func prevStatus(phase Phase, attempt int) []ferryv1.VolumeStatus {
+	return []ferryv1.VolumeStatus{{Namespace: "shop", Claim: "data", TargetNamespace: "shop-new", TargetClaim: "data",
+		Phase: string(phase), Attempt: attempt, BytesDone: 7, Message: "before"}}
+}
+
+func failedRound(msg string, ago time.Duration) *Observation {
+	return &Observation{State: RoundFailed, Failure: Failure{Where: "sender pod shop/x", Message: msg, At: time.Now().Add(-ago)}}
+}
+
+// TestSyncDecides runs one Sync of one transfer against a fake path for
+// each kind of round and checks what the orchestration decided.
+func TestSyncDecides(t *testing.T) {
+	pol := Policy{MaxAttempts: 3, RetryPause: time.Minute}
+	receiverFailed := func(ago time.Duration) *Observation {
+		o := failedRound("receiver: killed", ago)
+		o.Failure.ReceiverOnly, o.Progress = true, Progress{Phase: "transferring", BytesDone: 5}
+		return o
+	}
+	permanent := failedRound("destination volume is full", time.Hour)
+	permanent.Failure.Permanent = true
+	tests := []struct {
+		name      string
+		round     *Observation // nil: not started
+		prev      []ferryv1.VolumeStatus
+		notReady  bool
+		resetGone bool
+		// want
+		phase       Phase
+		attempt     int
+		msg         string // contained in the message
+		started     bool
+		reset       bool
+		reported    bool // an error wrapping ErrTransferFailed
+		bytesDone   int64
+		doneOverall bool
+	}{
+		{name: "not started: prepared and started", phase: PhasePending, attempt: 1, msg: "starting the fake round", started: true},
+		{name: "path not ready: nothing started", notReady: true, phase: PhasePending, attempt: 1, msg: "waiting for the repository"},
+		{name: "starting", round: &Observation{State: RoundStarting, Message: "pod is Pending"}, phase: PhasePending, attempt: 1, msg: "pod is Pending"},
+		{name: "running with progress", round: &Observation{State: RoundRunning, Progress: Progress{Phase: "transferring", BytesDone: 100}},
+			prev: prevStatus(PhaseRunning, 2), phase: PhaseRunning, attempt: 2, bytesDone: 100},
+		{name: "running, part missing: started", round: &Observation{State: RoundRunning, Incomplete: true},
+			phase: PhaseRunning, attempt: 1, msg: "starting the fake round", started: true},
+		{name: "done", round: &Observation{State: RoundDone, Progress: Progress{Phase: mover.PhaseDone, BytesDone: 9}},
+			phase: PhaseSucceeded, attempt: 1, bytesDone: 9, doneOverall: true},
+		{name: "the sender's done report wins over a failed receiver",
+			round: &Observation{State: RoundFailed, Progress: Progress{Phase: mover.PhaseDone}, Failure: Failure{Message: "receiver: killed"}},
+			phase: PhaseSucceeded, attempt: 1, doneOverall: true},
+		{name: "failed, pause not over", round: failedRound("connection reset", 30*time.Second),
+			phase: PhaseRetrying, attempt: 1, msg: "attempt 1 of 3 failed: connection reset; retrying in 30s"},
+		{name: "failed, pause over: reset, next attempt", round: failedRound("connection reset", 2*time.Minute),
+			phase: PhaseRetrying, attempt: 2, msg: "attempt 1 of 3 failed: connection reset; retrying now", reset: true},
+		{name: "second pause is four times longer", round: failedRound("connection reset", 2*time.Minute), prev: prevStatus(PhaseRunning, 2),
+			phase: PhaseRetrying, attempt: 2, msg: "attempt 2 of 3 failed: connection reset; retrying in 2m0s"},
+		{name: "reset and gone: next round starts in the same pass", round: failedRound("connection reset", 2*time.Minute), resetGone: true,
+			phase: PhasePending, attempt: 2, msg: "starting the fake round", reset: true, started: true},
+		{name: "last attempt: reported", round: failedRound("connection reset", time.Second), prev: prevStatus(PhaseRunning, 3),
+			phase: PhaseFailed, attempt: 3, msg: "attempt 3 of 3: connection reset", reported: true},
+		{name: "permanent: reported at once", round: permanent,
+			phase: PhaseFailed, attempt: 1, msg: "destination volume is full", reported: true},
+		{name: "reported before: the user retried, start over at 1", round: failedRound("connection reset", time.Second), prev: prevStatus(PhaseFailed, 3),
+			phase: PhasePending, attempt: 1, msg: "restarting the copy after a failure", reset: true},
+		{name: "receiver ended first: wait for the sender's report", round: receiverFailed(time.Second),
+			phase: PhasePending, attempt: 1, msg: "the receiver stopped (receiver: killed); waiting for the sender's report", bytesDone: 5},
+		{name: "receiver ended first, no report within the grace: counted", round: receiverFailed(SenderGrace + 2*time.Minute),
+			phase: PhaseRetrying, attempt: 2, msg: "attempt 1 of 3 failed: receiver: killed; retrying now", reset: true, bytesDone: 5},
+		{name: "terminating: wait", round: &Observation{State: RoundTerminating, Message: "pods terminating"}, prev: prevStatus(PhaseRetrying, 2),
+			phase: PhasePending, attempt: 2, msg: "pods terminating"},
+		{name: "stale: reset without an attempt", round: &Observation{State: RoundStale, Message: "the sender pod is gone"}, prev: prevStatus(PhaseRunning, 2),
+			phase: PhasePending, attempt: 2, msg: "the sender pod is gone", reset: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(!tt.notReady)
+			f.resetGone = tt.resetGone
+			if tt.round != nil {
+				f.rounds[testTransfer] = tt.round
+			}
+			st, err := Sync(context.Background(), f, pol, []Transfer{testTransfer}, tt.prev)
+			if got := errors.Is(err, ErrTransferFailed); got != tt.reported || (!tt.reported && err != nil) {
+				t.Fatalf("error %v, want reported %v", err, tt.reported)
+			}
+			if tt.reported && !strings.Contains(err.Error(), "copy shop/data -> shop-new/data: sender pod shop/x failed: "+tt.msg) {
+				t.Errorf("error %q does not name the transfer, the pod and the message", err)
+			}
+			v := st.Volumes[0]
+			if v.Phase != tt.phase || v.Attempt != tt.attempt || !strings.Contains(v.Message, tt.msg) || v.BytesDone != tt.bytesDone {
+				t.Errorf("volume %+v, want phase %s attempt %d message %q bytes %d", v, tt.phase, tt.attempt, tt.msg, tt.bytesDone)
+			}
+			if st.Done != tt.doneOverall {
+				t.Errorf("Done = %v", st.Done)
+			}
+			if (len(f.started) > 0) != tt.started || (len(f.reset) > 0) != tt.reset {
+				t.Errorf("started %v, reset %v; want %v, %v", f.started, f.reset, tt.started, tt.reset)
+			}
+			if tt.started && (len(f.prepared) != 1 || len(f.prepared[0]) != 1) {
+				t.Errorf("prepared %v, want once with the transfer", f.prepared)
+			}
+		})
+	}
+}
+
+// TestSyncReportsOnce threads the statuses through calls as the
+// Migration's status does: a failure is returned once, the next call
+// (the user's retry) starts over, and done stays done.
+func TestSyncReportsOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFake(true)
+	pol := Policy{MaxAttempts: 2, RetryPause: time.Millisecond}
+	var prev []ferryv1.VolumeStatus
+	step := func() (State, error) {
+		st, err := Sync(ctx, f, pol, []Transfer{testTransfer}, prev)
+		prev = st.Statuses()
+		return st, err
+	}
+	mustPhase := func(st State, err error, want Phase, attempt int) {
 		t.Helper()
-		st, err := Sync(ctx, o, []Transfer{tr})
-		if err != nil {
-			t.Fatalf("Sync: %v", err)
-		}
-		if len(st.Volumes) != 1 || st.Volumes[0].Phase != wantPhase {
-			t.Fatalf("Sync state %+v, want phase %s", st, wantPhase)
-		}
-		return st
-	}
-
-	// Round 1: certificates, service and receiver; the sender follows as
-	// soon as the Service has a node port (a real API server allocates it
-	// at once, the fake does not), without waiting for the receiver.
-	sync(PhasePending)
-	serverSecret := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration))
-	clientSecret := getSecret(t, src, tr.SourceNamespace, clientSecretName(o.Migration))
-	if !slices.Equal(sortedKeys(serverSecret.Data), []string{"ca.crt", "server.crt", "server.key"}) ||
-		!slices.Equal(sortedKeys(clientSecret.Data), []string{"ca.crt", "client.crt", "client.key"}) {
-		t.Fatalf("secret keys %v and %v", sortedKeys(serverSecret.Data), sortedKeys(clientSecret.Data))
-	}
-	if _, ok := certsUsable([]*corev1.Secret{serverSecret}, []*corev1.Secret{clientSecret}, serviceHosts(o.Migration, tr), []string{"10.0.0.2"}, time.Now()); !ok {
-		t.Fatal("stored certificates are not usable")
-	}
-	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
-		t.Fatal("no receiver")
-	}
-	setNodePort(t, o, tr)
-	sync(PhasePending)
-	sender := findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
-	if sender == nil {
-		t.Fatal("no sender once the node port is known")
-	}
-	if sender.Spec.NodeName != "node-a" || sender.Spec.Containers[0].Args[3] != "10.0.0.2:31000" {
-		t.Errorf("sender on %q to %q", sender.Spec.NodeName, sender.Spec.Containers[0].Args[3])
-	}
-	setPhase(t, src, sender, corev1.PodRunning)
-	if st := sync(PhaseRunning); !strings.Contains(st.Volumes[0].Message, "waiting for the receiver") {
-		t.Errorf("message %q while the receiver is not ready", st.Volumes[0].Message)
-	}
-
-	// Attempt 1 fails with an error a rerun may fix: after the pause the
-	// pods are deleted and attempt 2 starts.
-	failPod(t, src, sender, 1, -time.Hour)
-	if st := sync(PhaseRetrying); !strings.Contains(st.Volumes[0].Message, "attempt 1 of 2 failed") {
-		t.Errorf("retry message %q", st.Volumes[0].Message)
-	}
-	if findPod(t, src, tr.SourceNamespace, sender.Name) != nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) != nil {
-		t.Fatal("pods of the failed attempt not deleted")
-	}
-	sync(PhasePending)
-	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
-	if sender == nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
-		t.Fatal("attempt 2 did not start both pods")
-	}
-
-	// Attempt 2, the last, fails just now: reported at once, kept, marked.
-	failPod(t, src, sender, 1, 0)
-	st, err := Sync(ctx, o, []Transfer{tr})
-	if !errors.Is(err, ErrTransferFailed) || st.Volumes[0].Phase != PhaseFailed || st.Done ||
-		!strings.Contains(st.Volumes[0].Message, "attempt 2 of 2") {
-		t.Fatalf("after the last attempt: %+v, %v", st, err)
-	}
-	if p := findPod(t, src, tr.SourceNamespace, sender.Name); p == nil || p.Annotations[AnnotationFailureReported] != "true" {
-		t.Fatalf("failed sender not kept and marked: %+v", p)
-	}
-
-	// A retry of the step starts over at attempt 1; a full destination
-	// volume is then reported without retries.
-	sync(PhasePending)
-	sync(PhasePending)
-	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
-	if sender == nil {
-		t.Fatal("no sender after the retry")
-	}
-	failPod(t, src, sender, mover.ExitNoSpace, -time.Hour)
-	if _, err := Sync(ctx, o, []Transfer{tr}); !errors.Is(err, ErrTransferFailed) || strings.Contains(err.Error(), "attempt") {
-		t.Fatalf("full volume: %v, want an immediate failure", err)
-	}
-	sync(PhasePending)
-	sync(PhasePending)
-	if s := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)); string(s.Data["ca.crt"]) != string(serverSecret.Data["ca.crt"]) {
-		t.Error("certificates replaced without need")
-	}
-
-	// This attempt succeeds; later calls start nothing.
-	sender = findPod(t, src, tr.SourceNamespace, senderName(o.Migration, tr))
-	setPhase(t, src, sender, corev1.PodSucceeded)
-	if st := sync(PhaseSucceeded); !st.Done {
-		t.Fatalf("not done: %+v", st)
-	}
-	if st := sync(PhaseSucceeded); !st.Done {
-		t.Fatalf("not done again: %+v", st)
-	}
-	if p := findPod(t, src, tr.SourceNamespace, sender.Name); p == nil || p.UID != sender.UID || p.Status.Phase != corev1.PodSucceeded {
-		t.Fatal("the succeeded sender was replaced")
-	}
-
-	if err := Cleanup(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-	for _, kube := range []kubernetes.Interface{src, dst} {
-		sel := metav1.ListOptions{LabelSelector: migrationSelector(o.Migration)}
-		pods, _ := kube.CoreV1().Pods("").List(ctx, sel)
-		svcs, _ := kube.CoreV1().Services("").List(ctx, sel)
-		secrets, _ := kube.CoreV1().Secrets("").List(ctx, sel)
-		if len(pods.Items)+len(svcs.Items)+len(secrets.Items) != 0 {
-			t.Errorf("left after cleanup: %d pods, %d services, %d secrets", len(pods.Items), len(svcs.Items), len(secrets.Items))
+		if err != nil || st.Volumes[0].Phase != want || st.Volumes[0].Attempt != attempt {
+			t.Fatalf("Sync = %+v, %v; want %s at attempt %d", st.Volumes[0], err, want, attempt)
 		}
 	}
-	if _, err := src.CoreV1().Pods(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{}); err != nil {
-		t.Errorf("cleanup touched the application pod: %v", err)
+	st, err := step()
+	mustPhase(st, err, PhasePending, 1)
+	f.rounds[testTransfer] = failedRound("connection reset", time.Second)
+	st, err = step()
+	mustPhase(st, err, PhaseRetrying, 2)
+	delete(f.rounds, testTransfer) // the pods went
+	st, err = step()
+	mustPhase(st, err, PhasePending, 2)
+	f.rounds[testTransfer] = failedRound("connection reset", 0)
+	if st, err = step(); !errors.Is(err, ErrTransferFailed) || st.Volumes[0].Phase != PhaseFailed {
+		t.Fatalf("last attempt: %+v, %v", st.Volumes[0], err)
+	}
+	if prev[0].Phase != string(PhaseFailed) || prev[0].Attempt != 2 {
+		t.Fatalf("status after the report %+v", prev[0])
+	}
+	st, err = step()
+	mustPhase(st, err, PhasePending, 1)
+	if len(f.reset) != 2 {
+		t.Errorf("%d resets, want 2", len(f.reset))
+	}
+	f.rounds[testTransfer] = &Observation{State: RoundDone}
+	for range 2 {
+		if st, err := step(); err != nil || !st.Done || st.Volumes[0].Phase != PhaseSucceeded {
+			t.Fatalf("done: %+v, %v", st, err)
+		}
 	}
 }
 
-func TestSyncNoTransfers(t *testing.T) {
-	st, err := Sync(context.Background(), testOptions(false), nil)
-	if err != nil || !st.Done {
-		t.Fatalf("Sync without transfers = %+v, %v", st, err)
+// TestSyncSeveralTransfers: Prepare sees every transfer once per pass,
+// only the transfers that need it start, Done waits for all.
+func TestSyncSeveralTransfers(t *testing.T) {
+	other := Transfer{SourceNamespace: "shop", SourceClaim: "logs", DestinationNamespace: "shop-new", DestinationClaim: "logs"}
+	f := newFake(true)
+	f.rounds[testTransfer] = &Observation{State: RoundDone}
+	st, err := Sync(context.Background(), f, Policy{}, []Transfer{testTransfer, other}, nil)
+	if err != nil || st.Done || st.Volumes[0].Phase != PhaseSucceeded || st.Volumes[1].Phase != PhasePending {
+		t.Fatalf("Sync = %+v, %v", st, err)
+	}
+	if len(f.prepared) != 1 || len(f.prepared[0]) != 2 || len(f.started) != 1 || f.started[0] != other {
+		t.Errorf("prepared %v, started %v", f.prepared, f.started)
+	}
+	f.rounds[other] = &Observation{State: RoundDone}
+	if st, err := Sync(context.Background(), f, Policy{}, []Transfer{testTransfer, other}, st.Statuses()); err != nil || !st.Done {
+		t.Fatalf("Sync = %+v, %v", st, err)
 	}
 }
 
-// setNodePort plays the node-port allocator for the transfer's Service.
-func setNodePort(t *testing.T, o Options, tr Transfer) {
-	t.Helper()
+// TestSyncKeepsStatusOnErrors: a round that cannot be observed keeps its
+// previous status; an attempt counts only once its reset went through.
+func TestSyncKeepsStatusOnErrors(t *testing.T) {
 	ctx := context.Background()
-	dst := o.Destination.Kube
-	svc, err := dst.CoreV1().Services(tr.DestinationNamespace).Get(ctx, serviceName(o.Migration, tr), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
+	f := newFake(true)
+	f.observeErr = errors.New("api down")
+	st, err := Sync(ctx, f, Policy{}, []Transfer{testTransfer}, prevStatus(PhaseRetrying, 2))
+	if v := st.Volumes[0]; err == nil || v.Phase != PhaseRetrying || v.Attempt != 2 || v.BytesDone != 7 || v.Message != "before" {
+		t.Fatalf("observe error: %+v, %v", v, err)
 	}
-	svc.Spec.Ports[0].NodePort = 31000
-	noErr(t, errOf(dst.CoreV1().Services(svc.Namespace).Update(ctx, svc, metav1.UpdateOptions{})))
-}
-
-// failPod plays the kubelet: p's container exited with code, ago before now.
-func failPod(t *testing.T, kube kubernetes.Interface, p *corev1.Pod, code int32, ago time.Duration) {
-	t.Helper()
-	cur := findPod(t, kube, p.Namespace, p.Name)
-	cur.Status.Phase = corev1.PodFailed
-	cur.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "mover", State: corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: code, FinishedAt: metav1.NewTime(time.Now().Add(ago))}}}}
-	noErr(t, errOf(kube.CoreV1().Pods(p.Namespace).UpdateStatus(context.Background(), cur, metav1.UpdateOptions{})))
-}
-
-func setPhase(t *testing.T, kube kubernetes.Interface, p *corev1.Pod, phase corev1.PodPhase) {
-	t.Helper()
-	cur := findPod(t, kube, p.Namespace, p.Name)
-	cur.Status.Phase = phase
-	noErr(t, errOf(kube.CoreV1().Pods(p.Namespace).UpdateStatus(context.Background(), cur, metav1.UpdateOptions{})))
-}
-
-func findPod(t *testing.T, kube kubernetes.Interface, ns, name string) *corev1.Pod {
-	t.Helper()
-	p, err := getPod(context.Background(), kube, ns, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func getSecret(t *testing.T, kube kubernetes.Interface, ns, name string) *corev1.Secret {
-	t.Helper()
-	s, err := kube.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func errOf[T any](_ T, err error) error { return err }
-
-func noErr(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+	f.observeErr, f.resetErr = nil, errors.New("api down")
+	f.rounds[testTransfer] = failedRound("connection reset", time.Hour)
+	st, err = Sync(ctx, f, Policy{}, []Transfer{testTransfer}, nil)
+	if v := st.Volumes[0]; err == nil || errors.Is(err, ErrTransferFailed) || v.Attempt != 1 {
+		t.Fatalf("reset error: %+v, %v", v, err)
 	}
 }
 
-// TestSyncLoadBalancer waits for the load balancer's address, then starts
-// both pods, the sender dialing that address, which the server
-// certificate names.
-func TestSyncLoadBalancer(t *testing.T) {
-	ctx := context.Background()
-	o := testOptions(false)
-	o.LoadBalancer = true
-	tr := testTransfer
-	st, err := Sync(ctx, o, []Transfer{tr})
-	if err != nil || !strings.Contains(st.Volumes[0].Message, "waiting for the load balancer") {
-		t.Fatalf("before the address: %+v, %v", st, err)
+// TestSyncIgnoresOtherPaths: the statuses of an earlier step over another
+// path (an upload before a download) neither report nor count attempts.
+func TestSyncIgnoresOtherPaths(t *testing.T) {
+	f := newFake(true)
+	f.rounds[testTransfer] = failedRound("connection reset", time.Second)
+	prev := prevStatus(PhaseFailed, 3)
+	prev[0].Path = "upload"
+	st, err := Sync(context.Background(), f, Policy{RetryPause: time.Minute}, []Transfer{testTransfer}, prev)
+	if v := st.Volumes[0]; err != nil || v.Phase != PhaseRetrying || v.Attempt != 1 || len(f.reset) != 0 {
+		t.Fatalf("Sync = %+v, %v; want attempt 1 retrying", v, err)
 	}
-	dst := o.Destination.Kube
-	svc, err := dst.CoreV1().Services(tr.DestinationNamespace).Get(ctx, serviceName(o.Migration, tr), metav1.GetOptions{})
-	if err != nil || svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		t.Fatalf("service: %v, %+v", err, svc)
+	if got := st.Statuses()[0].Path; got != "fake" {
+		t.Errorf("status path %q, want fake", got)
 	}
-	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) != nil {
-		t.Fatal("receiver started before the load balancer has an address")
+	prev[0].Path = ""
+	if st, _ := Sync(context.Background(), f, Policy{}, []Transfer{testTransfer}, prev); st.Volumes[0].Attempt != 1 || len(f.reset) != 1 {
+		t.Errorf("a status without a path is not taken as this path's: %+v", st.Volumes[0])
 	}
-	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.10"}}
-	noErr(t, errOf(dst.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, svc, metav1.UpdateOptions{})))
-	if _, err := Sync(ctx, o, []Transfer{tr}); err != nil {
-		t.Fatal(err)
-	}
-	sender := findPod(t, o.Source.Kube, tr.SourceNamespace, senderName(o.Migration, tr))
-	if sender == nil || findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
-		t.Fatal("pods not started once the load balancer has an address")
-	}
-	if to := sender.Spec.Containers[0].Args[3]; to != "192.0.2.10:8443" {
-		t.Errorf("sender dials %q", to)
-	}
-	cert, err := parseCert(getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)).Data["server.crt"])
-	if err != nil || cert.VerifyHostname("192.0.2.10") != nil {
-		t.Errorf("server certificate does not name the load balancer: %v", err)
+}
+
+func TestSyncInvalidTransfers(t *testing.T) {
+	st, err := Sync(context.Background(), newFake(true), Policy{}, []Transfer{{SourceNamespace: "a"}}, nil)
+	if err == nil || len(st.Volumes) != 0 {
+		t.Fatalf("Sync = %+v, %v; want an error and no state", st, err)
 	}
 }

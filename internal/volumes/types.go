@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
-	"ferry.dev/ferry/internal/cluster"
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
-// ErrTransferFailed is wrapped by the error Sync returns when a mover pod
-// failed: only a retry by the user helps. Other errors of Sync are API
-// errors worth retrying at once.
+// ErrTransferFailed is wrapped by the error Sync returns when a transfer
+// failed for good (its attempts are used up, or a rerun cannot help):
+// only a retry by the user helps. Other errors of Sync are API errors
+// worth retrying at once.
 var ErrTransferFailed = errors.New("volume transfer failed")
 
 // Transfer is one claim to copy.
@@ -22,58 +21,48 @@ type Transfer struct {
 	DestinationNamespace, DestinationClaim string
 }
 
-// describe names a transfer in messages. (Not a String method: it would be
-// promoted to VolumeProgress and hide its other fields from fmt.)
-func describe(t Transfer) string {
+// Describe names a transfer in messages. (Not a String method: it would
+// be promoted to VolumeProgress and hide its other fields from fmt.)
+func Describe(t Transfer) string {
 	return fmt.Sprintf("%s/%s -> %s/%s", t.SourceNamespace, t.SourceClaim, t.DestinationNamespace, t.DestinationClaim)
 }
 
-// Options of a copy.
-type Options struct {
-	Source, Destination *cluster.Clients
-	// Migration names the Migration; every object created is labelled
-	// ferry.dev/migration=<Migration>, app.kubernetes.io/managed-by=ferry
-	// and app.kubernetes.io/component=mover.
-	Migration string
-	// Image is the ferry image, with /usr/local/bin/ferry as entrypoint.
-	Image string
-	// SameCluster means source and destination are one cluster: the
-	// sender dials the receiver's ClusterIP Service by DNS name instead of
-	// a NodePort.
-	SameCluster bool
-	// LoadBalancer exposes receivers through Services of type
-	// LoadBalancer instead of node ports, across clusters. Senders dial
-	// the load balancer's address, which the server certificate names.
-	LoadBalancer bool
-	// MaxAttempts is how many times a transfer's movers run before a
-	// failure is returned; 0 means DefaultMaxAttempts. Failures a rerun
-	// cannot fix (a full destination volume) are returned at once.
+// Policy is how Sync retries failed rounds.
+type Policy struct {
+	// MaxAttempts is how many rounds a transfer runs before a failure is
+	// returned; 0 means DefaultMaxAttempts. Failures a rerun cannot fix
+	// (a full destination volume) are returned at once.
 	MaxAttempts int
 	// RetryPause is the pause after a first failed attempt; it grows four
 	// times with each further one. 0 means DefaultRetryPause.
 	RetryPause time.Duration
 }
 
-// Defaults of Options.
+// Defaults of Policy.
 const (
 	DefaultMaxAttempts = 3
 	DefaultRetryPause  = 5 * time.Second
 )
 
-func (o Options) maxAttempts() int {
-	if o.MaxAttempts > 0 {
-		return o.MaxAttempts
+// SenderGrace is how long a round whose receiver ended first waits for
+// the report of the sender that was connected to it before deciding on
+// the receiver's account.
+const SenderGrace = 15 * time.Second
+
+func (p Policy) maxAttempts() int {
+	if p.MaxAttempts > 0 {
+		return p.MaxAttempts
 	}
 	return DefaultMaxAttempts
 }
 
 // retryPause is the pause after attempt n failed.
-func (o Options) retryPause(n int) time.Duration {
-	p := o.RetryPause
-	if p <= 0 {
-		p = DefaultRetryPause
+func (p Policy) retryPause(n int) time.Duration {
+	d := p.RetryPause
+	if d <= 0 {
+		d = DefaultRetryPause
 	}
-	return p << (2 * min(max(n-1, 0), 8))
+	return d << (2 * min(max(n-1, 0), 8))
 }
 
 // Phase of one transfer.
@@ -81,22 +70,25 @@ type Phase string
 
 // Phases of a transfer.
 const (
-	// PhasePending: pods are being created or scheduled, or the receiver
-	// is not ready yet.
+	// PhasePending: the round is being created or scheduled, or waits
+	// for something (Message says what).
 	PhasePending Phase = "Pending"
-	// PhaseRunning: the sender runs.
+	// PhaseRunning: the round runs.
 	PhaseRunning Phase = "Running"
-	// PhaseRetrying: a mover pod failed with an error a rerun may fix;
-	// new pods start after a pause. Message says why.
+	// PhaseRetrying: a round failed with an error a rerun may fix; a new
+	// one starts after a pause. Message says why.
 	PhaseRetrying Phase = "Retrying"
-	// PhaseSucceeded: the sender finished; the destination matches.
+	// PhaseSucceeded: the copy finished; the destination matches.
 	PhaseSucceeded Phase = "Succeeded"
-	// PhaseFailed: a mover pod failed; Message says why.
+	// PhaseFailed: the copy failed and the failure was reported; Message
+	// says why.
 	PhaseFailed Phase = "Failed"
 )
 
 // State is the progress of all transfers.
 type State struct {
+	// Path is the name of the path that copies.
+	Path string
 	// Done is true when every transfer Succeeded.
 	Done bool
 	// Volumes has one entry per transfer, in the order given to Sync.
@@ -107,33 +99,67 @@ type State struct {
 type VolumeProgress struct {
 	Transfer
 	Phase Phase
-	// MoverPhase is the phase of the sender's last progress report
+	// Attempt numbers the current round, from 1.
+	Attempt int
+	// MoverPhase is the phase of the copier's last progress report
 	// (connecting, transferring, finalizing, verifying, done, failed), or
 	// empty before the first one.
 	MoverPhase string
-	// Counters of the sender's last progress report. BytesTotal and
-	// FilesTotal grow while the source is still being scanned.
+	// Counters of the last progress report. BytesTotal and FilesTotal
+	// grow while the source is still being scanned.
 	BytesDone, BytesTotal int64
 	FilesDone, FilesTotal int64
-	// Message explains a Pending or Failed phase.
+	// Message explains a Pending, Retrying or Failed phase.
 	Message string
 }
 
-// validate checks the options and the transfers.
-func (o Options) validate(transfers []Transfer) error {
-	if o.Source == nil || o.Source.Kube == nil || o.Destination == nil || o.Destination.Kube == nil {
-		return errors.New("volume copy: source and destination clients are required")
+// Statuses are the volumes as the Migration's status keeps them; pass
+// them to the next Sync.
+func (s State) Statuses() []ferryv1.VolumeStatus {
+	out := make([]ferryv1.VolumeStatus, 0, len(s.Volumes))
+	for _, v := range s.Volumes {
+		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
+			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: s.Path, Phase: string(v.Phase),
+			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
+			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, Message: v.Message})
 	}
-	if o.Migration == "" || o.Image == "" {
-		return errors.New("volume copy: migration and image are required")
+	return out
+}
+
+// previous finds t's entry among the statuses of the last Sync over the
+// path named path: those of another path (an upload before a download)
+// do not count. An entry without a path name (written before statuses
+// named it, when there was only the direct path) counts for any.
+func previous(prev []ferryv1.VolumeStatus, path string, t Transfer) ferryv1.VolumeStatus {
+	for _, v := range prev {
+		if v.Path != "" && v.Path != path {
+			continue
+		}
+		if v.Namespace == t.SourceNamespace && v.Claim == t.SourceClaim &&
+			v.TargetNamespace == t.DestinationNamespace && v.TargetClaim == t.DestinationClaim {
+			return v
+		}
 	}
-	if errs := validation.IsValidLabelValue(o.Migration); len(errs) > 0 {
-		return fmt.Errorf("volume copy: migration name %q is not a valid label value: %v", o.Migration, errs)
+	return ferryv1.VolumeStatus{}
+}
+
+// setProgress copies a progress report into vp.
+func (vp *VolumeProgress) setProgress(p Progress) {
+	if p.Phase == "" {
+		return
 	}
+	vp.MoverPhase = p.Phase
+	vp.BytesDone, vp.BytesTotal = p.BytesDone, p.BytesTotal
+	vp.FilesDone, vp.FilesTotal = p.FilesDone, p.FilesTotal
+}
+
+// validateTransfers checks that every transfer names its claims and that
+// no claim is listed twice.
+func validateTransfers(transfers []Transfer) error {
 	seenSrc, seenDst := map[string]bool{}, map[string]bool{}
 	for _, t := range transfers {
 		if t.SourceNamespace == "" || t.SourceClaim == "" || t.DestinationNamespace == "" || t.DestinationClaim == "" {
-			return fmt.Errorf("volume copy: transfer %s: namespaces and claims are required", describe(t))
+			return fmt.Errorf("volume copy: transfer %s: namespaces and claims are required", Describe(t))
 		}
 		src, dst := t.SourceNamespace+"/"+t.SourceClaim, t.DestinationNamespace+"/"+t.DestinationClaim
 		if seenSrc[src] {

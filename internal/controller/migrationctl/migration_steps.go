@@ -22,6 +22,9 @@ import (
 const (
 	QuiesceTimeout   = 10 * time.Minute
 	WorkloadsTimeout = 5 * time.Minute
+	// NamespaceTimeout bounds the wait for deleted destination namespaces
+	// to go.
+	NamespaceTimeout = 3 * time.Minute
 	// DefaultUnhealthyGrace is how long pods may be unhealthy
 	// (ImagePullBackOff, CrashLoopBackOff, Unschedulable) before
 	// WaitForWorkloads fails.
@@ -287,6 +290,13 @@ func (s *session) remove(ctx context.Context, selector string) (outcome, error) 
 	}
 	if n := report.Failed(); n > 0 {
 		return outcome{}, fmt.Errorf("%d objects could not be deleted on cluster %s (%s)", n, s.dst.Name, firstReasons(report.Objects(), 3))
+	}
+	if t := report.Terminating; len(t) > 0 {
+		if elapsed := time.Since(s.step().Started.Time); elapsed > NamespaceTimeout {
+			return outcome{}, fmt.Errorf("namespace %s is still terminating on cluster %s after %s: look for finalizers on its objects",
+				strings.Join(t, ", "), s.dst.Name, elapsed.Round(time.Second))
+		}
+		return waiting(fmt.Sprintf("waiting for namespace %s to terminate on cluster %s", strings.Join(t, ", "), s.dst.Name), time.Second), nil
 	}
 	return done(fmt.Sprintf("deleted %d objects from cluster %s", report.Done(), s.dst.Name)), nil
 }

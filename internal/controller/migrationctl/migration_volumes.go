@@ -12,11 +12,12 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/planning"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/direct"
 )
 
-// moverOptions are the volume-copy options of this migration.
-func (s *session) moverOptions(migration string) volumes.Options {
-	return volumes.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
+// moverOptions are the direct path's options for a migration.
+func (s *session) moverOptions(migration string) direct.Options {
+	return direct.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
 		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster}
 }
 
@@ -69,11 +70,19 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
 		return outcome{}, err
 	}
-	st, err := volumes.Sync(ctx, o, transfers)
+	path, err := direct.New(o)
 	if err != nil {
 		return outcome{}, err
 	}
-	s.m.Status.Volumes = volumeStatuses(st)
+	st, err := volumes.Sync(ctx, path, volumes.Policy{}, transfers, s.m.Status.Volumes)
+	if len(st.Volumes) > 0 {
+		// Also with an error: the statuses record attempts and reported
+		// failures for the next call.
+		s.m.Status.Volumes = st.Statuses()
+	}
+	if err != nil {
+		return outcome{}, err
+	}
 	var done_, total int64
 	var lines []string
 	for _, v := range st.Volumes {
@@ -94,17 +103,6 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
 	}
 	return waiting(msg, time.Second), nil
-}
-
-// volumeStatuses turns the copy state into the Migration's status.
-func volumeStatuses(st volumes.State) []ferryv1.VolumeStatus {
-	out := make([]ferryv1.VolumeStatus, 0, len(st.Volumes))
-	for _, v := range st.Volumes {
-		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
-			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Phase: string(v.Phase),
-			BytesDone: v.BytesDone, BytesTotal: v.BytesTotal, FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, Message: v.Message})
-	}
-	return out
 }
 
 // MoverStartTimeout is how long CopyVolumes waits for movers that have
@@ -140,10 +138,22 @@ func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
 			}
 		}
 	}
+	var going []string
 	for _, n := range names {
-		if err := volumes.Cleanup(ctx, s.moverOptions(n)); err != nil {
+		path, err := direct.New(s.moverOptions(n))
+		if err != nil {
+			return outcome{}, err
+		}
+		gone, err := path.Cleanup(ctx)
+		if err != nil {
 			return outcome{}, fmt.Errorf("remove the movers of %s: %w", n, err)
 		}
+		if !gone {
+			going = append(going, n)
+		}
+	}
+	if len(going) > 0 {
+		return waiting("waiting for the mover pods of "+strings.Join(going, ", ")+" to terminate", time.Second), nil
 	}
 	return done("mover pods, services and secrets removed"), nil
 }

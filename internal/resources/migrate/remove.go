@@ -3,12 +3,10 @@ package migrate
 import (
 	"context"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/discover"
@@ -17,8 +15,9 @@ import (
 // Remove deletes from the destination every object that carries the
 // label selector (a plan's or a migration's label): namespaces Ferry
 // created go whole; in namespaces it did not create, only its own objects
-// go; then its cluster-scoped objects. It waits until the namespaces are
-// gone, so a new migration can start at once.
+// go; then its cluster-scoped objects. It does not wait for deleted
+// namespaces to go: Report.Terminating lists those still there; call it
+// again until none is.
 func Remove(ctx context.Context, dst Destination, namespaces []string, selector string) (*Report, error) {
 	report := NewReport()
 	var deleting []string
@@ -49,7 +48,9 @@ func Remove(ctx context.Context, dst Destination, namespaces []string, selector 
 			return report, err
 		}
 	}
-	return report, waitGone(ctx, dst, deleting)
+	terminating, err := existing(ctx, dst, deleting)
+	report.Terminating = terminating
+	return report, err
 }
 
 func matches(obj *unstructured.Unstructured, selector string) bool {
@@ -102,20 +103,18 @@ func deleteObject(ctx context.Context, dst Destination, r discover.Resource, obj
 }
 
 // waitGone waits until the namespaces are deleted.
-func waitGone(ctx context.Context, dst Destination, namespaces []string) error {
-	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
+// existing returns the namespaces that still exist.
+func existing(ctx context.Context, dst Destination, namespaces []string) ([]string, error) {
+	var out []string
 	for _, ns := range namespaces {
-		err := wait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-			_, err := dst.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, ns, metav1.GetOptions{})
-			return apierrors.IsNotFound(err), nil
-		})
-		if ctx.Err() != nil {
-			return ctx.Err()
+		_, err := dst.Dynamic.Resource(discover.NamespaceResource.GVR).Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("namespace %s is still terminating on the destination after 3 minutes: look for finalizers on its objects", ns)
+			return nil, fmt.Errorf("get destination namespace %s: %w", ns, err)
 		}
+		out = append(out, ns)
 	}
-	return nil
+	return out, nil
 }

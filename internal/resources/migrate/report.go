@@ -20,6 +20,8 @@ type Report struct {
 	skipped  []ferryv1.ObjectResult
 	done     int64
 	Warnings []string
+	// Terminating lists the namespaces Remove deleted that are not gone yet.
+	Terminating []string
 }
 
 // NewReport returns an empty report.

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package volumes
+package direct
 
 import (
 	"bufio"
@@ -24,6 +24,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // writeScript fills /data with what the copy must keep: contents, a
@@ -119,17 +120,18 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 
 	o := Options{Source: src, Destination: dst, Migration: "e2e-vol-" + suffix, Image: images["ferry"],
 		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
-	transfers := []Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
+	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
+	run := &syncer{o: o}
 	t.Cleanup(func() {
-		if err := Cleanup(context.Background(), o); err != nil {
+		if err := cleanup(context.Background(), o); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})
 	start := time.Now()
-	var st State
+	var st volumes.State
 	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var err error
-		st, err = Sync(ctx, o, transfers)
+		st, err = run.sync(ctx, t, transfers...)
 		if err != nil {
 			return false, err
 		}
@@ -159,7 +161,7 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := Sync(ctx, o, transfers); err != nil || !again.Done {
+	if again, err := run.sync(ctx, t, transfers...); err != nil || !again.Done {
 		t.Fatalf("Sync after done = %+v, %v", again, err)
 	}
 	if p, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, sender.Name, metav1.GetOptions{}); err != nil || p.UID != sender.UID {
@@ -177,10 +179,10 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 		}
 	}
 
-	if err := Cleanup(ctx, o); err != nil {
+	if err := cleanup(ctx, o); err != nil {
 		t.Fatalf("cleanup: %v", err)
 	}
-	if err := Cleanup(ctx, o); err != nil {
+	if err := cleanup(ctx, o); err != nil {
 		t.Fatalf("second cleanup: %v", err)
 	}
 	sel := metav1.ListOptions{LabelSelector: ferryv1.LabelMigration + "=" + o.Migration}
@@ -197,9 +199,21 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 	}
 }
 
+// cleanup runs the path's one-pass Cleanup until it is done, as the
+// controller's reconciles would.
+func cleanup(ctx context.Context, o Options) error {
+	p, err := New(o)
+	if err != nil {
+		return err
+	}
+	return wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		return p.Cleanup(ctx)
+	})
+}
+
 func localDir(t *testing.T, name string) string {
 	t.Helper()
-	return filepath.Join("..", "..", ".localclusters", name)
+	return filepath.Join("..", "..", "..", ".localclusters", name)
 }
 
 func localClients(t *testing.T, name string) *cluster.Clients {

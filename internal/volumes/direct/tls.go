@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/mover/certs"
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // renewBefore is how long before expiry the certificates are replaced.
@@ -41,7 +42,7 @@ type tlsState struct {
 // a server certificate valid for hosts (the Service DNS names) and at least
 // one of the ready destination nodes. Otherwise it makes new certificates
 // for hosts and all node IPs and stores them everywhere.
-func ensureCerts(ctx context.Context, o Options, transfers []Transfer, dnsNames, allIPs, readyIPs []string) (tlsState, error) {
+func ensureCerts(ctx context.Context, o Options, transfers []volumes.Transfer, dnsNames, allIPs, readyIPs []string) (tlsState, error) {
 	var srcNS, dstNS []string
 	for _, t := range transfers {
 		srcNS = appendUnique(srcNS, t.SourceNamespace)

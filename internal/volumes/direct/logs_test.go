@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"strings"
@@ -94,11 +94,10 @@ func TestPodFailure(t *testing.T) {
 	}
 }
 
-func TestSetProgress(t *testing.T) {
-	var vp VolumeProgress
-	vp.setProgress(progressLine1 + "\n" + progressLine2 + "\n")
-	if vp.MoverPhase != "done" || vp.BytesDone != 1000 || vp.BytesTotal != 1000 || vp.FilesDone != 10 || vp.FilesTotal != 10 {
-		t.Errorf("setProgress = %+v", vp)
+func TestProgressOf(t *testing.T) {
+	vp := progressOf(progressLine1 + "\n" + progressLine2 + "\n")
+	if vp.Phase != "done" || vp.BytesDone != 1000 || vp.BytesTotal != 1000 || vp.FilesDone != 10 || vp.FilesTotal != 10 {
+		t.Errorf("progressOf = %+v", vp)
 	}
 }
 

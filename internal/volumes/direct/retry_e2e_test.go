@@ -1,6 +1,6 @@
 //go:build e2e
 
-package volumes
+package direct
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // TestRetryAfterReceiverKilledE2E kills the receiver's process (the
@@ -35,14 +37,15 @@ func TestRetryAfterReceiverKilledE2E(t *testing.T) {
 	createClaim(t, dst, dstNS, "restored")
 	srcList := runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript+listScript)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-retry-" + suffix, Image: images["ferry"], RetryPause: time.Second}
-	tr := Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}
+	o := Options{Source: src, Destination: dst, Migration: "e2e-retry-" + suffix, Image: images["ferry"]}
+	run := &syncer{o: o, pol: volumes.Policy{RetryPause: time.Second}}
+	tr := volumes.Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}
 	t.Cleanup(func() {
-		if err := Cleanup(context.Background(), o); err != nil {
+		if err := cleanup(context.Background(), o); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})
-	if _, err := Sync(ctx, o, []Transfer{tr}); err != nil {
+	if _, err := run.sync(ctx, t, tr); err != nil {
 		t.Fatalf("first Sync: %v", err)
 	}
 	recv, err := dst.Kube.CoreV1().Pods(dstNS).Get(ctx, receiverName(o.Migration, tr), metav1.GetOptions{})
@@ -69,15 +72,15 @@ func TestRetryAfterReceiverKilledE2E(t *testing.T) {
 	t.Logf("killed receiver process %d", pid)
 
 	start, retried := time.Now(), false
-	var st State
+	var st volumes.State
 	err = wait.PollUntilContextTimeout(ctx, time.Second, 4*time.Minute, true, func(ctx context.Context) (bool, error) {
-		st, err = Sync(ctx, o, []Transfer{tr})
+		st, err = run.sync(ctx, t, tr)
 		if err != nil {
 			return false, err
 		}
 		v := st.Volumes[0]
 		t.Logf("%5.1fs %s %s %s", time.Since(start).Seconds(), v.Phase, v.MoverPhase, v.Message)
-		retried = retried || (v.Phase == PhaseRetrying && strings.Contains(v.Message, "attempt 1 of 3 failed"))
+		retried = retried || (v.Phase == volumes.PhaseRetrying && strings.Contains(v.Message, "attempt 1 of 3 failed"))
 		return st.Done, nil
 	})
 	if err != nil {
@@ -86,8 +89,8 @@ func TestRetryAfterReceiverKilledE2E(t *testing.T) {
 	if !retried {
 		t.Error("no Retrying phase naming the failed attempt was seen")
 	}
-	if n, err := getAttempt(ctx, o, tr); err != nil || n != 2 {
-		t.Errorf("attempt = %d, %v; want 2", n, err)
+	if n := st.Volumes[0].Attempt; n != 2 {
+		t.Errorf("attempt = %d; want 2", n)
 	}
 	if got := runPod(t, dst, dstNS, "reader", images["tools"], "restored", listScript); got != srcList {
 		t.Errorf("destination differs from source:\n--- source\n%s--- destination\n%s", srcList, got)

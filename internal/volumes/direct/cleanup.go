@@ -1,59 +1,37 @@
-package volumes
+package direct
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/cluster"
 )
 
-// cleanupTimeout bounds how long Cleanup waits for the pods to go.
-const cleanupTimeout = 2 * time.Minute
-
 // Cleanup deletes every pod, Service and Secret of the migration made by
-// this package (labelled with the migration, managed-by ferry and
-// component mover) in all namespaces of both clusters, and waits until the
-// pods are gone. It is idempotent.
-func Cleanup(ctx context.Context, o Options) error {
-	if o.Source == nil || o.Source.Kube == nil || o.Destination == nil || o.Destination.Kube == nil || o.Migration == "" {
-		return errors.New("volume cleanup: source and destination clients and the migration are required")
-	}
-	clusters := []*cluster.Clients{o.Source}
-	if o.Destination != o.Source {
-		clusters = append(clusters, o.Destination)
-	}
-	sel := metav1.ListOptions{LabelSelector: migrationSelector(o.Migration)}
-	for _, c := range clusters {
+// this path (labelled with the migration, managed-by ferry and component
+// mover) in all namespaces of both clusters, in one pass. done is false
+// while pods are still terminating: call it again. It is idempotent.
+func (p *Path) Cleanup(ctx context.Context) (bool, error) {
+	sel := metav1.ListOptions{LabelSelector: migrationSelector(p.o.Migration)}
+	for _, c := range p.o.clusters() {
 		if err := deleteAll(ctx, c, sel); err != nil {
-			return err
+			return false, err
 		}
 	}
-	var remaining string
-	err := wait.PollUntilContextTimeout(ctx, time.Second, cleanupTimeout, true, func(ctx context.Context) (bool, error) {
-		for _, c := range clusters {
-			pods, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel)
-			if err != nil {
-				return false, fmt.Errorf("list mover pods of cluster %s: %w", c.Name, err)
-			}
-			if len(pods.Items) > 0 {
-				p := pods.Items[0]
-				remaining = fmt.Sprintf("%d pods on cluster %s, such as %s/%s", len(pods.Items), c.Name, p.Namespace, p.Name)
-				return false, nil
-			}
+	for _, c := range p.o.clusters() {
+		pods, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel)
+		if err != nil {
+			return false, fmt.Errorf("list mover pods of cluster %s: %w", c.Name, err)
 		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("wait for mover pods to go (%s): %w", remaining, err)
+		if len(pods.Items) > 0 {
+			return false, nil
+		}
 	}
-	return nil
+	return true, nil
 }
 
 // deleteAll deletes the selected pods, Services and Secrets of a cluster.

@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // Labels and annotations of the mover objects, besides ferryv1.LabelMigration
@@ -30,12 +31,6 @@ const (
 
 	// AnnotationClaim on a pod names the claim it copies, as namespace/name.
 	AnnotationClaim = "ferry.dev/mover-claim"
-	// AnnotationFailureReported marks a failed pod whose failure Sync has
-	// returned; the next Sync deletes it and starts a new round.
-	AnnotationFailureReported = "ferry.dev/mover-failure-reported"
-	// AnnotationAttempt on a transfer's Service numbers the current
-	// attempt of its movers, from 1.
-	AnnotationAttempt = "ferry.dev/mover-attempt"
 )
 
 // MoverPort is the port the receiver listens on.
@@ -54,13 +49,22 @@ func shortHash(parts ...string) string {
 // transferName is the name of a transfer's Service and the stem of its pod
 // names: ferry-mover-<hash of the migration and both claims>, 22
 // characters, a valid DNS-1123 label.
-func transferName(migration string, t Transfer) string {
+func transferName(migration string, t volumes.Transfer) string {
 	return namePrefix + shortHash(migration, t.SourceNamespace, t.SourceClaim, t.DestinationNamespace, t.DestinationClaim)
 }
 
-func receiverName(migration string, t Transfer) string { return transferName(migration, t) + "-recv" }
-func senderName(migration string, t Transfer) string   { return transferName(migration, t) + "-send" }
-func serviceName(migration string, t Transfer) string  { return transferName(migration, t) }
+// receiverName is the name of a transfer's receiver pod.
+func receiverName(migration string, t volumes.Transfer) string {
+	return transferName(migration, t) + "-recv"
+}
+
+// senderName is the name of a transfer's sender pod.
+func senderName(migration string, t volumes.Transfer) string {
+	return transferName(migration, t) + "-send"
+}
+
+// serviceName is the name of a transfer's Service.
+func serviceName(migration string, t volumes.Transfer) string { return transferName(migration, t) }
 
 // serverSecretName is the Secret with the CA and the server certificate,
 // in every destination namespace.
@@ -72,7 +76,7 @@ func clientSecretName(migration string) string { return namePrefix + shortHash(m
 
 // serviceHosts are the DNS names of a transfer's Service, both put in the
 // server certificate; the first is what a same-cluster sender dials.
-func serviceHosts(migration string, t Transfer) []string {
+func serviceHosts(migration string, t volumes.Transfer) []string {
 	short := fmt.Sprintf("%s.%s.svc", serviceName(migration, t), t.DestinationNamespace)
 	return []string{short, short + ".cluster.local"}
 }
@@ -87,7 +91,7 @@ func commonLabels(migration string) map[string]string {
 }
 
 // podLabels are the labels of a transfer's pod of the given role.
-func podLabels(migration string, t Transfer, role string) map[string]string {
+func podLabels(migration string, t volumes.Transfer, role string) map[string]string {
 	l := commonLabels(migration)
 	l[LabelTransfer] = transferName(migration, t)
 	l[LabelRole] = role
@@ -95,7 +99,7 @@ func podLabels(migration string, t Transfer, role string) map[string]string {
 }
 
 // receiverSelector selects a transfer's receiver pod.
-func receiverSelector(migration string, t Transfer) map[string]string {
+func receiverSelector(migration string, t volumes.Transfer) map[string]string {
 	return map[string]string{LabelTransfer: transferName(migration, t), LabelRole: RoleReceiver}
 }
 

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package volumes
+package direct
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"ferry.dev/ferry/internal/cluster"
+
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // TestCopyOntoFullVolumeE2E copies 3 MB onto a destination volume of
@@ -38,17 +40,18 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 	dir := tinyVolume(t, dst, dstNS, "tiny", suffix)
 	runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-full-" + suffix, Image: images["ferry"], RetryPause: time.Second}
-	tr := Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "tiny"}
+	o := Options{Source: src, Destination: dst, Migration: "e2e-full-" + suffix, Image: images["ferry"]}
+	run := &syncer{o: o, pol: volumes.Policy{RetryPause: time.Second}}
+	tr := volumes.Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "tiny"}
 	t.Cleanup(func() {
-		if err := Cleanup(context.Background(), o); err != nil {
+		if err := cleanup(context.Background(), o); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})
 	var syncErr error
 	err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
-		st, err := Sync(ctx, o, []Transfer{tr})
-		if errors.Is(err, ErrTransferFailed) {
+		st, err := run.sync(ctx, t, tr)
+		if errors.Is(err, volumes.ErrTransferFailed) {
 			syncErr = err
 			return true, nil
 		}
@@ -57,7 +60,7 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 		}
 		v := st.Volumes[0]
 		t.Logf("%s %s %s", v.Phase, v.MoverPhase, v.Message)
-		if v.Phase == PhaseRetrying || st.Done {
+		if v.Phase == volumes.PhaseRetrying || st.Done {
 			t.Fatalf("a full volume must fail at once; state %+v", v)
 		}
 		return false, nil
@@ -69,10 +72,10 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 	if !strings.Contains(syncErr.Error(), "destination volume is full") {
 		t.Errorf("error %q does not say the volume is full", syncErr)
 	}
-	if n, err := getAttempt(ctx, o, tr); err != nil || n != 1 {
-		t.Errorf("attempt = %d, %v; want 1 (no retries)", n, err)
+	if n := run.prev[0].Attempt; n != 1 {
+		t.Errorf("attempt = %d; want 1 (no retries)", n)
 	}
-	if err := Cleanup(ctx, o); err != nil {
+	if err := cleanup(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	names, err := os.ReadDir(dir)

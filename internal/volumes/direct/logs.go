@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/mover"
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // logTailLines is how many log lines are read from a mover pod: enough for
@@ -206,4 +207,20 @@ func waitingMessage(pod *corev1.Pod) string {
 		}
 	}
 	return fmt.Sprintf("pod %s is %s", pod.Name, pod.Status.Phase)
+}
+
+// progressOf is the sender's last progress report in its log, as the
+// orchestration reads it; zero when the log has none.
+func progressOf(log string) volumes.Progress {
+	p, ok := lastProgress(log)
+	if !ok {
+		return volumes.Progress{}
+	}
+	out := volumes.Progress{Phase: p.Phase, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal,
+		FilesDone: p.FilesDone, FilesTotal: p.FilesTotal}
+	if p.Phase == mover.PhaseDone {
+		// The scan is complete: the totals are what was copied.
+		out.BytesTotal, out.FilesTotal = max(p.BytesTotal, p.BytesDone), max(p.FilesTotal, p.FilesDone)
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"net"
@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/internal/volumes"
 )
 
 // Paths inside the mover containers.
@@ -42,7 +44,7 @@ func senderArgs(addr string) []string {
 }
 
 // receiverPod is a transfer's receiver on the destination.
-func receiverPod(o Options, t Transfer, requests corev1.ResourceList) *corev1.Pod {
+func receiverPod(o Options, t volumes.Transfer, requests corev1.ResourceList) *corev1.Pod {
 	p := moverPod(o.Image, receiverName(o.Migration, t), t.DestinationNamespace, t.DestinationClaim,
 		serverSecretName(o.Migration), false, receiverArgs(), requests)
 	p.Labels = podLabels(o.Migration, t, RoleReceiver)
@@ -50,7 +52,9 @@ func receiverPod(o Options, t Transfer, requests corev1.ResourceList) *corev1.Po
 	c := &p.Spec.Containers[0]
 	c.Ports = []corev1.ContainerPort{{Name: "mover", ContainerPort: MoverPort, Protocol: corev1.ProtocolTCP}}
 	// A TCP connection that never says hello is rejected by the server
-	// without ending its one session.
+	// without ending its one session; one closed before it sent a byte,
+	// as this probe's, is logged at debug level only, so the receiver's
+	// log shows no warning per probe. The data port stays TLS-only.
 	c.ReadinessProbe = &corev1.Probe{
 		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(MoverPort)}},
 		PeriodSeconds:    1,
@@ -61,7 +65,7 @@ func receiverPod(o Options, t Transfer, requests corev1.ResourceList) *corev1.Po
 
 // senderPod is a transfer's sender on the source, dialing addr, pinned to
 // nodeName when it is set.
-func senderPod(o Options, t Transfer, addr, nodeName string, requests corev1.ResourceList) *corev1.Pod {
+func senderPod(o Options, t volumes.Transfer, addr, nodeName string, requests corev1.ResourceList) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
 		clientSecretName(o.Migration), true, senderArgs(addr), requests)
 	p.Labels = podLabels(o.Migration, t, RoleSender)
@@ -107,7 +111,7 @@ func moverPod(image, name, namespace, claim, secret string, readOnly bool, args 
 
 // receiverService exposes a transfer's receiver: a NodePort or
 // LoadBalancer Service across clusters, a ClusterIP one within a cluster.
-func receiverService(o Options, t Transfer) *corev1.Service {
+func receiverService(o Options, t volumes.Transfer) *corev1.Service {
 	typ := corev1.ServiceTypeNodePort
 	switch {
 	case o.SameCluster:
@@ -224,7 +228,7 @@ func receiverHost(hostIP string, certIPs, readyIPs []string) string {
 // senderAddress is what the sender dials: the Service DNS name within a
 // cluster, host:nodePort across clusters, or the load balancer's
 // address and the mover port.
-func senderAddress(o Options, t Transfer, host string, nodePort int32) string {
+func senderAddress(o Options, t volumes.Transfer, host string, nodePort int32) string {
 	switch {
 	case o.SameCluster:
 		return net.JoinHostPort(serviceHosts(o.Migration, t)[0], strconv.Itoa(MoverPort))

@@ -1,4 +1,4 @@
-package volumes
+package direct
 
 import (
 	"slices"
@@ -12,9 +12,10 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/volumes"
 )
 
-var testTransfer = Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop-new", DestinationClaim: "data-copy"}
+var testTransfer = volumes.Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop-new", DestinationClaim: "data-copy"}
 
 func testOptions(same bool) Options {
 	src := &cluster.Clients{Name: "src", Kube: fake.NewClientset()}

@@ -1,23 +1,25 @@
-package volumes
+package direct
 
 import (
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"ferry.dev/ferry/internal/volumes"
 )
 
 func TestNames(t *testing.T) {
 	long := strings.Repeat("m", 63)
-	base := Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop", DestinationClaim: "data"}
+	base := volumes.Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop", DestinationClaim: "data"}
 	tests := []struct {
 		name      string
 		migration string
-		t         Transfer
+		t         volumes.Transfer
 	}{
 		{"simple", "m1", base},
-		{"long names", long, Transfer{SourceNamespace: long, SourceClaim: strings.Repeat("c", 253), DestinationNamespace: long, DestinationClaim: strings.Repeat("d", 253)}},
-		{"other claim", "m1", Transfer{SourceNamespace: "shop", SourceClaim: "data2", DestinationNamespace: "shop", DestinationClaim: "data"}},
+		{"long names", long, volumes.Transfer{SourceNamespace: long, SourceClaim: strings.Repeat("c", 253), DestinationNamespace: long, DestinationClaim: strings.Repeat("d", 253)}},
+		{"other claim", "m1", volumes.Transfer{SourceNamespace: "shop", SourceClaim: "data2", DestinationNamespace: "shop", DestinationClaim: "data"}},
 	}
 	seen := map[string]string{}
 	for _, tt := range tests {
@@ -56,28 +58,27 @@ func TestNames(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := Transfer{SourceNamespace: "a", SourceClaim: "c", DestinationNamespace: "b", DestinationClaim: "c"}
 	tests := []struct {
 		name      string
 		migration string
-		transfers []Transfer
+		noClients bool
 		wantErr   string
 	}{
-		{"ok", "m", []Transfer{ok}, ""},
-		{"no transfers", "m", nil, ""},
-		{"no migration", "", []Transfer{ok}, "migration and image are required"},
-		{"bad label", "m/x", []Transfer{ok}, "not a valid label value"},
-		{"empty claim", "m", []Transfer{{SourceNamespace: "a", DestinationNamespace: "b", DestinationClaim: "c"}}, "claims are required"},
-		{"same source twice", "m", []Transfer{ok, {SourceNamespace: "a", SourceClaim: "c", DestinationNamespace: "b", DestinationClaim: "d"}}, "source claim a/c is listed twice"},
-		{"same destination twice", "m", []Transfer{ok, {SourceNamespace: "a", SourceClaim: "e", DestinationNamespace: "b", DestinationClaim: "c"}}, "destination claim b/c is listed twice"},
+		{"ok", "m", false, ""},
+		{"no migration", "", false, "the migration is required"},
+		{"bad label", "m/x", false, "not a valid label value"},
+		{"no clients", "m", true, "source and destination clients are required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := testOptions(false)
 			o.Migration = tt.migration
-			err := o.validate(tt.transfers)
+			if tt.noClients {
+				o.Destination = nil
+			}
+			_, err := New(o)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("validate = %v, want %q", err, tt.wantErr)
+				t.Errorf("New = %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

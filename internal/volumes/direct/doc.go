@@ -1,0 +1,68 @@
+// Package direct is the direct data path: per claim, a pair of Ferry data
+// mover pods (package mover) copies the source volume straight to the
+// destination over mutual TLS. [Path] implements volumes.Path; the
+// retries, pauses and reports are package volumes' (volumes.Sync).
+//
+// # Basics
+//
+// A round of a transfer is two pods:
+//
+//   - a receiver on the destination cluster, "ferry mover serve --once",
+//     mounting the destination claim at /data, exposed by a NodePort
+//     Service (LoadBalancer with Options.LoadBalancer, once the load
+//     balancer has an address; ClusterIP with Options.SameCluster);
+//   - a sender on the source cluster, "ferry mover sync --delete
+//     --progress=json --connect-timeout 3m", mounting the source claim
+//     read-only, on the node of a running pod that mounts the claim, if
+//     any. It is created together with the receiver and redials until the
+//     receiver answers.
+//
+// Prepare ensures the certificates: one CA per migration, a server
+// certificate (for the destination node IPs, the Service DNS names and
+// the load balancers' addresses) and a client certificate, made with
+// package certs and stored as Secrets in the destination namespaces
+// (ca.crt, server.crt, server.key) and the source namespaces (ca.crt,
+// client.crt, client.key). When they must be replaced, Start restarts
+// receivers that loaded the old ones. Start creates the Service and the
+// pods that are missing; Observe reads the pods and the sender's last
+// JSON progress line from its log; Reset deletes the pods (the Service
+// keeps its node port).
+//
+// Every object carries the labels ferry.dev/migration=<migration>,
+// app.kubernetes.io/managed-by=ferry and app.kubernetes.io/component=mover;
+// Cleanup deletes them all in one pass and says whether pods are still
+// terminating.
+//
+// # What Observe reports
+//
+//   - a sender that Succeeded: Done, with its last progress;
+//   - a pod being deleted: Terminating, also when it failed (the round
+//     was reset or evicted; it is not counted again);
+//   - a failed pod: Failed, with the mover's message from the sender's
+//     log (its "Error:" line or its last progress report, whose exit
+//     status says whether a rerun can help: mover.Permanent), or else
+//     from the receiver's; ReceiverOnly when only the receiver ended
+//     while the connected sender still runs;
+//   - a receiver that Succeeded without a sender: Stale;
+//   - otherwise Starting or Running, Incomplete when a pod is missing,
+//     with a message saying what the sender waits for (the receiver's
+//     readiness, or an answer from its address).
+//
+// The receiver's readiness probe is a TCP probe on the TLS port: the
+// receiver logs a connection closed before it sent a byte at debug level
+// only, so probes do not fill its log with warnings.
+//
+// # Caveats
+//
+//   - The mover pods run as root (runAsUser 0) so that numeric owners are
+//     preserved: a namespace enforcing the "restricted" Pod Security
+//     Standard rejects them.
+//   - With node ports, the sender dials <node InternalIP>:<nodePort> of
+//     the destination: the source pods must reach the destination nodes'
+//     InternalIPs. Otherwise register the destination with
+//     spec.moverService LoadBalancer.
+//   - One receiver pod per claim; one per namespace is not built.
+//   - Certificates are written to a temporary directory before they are
+//     stored; with a read-only root file system the controller falls back
+//     to /dev/shm.
+package direct
