@@ -183,17 +183,18 @@ func (h *host) ensureController(ctx context.Context) (stop func(), inProcess boo
 	}
 	mctx, cancel := context.WithCancel(logr.NewContext(context.Background(), log))
 	done := make(chan struct{})
+	var startErr error
 	go func() {
 		defer close(done)
-		if err := mgr.Start(mctx); err != nil {
-			log.Error(err, "in-process controller stopped")
+		if startErr = mgr.Start(mctx); startErr != nil {
+			log.Error(startErr, "in-process controller stopped")
 		}
 	}()
 	select {
 	case <-mgr.Elected():
 	case <-done:
 		cancel()
-		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader")
+		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader: %w", startErr)
 	case <-time.After(30 * time.Second):
 		beginStop(ctx)
 		cancel()
