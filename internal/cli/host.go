@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -194,6 +195,9 @@ func (h *host) ensureController(ctx context.Context) (stop func(), inProcess boo
 	case <-mgr.Elected():
 	case <-done:
 		cancel()
+		if startErr == nil {
+			startErr = errors.New("no error given")
+		}
 		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader: %w", startErr)
 	case <-time.After(30 * time.Second):
 		beginStop(ctx)
