@@ -1,6 +1,7 @@
 // Package ops is Ferry's operations library: what a user does with Ferry's
-// objects on the host cluster (create and validate a plan, start, cancel,
-// retry and delete migrations, list and describe them, store settings),
+// objects on the host cluster (register clusters, create and validate a
+// plan, start, cancel, retry and delete migrations, list and describe
+// them, store settings),
 // written once for every front end. The CLI (internal/cli) is a thin layer
 // over it, and the web console calls the same functions.
 //
