@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -106,7 +107,8 @@ func beginStop(ctx context.Context) {
 }
 
 // stopSink demotes error records to debug during a clean stop, and
-// context cancellations always.
+// context cancellations and update conflicts (retried at once by the
+// controller, the way optimistic concurrency works) always.
 type stopSink struct {
 	logr.LogSink
 	stopping *atomic.Bool
@@ -118,13 +120,19 @@ const debugLevel = -int(slog.LevelDebug)
 
 // Error implements logr.LogSink.
 func (s *stopSink) Error(err error, msg string, kv ...any) {
-	if s.stopping.Load() || errors.Is(err, context.Canceled) || isCanceledMessage(err) {
+	if s.stopping.Load() || expected(err) {
 		if s.LogSink.Enabled(debugLevel) {
 			s.LogSink.Info(debugLevel, msg, append(kv, "err", err)...)
 		}
 		return
 	}
 	s.LogSink.Error(err, msg, kv...)
+}
+
+// expected reports whether err is part of normal operation: a canceled
+// context, or a conflict on update.
+func expected(err error) bool {
+	return errors.Is(err, context.Canceled) || isCanceledMessage(err) || apierrors.IsConflict(err)
 }
 
 // isCanceledMessage reports whether err says "context canceled" without

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestLogLevelFor(t *testing.T) {
@@ -58,6 +60,7 @@ func TestCleanStopLogsNoErrors(t *testing.T) {
 		{name: "leader election lost at a clean stop", level: slog.LevelWarn, stopping: true, err: errors.New("leader election lost")},
 		{name: "canceled while running", level: slog.LevelWarn, err: fmt.Errorf("get lease: %w", context.Canceled)},
 		{name: "canceled across an API client", level: slog.LevelWarn, err: errors.New(`Put "https://h/lease": context canceled`)},
+		{name: "conflict", level: slog.LevelWarn, err: apierrors.NewConflict(schema.GroupResource{Group: "ferry.dev", Resource: "migrations"}, "m", errors.New("the object has been modified"))},
 		{name: "at debug level, shown as debug", level: slog.LevelDebug, stopping: true, err: errors.New("leader election lost"), wantLine: true},
 	}
 	for _, tt := range tests {
