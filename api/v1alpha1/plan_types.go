@@ -116,6 +116,21 @@ type KindCount struct {
 	Count int `json:"count"`
 }
 
+// SkippedCount is how many objects of one kind a migration would leave out
+// for one reason.
+type SkippedCount struct {
+	// Kind as "Kind" or "Kind.group".
+	Kind string `json:"kind"`
+	// Reason the objects are left out, as the migration's results give it.
+	Reason string `json:"reason"`
+	// Count of objects.
+	Count int `json:"count"`
+}
+
+// MaxSkippedCounts caps PlanStatus.Skipped; the objects of further kinds
+// and reasons are counted in its last entry.
+const MaxSkippedCounts = 20
+
 // PlanStatus is the result of validating the plan.
 type PlanStatus struct {
 	// Conditions: Ready (false with a reason when the plan cannot run)
@@ -130,9 +145,16 @@ type PlanStatus struct {
 	// PersistentVolumeClaims found on the source, with their actions.
 	// +optional
 	PersistentVolumeClaims []PlanPVC `json:"persistentVolumeClaims,omitempty"`
-	// ObjectCounts per kind that the plan would migrate now.
+	// ObjectCounts per kind of the objects the plan would apply now on
+	// the destination, its namespaces included.
 	// +optional
 	ObjectCounts []KindCount `json:"objectCounts,omitempty"`
+	// Skipped counts the objects of the source namespaces that the plan
+	// would not apply (recreated on the destination by its controllers,
+	// being deleted, skipped claims), per kind and reason.
+	// +optional
+	// +kubebuilder:validation:MaxItems=20
+	Skipped []SkippedCount `json:"skipped,omitempty"`
 	// Warnings in full, one line each.
 	// +optional
 	Warnings []string `json:"warnings,omitempty"`

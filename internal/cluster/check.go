@@ -83,7 +83,7 @@ func Check(ctx context.Context, c *Clients) (*Facts, error) {
 	}
 	for _, sc := range scs.Items {
 		f.StorageClasses = append(f.StorageClasses, ferryv1.StorageClassInfo{Name: sc.Name, Provisioner: sc.Provisioner,
-			Default: sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true"})
+			Default: IsDefaultStorageClass(&sc)})
 	}
 	return f, nil
 }

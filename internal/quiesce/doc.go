@@ -16,7 +16,9 @@
 //
 // Before changing a workload it records the value it changes in an
 // annotation (see the Annotation* constants of ferry.dev/ferry/api/v1alpha1)
-// together with AnnotationQuiescedBy. [Unquiesce] puts the recorded values
+// together with AnnotationQuiescedBy; [Annotations] lists them and the
+// Encode*/Decode* functions are their one codec, which the resource
+// transforms use too. [Unquiesce] puts the recorded values
 // back and removes the annotations. Both are idempotent: a workload that
 // already carries AnnotationQuiescedBy keeps the originals it recorded the
 // first time, so running Quiesce twice never loses them.

@@ -206,11 +206,11 @@ func TestQuiesceUnquiesce(t *testing.T) {
 	originals := map[string]string{
 		"Deployment/web":        "2",
 		"StatefulSet/db":        "1",
-		"StatefulSet/db-unset":  encodeReplicas(before["StatefulSet/db-unset"].(*appsv1.StatefulSet).Spec.Replicas),
+		"StatefulSet/db-unset":  EncodeReplicas(before["StatefulSet/db-unset"].(*appsv1.StatefulSet).Spec.Replicas),
 		"ReplicaSet/standalone": "1",
 		"DaemonSet/agent":       "",
 		"DaemonSet/agent-sel":   `{"kubernetes.io/os":"linux"}`,
-		"CronJob/nightly":       encodeSuspend(before["CronJob/nightly"].(*batchv1.CronJob).Spec.Suspend),
+		"CronJob/nightly":       EncodeSuspend(before["CronJob/nightly"].(*batchv1.CronJob).Spec.Suspend),
 		"CronJob/hourly":        "false",
 		"Job/once":              "false",
 	}
@@ -295,7 +295,7 @@ func TestQuiesceUnquiesce(t *testing.T) {
 		if !apiequality.Semantic.DeepEqual(spec(obj), spec(before[ref])) {
 			t.Errorf("%s: spec after Unquiesce differs from before Quiesce\n got %s\nwant %s", ref, mustJSON(spec(obj)), mustJSON(spec(before[ref])))
 		}
-		for _, a := range annotations {
+		for _, a := range Annotations {
 			if v, ok := obj.GetAnnotations()[a]; ok {
 				t.Errorf("%s: annotation %s=%q left after Unquiesce", ref, a, v)
 			}
@@ -317,7 +317,7 @@ func TestQuiesceUnquiesce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rs := range rss.Items {
-		for _, a := range annotations {
+		for _, a := range Annotations {
 			if v, ok := rs.Annotations[a]; ok {
 				t.Errorf("ReplicaSet/%s: annotation %s=%q left after Unquiesce", rs.Name, a, v)
 			}

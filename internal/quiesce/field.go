@@ -1,10 +1,7 @@
 package quiesce
 
 import (
-	"encoding/json"
-	"fmt"
 	"maps"
-	"strconv"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,7 +34,7 @@ func replicasField(replicas func(client.Object) **int32) field {
 	return field{
 		annotation: ferryv1.AnnotationOriginalReplicas,
 		encode: func(obj client.Object) (string, error) {
-			return encodeReplicas(*replicas(obj)), nil
+			return EncodeReplicas(*replicas(obj)), nil
 		},
 		isQuiesced: func(obj client.Object) bool {
 			r := *replicas(obj)
@@ -48,7 +45,7 @@ func replicasField(replicas func(client.Object) **int32) field {
 			*replicas(obj) = &zero
 		},
 		restore: func(obj client.Object, s string) error {
-			r, err := decodeReplicas(s)
+			r, err := DecodeReplicas(s)
 			if err != nil {
 				return err
 			}
@@ -64,7 +61,7 @@ func suspendField(suspend func(client.Object) **bool) field {
 	return field{
 		annotation: ferryv1.AnnotationOriginalSuspend,
 		encode: func(obj client.Object) (string, error) {
-			return encodeSuspend(*suspend(obj)), nil
+			return EncodeSuspend(*suspend(obj)), nil
 		},
 		isQuiesced: func(obj client.Object) bool {
 			s := *suspend(obj)
@@ -75,7 +72,7 @@ func suspendField(suspend func(client.Object) **bool) field {
 			*suspend(obj) = &t
 		},
 		restore: func(obj client.Object, s string) error {
-			b, err := decodeSuspend(s)
+			b, err := DecodeSuspend(s)
 			if err != nil {
 				return err
 			}
@@ -92,7 +89,7 @@ func nodeSelectorField(selector func(client.Object) *map[string]string) field {
 	return field{
 		annotation: ferryv1.AnnotationOriginalNodeSelector,
 		encode: func(obj client.Object) (string, error) {
-			return encodeNodeSelector(*selector(obj))
+			return EncodeNodeSelector(*selector(obj))
 		},
 		isQuiesced: func(obj client.Object) bool {
 			return (*selector(obj))[ferryv1.QuiesceNodeSelectorKey] == quiescedNodeSelectorValue
@@ -108,7 +105,7 @@ func nodeSelectorField(selector func(client.Object) *map[string]string) field {
 			*selector(obj) = m
 		},
 		restore: func(obj client.Object, s string) error {
-			m, err := decodeNodeSelector(s)
+			m, err := DecodeNodeSelector(s)
 			if err != nil {
 				return err
 			}
@@ -116,74 +113,4 @@ func nodeSelectorField(selector func(client.Object) *map[string]string) field {
 			return nil
 		},
 	}
-}
-
-// encodeReplicas returns the annotation value for replicas.
-func encodeReplicas(r *int32) string {
-	if r == nil {
-		return ""
-	}
-	return strconv.FormatInt(int64(*r), 10)
-}
-
-// decodeReplicas parses what encodeReplicas returned.
-func decodeReplicas(s string) (*int32, error) {
-	if s == "" {
-		return nil, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || n < 0 {
-		return nil, fmt.Errorf("parse replicas %q: not a non-negative 32-bit number", s)
-	}
-	r := int32(n)
-	return &r, nil
-}
-
-// encodeSuspend returns the annotation value for suspend.
-func encodeSuspend(b *bool) string {
-	if b == nil {
-		return ""
-	}
-	return strconv.FormatBool(*b)
-}
-
-// decodeSuspend parses what encodeSuspend returned.
-func decodeSuspend(s string) (*bool, error) {
-	var b bool
-	switch s {
-	case "":
-		return nil, nil
-	case "true":
-		b = true
-	case "false":
-		b = false
-	default:
-		return nil, fmt.Errorf("parse suspend %q: want \"true\", \"false\" or \"\"", s)
-	}
-	return &b, nil
-}
-
-// encodeNodeSelector returns the annotation value for a node selector: JSON
-// with sorted keys, or "" for a nil map.
-func encodeNodeSelector(m map[string]string) (string, error) {
-	if m == nil {
-		return "", nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode node selector: %w", err)
-	}
-	return string(b), nil
-}
-
-// decodeNodeSelector parses what encodeNodeSelector returned.
-func decodeNodeSelector(s string) (map[string]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var m map[string]string
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, fmt.Errorf("parse node selector %q: %w", s, err)
-	}
-	return m, nil
 }

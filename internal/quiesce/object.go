@@ -24,14 +24,6 @@ const (
 	cleaned
 )
 
-// annotations are those that Quiesce sets and Unquiesce removes.
-var annotations = []string{
-	ferryv1.AnnotationQuiescedBy,
-	ferryv1.AnnotationOriginalReplicas,
-	ferryv1.AnnotationOriginalSuspend,
-	ferryv1.AnnotationOriginalNodeSelector,
-}
-
 // isQuiesced reports whether Quiesce has recorded obj's originals.
 func isQuiesced(obj client.Object) bool {
 	_, ok := obj.GetAnnotations()[ferryv1.AnnotationQuiescedBy]
@@ -112,7 +104,7 @@ func unquiesceObject(obj client.Object, k kind) (outcome, error) {
 func removeAnnotations(obj client.Object) bool {
 	ann := obj.GetAnnotations()
 	found := false
-	for _, a := range annotations {
+	for _, a := range Annotations {
 		if _, ok := ann[a]; ok {
 			delete(ann, a)
 			found = true

@@ -440,18 +440,28 @@ func TestDeleteRunningMigration(t *testing.T) {
 // is undone and deleted first, then the plan goes.
 func TestDeletePlan(t *testing.T) {
 	startController(t)
-	ns := app{claim: true}.create(t)
-	p := createPlan(t, ns)
-	done := start(t, p.Name, ferryv1.MigrationCutover, ptr.To(false))
+	p := createPlan(t, app{}.create(t))
 	// A finished migration of the plan goes too, without undoing anything.
-	update(t, done, func(m *ferryv1.Migration) { m.Spec.Type = ferryv1.MigrationStage })
-	running := start(t, p.Name, ferryv1.MigrationStage, nil)
-	waitStep(t, done, "CopyVolumes")
-	if err := env.Client.Delete(context.Background(), p); err != nil {
-		t.Fatal(err)
+	finished := start(t, p.Name, ferryv1.MigrationStage, nil)
+	waitPhase(t, finished, ferryv1.MigrationSucceeded)
+	withClaim := createPlan(t, app{claim: true}.create(t))
+	running := start(t, withClaim.Name, ferryv1.MigrationStage, nil)
+	waitStep(t, running, "CopyVolumes")
+	for _, plan := range []*ferryv1.Plan{p, withClaim} {
+		eventually(t, "plan "+plan.Name+" has its finalizer", func() (bool, string) {
+			err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(plan), plan)
+			return err == nil && len(plan.Finalizers) > 0, fmt.Sprintf("finalizers %v, err %v", plan.Finalizers, err)
+		})
+		if err := env.Client.Delete(context.Background(), plan); err != nil {
+			t.Fatal(err)
+		}
 	}
-	eventually(t, "plan gone", func() (bool, string) { return gone(t, &ferryv1.Plan{ObjectMeta: p.ObjectMeta}) })
-	for _, n := range []string{done, running} {
+	eventually(t, "plans gone", func() (bool, string) {
+		ok1, s1 := gone(t, &ferryv1.Plan{ObjectMeta: p.ObjectMeta})
+		ok2, s2 := gone(t, &ferryv1.Plan{ObjectMeta: withClaim.ObjectMeta})
+		return ok1 && ok2, s1 + s2
+	})
+	for _, n := range []string{finished, running} {
 		if ok, state := gone(t, &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: ferryNS, Name: n}}); !ok {
 			t.Errorf("migration of a deleted plan: %s", state)
 		}

@@ -184,6 +184,15 @@ func (r *Reconciler) start(ctx context.Context, s *session) (ctrl.Result, error)
 			Message: fmt.Sprintf("plan %q does not exist: create it with `ferry plan create`", s.m.Spec.Plan)})
 		return ctrl.Result{RequeueAfter: planRecheck}, nil
 	}
+	if !controllerutil.ContainsFinalizer(p, ferryv1.FinalizerPlan) && p.DeletionTimestamp == nil {
+		// The plan controller adds it too, but maybe not yet: a plan
+		// deleted now must still wait for this migration.
+		patch := client.MergeFrom(p.DeepCopy())
+		controllerutil.AddFinalizer(p, ferryv1.FinalizerPlan)
+		if err := r.Patch(ctx, p, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer to plan %s: %w", p.Name, err)
+		}
+	}
 	now := metav1.Now()
 	s.m.Status.StartTime = &now
 	s.m.Status.Itinerary = itinerary(steps, s.m, p)

@@ -15,7 +15,6 @@ import (
 	"ferry.dev/ferry/internal/planning"
 	"ferry.dev/ferry/internal/quiesce"
 	"ferry.dev/ferry/internal/resources/migrate"
-	"ferry.dev/ferry/internal/resources/transform"
 )
 
 // Time limits of the waiting steps.
@@ -99,7 +98,7 @@ func validate(ctx context.Context, s *session) (outcome, error) {
 	if res.Problem != nil {
 		return outcome{}, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}
-	return done(fmt.Sprintf("%d objects and %d volumes to migrate", res.Total, len(res.PVCs))), nil
+	return done(res.Summary()), nil
 }
 
 // otherRunning names an older migration of the same plan that has not
@@ -130,16 +129,12 @@ func (s *session) options(ctx context.Context, only []string) (migrate.Options, 
 	if only != nil {
 		sc.Kinds.Include = only
 	}
-	tc := transform.Context{
-		NamespaceMap:    migrate.Map(sc.Namespaces),
-		StorageClassMap: s.plan.Spec.StorageClassMapping,
-		Labels: map[string]string{ferryv1.LabelPlan: s.plan.Name, ferryv1.LabelMigration: s.m.Name,
-			ferryv1.LabelManagedBy: ferryv1.ManagedByValue},
+	tc, err := planning.Transform(ctx, s.plan, s.src, s.dst)
+	if err != nil {
+		return migrate.Options{}, err
 	}
-	for _, rw := range s.plan.Spec.RegistryRewrites {
-		tc.RegistryRewrites = append(tc.RegistryRewrites, transform.RegistryRewrite{From: rw.From, To: rw.To})
-	}
-	tc.Claims = claimChanges(s.plan.Spec.PersistentVolumeClaims)
+	tc.Labels = map[string]string{ferryv1.LabelPlan: s.plan.Name, ferryv1.LabelMigration: s.m.Name,
+		ferryv1.LabelManagedBy: ferryv1.ManagedByValue}
 	return migrate.Options{
 		Source:      migrate.Source{Discovery: s.src.Kube.Discovery(), Dynamic: s.src.Dynamic},
 		Destination: migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata},
@@ -184,11 +179,7 @@ func (s *session) runMigrate(ctx context.Context, o migrate.Options, msg string)
 	if n := report.Failed(); n > 0 {
 		return outcome{}, fmt.Errorf("%d objects failed to apply (%s); see status.objects", n, firstReasons(report.Objects(), 3))
 	}
-	total := int64(0)
-	for _, k := range report.Results() {
-		total += int64(k.Created + k.Updated + k.Unchanged + k.Skipped)
-	}
-	return done(fmt.Sprintf("%s: %d objects", msg, total)), nil
+	return done(fmt.Sprintf("%s: %d objects", msg, report.Applied())), nil
 }
 
 // mergeResults replaces the counts of the kinds in next.
@@ -279,6 +270,9 @@ func cancelDelete(ctx context.Context, s *session) (outcome, error) {
 	return s.remove(ctx, ferryv1.LabelMigration+"="+s.m.Name)
 }
 
+// waitingSuffix ends the message of a removal that waits for namespaces.
+const waitingSuffix = " to terminate"
+
 func (s *session) remove(ctx context.Context, selector string) (outcome, error) {
 	dst := migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata}
 	report, err := migrate.Remove(ctx, dst, s.destinationNamespaces(), selector)
@@ -291,14 +285,23 @@ func (s *session) remove(ctx context.Context, selector string) (outcome, error) 
 	if n := report.Failed(); n > 0 {
 		return outcome{}, fmt.Errorf("%d objects could not be deleted on cluster %s (%s)", n, s.dst.Name, firstReasons(report.Objects(), 3))
 	}
+	n, kinds := report.Deleted()
+	msg := fmt.Sprintf("deleted %d objects from cluster %s", n, s.dst.Name)
+	if kinds != "" {
+		msg += " (" + kinds + ")"
+	}
+	if prev, ok := strings.CutSuffix(s.step().Message, waitingSuffix); ok && n == 0 {
+		// An earlier poll deleted the namespaces and counted their objects.
+		msg = prev[:strings.LastIndex(prev, "; waiting for namespace")]
+	}
 	if t := report.Terminating; len(t) > 0 {
 		if elapsed := time.Since(s.step().Started.Time); elapsed > NamespaceTimeout {
 			return outcome{}, fmt.Errorf("namespace %s is still terminating on cluster %s after %s: look for finalizers on its objects",
 				strings.Join(t, ", "), s.dst.Name, elapsed.Round(time.Second))
 		}
-		return waiting(fmt.Sprintf("waiting for namespace %s to terminate on cluster %s", strings.Join(t, ", "), s.dst.Name), time.Second), nil
+		return waiting(fmt.Sprintf("%s; waiting for namespace %s%s", msg, strings.Join(t, ", "), waitingSuffix), time.Second), nil
 	}
-	return done(fmt.Sprintf("deleted %d objects from cluster %s", report.Done(), s.dst.Name)), nil
+	return done(msg), nil
 }
 
 func unquiesceSource(ctx context.Context, s *session) (outcome, error) {
@@ -314,18 +317,4 @@ func unquiesceSource(ctx context.Context, s *session) (outcome, error) {
 		restored = append(restored, rep.Changed...)
 	}
 	return done(fmt.Sprintf("restored %d workloads on cluster %s", len(restored), s.src.Name)), nil
-}
-
-// claimChanges turns the plan's claim overrides into transform changes.
-func claimChanges(overrides []ferryv1.PVCOverride) map[string]transform.Claim {
-	out := map[string]transform.Claim{}
-	for _, o := range overrides {
-		c := transform.Claim{Skip: o.Action == ferryv1.PVCActionSkip, Name: o.TargetName,
-			StorageClass: o.TargetStorageClass, AccessModes: o.TargetAccessModes}
-		if o.TargetCapacity != nil {
-			c.Capacity = o.TargetCapacity.String()
-		}
-		out[o.Namespace+"/"+o.Name] = c
-	}
-	return out
 }

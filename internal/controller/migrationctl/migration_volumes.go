@@ -44,11 +44,9 @@ func (s *session) transfers(ctx context.Context) ([]volumes.Transfer, error) {
 		return nil, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}
 	var out []volumes.Transfer
-	for _, p := range res.PVCs {
-		if p.Action == ferryv1.PVCActionCopy {
-			out = append(out, volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
-				DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName})
-		}
+	for _, p := range res.Copied() {
+		out = append(out, volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
+			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName})
 	}
 	return out, nil
 }

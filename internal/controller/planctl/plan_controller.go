@@ -79,7 +79,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
 	if err != nil {
-		res = &planning.Result{Problem: &planning.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: err.Error()}}
+		res = &planning.Result{Problem: &cluster.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: err.Error()}}
 	}
 	setStatus(&p, res)
 	if !equality.Semantic.DeepEqual(base.Status, p.Status) {
@@ -155,9 +155,10 @@ func setStatus(p *ferryv1.Plan, res *planning.Result) {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, res.Problem.Reason, res.Problem.Message
 	} else {
 		ready.Status, ready.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
-		ready.Message = fmt.Sprintf("%d objects and %d volumes to migrate", res.Total, len(res.PVCs))
+		ready.Message = res.Summary()
 		p.Status.PersistentVolumeClaims = res.PVCs
 		p.Status.ObjectCounts = res.Counts
+		p.Status.Skipped = res.Skipped
 	}
 	meta.SetStatusCondition(&p.Status.Conditions, ready)
 	p.Status.Warnings = res.Warnings

@@ -8,15 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // PageSize is the number of objects fetched per LIST request; it bounds
@@ -175,6 +176,25 @@ func List(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, s
 		if opts.Continue = l.GetContinue(); opts.Continue == "" {
 			return nil
 		}
-		slog.Debug("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
+		logf.FromContext(ctx).V(1).Info("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
 	}
+}
+
+// Serves reports whether the cluster behind d serves the resource gvr in
+// its group and version. A group or version the cluster does not know is
+// not served; any other discovery failure is an error.
+func Serves(d discovery.DiscoveryInterface, gvr schema.GroupVersionResource) (bool, error) {
+	l, err := d.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("discover %s: %w", gvr.GroupVersion(), err)
+	}
+	for _, r := range l.APIResources {
+		if r.Name == gvr.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -3,7 +3,6 @@ package migrate
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -12,7 +11,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/discover"
 )
 
@@ -53,28 +51,6 @@ func (inv *Inventory) Total() int64 {
 		n += u.Count
 	}
 	return n
-}
-
-// Counts returns the object counts per kind, sorted by kind.
-func (inv *Inventory) Counts() []ferryv1.KindCount {
-	m := map[string]int{}
-	for _, u := range inv.Units {
-		m[discover.KindName(u.Resource.GroupKind())] += int(u.Count)
-	}
-	add := func(r discover.Resource, n int) {
-		if n > 0 {
-			m[discover.KindName(r.GroupKind())] += n
-		}
-	}
-	add(discover.CRDResource, len(inv.Deps.CRDs))
-	add(discover.ClusterRoleBindingResource, len(inv.Deps.ClusterRoleBindings))
-	add(discover.ClusterRoleResource, len(inv.Deps.ClusterRoles))
-	var out []ferryv1.KindCount
-	for k, n := range m {
-		out = append(out, ferryv1.KindCount{Kind: k, Count: n})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
-	return out
 }
 
 // builtinGroups are served by Kubernetes itself; any other group of a

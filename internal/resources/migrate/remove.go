@@ -15,9 +15,11 @@ import (
 // Remove deletes from the destination every object that carries the
 // label selector (a plan's or a migration's label): namespaces Ferry
 // created go whole; in namespaces it did not create, only its own objects
-// go; then its cluster-scoped objects. It does not wait for deleted
-// namespaces to go: Report.Terminating lists those still there; call it
-// again until none is.
+// go; then its cluster-scoped objects. The report counts every object of
+// Ferry's that went, those in the deleted namespaces included. It does not
+// wait for deleted namespaces to go: Report.Terminating lists those still
+// there; call it again until none is (a namespace already terminating is
+// not counted again).
 func Remove(ctx context.Context, dst Destination, namespaces []string, selector string) (*Report, error) {
 	report := NewReport()
 	var deleting []string
@@ -29,14 +31,26 @@ func Remove(ctx context.Context, dst Destination, namespaces []string, selector 
 		if err != nil {
 			return report, fmt.Errorf("get destination namespace %s: %w", ns, err)
 		}
+		if obj.GetDeletionTimestamp() != nil {
+			deleting = append(deleting, ns) // counted by the call that deleted it
+			continue
+		}
 		if matches(obj, selector) {
+			// The namespace controller deletes what the namespace holds;
+			// the report counts Ferry's objects in it as deleted too.
+			if err := eachInNamespace(ctx, dst, ns, selector, recordDeleted(report)); err != nil {
+				return report, err
+			}
 			if err := deleteObject(ctx, dst, discover.NamespaceResource, obj, report); err != nil {
 				return report, err
 			}
 			deleting = append(deleting, ns)
 			continue
 		}
-		if err := removeInNamespace(ctx, dst, ns, selector, report); err != nil {
+		err = eachInNamespace(ctx, dst, ns, selector, func(r discover.Resource, obj *unstructured.Unstructured) error {
+			return deleteObject(ctx, dst, r, obj, report)
+		})
+		if err != nil {
 			return report, err
 		}
 	}
@@ -66,20 +80,33 @@ func matches(obj *unstructured.Unstructured, selector string) bool {
 	return len(sel.MatchExpressions) == 0
 }
 
-func removeInNamespace(ctx context.Context, dst Destination, ns, selector string, report *Report) error {
+// eachInNamespace calls fn for every object in namespace ns that carries
+// the label selector, of every kind the destination serves.
+func eachInNamespace(ctx context.Context, dst Destination, ns, selector string,
+	fn func(discover.Resource, *unstructured.Unstructured) error) error {
 	resources, _, err := discover.Namespaced(dst.Discovery)
 	if err != nil {
 		return err
 	}
 	for _, r := range resources {
 		err := discover.List(ctx, dst.Dynamic, r, ns, selector, func(obj *unstructured.Unstructured) error {
-			return deleteObject(ctx, dst, r, obj, report)
+			return fn(r, obj)
 		})
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// recordDeleted records objects as deleted without deleting them: they go
+// with their namespace.
+func recordDeleted(report *Report) func(discover.Resource, *unstructured.Unstructured) error {
+	return func(r discover.Resource, obj *unstructured.Unstructured) error {
+		report.Add(ferryv1.ObjectResult{Kind: discover.KindName(r.GroupKind()), Namespace: obj.GetNamespace(),
+			Name: obj.GetName(), Action: ferryv1.ObjectDeleted})
+		return nil
+	}
 }
 
 func deleteObject(ctx context.Context, dst Destination, r discover.Resource, obj *unstructured.Unstructured, report *Report) error {

@@ -1,7 +1,9 @@
 package migrate
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -94,4 +96,31 @@ func (r *Report) Objects() []ferryv1.ObjectResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append(append([]ferryv1.ObjectResult{}, r.failed...), r.skipped...)
+}
+
+// Applied is the number of objects created, updated or found unchanged on
+// the destination: what a plan's Tally counts as applied.
+func (r *Report) Applied() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, k := range r.kinds {
+		n += k.Created + k.Updated + k.Unchanged
+	}
+	return n
+}
+
+// Deleted is the number of objects deleted, and their counts per kind, as
+// "1 Namespace, 2 PersistentVolumeClaim, 1 StatefulSet.apps" (sorted by
+// kind; "" when none was).
+func (r *Report) Deleted() (int, string) {
+	n := 0
+	var kinds []string
+	for _, k := range r.Results() {
+		if k.Deleted > 0 {
+			n += k.Deleted
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.Deleted, k.Kind))
+		}
+	}
+	return n, strings.Join(kinds, ", ")
 }

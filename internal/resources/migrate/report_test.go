@@ -31,3 +31,39 @@ func TestReport(t *testing.T) {
 		t.Errorf("objects: %d listed, first %+v; want failures first and at most %d", len(objs), objs[0], ferryv1.MaxObjectResults)
 	}
 }
+
+func TestReportAppliedAndDeleted(t *testing.T) {
+	tests := []struct {
+		name        string
+		actions     map[string][]ferryv1.ObjectAction
+		wantApplied int
+		wantDeleted int
+		wantKinds   string
+	}{
+		{name: "empty"},
+		{name: "apply", actions: map[string][]ferryv1.ObjectAction{
+			"ConfigMap": {ferryv1.ObjectCreated, ferryv1.ObjectUpdated, ferryv1.ObjectUnchanged, ferryv1.ObjectSkipped, ferryv1.ObjectFailed}},
+			wantApplied: 3},
+		{name: "remove", actions: map[string][]ferryv1.ObjectAction{
+			"Namespace":             {ferryv1.ObjectDeleted},
+			"StatefulSet.apps":      {ferryv1.ObjectDeleted},
+			"PersistentVolumeClaim": {ferryv1.ObjectDeleted, ferryv1.ObjectDeleted, ferryv1.ObjectFailed}},
+			wantDeleted: 4, wantKinds: "1 Namespace, 2 PersistentVolumeClaim, 1 StatefulSet.apps"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReport()
+			for kind, actions := range tt.actions {
+				for i, a := range actions {
+					r.Add(ferryv1.ObjectResult{Kind: kind, Name: fmt.Sprint(i), Action: a})
+				}
+			}
+			if got := r.Applied(); got != tt.wantApplied {
+				t.Errorf("Applied = %d, want %d", got, tt.wantApplied)
+			}
+			if n, kinds := r.Deleted(); n != tt.wantDeleted || kinds != tt.wantKinds {
+				t.Errorf("Deleted = %d, %q; want %d, %q", n, kinds, tt.wantDeleted, tt.wantKinds)
+			}
+		})
+	}
+}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+
 	"sort"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/apply"
@@ -152,7 +152,7 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 		}
 		report.Add(res)
 	})
-	slog.Debug("applied kind", "kind", kind, "seconds", time.Since(start).Seconds())
+	logf.FromContext(ctx).V(1).Info("applied kind", "kind", kind, "seconds", time.Since(start).Seconds())
 	if produceErr != nil {
 		return fmt.Errorf("export %s: %w", kind, produceErr)
 	}
@@ -199,12 +199,8 @@ func (o Options) produce(ctx context.Context, b batch, a *apply.Applier, snaps m
 func (o Options) prepare(ctx context.Context, b batch, a *apply.Applier, snaps map[string]apply.Snapshot,
 	obj *unstructured.Unstructured) (apply.Item, string, error) {
 	if !b.isNSObj {
-		out, err := transform.Run(&o.Transform, transform.Default(), obj)
-		if err != nil {
-			return apply.Item{}, fmt.Sprintf("transform failed: %v", err), nil
-		}
-		if out.Skip {
-			return apply.Item{}, out.Reason, nil
+		if skip := decide(&o.Transform, obj); skip != "" {
+			return apply.Item{}, skip, nil
 		}
 	}
 	ns := obj.GetNamespace()
@@ -234,16 +230,16 @@ func (o Options) produceNamespaces(ctx context.Context, emit func(*unstructured.
 		ns.SetAPIVersion("v1")
 		ns.SetKind("Namespace")
 		ns.SetName(m.Destination)
-		labels := map[string]string{}
+		nsLabels := map[string]string{}
 		for k, v := range src.GetLabels() {
 			if k != "kubernetes.io/metadata.name" {
-				labels[k] = v
+				nsLabels[k] = v
 			}
 		}
 		for k, v := range o.Transform.Labels {
-			labels[k] = v
+			nsLabels[k] = v
 		}
-		ns.SetLabels(labels)
+		ns.SetLabels(nsLabels)
 		ann := map[string]string{}
 		for k, v := range src.GetAnnotations() {
 			if k != "kubectl.kubernetes.io/last-applied-configuration" {
@@ -262,18 +258,15 @@ func (o Options) produceNamespaces(ctx context.Context, emit func(*unstructured.
 
 // served checks that the destination serves the batch's group and version.
 func (o Options) served(r discover.Resource) error {
-	l, err := o.Destination.Discovery.ServerResourcesForGroupVersion(r.GVR.GroupVersion().String())
-	if err == nil {
-		for _, ar := range l.APIResources {
-			if ar.Name == r.GVR.Resource {
-				return nil
-			}
-		}
-	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("discover %s on the destination: %w", r.GVR.GroupVersion(), err)
+	ok, err := discover.Serves(o.Destination.Discovery, r.GVR)
+	if err != nil {
+		return fmt.Errorf("on the destination: %w", err)
 	}
-	return fmt.Errorf("the destination does not serve %s %s: install its API (CRD or operator) there, or exclude the kind from the plan",
-		r.GVR.GroupVersion(), r.GVR.Resource)
+	if !ok {
+		return fmt.Errorf("the destination does not serve %s %s: install its API (CRD or operator) there, or exclude the kind from the plan",
+			r.GVR.GroupVersion(), r.GVR.Resource)
+	}
+	return nil
 }
 
 // failAll records every object of a batch as failed with reason.

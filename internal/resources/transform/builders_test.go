@@ -123,7 +123,7 @@ func containers(nameImage ...string) []interface{} {
 // transformCase is one case of a single-transformer table test.
 type transformCase struct {
 	name     string
-	ctx      *Context
+	tc       *Context
 	in       *unstructured.Unstructured
 	want     *unstructured.Unstructured // ignored when wantSkip or wantErr
 	wantSkip bool
@@ -133,29 +133,29 @@ type transformCase struct {
 // runCases runs t's Transform on every case and checks the result.
 func runCases(t *testing.T, tr Transformer, cases []transformCase) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if !tr.AppliesTo(tc.in.GroupVersionKind().GroupKind()) {
-				t.Fatalf("%s does not apply to %s", tr.Name(), tc.in.GroupVersionKind().GroupKind())
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tr.AppliesTo(tt.in.GroupVersionKind().GroupKind()) {
+				t.Fatalf("%s does not apply to %s", tr.Name(), tt.in.GroupVersionKind().GroupKind())
 			}
-			ctx := tc.ctx
-			if ctx == nil {
-				ctx = &Context{}
+			tc := tt.tc
+			if tc == nil {
+				tc = &Context{}
 			}
-			skip, err := tr.Transform(ctx, tc.in)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			skip, err := tr.Transform(tc, tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
-			if tc.wantErr {
+			if tt.wantErr {
 				return
 			}
-			if (skip != "") != tc.wantSkip {
-				t.Fatalf("skip = %q, want skip %v", skip, tc.wantSkip)
+			if (skip != "") != tt.wantSkip {
+				t.Fatalf("skip = %q, want skip %v", skip, tt.wantSkip)
 			}
-			if tc.wantSkip {
+			if tt.wantSkip {
 				return
 			}
-			assertObject(t, tc.in, tc.want)
+			assertObject(t, tt.in, tt.want)
 		})
 	}
 }

@@ -14,7 +14,8 @@
 //
 // [Default] is the registry of built-in steps in the order they run. Every
 // step reads the plan's mappings (namespaces, storage classes, image
-// registries, Ferry's labels) from a [Context].
+// registries, Ferry's labels) and its claim list from a [Context]; the
+// transforms decide nothing about claims themselves, they apply the list.
 //
 // # Order of the steps
 //
@@ -25,7 +26,8 @@
 //   - workload runs before generic: it restores the values quiesce changed
 //     from the ferry.dev/original-* annotations, which generic removes, and
 //     renames the claims pods mount, which are named by source namespace.
-//   - storage runs before generic too: claim overrides are keyed by the
+//   - storage runs before generic too: the plan's claim list
+//     (Context.Claims, decided by package planning) is keyed by the
 //     source namespace, which generic maps.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.

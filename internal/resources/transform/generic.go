@@ -47,7 +47,7 @@ func (*genericTransform) AppliesTo(schema.GroupKind) bool { return true }
 
 // Transform implements Transformer. An object is namespaced when it has a
 // namespace; cluster-scoped objects never carry one in a LIST.
-func (*genericTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+func (*genericTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
 	if reason := terminating(obj); reason != "" {
 		return reason, nil
 	}
@@ -57,7 +57,7 @@ func (*genericTransform) Transform(ctx *Context, obj *unstructured.Unstructured)
 	unstructured.RemoveNestedField(obj.Object, "status")
 	removeAnnotations(obj, generatedAnnotations...)
 	if ns := obj.GetNamespace(); ns != "" {
-		obj.SetNamespace(ctx.namespace(ns))
+		obj.SetNamespace(tc.namespace(ns))
 	}
 	return "", nil
 }

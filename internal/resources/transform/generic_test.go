@@ -11,7 +11,7 @@ func TestGenericTransform(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "server fields, status and generated annotations are stripped",
-			ctx:  moved,
+			tc:   moved,
 			in: forDeployment("shop", "web").serverFields().
 				set("/apis/apps/v1/namespaces/shop/deployments/web", "metadata", "selfLink").
 				ownedBy("example.com/v1", "App", "shop", true).
@@ -35,13 +35,13 @@ func TestGenericTransform(t *testing.T) {
 		},
 		{
 			name: "unmapped namespace is kept",
-			ctx:  moved,
+			tc:   moved,
 			in:   newObject("v1", "ConfigMap", "other", "c").obj(),
 			want: newObject("v1", "ConfigMap", "other", "c").obj(),
 		},
 		{
 			name: "cluster-scoped object gets no namespace",
-			ctx:  moved,
+			tc:   moved,
 			in:   newObject("rbac.authorization.k8s.io/v1", "ClusterRole", "", "reader").serverFields().obj(),
 			want: newObject("rbac.authorization.k8s.io/v1", "ClusterRole", "", "reader").obj(),
 		},

@@ -20,17 +20,17 @@ func (*labelsTransform) AppliesTo(schema.GroupKind) bool { return true }
 
 // Transform implements Transformer. Ferry's labels replace labels with the
 // same keys.
-func (*labelsTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
-	if ctx == nil || len(ctx.Labels) == 0 {
+func (*labelsTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
+	if tc == nil || len(tc.Labels) == 0 {
 		return "", nil
 	}
-	labels := obj.GetLabels()
-	if labels == nil {
-		labels = make(map[string]string, len(ctx.Labels))
+	merged := obj.GetLabels()
+	if merged == nil {
+		merged = make(map[string]string, len(tc.Labels))
 	}
-	for k, v := range ctx.Labels {
-		labels[k] = v
+	for k, v := range tc.Labels {
+		merged[k] = v
 	}
-	obj.SetLabels(labels)
+	obj.SetLabels(merged)
 	return "", nil
 }

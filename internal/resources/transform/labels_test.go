@@ -17,7 +17,7 @@ func TestLabelsTransform(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "labels added to metadata only",
-			ctx:  ferry,
+			tc:   ferry,
 			in: forDeployment("shop", "web").labels("app", "web").
 				set(selector, "spec", "selector").set(template, "spec", "template").obj(),
 			want: forDeployment("shop", "web").
@@ -27,7 +27,7 @@ func TestLabelsTransform(t *testing.T) {
 		},
 		{
 			name: "object without labels",
-			ctx:  ferry,
+			tc:   ferry,
 			in:   newObject("v1", "ConfigMap", "shop", "c").obj(),
 			want: newObject("v1", "ConfigMap", "shop", "c").
 				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
@@ -35,7 +35,7 @@ func TestLabelsTransform(t *testing.T) {
 		},
 		{
 			name: "Ferry's labels replace stale ones",
-			ctx:  ferry,
+			tc:   ferry,
 			in:   newObject("v1", "ConfigMap", "shop", "c").labels(ferryv1.LabelMigration, "old").obj(),
 			want: newObject("v1", "ConfigMap", "shop", "c").
 				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",

@@ -21,14 +21,14 @@ func (*rbacTransform) AppliesTo(gk schema.GroupKind) bool {
 
 // Transform implements Transformer. User and Group subjects are not
 // namespaced and are left alone.
-func (*rbacTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+func (*rbacTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
 	for _, s := range nestedSlice(obj.Object, "subjects") {
 		subject, ok := s.(map[string]interface{})
 		if !ok || subject["kind"] != "ServiceAccount" {
 			continue
 		}
 		if ns, _ := subject["namespace"].(string); ns != "" {
-			subject["namespace"] = ctx.namespace(ns)
+			subject["namespace"] = tc.namespace(ns)
 		}
 	}
 	return "", nil

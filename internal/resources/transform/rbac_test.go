@@ -16,7 +16,7 @@ func TestRBACTransform(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "RoleBinding subjects are mapped",
-			ctx:  moved,
+			tc:   moved,
 			in: newObject("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "read").
 				set(roleRef, "roleRef").set(subjects("shop", "tools"), "subjects").obj(),
 			want: newObject("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "read").
@@ -24,7 +24,7 @@ func TestRBACTransform(t *testing.T) {
 		},
 		{
 			name: "ClusterRoleBinding subjects are mapped",
-			ctx:  moved,
+			tc:   moved,
 			in: newObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "read").
 				set(subjects("tools", "shop"), "subjects").obj(),
 			want: newObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "read").
@@ -32,7 +32,7 @@ func TestRBACTransform(t *testing.T) {
 		},
 		{
 			name: "binding without subjects",
-			ctx:  moved,
+			tc:   moved,
 			in:   newObject("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "empty").obj(),
 			want: newObject("rbac.authorization.k8s.io/v1", "RoleBinding", "shop", "empty").obj(),
 		},

@@ -1,8 +1,12 @@
 package transform
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
 // bindingAnnotations are set on a PersistentVolumeClaim by the binder and
@@ -15,10 +19,10 @@ var bindingAnnotations = []string{
 	"volume.kubernetes.io/selected-node",
 }
 
-// storageTransform unbinds PersistentVolumeClaims from the source's volumes,
-// applies the plan's changes of single claims (skip, name, class, capacity,
-// access modes) and maps storage classes, on claims and on StatefulSet
-// claim templates.
+// storageTransform unbinds PersistentVolumeClaims from the source's volumes
+// and applies the plan's decision for each claim (Context.Claims: skip,
+// name, class, capacity, access modes); it maps the storage classes of
+// StatefulSet claim templates, and of claims the plan did not list.
 type storageTransform struct{}
 
 var _ Transformer = (*storageTransform)(nil)
@@ -33,51 +37,50 @@ func (*storageTransform) AppliesTo(gk schema.GroupKind) bool {
 
 // Transform implements Transformer. Claims without storageClassName keep
 // using the destination's default class.
-func (*storageTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+func (*storageTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
 	if obj.GroupVersionKind().GroupKind() == gkStatefulSet {
 		for _, t := range nestedSlice(obj.Object, "spec", "volumeClaimTemplates") {
 			if claim, ok := t.(map[string]interface{}); ok {
-				mapStorageClass(ctx, claim)
+				mapStorageClass(tc, claim)
 			}
 		}
 		return "", nil
 	}
 	unstructured.RemoveNestedField(obj.Object, "spec", "volumeName")
 	removeAnnotations(obj, bindingAnnotations...)
-	cl, ok := ctx.claim(obj.GetNamespace(), obj.GetName())
+	cl, ok := tc.claim(obj.GetNamespace(), obj.GetName())
 	if !ok {
-		mapStorageClass(ctx, obj.Object)
+		mapStorageClass(tc, obj.Object)
 		return "", nil
 	}
-	if cl.Skip {
-		return "the plan skips this claim", nil
+	if cl.Action == ferryv1.PVCActionSkip {
+		return SkipClaim, nil
 	}
-	return "", applyClaim(ctx, obj, cl)
+	return "", applyClaim(obj, cl)
 }
 
-// applyClaim applies the plan's change of one claim.
-func applyClaim(ctx *Context, obj *unstructured.Unstructured, cl Claim) error {
-	if cl.Name != "" {
-		obj.SetName(cl.Name)
+// SkipClaim is the skip reason of a claim the plan's claim list skips.
+const SkipClaim = "the plan skips this claim"
+
+// applyClaim applies the plan's decision for one claim; empty target
+// fields keep the source's value.
+func applyClaim(obj *unstructured.Unstructured, cl ferryv1.PlanPVC) error {
+	if cl.TargetName != "" {
+		obj.SetName(cl.TargetName)
 	}
-	spec := nestedMap(obj.Object, "spec")
-	if spec == nil {
-		spec = map[string]interface{}{}
-		obj.Object["spec"] = spec
-	}
-	if cl.StorageClass != "" {
-		spec["storageClassName"] = cl.StorageClass
-	} else {
-		mapStorageClass(ctx, obj.Object)
-	}
-	if cl.Capacity != "" {
-		if err := unstructured.SetNestedField(obj.Object, cl.Capacity, "spec", "resources", "requests", "storage"); err != nil {
+	if cl.TargetStorageClass != "" {
+		if err := setNested(obj, cl.TargetStorageClass, "spec", "storageClassName"); err != nil {
 			return err
 		}
 	}
-	if len(cl.AccessModes) > 0 {
-		if err := unstructured.SetNestedStringSlice(obj.Object, cl.AccessModes, "spec", "accessModes"); err != nil {
+	if cl.TargetCapacity != "" {
+		if err := setNested(obj, cl.TargetCapacity, "spec", "resources", "requests", "storage"); err != nil {
 			return err
+		}
+	}
+	if len(cl.TargetAccessModes) > 0 {
+		if err := unstructured.SetNestedStringSlice(obj.Object, cl.TargetAccessModes, "spec", "accessModes"); err != nil {
+			return fmt.Errorf("set spec.accessModes: %w", err)
 		}
 	}
 	return nil
@@ -85,9 +88,9 @@ func applyClaim(ctx *Context, obj *unstructured.Unstructured, cl Claim) error {
 
 // mapStorageClass maps spec.storageClassName of an unstructured claim when
 // it is set.
-func mapStorageClass(ctx *Context, claim map[string]interface{}) {
+func mapStorageClass(tc *Context, claim map[string]interface{}) {
 	spec := nestedMap(claim, "spec")
 	if class, ok := spec["storageClassName"].(string); ok {
-		spec["storageClassName"] = ctx.storageClass(class)
+		spec["storageClassName"] = tc.storageClass(class)
 	}
 }

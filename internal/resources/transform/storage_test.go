@@ -1,6 +1,10 @@
 package transform
 
-import "testing"
+import (
+	"testing"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
 
 func TestStorageTransform(t *testing.T) {
 	classes := &Context{StorageClassMap: map[string]string{"standard": "fast-ssd"}}
@@ -14,7 +18,7 @@ func TestStorageTransform(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "bound claim is unbound and its class mapped",
-			ctx:  classes,
+			tc:   classes,
 			in: forPVC("shop", "data").
 				annotations(
 					"pv.kubernetes.io/bind-completed", "yes",
@@ -34,19 +38,19 @@ func TestStorageTransform(t *testing.T) {
 		},
 		{
 			name: "unmapped class is kept",
-			ctx:  classes,
+			tc:   classes,
 			in:   forPVC("shop", "data").set("gold", "spec", "storageClassName").obj(),
 			want: forPVC("shop", "data").set("gold", "spec", "storageClassName").obj(),
 		},
 		{
 			name: "claim without class keeps using the default class",
-			ctx:  classes,
+			tc:   classes,
 			in:   forPVC("shop", "data").set("pvc-1", "spec", "volumeName").obj(),
 			want: forPVC("shop", "data").set(map[string]interface{}{}, "spec").obj(),
 		},
 		{
 			name: "StatefulSet claim templates are mapped",
-			ctx:  classes,
+			tc:   classes,
 			in: forStatefulSet("shop", "db").
 				set([]interface{}{claimTemplate("data", "standard"), claimTemplate("logs", ""), claimTemplate("wal", "gold")}, "spec", "volumeClaimTemplates").obj(),
 			want: forStatefulSet("shop", "db").
@@ -57,13 +61,17 @@ func TestStorageTransform(t *testing.T) {
 }
 
 func TestStorageTransformClaimOverrides(t *testing.T) {
-	ctx := &Context{
+	tc := &Context{
 		StorageClassMap: map[string]string{"standard": "fast-ssd"},
-		Claims: map[string]Claim{
-			"shop/data":  {Name: "data-v2", StorageClass: "gold", Capacity: "20Gi", AccessModes: []string{"ReadWriteOncePod"}},
-			"shop/cache": {Skip: true},
-			"shop/logs":  {Capacity: "5Gi"},
-		},
+		// The claim list as planning decides it for overrides of data
+		// (name, class, capacity, access modes), cache (skip) and logs
+		// (capacity only: the class comes from the mapping).
+		Claims: ClaimsByName([]ferryv1.PlanPVC{
+			planned("data", ferryv1.PVCActionCopy, "data-v2", "gold", "20Gi", "ReadWriteOncePod"),
+			planned("cache", ferryv1.PVCActionSkip, "cache", "fast-ssd", ""),
+			planned("logs", ferryv1.PVCActionCopy, "logs", "fast-ssd", "5Gi"),
+			{Namespace: "shop", Name: "scratch", Action: ferryv1.PVCActionCopy, TargetNamespace: "shop", TargetName: "scratch"},
+		}),
 	}
 	source := func(name string) *builder {
 		return forPVC("shop", name).
@@ -74,7 +82,7 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "renamed, reclassed, resized, new access modes",
-			ctx:  ctx,
+			tc:   tc,
 			in:   source("data").obj(),
 			want: forPVC("shop", "data-v2").
 				set("gold", "spec", "storageClassName").
@@ -83,20 +91,47 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 		},
 		{
 			name: "override without class still maps the class",
-			ctx:  ctx,
+			tc:   tc,
 			in:   source("logs").obj(),
 			want: forPVC("shop", "logs").
 				set("fast-ssd", "spec", "storageClassName").
 				set("5Gi", "spec", "resources", "requests", "storage").
 				set([]interface{}{"ReadWriteOnce"}, "spec", "accessModes").obj(),
 		},
-		{name: "skipped claim", ctx: ctx, in: source("cache").obj(), wantSkip: true},
+		{name: "skipped claim", tc: tc, in: source("cache").obj(), wantSkip: true},
+		{
+			name: "claim without class stays without",
+			tc:   tc,
+			in:   forPVC("shop", "scratch").set("1Gi", "spec", "resources", "requests", "storage").obj(),
+			want: forPVC("shop", "scratch").set("1Gi", "spec", "resources", "requests", "storage").obj(),
+		},
 		{
 			name: "same name in another namespace is untouched",
-			ctx:  ctx,
+			tc:   tc,
 			in:   forPVC("other", "data").set("standard", "spec", "storageClassName").obj(),
 			want: forPVC("other", "data").set("fast-ssd", "spec", "storageClassName").obj(),
 		},
 	}
 	runCases(t, &storageTransform{}, cases)
+}
+
+// planned is a claim of namespace shop, of class standard, 10Gi and
+// ReadWriteOnce on the source, as the plan's claim list holds it.
+func planned(name string, action ferryv1.PVCAction, target, class, capacity string, accessModes ...string) ferryv1.PlanPVC {
+	return ferryv1.PlanPVC{Namespace: "shop", Name: name, StorageClass: "standard", Capacity: "10Gi",
+		AccessModes: []string{"ReadWriteOnce"}, Action: action, TargetNamespace: "shop", TargetName: target,
+		TargetStorageClass: class, TargetCapacity: capacity, TargetAccessModes: accessModes}
+}
+
+func TestStorageClassMapTarget(t *testing.T) {
+	m := StorageClassMap{"standard": "fast", "old": ""}
+	tests := []struct{ in, want string }{{"standard", "fast"}, {"gold", "gold"}, {"old", ""}, {"", ""}}
+	for _, tt := range tests {
+		if got := m.Target(tt.in); got != tt.want {
+			t.Errorf("Target(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := StorageClassMap(nil).Target("standard"); got != "standard" {
+		t.Errorf("nil map Target = %q", got)
+	}
 }

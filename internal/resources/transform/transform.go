@@ -6,44 +6,62 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
-// Context carries the plan's mappings into every transform. The zero value
-// (and a nil *Context) maps everything to itself and adds no labels.
+// Context carries the plan's mappings and decisions into every transform.
+// The zero value (and a nil *Context) maps everything to itself and adds no
+// labels.
 type Context struct {
 	// NamespaceMap maps a source namespace to its destination namespace;
 	// namespaces that are absent keep their name.
 	NamespaceMap map[string]string
-	// StorageClassMap maps a source storage class to a destination storage
-	// class; classes that are absent keep their name.
-	StorageClassMap map[string]string
+	// StorageClassMap maps source storage classes to destination classes
+	// in StatefulSet claim templates, and in claims that Claims does not
+	// hold (created on the source after the plan listed its claims).
+	StorageClassMap StorageClassMap
 	// RegistryRewrites rewrite container image references by prefix; the
 	// first rewrite whose From is a prefix of the image wins.
 	RegistryRewrites []RegistryRewrite
 	// Labels are added to metadata.labels of every object that is kept
 	// (ferry.dev/plan, ferry.dev/migration, app.kubernetes.io/managed-by).
 	Labels map[string]string
-	// Claims changes single PersistentVolumeClaims, by source
-	// "namespace/name"; claims that are absent keep their name, mapped
-	// class, capacity and access modes.
-	Claims map[string]Claim
+	// Claims is the plan's claim list, by source "namespace/name" (see
+	// [ClaimsByName]): what planning decided for each claim. The storage
+	// step applies each claim's action, target name, storage class,
+	// capacity and access modes as they stand; the workload step points
+	// pods at the target names. Empty target fields keep the source's
+	// value.
+	Claims map[string]ferryv1.PlanPVC
 }
 
-// Claim is what becomes of one PersistentVolumeClaim on the destination;
-// empty fields keep the source's value.
-type Claim struct {
-	// Skip leaves the claim out of the migration.
-	Skip bool
-	// Name on the destination; workloads that mount the claim are changed
-	// to match.
-	Name string
-	// StorageClass on the destination, instead of the mapped class.
-	StorageClass string
-	// Capacity requested on the destination.
-	Capacity string
-	// AccessModes on the destination.
-	AccessModes []string
+// StorageClassMap maps source storage classes to destination classes; a
+// class that is absent keeps its name. It is the one mapping of storage
+// classes: planning decides the classes of the plan's claims with it, and
+// the storage step maps StatefulSet claim templates with it.
+type StorageClassMap map[string]string
+
+// Target returns the destination class of the source class.
+func (m StorageClassMap) Target(class string) string {
+	if to, ok := m[class]; ok {
+		return to
+	}
+	return class
 }
+
+// ClaimsByName keys a claim list by source "namespace/name", the form of
+// Context.Claims.
+func ClaimsByName(claims []ferryv1.PlanPVC) map[string]ferryv1.PlanPVC {
+	out := make(map[string]ferryv1.PlanPVC, len(claims))
+	for _, c := range claims {
+		out[claimKey(c.Namespace, c.Name)] = c
+	}
+	return out
+}
+
+// claimKey is the key of a claim in Context.Claims.
+func claimKey(namespace, name string) string { return namespace + "/" + name }
 
 // RegistryRewrite replaces the prefix From of an image reference with To,
 // for example From "10.200.1.1:5000/" and To "10.200.2.1:5000/", or From
@@ -62,7 +80,7 @@ type Transformer interface {
 	AppliesTo(gk schema.GroupKind) bool
 	// Transform edits obj in place, or returns a non-empty skip reason when
 	// the object must not be applied on the destination.
-	Transform(ctx *Context, obj *unstructured.Unstructured) (skip string, err error)
+	Transform(tc *Context, obj *unstructured.Unstructured) (skip string, err error)
 }
 
 // Outcome is the result of [Run] for one object.
@@ -91,16 +109,16 @@ func Default() []Transformer {
 // Run applies every transformer of ts that applies to obj's kind, in order,
 // editing obj in place. It stops at the first skip and at the first error;
 // the error names the step and the object.
-func Run(ctx *Context, ts []Transformer, obj *unstructured.Unstructured) (Outcome, error) {
-	if ctx == nil {
-		ctx = &Context{}
+func Run(tc *Context, ts []Transformer, obj *unstructured.Unstructured) (Outcome, error) {
+	if tc == nil {
+		tc = &Context{}
 	}
 	gk := obj.GroupVersionKind().GroupKind()
 	for _, t := range ts {
 		if !t.AppliesTo(gk) {
 			continue
 		}
-		skip, err := t.Transform(ctx, obj)
+		skip, err := t.Transform(tc, obj)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("transform %s %s with %s: %w", gk, objectName(obj), t.Name(), err)
 		}
@@ -127,26 +145,24 @@ func (c *Context) storageClass(class string) string {
 	if c == nil {
 		return class
 	}
-	if to, ok := c.StorageClassMap[class]; ok {
-		return to
-	}
-	return class
+	return c.StorageClassMap.Target(class)
 }
 
-// claim returns the change of the claim name in the source namespace ns.
-func (c *Context) claim(ns, name string) (Claim, bool) {
+// claim returns the plan's decision for the claim name in the source
+// namespace ns.
+func (c *Context) claim(ns, name string) (ferryv1.PlanPVC, bool) {
 	if c == nil {
-		return Claim{}, false
+		return ferryv1.PlanPVC{}, false
 	}
-	cl, ok := c.Claims[ns+"/"+name]
+	cl, ok := c.Claims[claimKey(ns, name)]
 	return cl, ok
 }
 
 // claimName returns the destination name of the claim name in the source
 // namespace ns.
 func (c *Context) claimName(ns, name string) string {
-	if cl, ok := c.claim(ns, name); ok && cl.Name != "" {
-		return cl.Name
+	if cl, ok := c.claim(ns, name); ok && cl.TargetName != "" {
+		return cl.TargetName
 	}
 	return name
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestContextImage(t *testing.T) {
-	ctx := &Context{RegistryRewrites: []RegistryRewrite{
+	tc := &Context{RegistryRewrites: []RegistryRewrite{
 		{From: "10.200.1.1:5000/shop/", To: "registry.example/shop-moved/"},
 		{From: "10.200.1.1:5000/", To: "10.200.2.1:5000/"},
 		{From: "10.200.1.1:5000/late/", To: "never/"},
@@ -26,9 +26,9 @@ func TestContextImage(t *testing.T) {
 		{"nginx:1.27", "nginx:1.27"},
 		{"", ""},
 	}
-	for _, tc := range cases {
-		if got := ctx.image(tc.in); got != tc.want {
-			t.Errorf("image(%q) = %q, want %q", tc.in, got, tc.want)
+	for _, tt := range cases {
+		if got := tc.image(tt.in); got != tt.want {
+			t.Errorf("image(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	var none *Context
@@ -38,15 +38,15 @@ func TestContextImage(t *testing.T) {
 }
 
 func TestContextNamespace(t *testing.T) {
-	ctx := &Context{NamespaceMap: map[string]string{"shop": "shop-new", "blank": ""}}
+	tc := &Context{NamespaceMap: map[string]string{"shop": "shop-new", "blank": ""}}
 	cases := []struct{ in, want string }{
 		{"shop", "shop-new"},
 		{"other", "other"},
 		{"blank", "blank"},
 	}
-	for _, tc := range cases {
-		if got := ctx.namespace(tc.in); got != tc.want {
-			t.Errorf("namespace(%q) = %q, want %q", tc.in, got, tc.want)
+	for _, tt := range cases {
+		if got := tc.namespace(tt.in); got != tt.want {
+			t.Errorf("namespace(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -117,21 +117,21 @@ func TestRun(t *testing.T) {
 			wantErr:   errBoom,
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
 			var calls []string
-			got, err := Run(nil, tc.steps(&calls), newObject("v1", "ConfigMap", "shop", "c").obj())
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			got, err := Run(nil, tt.steps(&calls), newObject("v1", "ConfigMap", "shop", "c").obj())
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil && !strings.Contains(err.Error(), "ConfigMap shop/c with a") {
 				t.Errorf("error %q does not name the object and step", err)
 			}
-			if got != tc.want {
-				t.Errorf("outcome = %+v, want %+v", got, tc.want)
+			if got != tt.want {
+				t.Errorf("outcome = %+v, want %+v", got, tt.want)
 			}
-			if strings.Join(calls, ",") != tc.wantCalls {
-				t.Errorf("calls = %v, want %s", calls, tc.wantCalls)
+			if strings.Join(calls, ",") != tt.wantCalls {
+				t.Errorf("calls = %v, want %s", calls, tt.wantCalls)
 			}
 		})
 	}
@@ -374,15 +374,15 @@ func TestRunDefaultPipeline(t *testing.T) {
 			wantReason: "the object is being deleted on the source",
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			obj := decode(t, tc.in)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := decode(t, tt.in)
 			got, err := Run(pipelineContext(), Default(), obj)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.wantReason != "" {
-				if want := (Outcome{Skip: true, Reason: tc.wantReason}); got != want {
+			if tt.wantReason != "" {
+				if want := (Outcome{Skip: true, Reason: tt.wantReason}); got != want {
 					t.Fatalf("outcome = %+v, want %+v", got, want)
 				}
 				return
@@ -390,7 +390,7 @@ func TestRunDefaultPipeline(t *testing.T) {
 			if got.Skip {
 				t.Fatalf("skipped: %s", got.Reason)
 			}
-			assertObject(t, obj, decode(t, tc.want))
+			assertObject(t, obj, decode(t, tt.want))
 		})
 	}
 }

@@ -1,14 +1,13 @@
 package transform
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/quiesce"
 )
 
 // podSpecPaths says where each workload kind keeps its pod spec.
@@ -35,14 +34,6 @@ var jobGeneratedLabels = []string{
 	"batch.kubernetes.io/job-name",
 }
 
-// quiesceAnnotations are the annotations quiesce put on a source workload.
-var quiesceAnnotations = []string{
-	ferryv1.AnnotationQuiescedBy,
-	ferryv1.AnnotationOriginalReplicas,
-	ferryv1.AnnotationOriginalSuspend,
-	ferryv1.AnnotationOriginalNodeSelector,
-}
-
 // workloadTransform rewrites container images, gives the destination the
 // values quiesce changed on the source, and drops what the source's
 // controllers generated for Jobs and Pods.
@@ -62,15 +53,15 @@ func (*workloadTransform) AppliesTo(gk schema.GroupKind) bool {
 
 // Transform implements Transformer. It fails when a quiesce annotation does
 // not parse, rather than apply a guessed value.
-func (*workloadTransform) Transform(ctx *Context, obj *unstructured.Unstructured) (string, error) {
+func (*workloadTransform) Transform(tc *Context, obj *unstructured.Unstructured) (string, error) {
 	gk := obj.GroupVersionKind().GroupKind()
 	podSpecPath := podSpecPaths[gk]
 	if err := restoreQuiesced(obj, gk, podSpecPath); err != nil {
 		return "", err
 	}
 	if podSpec := nestedMap(obj.Object, podSpecPath...); podSpec != nil {
-		rewriteImages(ctx, podSpec)
-		renameClaims(ctx, obj.GetNamespace(), podSpec)
+		rewriteImages(tc, podSpec)
+		renameClaims(tc, obj.GetNamespace(), podSpec)
 	}
 	switch gk {
 	case gkJob:
@@ -111,50 +102,43 @@ func restoreQuiesced(obj *unstructured.Unstructured, gk schema.GroupKind, podSpe
 		}
 	}
 	removeMapKeys(obj.Object, fieldPath(podSpecPath, "nodeSelector"), ferryv1.QuiesceNodeSelectorKey)
-	removeAnnotations(obj, quiesceAnnotations...)
+	removeAnnotations(obj, quiesce.Annotations...)
 	return nil
 }
 
 // restoreReplicas sets spec.replicas from the original-replicas annotation.
 func restoreReplicas(obj *unstructured.Unstructured, v string) error {
-	if v == "" {
+	r, err := quiesce.DecodeReplicas(v)
+	if err != nil {
+		return fmt.Errorf("annotation %s: %w", ferryv1.AnnotationOriginalReplicas, err)
+	}
+	if r == nil {
 		unstructured.RemoveNestedField(obj.Object, "spec", "replicas")
 		return nil
 	}
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil {
-		return fmt.Errorf("annotation %s=%q is not a replica count: %w", ferryv1.AnnotationOriginalReplicas, v, err)
-	}
-	if n < 0 {
-		return fmt.Errorf("annotation %s=%q is a negative replica count", ferryv1.AnnotationOriginalReplicas, v)
-	}
-	return setNested(obj, n, "spec", "replicas")
+	return setNested(obj, int64(*r), "spec", "replicas")
 }
 
 // restoreSuspend sets spec.suspend from the original-suspend annotation.
 func restoreSuspend(obj *unstructured.Unstructured, v string) error {
-	if v == "" {
+	b, err := quiesce.DecodeSuspend(v)
+	if err != nil {
+		return fmt.Errorf("annotation %s: %w", ferryv1.AnnotationOriginalSuspend, err)
+	}
+	if b == nil {
 		unstructured.RemoveNestedField(obj.Object, "spec", "suspend")
 		return nil
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("annotation %s=%q is not a boolean: %w", ferryv1.AnnotationOriginalSuspend, v, err)
-	}
-	return setNested(obj, b, "spec", "suspend")
+	return setNested(obj, *b, "spec", "suspend")
 }
 
 // restoreNodeSelector sets the pod-template node selector from the
-// original-node-selector annotation (a JSON object).
+// original-node-selector annotation; an empty selector removes the field.
 func restoreNodeSelector(obj *unstructured.Unstructured, podSpecPath []string, v string) error {
 	path := fieldPath(podSpecPath, "nodeSelector")
-	if v == "" {
-		unstructured.RemoveNestedField(obj.Object, path...)
-		return nil
-	}
-	var selector map[string]string
-	if err := json.Unmarshal([]byte(v), &selector); err != nil {
-		return fmt.Errorf("annotation %s=%q is not a node selector: %w", ferryv1.AnnotationOriginalNodeSelector, v, err)
+	selector, err := quiesce.DecodeNodeSelector(v)
+	if err != nil {
+		return fmt.Errorf("annotation %s: %w", ferryv1.AnnotationOriginalNodeSelector, err)
 	}
 	if len(selector) == 0 {
 		unstructured.RemoveNestedField(obj.Object, path...)
@@ -169,7 +153,7 @@ func restoreNodeSelector(obj *unstructured.Unstructured, podSpecPath []string, v
 
 // rewriteImages rewrites the image of every container of an unstructured
 // pod spec.
-func rewriteImages(ctx *Context, podSpec map[string]interface{}) {
+func rewriteImages(tc *Context, podSpec map[string]interface{}) {
 	for _, list := range containerLists {
 		for _, c := range nestedSlice(podSpec, list) {
 			container, ok := c.(map[string]interface{})
@@ -177,7 +161,7 @@ func rewriteImages(ctx *Context, podSpec map[string]interface{}) {
 				continue
 			}
 			if image, ok := container["image"].(string); ok {
-				container["image"] = ctx.image(image)
+				container["image"] = tc.image(image)
 			}
 		}
 	}
@@ -193,7 +177,7 @@ func setNested(obj *unstructured.Unstructured, value interface{}, path ...string
 
 // renameClaims points the pod spec's claim volumes at the claims' names on
 // the destination.
-func renameClaims(ctx *Context, ns string, podSpec map[string]interface{}) {
+func renameClaims(tc *Context, ns string, podSpec map[string]interface{}) {
 	for _, v := range nestedSlice(podSpec, "volumes") {
 		vol, ok := v.(map[string]interface{})
 		if !ok {
@@ -201,7 +185,7 @@ func renameClaims(ctx *Context, ns string, podSpec map[string]interface{}) {
 		}
 		pvc := nestedMap(vol, "persistentVolumeClaim")
 		if name, ok := pvc["claimName"].(string); ok {
-			pvc["claimName"] = ctx.claimName(ns, name)
+			pvc["claimName"] = tc.claimName(ns, name)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func TestWorkloadTransform(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "Deployment images and replicas",
-			ctx:  registry,
+			tc:   registry,
 			in: forDeployment("shop", "web").
 				annotations(ferryv1.AnnotationQuiescedBy, "m1", ferryv1.AnnotationOriginalReplicas, "3", "team", "a").
 				set(int64(0), "spec", "replicas").
@@ -59,7 +59,7 @@ func TestWorkloadTransform(t *testing.T) {
 		},
 		{
 			name: "CronJob suspend restored and job template images rewritten",
-			ctx:  registry,
+			tc:   registry,
 			in: forCronJob("shop", "report").
 				annotations(ferryv1.AnnotationQuiescedBy, "m1", ferryv1.AnnotationOriginalSuspend, "false").
 				set(true, "spec", "suspend").
@@ -123,7 +123,7 @@ func TestWorkloadTransform(t *testing.T) {
 		},
 		{
 			name: "standalone Pod loses its node",
-			ctx:  registry,
+			tc:   registry,
 			in: forPod("shop", "debug").
 				set("node-1", "spec", "nodeName").
 				set(containers("sh", "10.200.1.1:5000/busybox:1"), "spec", "containers").obj(),
@@ -135,7 +135,10 @@ func TestWorkloadTransform(t *testing.T) {
 }
 
 func TestWorkloadTransformRenamesClaims(t *testing.T) {
-	ctx := &Context{Claims: map[string]Claim{"shop/data": {Name: "data-v2"}, "shop/logs": {Capacity: "1Gi"}}}
+	tc := &Context{Claims: ClaimsByName([]ferryv1.PlanPVC{
+		planned("data", ferryv1.PVCActionCopy, "data-v2", "standard", ""),
+		planned("logs", ferryv1.PVCActionCopy, "logs", "standard", "1Gi"),
+	})}
 	volumes := func(claims ...string) []interface{} {
 		var out []interface{}
 		for i, c := range claims {
@@ -147,13 +150,13 @@ func TestWorkloadTransformRenamesClaims(t *testing.T) {
 	cases := []transformCase{
 		{
 			name: "deployment mounting a renamed claim",
-			ctx:  ctx,
+			tc:   tc,
 			in:   forDeployment("shop", "web").set(volumes("data", "logs", "other"), "spec", "template", "spec", "volumes").obj(),
 			want: forDeployment("shop", "web").set(volumes("data-v2", "logs", "other"), "spec", "template", "spec", "volumes").obj(),
 		},
 		{
 			name: "claim of the same name in another namespace",
-			ctx:  ctx,
+			tc:   tc,
 			in:   forPod("other", "p").set(volumes("data"), "spec", "volumes").obj(),
 			want: forPod("other", "p").set(volumes("data"), "spec", "volumes").obj(),
 		},

@@ -3,28 +3,18 @@
 package direct
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/ptr"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/test/harness"
 )
 
 // writeScript fills /data with what the copy must keep: contents, a
@@ -53,12 +43,12 @@ md5sum big.bin
 `
 
 func TestCopyBetweenClustersE2E(t *testing.T) {
-	src, dst := localClients(t, "src"), localClients(t, "dst")
+	src, dst := harness.LocalOrSkip(t, "src"), harness.LocalOrSkip(t, "dst")
 	copyAndCheck(t, src, dst, exposeNodePort)
 }
 
 func TestCopySameClusterE2E(t *testing.T) {
-	c := localClients(t, "src")
+	c := harness.LocalOrSkip(t, "src")
 	copyAndCheck(t, c, c, exposeSameCluster)
 }
 
@@ -68,7 +58,7 @@ func TestCopySameClusterE2E(t *testing.T) {
 // address, for which kube-proxy then forwards the mover port, as a
 // cloud's controller would give it a cloud address.
 func TestCopyThroughLoadBalancerE2E(t *testing.T) {
-	src, dst := localClients(t, "src"), localClients(t, "dst")
+	src, dst := harness.LocalOrSkip(t, "src"), harness.LocalOrSkip(t, "dst")
 	copyAndCheck(t, src, dst, exposeLoadBalancer)
 }
 
@@ -83,12 +73,8 @@ const (
 
 // provideLoadBalancers gives every LoadBalancer Service of the mover in ns
 // without an address the destination node's address.
-func provideLoadBalancers(ctx context.Context, t *testing.T, c *cluster.Clients, ns string) {
+func provideLoadBalancers(ctx context.Context, t *testing.T, c *harness.Cluster, ns string) {
 	t.Helper()
-	ip, err := os.ReadFile(filepath.Join(localDir(t, c.Name), "node-ip"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	svcs, err := c.Kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,28 +83,27 @@ func provideLoadBalancers(ctx context.Context, t *testing.T, c *cluster.Clients,
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Status.LoadBalancer.Ingress) > 0 {
 			continue
 		}
-		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: strings.TrimSpace(string(ip))}}
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: c.NodeIP}}
 		if _, err := c.Kube.CoreV1().Services(ns).UpdateStatus(ctx, &svc, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
+func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	images := localImages(t)
-	suffix := randomSuffix(t)
+	suffix := harness.Suffix()
 	srcNS, dstNS := "ferry-vol-src-"+suffix, "ferry-vol-dst-"+suffix
-	createNamespace(t, src, srcNS)
-	createNamespace(t, dst, dstNS)
-	createClaim(t, src, srcNS, "data")
-	createClaim(t, dst, dstNS, "restored")
+	src.CreateNamespace(t, srcNS)
+	dst.CreateNamespace(t, dstNS)
+	src.CreateClaim(t, srcNS, "data", "standard")
+	dst.CreateClaim(t, dstNS, "restored", "standard")
 
-	srcList := runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript+listScript)
+	srcList := runPod(t, src, srcNS, "writer", "data", writeScript+listScript)
 	t.Logf("source:\n%s", srcList)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-vol-" + suffix, Image: images["ferry"],
+	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-vol-" + suffix, Image: src.Image(t, "ferry"),
 		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
 	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
 	run := &syncer{o: o}
@@ -168,7 +153,7 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 		t.Fatalf("sender replaced after done: %v", err)
 	}
 
-	dstList := runPod(t, dst, dstNS, "reader", images["tools"], "restored", listScript)
+	dstList := runPod(t, dst, dstNS, "reader", "restored", listScript)
 	t.Logf("destination:\n%s", dstList)
 	if dstList != srcList {
 		t.Errorf("destination differs from source:\n--- source\n%s--- destination\n%s", srcList, dstList)
@@ -186,7 +171,7 @@ func copyAndCheck(t *testing.T, src, dst *cluster.Clients, how exposure) {
 		t.Fatalf("second cleanup: %v", err)
 	}
 	sel := metav1.ListOptions{LabelSelector: ferryv1.LabelMigration + "=" + o.Migration}
-	for _, c := range []*cluster.Clients{src, dst} {
+	for _, c := range []*harness.Cluster{src, dst} {
 		pods, err1 := c.Kube.CoreV1().Pods("").List(ctx, sel)
 		svcs, err2 := c.Kube.CoreV1().Services("").List(ctx, sel)
 		secrets, err3 := c.Kube.CoreV1().Secrets("").List(ctx, sel)
@@ -211,122 +196,9 @@ func cleanup(ctx context.Context, o Options) error {
 	})
 }
 
-func localDir(t *testing.T, name string) string {
+// runPod runs script as root with the claim at /data, waits for it to
+// succeed and returns its output.
+func runPod(t *testing.T, c *harness.Cluster, ns, name, claim, script string) string {
 	t.Helper()
-	return filepath.Join("..", "..", "..", ".localclusters", name)
-}
-
-func localClients(t *testing.T, name string) *cluster.Clients {
-	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(localDir(t, name), "kubeconfig"))
-	if err != nil {
-		t.Skipf("cluster %s is not set up (%v): run make clusters-up images", name, err)
-	}
-	c, err := cluster.NewClients(name, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func localImages(t *testing.T) map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(localDir(t, "src"), "images"))
-	if err != nil {
-		t.Fatalf("images not built (%v): run make images", err)
-	}
-	defer f.Close()
-	images := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
-			images[k] = v
-		}
-	}
-	if images["ferry"] == "" || images["tools"] == "" {
-		t.Fatalf("images file lacks ferry= or tools=: %v", images)
-	}
-	return images
-}
-
-func randomSuffix(t *testing.T) string {
-	b := make([]byte, 3)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func createNamespace(t *testing.T, c *cluster.Clients, name string) {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := c.Kube.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Kube.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
-			t.Logf("delete namespace %s: %v", name, err)
-		}
-	})
-}
-
-func createClaim(t *testing.T, c *cluster.Clients, ns, name string) {
-	t.Helper()
-	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			StorageClassName: ptr.To("standard"),
-			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		},
-	}
-	if _, err := c.Kube.CoreV1().PersistentVolumeClaims(ns).Create(context.Background(), pvc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// runPod runs script in busybox as root with the claim at /data, waits for
-// it to succeed and returns its output.
-func runPod(t *testing.T, c *cluster.Clients, ns, name, image, claim, script string) string {
-	t.Helper()
-	ctx := context.Background()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.PodSpec{
-			RestartPolicy:   corev1.RestartPolicyNever,
-			SecurityContext: &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](0)},
-			Containers: []corev1.Container{{
-				Name: "sh", Image: image, Command: []string{"sh", "-c", script},
-				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
-			}},
-			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
-				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}}},
-		},
-	}
-	if _, err := c.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var phase corev1.PodPhase
-	err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := c.Kube.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		phase = p.Status.Phase
-		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
-	})
-	out := podLog(t, c.Kube, ns, name)
-	if err != nil || phase != corev1.PodSucceeded {
-		t.Fatalf("pod %s/%s on cluster %s: phase %s, %v; log:\n%s", ns, name, c.Name, phase, err, out)
-	}
-	return out
-}
-
-func podLog(t *testing.T, kube kubernetes.Interface, ns, name string) string {
-	t.Helper()
-	b, err := kube.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{}).DoRaw(context.Background())
-	if err != nil {
-		return fmt.Sprintf("(log: %v)", err)
-	}
-	return string(b)
+	return c.RunPod(t, harness.NewPod(ns, name, c.Image(t, "tools"), "sh", "-c", script).RestartNever().AsRoot().Claim(claim, "/data").Pod())
 }

@@ -18,9 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
-	"ferry.dev/ferry/internal/cluster"
-
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestCopyOntoFullVolumeE2E copies 3 MB onto a destination volume of
@@ -28,19 +27,18 @@ import (
 // must fail at once, without retries, saying the volume is full, and
 // leave no temporary files behind.
 func TestCopyOntoFullVolumeE2E(t *testing.T) {
-	src, dst := localClients(t, "src"), localClients(t, "dst")
+	src, dst := harness.LocalOrSkip(t, "src"), harness.LocalOrSkip(t, "dst")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	images := localImages(t)
-	suffix := randomSuffix(t)
+	suffix := harness.Suffix()
 	srcNS, dstNS := "ferry-full-src-"+suffix, "ferry-full-dst-"+suffix
-	createNamespace(t, src, srcNS)
-	createNamespace(t, dst, dstNS)
-	createClaim(t, src, srcNS, "data")
+	src.CreateNamespace(t, srcNS)
+	dst.CreateNamespace(t, dstNS)
+	src.CreateClaim(t, srcNS, "data", "standard")
 	dir := tinyVolume(t, dst, dstNS, "tiny", suffix)
-	runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript)
+	runPod(t, src, srcNS, "writer", "data", writeScript)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-full-" + suffix, Image: images["ferry"]}
+	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-full-" + suffix, Image: src.Image(t, "ferry")}
 	run := &syncer{o: o, pol: volumes.Policy{RetryPause: time.Second}}
 	tr := volumes.Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "tiny"}
 	t.Cleanup(func() {
@@ -92,7 +90,7 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 // tinyVolume makes claim name in ns bound to a 1 MiB tmpfs mounted on this
 // machine, which the test bed's node uses as a hostPath, and returns the
 // mount point. Everything is removed when the test ends.
-func tinyVolume(t *testing.T, c *cluster.Clients, ns, name, suffix string) string {
+func tinyVolume(t *testing.T, c *harness.Cluster, ns, name, suffix string) string {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(os.TempDir(), "ferry-e2e-tiny-"+suffix)

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/test/harness"
 )
 
 // TestRetryAfterReceiverKilledE2E kills the receiver's process (the
@@ -25,19 +26,18 @@ import (
 // the copy must go on by itself with a second pair of pods after a pause,
 // and the data must arrive intact.
 func TestRetryAfterReceiverKilledE2E(t *testing.T) {
-	src, dst := localClients(t, "src"), localClients(t, "dst")
+	src, dst := harness.LocalOrSkip(t, "src"), harness.LocalOrSkip(t, "dst")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	images := localImages(t)
-	suffix := randomSuffix(t)
+	suffix := harness.Suffix()
 	srcNS, dstNS := "ferry-retry-src-"+suffix, "ferry-retry-dst-"+suffix
-	createNamespace(t, src, srcNS)
-	createNamespace(t, dst, dstNS)
-	createClaim(t, src, srcNS, "data")
-	createClaim(t, dst, dstNS, "restored")
-	srcList := runPod(t, src, srcNS, "writer", images["tools"], "data", writeScript+listScript)
+	src.CreateNamespace(t, srcNS)
+	dst.CreateNamespace(t, dstNS)
+	src.CreateClaim(t, srcNS, "data", "standard")
+	dst.CreateClaim(t, dstNS, "restored", "standard")
+	srcList := runPod(t, src, srcNS, "writer", "data", writeScript+listScript)
 
-	o := Options{Source: src, Destination: dst, Migration: "e2e-retry-" + suffix, Image: images["ferry"]}
+	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-retry-" + suffix, Image: src.Image(t, "ferry")}
 	run := &syncer{o: o, pol: volumes.Policy{RetryPause: time.Second}}
 	tr := volumes.Transfer{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}
 	t.Cleanup(func() {
@@ -92,7 +92,7 @@ func TestRetryAfterReceiverKilledE2E(t *testing.T) {
 	if n := st.Volumes[0].Attempt; n != 2 {
 		t.Errorf("attempt = %d; want 2", n)
 	}
-	if got := runPod(t, dst, dstNS, "reader", images["tools"], "restored", listScript); got != srcList {
+	if got := runPod(t, dst, dstNS, "reader", "restored", listScript); got != srcList {
 		t.Errorf("destination differs from source:\n--- source\n%s--- destination\n%s", srcList, got)
 	}
 }

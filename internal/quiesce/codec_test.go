@@ -20,16 +20,16 @@ func TestReplicasEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := encodeReplicas(tt.in)
+			got := EncodeReplicas(tt.in)
 			if got != tt.encoded {
-				t.Fatalf("encodeReplicas = %q, want %q", got, tt.encoded)
+				t.Fatalf("EncodeReplicas = %q, want %q", got, tt.encoded)
 			}
-			back, err := decodeReplicas(got)
+			back, err := DecodeReplicas(got)
 			if err != nil {
-				t.Fatalf("decodeReplicas(%q): %v", got, err)
+				t.Fatalf("DecodeReplicas(%q): %v", got, err)
 			}
 			if !reflect.DeepEqual(back, tt.in) {
-				t.Fatalf("decodeReplicas(%q) = %v, want %v", got, back, tt.in)
+				t.Fatalf("DecodeReplicas(%q) = %v, want %v", got, back, tt.in)
 			}
 		})
 	}
@@ -38,8 +38,8 @@ func TestReplicasEncoding(t *testing.T) {
 func TestDecodeReplicasRejects(t *testing.T) {
 	for _, s := range []string{"-1", "two", "2147483648", " 2", "1.5"} {
 		t.Run(s, func(t *testing.T) {
-			if r, err := decodeReplicas(s); err == nil {
-				t.Fatalf("decodeReplicas(%q) = %v, want an error", s, r)
+			if r, err := DecodeReplicas(s); err == nil {
+				t.Fatalf("DecodeReplicas(%q) = %v, want an error", s, r)
 			}
 		})
 	}
@@ -57,22 +57,22 @@ func TestSuspendEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := encodeSuspend(tt.in)
+			got := EncodeSuspend(tt.in)
 			if got != tt.encoded {
-				t.Fatalf("encodeSuspend = %q, want %q", got, tt.encoded)
+				t.Fatalf("EncodeSuspend = %q, want %q", got, tt.encoded)
 			}
-			back, err := decodeSuspend(got)
+			back, err := DecodeSuspend(got)
 			if err != nil {
-				t.Fatalf("decodeSuspend(%q): %v", got, err)
+				t.Fatalf("DecodeSuspend(%q): %v", got, err)
 			}
 			if !reflect.DeepEqual(back, tt.in) {
-				t.Fatalf("decodeSuspend(%q) = %v, want %v", got, back, tt.in)
+				t.Fatalf("DecodeSuspend(%q) = %v, want %v", got, back, tt.in)
 			}
 		})
 	}
 	for _, s := range []string{"True", "1", "yes", " true"} {
-		if b, err := decodeSuspend(s); err == nil {
-			t.Errorf("decodeSuspend(%q) = %v, want an error", s, b)
+		if b, err := DecodeSuspend(s); err == nil {
+			t.Errorf("DecodeSuspend(%q) = %v, want an error", s, b)
 		}
 	}
 }
@@ -89,25 +89,25 @@ func TestNodeSelectorEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := encodeNodeSelector(tt.in)
+			got, err := EncodeNodeSelector(tt.in)
 			if err != nil {
-				t.Fatalf("encodeNodeSelector: %v", err)
+				t.Fatalf("EncodeNodeSelector: %v", err)
 			}
 			if got != tt.encoded {
-				t.Fatalf("encodeNodeSelector = %q, want %q", got, tt.encoded)
+				t.Fatalf("EncodeNodeSelector = %q, want %q", got, tt.encoded)
 			}
-			back, err := decodeNodeSelector(got)
+			back, err := DecodeNodeSelector(got)
 			if err != nil {
-				t.Fatalf("decodeNodeSelector(%q): %v", got, err)
+				t.Fatalf("DecodeNodeSelector(%q): %v", got, err)
 			}
 			if !reflect.DeepEqual(back, tt.in) {
-				t.Fatalf("decodeNodeSelector(%q) = %#v, want %#v", got, back, tt.in)
+				t.Fatalf("DecodeNodeSelector(%q) = %#v, want %#v", got, back, tt.in)
 			}
 		})
 	}
 	for _, s := range []string{"{", `{"a":1}`, `["a"]`} {
-		if m, err := decodeNodeSelector(s); err == nil {
-			t.Errorf("decodeNodeSelector(%q) = %v, want an error", s, m)
+		if m, err := DecodeNodeSelector(s); err == nil {
+			t.Errorf("DecodeNodeSelector(%q) = %v, want an error", s, m)
 		}
 	}
 }

@@ -1,0 +1,76 @@
+package planning
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/resources/discover"
+	"ferry.dev/ferry/internal/resources/migrate"
+)
+
+// inventory takes the inventory of the source namespaces and rejects kinds
+// the destination does not serve, unless the migration brings their CRD.
+func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *cluster.Clients, res *Result) error {
+	inv, err := migrate.Take(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic}, s)
+	if err != nil {
+		return fmt.Errorf("take the inventory of cluster %s: %w", src.Name, err)
+	}
+	res.inventory = inv
+	res.Warnings = append(res.Warnings, inv.Warnings...)
+	unsupported, err := unsupportedKinds(inv, dst)
+	if err != nil {
+		return err
+	}
+	if len(unsupported) > 0 {
+		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonUnsupportedKinds, Message: fmt.Sprintf(
+			"destination cluster %s does not serve %s: install those APIs there, or exclude the kinds with --exclude-kinds",
+			dst.Name, strings.Join(unsupported, ", "))}
+	}
+	return nil
+}
+
+// unsupportedKinds names, sorted, the kinds of the inventory that the
+// destination does not serve and whose CRD the migration does not bring.
+func unsupportedKinds(inv *migrate.Inventory, dst *cluster.Clients) ([]string, error) {
+	crdGroups := map[string]bool{}
+	for _, crd := range inv.Deps.CRDs {
+		g, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+		crdGroups[g] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range inv.Units {
+		gvr := u.Resource.GVR
+		if crdGroups[gvr.Group] || seen[gvr.String()] {
+			continue
+		}
+		seen[gvr.String()] = true
+		ok, err := discover.Serves(dst.Kube.Discovery(), gvr)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", dst.Name, err)
+		}
+		if !ok {
+			out = append(out, discover.KindName(u.Resource.GroupKind())+" ("+gvr.GroupVersion().String()+")")
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// tally counts what the migration will apply and what it will skip and
+// why, with the transforms a migration runs and the plan's claim list.
+func tally(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *cluster.Clients, res *Result) error {
+	tc := TransformContext(p, s, res.PVCs)
+	t, err := res.inventory.Tally(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic}, s, &tc)
+	if err != nil {
+		return fmt.Errorf("count the objects of cluster %s: %w", src.Name, err)
+	}
+	res.Counts, res.Total, res.Skipped = t.Applied, t.Total(), t.Skipped
+	return nil
+}

@@ -1,0 +1,45 @@
+package planning
+
+import (
+	"context"
+	"fmt"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/resources/migrate"
+	"ferry.dev/ferry/internal/resources/transform"
+)
+
+// TransformContext is what the transforms of a migration of plan p need
+// from it: the namespace and storage-class mappings, the registry rewrites
+// and the claim list claims (Result.PVCs). The caller adds the labels of
+// its migration.
+func TransformContext(p *ferryv1.Plan, s migrate.Scope, claims []ferryv1.PlanPVC) transform.Context {
+	tc := transform.Context{
+		NamespaceMap:    migrate.Map(s.Namespaces),
+		StorageClassMap: p.Spec.StorageClassMapping,
+		Claims:          transform.ClaimsByName(claims),
+	}
+	for _, rw := range p.Spec.RegistryRewrites {
+		tc.RegistryRewrites = append(tc.RegistryRewrites, transform.RegistryRewrite{From: rw.From, To: rw.To})
+	}
+	return tc
+}
+
+// Transform finds the plan's claim list on its clusters ([Claims]) and
+// returns the [TransformContext] of the plan; a problem of the claims is
+// an error.
+func Transform(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (transform.Context, error) {
+	s, err := Scope(p)
+	if err != nil {
+		return transform.Context{}, fmt.Errorf("plan %s is not valid: %w", p.Name, err)
+	}
+	res, err := Claims(ctx, p, src, dst)
+	if err != nil {
+		return transform.Context{}, err
+	}
+	if res.Problem != nil {
+		return transform.Context{}, fmt.Errorf("plan %s is not valid: %w", p.Name, res.Problem)
+	}
+	return TransformContext(p, s, res.PVCs), nil
+}
