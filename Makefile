@@ -47,9 +47,12 @@ clusters-down: tool
 clusters-status: tool
 	@$(LC) status
 
-## images: build the project's images and push them to both registries
-images: tool
+## images: build the project's images and push them to both registries;
+## store the ferry image on the host (dst) as the data movers' image
+images: tool build
 	$(LC) images
+	bin/ferry config set mover-image "$$(sed -n 's/^ferry=//p' .localclusters/src/images)" \
+		--kubeconfig .localclusters/dst/kubeconfig
 
 leftovers: tool
 	$(LC) leftovers

@@ -17,7 +17,8 @@ answer() { # wait until the app answers at $1, then show its summary
 }
 
 image=$(sed -n 's/^sampleapp=//p' "$LC/src/images")
-export FERRY_MOVER_IMAGE=$(sed -n 's/^ferry=//p' "$LC/src/images") # the data movers' image
+# The data movers' image is the host's mover-image setting, which
+# make images stored (ferry config get mover-image shows it).
 [[ -n $image ]] || { echo "no sample app image: run make images" >&2; exit 1; }
 
 # A second run starts from scratch: undo the previous demo's migration.

@@ -2,16 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/ops"
 )
 
 func newClusterCommand() *cobra.Command {
@@ -58,21 +56,16 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, or LoadBalancer where nodes are not reachable")
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
-	f.StringVar(&o.host.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
+	f.StringVar(&o.host.namespace, "ferry-namespace", ops.DefaultNamespace, "namespace of Ferry's objects on the host cluster")
 	return cmd
 }
 
-func (o *clusterAddOptions) validate() error {
-	switch o.role {
-	case "source", "destination", "both":
-	default:
-		return fmt.Errorf("--role %q: use source, destination or both", o.role)
-	}
-	if o.moverSvc != ferryv1.MoverServiceNodePort && o.moverSvc != ferryv1.MoverServiceLoadBalancer {
-		return fmt.Errorf("--mover-service %q: use NodePort or LoadBalancer", o.moverSvc)
-	}
-	return validateName(o.name)
+// registration is what the flags ask for.
+func (o *clusterAddOptions) registration() ops.ClusterRegistration {
+	return ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc}
 }
+
+func (o *clusterAddOptions) validate() error { return o.registration().Validate() }
 
 func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	target, err := loadConfig(o.kubeconfig, o.context)
@@ -83,50 +76,33 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(target)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := kube.Discovery().ServerVersion(); err != nil {
-		return fmt.Errorf("cannot reach cluster %s at %s: %w; check the kubeconfig and that the API server runs", o.name, target.Host, err)
-	}
-	reg, err := cluster.Prepare(ctx, kube, cluster.Roles{Source: o.role != "destination", Destination: o.role != "source"})
+	r := o.registration()
+	r.Config, r.IsHost = target, target.Host == h.cfg.Host
+	tok, err := h.ops.PrepareCluster(ctx, r)
 	if err != nil {
-		return fmt.Errorf("prepare cluster %s: %w", o.name, err)
+		return err
 	}
 	if err := h.install(ctx); err != nil {
 		return err
 	}
-	if _, err := cluster.Store(ctx, h.c, h.namespace, o.name, target,
-		cluster.Settings{IsHost: target.Host == h.cfg.Host, MoverService: o.moverSvc}, reg.Token); err != nil {
+	reg, err := h.ops.StoreCluster(ctx, r, tok)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "cluster %s registered (%s)\n", o.name, target.Host)
-	return o.report(ctx, out, reg.Token)
+	return report(out, o.name, reg)
 }
 
-// report checks the cluster with the stored token, as the controller
-// will, and prints its Ready condition.
-func (o *clusterAddOptions) report(ctx context.Context, out io.Writer, tok string) error {
-	cfg, err := loadConfig(o.kubeconfig, o.context)
-	if err != nil {
-		return err
-	}
-	cfg.BearerToken, cfg.BearerTokenFile = tok, ""
-	cfg.CertData, cfg.KeyData, cfg.CertFile, cfg.KeyFile, cfg.Username, cfg.Password = nil, nil, "", "", "", ""
-	cfg.AuthProvider, cfg.ExecProvider = nil, nil
-	clients, err := cluster.NewClients(o.name, cfg)
-	if err != nil {
-		return err
-	}
-	facts, err := cluster.Check(ctx, clients)
-	var p *cluster.Problem
-	if errors.As(err, &p) {
+// report prints the Ready condition the check with the stored token
+// found, as the controller will.
+func report(out io.Writer, name string, reg *ops.ClusterRegistered) error {
+	if p := reg.Problem; p != nil {
 		fmt.Fprintf(out, "Ready: False (%s): %s\n", p.Reason, p.Message)
-		return fmt.Errorf("cluster %s is not ready: %s", o.name, p.Reason)
+		return fmt.Errorf("cluster %s is not ready: %s", name, p.Reason)
 	}
+	facts := reg.Facts
 	fmt.Fprintf(out, "Ready: True, Kubernetes %s, %d API versions, storage classes:", facts.Version, len(facts.APIVersions))
 	for _, sc := range facts.StorageClasses {
 		def := ""

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,13 +20,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"ferry.dev/ferry/config"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/controller"
+	"ferry.dev/ferry/internal/ops"
 )
 
 // hostOptions are the flags that pick the host cluster, as kubectl does.
@@ -37,7 +39,7 @@ type hostOptions struct {
 func (o *hostOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context of the host cluster")
-	fs.StringVar(&o.namespace, "ferry-namespace", "ferry-system", "namespace of Ferry's objects on the host cluster")
+	fs.StringVar(&o.namespace, "ferry-namespace", ops.DefaultNamespace, "namespace of Ferry's objects on the host cluster")
 }
 
 // restConfig loads the host cluster's configuration.
@@ -63,6 +65,7 @@ type host struct {
 	cfg       *rest.Config
 	c         client.Client
 	namespace string
+	ops       *ops.Client
 }
 
 func (o *hostOptions) connect() (*host, error) {
@@ -74,7 +77,7 @@ func (o *hostOptions) connect() (*host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to the host cluster: %w", err)
 	}
-	return &host{cfg: cfg, c: c, namespace: o.namespace}, nil
+	return &host{cfg: cfg, c: c, namespace: o.namespace, ops: ops.New(c, o.namespace)}, nil
 }
 
 // install creates Ferry's namespace and CRDs on the host when missing or
@@ -161,7 +164,8 @@ func (o *hostOptions) connectWithController(ctx context.Context) (h *host, stop 
 }
 
 // ensureController makes sure a controller runs: when none does, it
-// installs the CRDs and starts one in this process; stop ends it.
+// installs the CRDs and starts one in this process, logging through the
+// context's logger (see --log-level); stop ends it cleanly.
 func (h *host) ensureController(ctx context.Context) (stop func(), inProcess bool, err error) {
 	if h.controllerRunning(ctx) {
 		return func() {}, false, nil
@@ -169,30 +173,59 @@ func (h *host) ensureController(ctx context.Context) (stop func(), inProcess boo
 	if err := h.install(ctx); err != nil {
 		return nil, false, err
 	}
-	ctrl.SetLogger(controllerLogger())
-	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true,
-		MoverImage: os.Getenv("FERRY_MOVER_IMAGE")})
+	log := logr.FromContextOrDiscard(ctx)
+	image, err := h.moverImage(ctx, os.Getenv("FERRY_MOVER_IMAGE"), nil)
 	if err != nil {
 		return nil, false, err
 	}
-	mctx, cancel := context.WithCancel(context.Background())
+	mgr, err := controller.NewManager(h.cfg, controller.Options{Namespace: h.namespace, ReleaseOnCancel: true, MoverImage: image, Logger: log})
+	if err != nil {
+		return nil, false, err
+	}
+	mctx, cancel := context.WithCancel(logr.NewContext(context.Background(), log))
 	done := make(chan struct{})
+	var startErr error
 	go func() {
 		defer close(done)
-		if err := mgr.Start(mctx); err != nil {
-			slog.Error("in-process controller stopped", "err", err)
+		if startErr = mgr.Start(mctx); startErr != nil {
+			log.Error(startErr, "in-process controller stopped")
 		}
 	}()
 	select {
 	case <-mgr.Elected():
 	case <-done:
 		cancel()
-		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader")
+		if startErr == nil {
+			startErr = errors.New("no error given")
+		}
+		return nil, false, fmt.Errorf("the in-process controller stopped before it became the leader: %w", startErr)
 	case <-time.After(30 * time.Second):
+		beginStop(ctx)
 		cancel()
 		<-done
 		return nil, false, fmt.Errorf("another controller holds the lease %s/%s: wait for it or stop it", h.namespace, controller.LeaderElectionID)
 	}
-	slog.Debug("started the controller in this process")
-	return func() { cancel(); <-done }, true, nil
+	log.V(1).Info("started the controller in this process", "namespace", h.namespace)
+	return func() { beginStop(ctx); cancel(); <-done }, true, nil
+}
+
+// moverImage picks the data movers' image (see ops.MoverImage), else
+// what fallback (when not nil) finds, and logs where it came from;
+// without one, it warns that volume copies will fail and says how to set
+// one.
+func (h *host) moverImage(ctx context.Context, explicit string, fallback func() string) (string, error) {
+	log := logr.FromContextOrDiscard(ctx)
+	image, source, err := h.ops.MoverImage(ctx, explicit)
+	if err != nil {
+		return "", err
+	}
+	if image == "" && fallback != nil {
+		image, source = fallback(), "the controller's own image"
+	}
+	if image == "" {
+		slog.Warn("no mover image: copies of volume data will fail; set one with `ferry config set mover-image IMAGE`, --mover-image or FERRY_MOVER_IMAGE")
+		return "", nil
+	}
+	log.Info("data movers run this image", "image", image, "from", source)
+	return image, nil
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/ops"
 )
 
 type migrateOptions struct {
@@ -84,11 +85,11 @@ func (o *migrateOptions) run(ctx context.Context, out io.Writer) error {
 	}
 	for _, t := range types {
 		fmt.Fprintf(out, "==> %s\n", t)
-		m, err := startMigration(ctx, h, p.Name, t, false)
+		m, err := h.ops.StartMigration(ctx, p.Name, t, ops.StartOptions{})
 		if err != nil {
 			return err
 		}
-		if err := follow(ctx, out, h, m.Name); err != nil {
+		if err := follow(ctx, out, h, m.Name, false); err != nil {
 			return fmt.Errorf("%w; undo with `ferry rollback %s`", err, p.Name)
 		}
 	}

@@ -4,25 +4,20 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/resources/migrate"
+	"ferry.dev/ferry/internal/ops"
 )
 
 func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "plan", Short: "Create and inspect migration plans"}
-	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand())
+	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand())
 	return cmd
 }
 
@@ -48,16 +43,7 @@ func newPlanCreateCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
-			p, err := o.plan()
-			if err != nil {
-				return err
-			}
-			h, stop, _, err := o.host.connectWithController(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer stop()
-			return createPlan(cmd.Context(), cmd.OutOrStdout(), h, p)
+			return o.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
@@ -74,15 +60,27 @@ func newPlanCreateCommand() *cobra.Command {
 	return cmd
 }
 
+// run creates the plan and describes it once validated.
+func (o *planCreateOptions) run(ctx context.Context, out io.Writer) error {
+	p, err := o.plan()
+	if err != nil {
+		return err
+	}
+	h, stop, _, err := o.host.connectWithController(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return createPlan(ctx, out, h, p)
+}
+
+// plan builds the plan from the flags and validates it (ops.ValidatePlan).
 func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 	if err := validateName(o.name); err != nil {
 		return nil, err
 	}
 	if o.from == "" || o.to == "" {
 		return nil, fmt.Errorf("name the source and destination clusters with --from and --to")
-	}
-	if _, err := migrate.ParseNamespaces(o.namespaces); err != nil {
-		return nil, err
 	}
 	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.host.namespace},
 		Spec: ferryv1.PlanSpec{SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
@@ -108,57 +106,30 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 		}
 		p.Spec.RegistryRewrites = append(p.Spec.RegistryRewrites, ferryv1.RegistryRewrite{From: from, To: to})
 	}
+	if err := ops.ValidatePlan(p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // createPlan creates (or updates) the plan, waits for its validation and
-// describes it.
+// describes it; it fails when the plan is not Ready.
 func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan) error {
-	token := strconv.FormatInt(time.Now().UnixNano(), 10)
-	p.Annotations = map[string]string{ferryv1.AnnotationValidate: token}
-	var existing ferryv1.Plan
-	if err := h.c.Get(ctx, client.ObjectKeyFromObject(p), &existing); err == nil {
-		existing.Spec = p.Spec
-		if existing.Annotations == nil {
-			existing.Annotations = map[string]string{}
-		}
-		existing.Annotations[ferryv1.AnnotationValidate] = token
-		if err := h.c.Update(ctx, &existing); err != nil {
-			return fmt.Errorf("update plan %s: %w", p.Name, err)
-		}
-		fmt.Fprintf(out, "plan %s updated\n", p.Name)
-	} else {
-		if err := h.c.Create(ctx, p); err != nil {
-			return fmt.Errorf("create plan %s: %w", p.Name, err)
-		}
-		fmt.Fprintf(out, "plan %s created\n", p.Name)
+	applied, err := h.ops.ApplyPlan(ctx, p)
+	if err != nil {
+		return err
 	}
-	got, err := waitPlanValidated(ctx, h, p.Name, token)
+	if applied.Created {
+		fmt.Fprintf(out, "plan %s created\n", p.Name)
+	} else {
+		fmt.Fprintf(out, "plan %s updated\n", p.Name)
+	}
+	got, err := h.ops.WaitPlanValidated(ctx, p.Name, applied.Token)
 	if err != nil {
 		return err
 	}
 	describePlan(out, got)
-	if !meta.IsStatusConditionTrue(got.Status.Conditions, ferryv1.ConditionReady) {
-		return fmt.Errorf("plan %s is not ready", p.Name)
-	}
-	return nil
-}
-
-// waitPlanValidated waits until the controller has validated the plan's
-// current generation.
-func waitPlanValidated(ctx context.Context, h *host, name, token string) (*ferryv1.Plan, error) {
-	var p ferryv1.Plan
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := h.c.Get(ctx, client.ObjectKey{Namespace: h.namespace, Name: name}, &p); err != nil {
-			return false, nil
-		}
-		c := meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady)
-		return c != nil && p.Status.ObservedGeneration == p.Generation && p.Status.ObservedValidate == token, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("plan %s was not validated within 2 minutes; is the controller running? (`ferry controller`): %w", name, err)
-	}
-	return &p, nil
+	return ops.PlanReady(got)
 }
 
 type planDescribeOptions struct {
@@ -176,11 +147,11 @@ func newPlanDescribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var p ferryv1.Plan
-			if err := h.c.Get(cmd.Context(), client.ObjectKey{Namespace: h.namespace, Name: args[0]}, &p); err != nil {
-				return fmt.Errorf("get plan %s: %w", args[0], err)
+			p, err := h.ops.GetPlan(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			describePlan(cmd.OutOrStdout(), &p)
+			describePlan(cmd.OutOrStdout(), p)
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/ops"
 )
 
 // renderer draws a migration's itinerary: redrawn in place on a terminal,
@@ -36,12 +37,36 @@ func (r *renderer) render(m *ferryv1.Migration) {
 			continue
 		}
 		r.seen[s.Name] = line
-		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s\n", time.Now().Format("15:04:05"), s.Name, s.Phase, stepDuration(s), s.Message)
+		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s\n", clock(stepTime(s)), s.Name, s.Phase, stepDuration(s), s.Message)
 	}
 	if p := string(m.Status.Phase); r.seen[""] != p {
 		r.seen[""] = p
-		fmt.Fprintf(r.out, "%s  migration %s: %s\n", time.Now().Format("15:04:05"), m.Name, p)
+		fmt.Fprintf(r.out, "%s  migration %s: %s\n", clock(migrationTime(m)), m.Name, p)
 	}
+}
+
+// clock formats a time of day as the plain lines show it.
+func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+
+// stepTime is when a step reached the phase shown: its completion, else
+// its start, else now (a step the controller has not timed).
+func stepTime(s ferryv1.Step) time.Time {
+	switch {
+	case s.Completed != nil:
+		return s.Completed.Time
+	case s.Started != nil:
+		return s.Started.Time
+	}
+	return time.Now()
+}
+
+// migrationTime is when a migration reached the phase shown: its
+// completion when it has ended, else now.
+func migrationTime(m *ferryv1.Migration) time.Time {
+	if m.Status.CompletionTime != nil && ops.Done(m) {
+		return m.Status.CompletionTime.Time
+	}
+	return time.Now()
 }
 
 func (r *renderer) redraw(m *ferryv1.Migration) {
@@ -101,14 +126,4 @@ func bar(done, total int64, width int) string {
 		n = width
 	}
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
-}
-
-// currentStep returns the index of the step the migration is at, or -1.
-func currentStep(m *ferryv1.Migration) int {
-	for i, s := range m.Status.Itinerary {
-		if s.Phase == ferryv1.StepRunning || s.Phase == ferryv1.StepFailed || s.Phase == ferryv1.StepPending {
-			return i
-		}
-	}
-	return -1
 }

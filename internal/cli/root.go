@@ -20,6 +20,7 @@ func NewRootCommand() *cobra.Command {
 	if strings.HasPrefix(filepath.Base(os.Args[0]), "kubectl-") {
 		use = "kubectl ferry"
 	}
+	logs := &logOptions{}
 	root := &cobra.Command{
 		Use:   use,
 		Short: "Migrate applications between Kubernetes clusters",
@@ -28,7 +29,11 @@ resources, the data in its persistent volumes and the images in the source
 cluster's registry, with stage, cutover and rollback migrations.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return logs.setup(cmd)
+		},
 	}
+	logs.bindFlags(root.PersistentFlags())
 	root.AddCommand(
 		newVersionCommand(),
 		newClusterCommand(),
@@ -41,6 +46,7 @@ cluster's registry, with stage, cutover and rollback migrations.`,
 		newStatusCommand(),
 		newMigrateCommand(),
 		newControllerCommand(),
+		newConfigCommand(),
 	)
 	root.AddCommand(newMoverCommand())
 	return root

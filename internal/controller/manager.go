@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -41,6 +42,9 @@ type Options struct {
 	// ReleaseOnCancel gives up leadership at once when the manager stops
 	// (for the CLI's in-process controller).
 	ReleaseOnCancel bool
+	// Logger is the manager's and its controllers' logger; the zero value
+	// means controller-runtime's global one (ctrl.SetLogger).
+	Logger logr.Logger
 }
 
 // NewManager builds the manager with every reconciler registered. It
@@ -62,6 +66,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaseDuration:                 &lease,
 		RenewDeadline:                 &renew,
 		RetryPeriod:                   &retry,
+		Logger:                        o.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)

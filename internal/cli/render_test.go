@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// TestRenderFinishedMigrationTimes: the plain lines of a migration that
+// ended an hour ago show when each step ended, not the time of printing.
+func TestRenderFinishedMigrationTimes(t *testing.T) {
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	at := func(s int) *metav1.MicroTime {
+		mt := metav1.NewMicroTime(base.Add(time.Duration(s) * time.Second))
+		return &mt
+	}
+	done := metav1.NewTime(base.Add(9 * time.Second))
+	m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
+		Phase: ferryv1.MigrationSucceeded, CompletionTime: &done,
+		Itinerary: []ferryv1.Step{
+			{Name: "Validate", Phase: ferryv1.StepSucceeded, Started: at(0), Completed: at(2)},
+			{Name: "Quiesce", Phase: ferryv1.StepSkipped, Message: "not asked for"},
+			{Name: "MigrateResources", Phase: ferryv1.StepSucceeded, Started: at(2), Completed: at(7)},
+			{Name: "Unquiesce", Phase: ferryv1.StepFailed, Started: at(8)},
+		}}}
+	var out bytes.Buffer
+	newRenderer(&out).render(m)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	tests := []struct {
+		line      int
+		wantStart string
+	}{
+		{0, clock(base.Add(2*time.Second)) + "  Validate"},
+		{1, ""}, // never timed: the time of printing
+		{2, clock(base.Add(7*time.Second)) + "  MigrateResources"},
+		{3, clock(base.Add(8*time.Second)) + "  Unquiesce"}, // started, not completed
+		{4, clock(done.Time) + "  migration m1: Succeeded"},
+	}
+	if len(lines) != len(tests) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(tests), out.String())
+	}
+	for _, tt := range tests {
+		if tt.wantStart != "" && !strings.HasPrefix(lines[tt.line], tt.wantStart) {
+			t.Errorf("line %d = %q, want it to start with %q", tt.line, lines[tt.line], tt.wantStart)
+		}
+	}
+}

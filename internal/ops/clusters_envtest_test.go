@@ -1,0 +1,48 @@
+//go:build envtest
+
+package ops
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
+)
+
+// TestStoreCluster: the Cluster and its token Secret land on the host, and
+// the check with the stored token reports what the controller would (here
+// Unauthorized: the API server does not know the token).
+func TestStoreCluster(t *testing.T) {
+	ctx := context.Background()
+	o := newClient(t, true)
+	r := ClusterRegistration{Name: "src", Config: env.Config, Role: RoleSource, MoverService: ferryv1.MoverServiceLoadBalancer}
+	got, err := o.StoreCluster(ctx, r, "not-a-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Problem == nil || got.Problem.Reason != ferryv1.ReasonUnauthorized || got.Facts != nil {
+		t.Errorf("check: problem %+v, facts %+v; want Unauthorized", got.Problem, got.Facts)
+	}
+	cs, err := o.ListClusters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Spec.URL != env.Config.Host || cs[0].Spec.MoverService != ferryv1.MoverServiceLoadBalancer ||
+		cs[0].Spec.TokenSecretRef == nil {
+		t.Fatalf("clusters %+v", cs)
+	}
+	var sec corev1.Secret
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: o.Namespace(), Name: cs[0].Spec.TokenSecretRef.Name}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data[cluster.TokenKey]) != "not-a-token" {
+		t.Errorf("stored token %q", sec.Data[cluster.TokenKey])
+	}
+	if _, err := o.StoreCluster(ctx, ClusterRegistration{Name: "dst", Config: env.Config, Role: "sink", MoverService: ferryv1.MoverServiceNodePort}, "t"); err == nil {
+		t.Error("StoreCluster of an invalid registration succeeded")
+	}
+}
