@@ -62,7 +62,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		return done("no volumes to copy"), nil
 	}
 	if s.r.MoverImage == "" {
-		return outcome{}, errors.New("no mover image: start the controller with --mover-image IMAGE (or set FERRY_MOVER_IMAGE for the CLI)")
+		return outcome{}, errors.New("no mover image: set one on the host with `ferry config set mover-image IMAGE` (or start the controller with --mover-image IMAGE), restart a running controller, then `ferry retry`")
 	}
 	o := s.moverOptions(s.m.Name)
 	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
