@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"ferry.dev/ferry/internal/controller"
 	"ferry.dev/ferry/internal/ops"
 	"ferry.dev/ferry/internal/testenv"
+	"ferry.dev/ferry/test/harness"
 )
 
 var env *testenv.Env
@@ -193,25 +193,6 @@ func TestInProcessControllerStopsQuietly(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing and a test
-// reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestControllerCommand: `ferry controller` takes the movers' image from
 // the host's setting, and stopping it (Ctrl-C) logs no error.
 func TestControllerCommand(t *testing.T) {
@@ -220,7 +201,7 @@ func TestControllerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("FERRY_MOVER_IMAGE", "")
-	var stderr syncBuffer
+	var stderr harness.SyncBuffer
 	cmd := NewRootCommand()
 	cmd.SetArgs(append([]string{"controller", "--log-level", "debug"}, host...))
 	cmd.SetOut(&stderr)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -84,25 +83,7 @@ func mustFerry(t *testing.T, args ...string) string {
 // controllerProcess is `ferry controller` running against the host.
 type controllerProcess struct {
 	cmd *exec.Cmd
-	log *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer process and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log *harness.SyncBuffer
 }
 
 // startController starts the controller and waits until it leads.
@@ -110,7 +91,7 @@ func startController(t *testing.T) *controllerProcess {
 	t.Helper()
 	cmd := exec.Command(ferryBin, "controller", "--unhealthy-grace=8s", "--mover-image="+harness.Local(t, "src").Image(t, "ferry"))
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+harness.Kubeconfig(t, "dst"))
-	log := &syncBuffer{}
+	log := &harness.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	// The controller dies with the test binary, even when a test times out.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
