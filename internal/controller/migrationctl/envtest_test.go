@@ -497,3 +497,24 @@ func TestResumeAfterRestart(t *testing.T) {
 	update(t, name, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
 	waitPhase(t, name, ferryv1.MigrationCanceled)
 }
+
+// TestDeleteMigrationThatChangedNothing deletes a migration that failed
+// in Validate (its plan names a cluster that is not registered): it goes
+// at once, though its cancel steps could not reach the cluster.
+func TestDeleteMigrationThatChangedNothing(t *testing.T) {
+	startController(t)
+	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Namespace: ferryNS, Name: "plan-" + rand.String(6)},
+		Spec: ferryv1.PlanSpec{SourceCluster: "nosuch", DestinationCluster: localName, Namespaces: []string{"a:b"}}}
+	if err := env.Client.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	m := waitPhase(t, start(t, p.Name, ferryv1.MigrationCutover, nil), ferryv1.MigrationFailed)
+	if err := env.Client.Delete(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "plan and migration gone", func() (bool, string) {
+		ok1, s1 := gone(t, &ferryv1.Plan{ObjectMeta: p.ObjectMeta})
+		ok2, s2 := gone(t, &ferryv1.Migration{ObjectMeta: m.ObjectMeta})
+		return ok1 && ok2, s1 + s2
+	})
+}

@@ -2,6 +2,7 @@ package migrationctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -124,6 +125,17 @@ func (r *Reconciler) release(ctx context.Context, m *ferryv1.Migration) error {
 	return nil
 }
 
+// changedAnything reports whether a step that may change a cluster has
+// started: only Validate reads and nothing else.
+func changedAnything(m *ferryv1.Migration) bool {
+	for _, st := range m.Status.Itinerary {
+		if st.Name != StepValidate && st.Started != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // finished reports whether a migration has nothing left to do.
 func finished(m *ferryv1.Migration) bool {
 	return m.Status.Phase == ferryv1.MigrationSucceeded || m.Status.Phase == ferryv1.MigrationCanceled
@@ -137,8 +149,8 @@ func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, erro
 		return ctrl.Result{}, nil
 	}
 	if m.DeletionTimestamp != nil {
-		if len(m.Status.Itinerary) == 0 {
-			s.abandon("deleted before it started: nothing to undo")
+		if !changedAnything(m) {
+			s.abandon("deleted before it changed anything: nothing to undo")
 			return ctrl.Result{}, nil
 		}
 		if p, err := r.getPlan(ctx, m); err != nil || p == nil {
@@ -280,6 +292,10 @@ func (r *Reconciler) runStep(ctx context.Context, s *session) (ctrl.Result, erro
 		var o outcome
 		o, err = fn(ctx, s)
 		out = &o
+	}
+	if err != nil && s.m.DeletionTimestamp != nil && errors.Is(err, errClusterGone) {
+		s.abandon("deleted, and " + err.Error() + ": nothing could be undone there")
+		return ctrl.Result{}, nil
 	}
 	if err != nil && r.retryTransient(key, err) {
 		log.Info("step hit a transient error; retrying", "error", err.Error())

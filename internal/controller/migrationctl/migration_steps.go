@@ -2,6 +2,7 @@ package migrationctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ func (r *Reconciler) load(ctx context.Context, s *session) (*outcome, error) {
 		// A cluster not checked yet (the controller just started) is
 		// waited for; a missing or failing one fails the step at once,
 		// and `ferry retry` goes on once it is fixed.
+		if prob.Reason == ferryv1.ReasonClusterNotFound {
+			return nil, fmt.Errorf("%w: %s", errClusterGone, prob.Message)
+		}
 		if prob.Reason != cluster.ReasonNotChecked || time.Since(s.step().Started.Time) > time.Minute {
 			return nil, fmt.Errorf("%s: %s", prob.Reason, prob.Message)
 		}
@@ -58,6 +62,10 @@ func (r *Reconciler) load(ctx context.Context, s *session) (*outcome, error) {
 	s.src, s.dst = src, dst
 	return nil, nil
 }
+
+// errClusterGone is wrapped by load's error when a cluster of the plan is
+// not registered: a deleted Migration then cannot undo anything there.
+var errClusterGone = errors.New(ferryv1.ReasonClusterNotFound)
 
 // migrateScope is what the plan migrates: namespaces, kinds, selector.
 func (s *session) migrateScope() (migrate.Scope, error) {
