@@ -9,7 +9,9 @@ const (
 	LabelPlan = "ferry.dev/plan"
 	// LabelMigration names the Migration that created or last applied the object.
 	LabelMigration = "ferry.dev/migration"
-	// LabelManagedBy is set to ManagedByValue on every object Ferry creates.
+	// LabelManagedBy is set to ManagedByValue on every object Ferry itself
+	// creates (mover pods, Services, Secrets, its service accounts), never
+	// on the objects it migrates: those keep their own value.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedByValue is the value of LabelManagedBy.
 	ManagedByValue = "ferry"

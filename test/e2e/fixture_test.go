@@ -140,8 +140,17 @@ func createFullNamespace(t *testing.T, c *harness.Cluster, ns string) fixture {
 	})
 
 	// Configuration and identity.
+	// Tools that own objects mark them with app.kubernetes.io/managed-by;
+	// the migrated objects must keep those values.
+	withOwner := func(tool string) map[string]string {
+		l := map[string]string{"app.kubernetes.io/managed-by": tool}
+		for k, v := range webLabels {
+			l[k] = v
+		}
+		return l
+	}
 	createOrFail(t, c, cs.CoreV1().ConfigMaps(ns).Create, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: f.configMap, Labels: webLabels},
+		ObjectMeta: metav1.ObjectMeta{Name: f.configMap, Labels: withOwner("Helm")},
 		Data: map[string]string{
 			"GREETING":       "hello",
 			"LOG_LEVEL":      "info",
@@ -149,7 +158,7 @@ func createFullNamespace(t *testing.T, c *harness.Cluster, ns string) fixture {
 		},
 	})
 	createOrFail(t, c, cs.CoreV1().Secrets(ns).Create, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: f.secret, Labels: webLabels},
+		ObjectMeta: metav1.ObjectMeta{Name: f.secret, Labels: withOwner("kustomize")},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{"API_TOKEN": []byte("s3cr3t-token"), "DB_PASSWORD": []byte("hunter2")},
 	})
@@ -650,9 +659,8 @@ func normalizeObject(obj map[string]any, ns, registry string) map[string]any {
 	filterStringMap(meta, "annotations", func(k, _ string) bool {
 		return contains(droppedAnnotation, k) || hasAnyPrefix(k, annPrefixes)
 	})
-	filterStringMap(meta, "labels", func(k, v string) bool {
-		return strings.HasPrefix(k, "ferry.dev/") || (k == "app.kubernetes.io/managed-by" && v == "ferry")
-	})
+	// Ferry marks what it migrates with its ferry.dev/ labels only.
+	filterStringMap(meta, "labels", func(k, _ string) bool { return strings.HasPrefix(k, "ferry.dev/") })
 
 	switch kind {
 	case "Service":

@@ -16,6 +16,7 @@ import (
 	"ferry.dev/ferry/internal/planning"
 	"ferry.dev/ferry/internal/quiesce"
 	"ferry.dev/ferry/internal/resources/migrate"
+	"ferry.dev/ferry/internal/resources/transform"
 )
 
 // Time limits of the waiting steps.
@@ -141,8 +142,7 @@ func (s *session) options(ctx context.Context, only []string) (migrate.Options, 
 	if err != nil {
 		return migrate.Options{}, err
 	}
-	tc.Labels = map[string]string{ferryv1.LabelPlan: s.plan.Name, ferryv1.LabelMigration: s.m.Name,
-		ferryv1.LabelManagedBy: ferryv1.ManagedByValue}
+	tc.Labels = transform.Marks(s.plan.Name, s.m.Name)
 	return migrate.Options{
 		Source:      migrate.Source{Discovery: s.src.Kube.Discovery(), Dynamic: s.src.Dynamic},
 		Destination: migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata},

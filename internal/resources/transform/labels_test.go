@@ -7,11 +7,7 @@ import (
 )
 
 func TestLabelsTransform(t *testing.T) {
-	ferry := &Context{Labels: map[string]string{
-		ferryv1.LabelPlan:      "shop-move",
-		ferryv1.LabelMigration: "shop-move-1",
-		ferryv1.LabelManagedBy: ferryv1.ManagedByValue,
-	}}
+	ferry := &Context{Labels: Marks("shop-move", "shop-move-1")}
 	selector := map[string]interface{}{"matchLabels": map[string]interface{}{"app": "web"}}
 	template := map[string]interface{}{"metadata": map[string]interface{}{"labels": map[string]interface{}{"app": "web"}}}
 	cases := []transformCase{
@@ -21,8 +17,7 @@ func TestLabelsTransform(t *testing.T) {
 			in: forDeployment("shop", "web").labels("app", "web").
 				set(selector, "spec", "selector").set(template, "spec", "template").obj(),
 			want: forDeployment("shop", "web").
-				labels("app", "web", ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
-					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).
+				labels("app", "web", ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1").
 				set(selector, "spec", "selector").set(template, "spec", "template").obj(),
 		},
 		{
@@ -30,16 +25,21 @@ func TestLabelsTransform(t *testing.T) {
 			tc:   ferry,
 			in:   newObject("v1", "ConfigMap", "shop", "c").obj(),
 			want: newObject("v1", "ConfigMap", "shop", "c").
-				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
-					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).obj(),
+				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1").obj(),
 		},
 		{
 			name: "Ferry's labels replace stale ones",
 			tc:   ferry,
 			in:   newObject("v1", "ConfigMap", "shop", "c").labels(ferryv1.LabelMigration, "old").obj(),
 			want: newObject("v1", "ConfigMap", "shop", "c").
-				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1",
-					ferryv1.LabelManagedBy, ferryv1.ManagedByValue).obj(),
+				labels(ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1").obj(),
+		},
+		{
+			name: "the owner's managed-by stays",
+			tc:   ferry,
+			in:   newObject("v1", "ConfigMap", "shop", "c").labels(ferryv1.LabelManagedBy, "Helm").obj(),
+			want: newObject("v1", "ConfigMap", "shop", "c").
+				labels(ferryv1.LabelManagedBy, "Helm", ferryv1.LabelPlan, "shop-move", ferryv1.LabelMigration, "shop-move-1").obj(),
 		},
 		{
 			name: "no labels to add",
