@@ -158,6 +158,11 @@ type PlanStatus struct {
 	// Warnings in full, one line each.
 	// +optional
 	Warnings []string `json:"warnings,omitempty"`
+	// ActiveMigration names the Migration of the plan that runs now; one
+	// runs at a time, and the others wait. A Migration claims the plan by
+	// an update that fails on conflict.
+	// +optional
+	ActiveMigration string `json:"activeMigration,omitempty"`
 	// ObservedValidate is the value of the ferry.dev/validate annotation
 	// the status was computed for; the CLI sets the annotation to ask for
 	// a fresh validation and waits for it here.

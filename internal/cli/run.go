@@ -83,6 +83,9 @@ func (o *runOptions) run(ctx context.Context, out, errOut io.Writer, plan string
 	} else {
 		fmt.Fprintf(out, "migration %s created\n", m.Name)
 	}
+	if other, err := h.ops.Blocker(ctx, plan, m.Name); err == nil && other != "" {
+		fmt.Fprintf(progress, "migration %s of plan %s is running: this one waits until it ends (or `ferry cancel %s`)\n", other, plan, other)
+	}
 	if !o.wait && !inProcess {
 		if o.output != outputName {
 			fmt.Fprintf(out, "follow it with: ferry status %s --watch\n", m.Name)

@@ -53,6 +53,25 @@ func (o *Client) StartMigration(ctx context.Context, plan string, typ ferryv1.Mi
 	return m, nil
 }
 
+// Blocker names the migration of the plan that runs now when it is not
+// name: name waits until it ends (one migration of a plan runs at a
+// time). "" when nothing blocks name.
+func (o *Client) Blocker(ctx context.Context, plan, name string) (string, error) {
+	p, err := o.GetPlan(ctx, plan)
+	if err != nil {
+		return "", err
+	}
+	active := p.Status.ActiveMigration
+	if active == "" || active == name {
+		return "", nil
+	}
+	m, err := o.GetMigration(ctx, active)
+	if err != nil || Done(m) {
+		return "", nil // gone or ended: the claim is free
+	}
+	return active, nil
+}
+
 // GetMigration returns the migration name.
 func (o *Client) GetMigration(ctx context.Context, name string) (*ferryv1.Migration, error) {
 	var m ferryv1.Migration

@@ -377,8 +377,9 @@ func TestCancel(t *testing.T) {
 			}
 			update(t, behind, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
 			m = waitPhase(t, behind, ferryv1.MigrationCanceled)
+			// It changed nothing, so there is nothing to undo.
 			if got, want := steps(m), "Validate=Skipped PrepareDestination=Skipped CopyVolumes=Skipped CleanupMovers=Skipped "+
-				"CancelCleanupMovers=Succeeded CancelDeleteCreated=Succeeded CancelUnquiesce=Succeeded"; got != want {
+				"CancelCleanupMovers=Skipped CancelDeleteCreated=Skipped CancelUnquiesce=Skipped"; got != want {
 				t.Errorf("itinerary\n got %s\nwant %s", got, want)
 			}
 		})
@@ -517,4 +518,52 @@ func TestDeleteMigrationThatChangedNothing(t *testing.T) {
 		ok2, s2 := gone(t, &ferryv1.Migration{ObjectMeta: m.ObjectMeta})
 		return ok1 && ok2, s1 + s2
 	})
+}
+
+// TestOneMigrationAtATime starts two migrations of a plan at once: one
+// claims the plan and copies, the other waits in Validate, also when both
+// were created in the same second.
+func TestOneMigrationAtATime(t *testing.T) {
+	startController(t)
+	p := createPlan(t, app{claim: true}.create(t))
+	a, b := start(t, p.Name, ferryv1.MigrationStage, nil), start(t, p.Name, ferryv1.MigrationCutover, nil)
+	var copying, waiting string
+	eventually(t, "one migration copies", func() (bool, string) {
+		ma, mb := get(t, a), get(t, b)
+		running := func(m *ferryv1.Migration) bool {
+			s := stepOf(m, "CopyVolumes")
+			return s != nil && s.Phase == ferryv1.StepRunning
+		}
+		switch {
+		case running(ma):
+			copying, waiting = a, b
+		case running(mb):
+			copying, waiting = b, a
+		}
+		return copying != "", describe(ma) + " / " + describe(mb)
+	})
+	time.Sleep(3 * time.Second) // the other has had time to pass Validate, if it could
+	m := get(t, waiting)
+	if v := stepOf(m, "Validate"); v.Phase != ferryv1.StepRunning || !strings.Contains(v.Message, "waiting for migration "+copying) {
+		t.Errorf("%s passed Validate while %s copies: %s", waiting, copying, describe(m))
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(p), p); err != nil || p.Status.ActiveMigration != copying {
+		t.Errorf("plan's active migration %q, want %s (err %v)", p.Status.ActiveMigration, copying, err)
+	}
+	update(t, copying, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
+	waitPhase(t, copying, ferryv1.MigrationCanceled)
+	waitStep(t, waiting, "CopyVolumes")
+	update(t, waiting, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
+	waitPhase(t, waiting, ferryv1.MigrationCanceled)
+}
+
+// TestRollbackOfNothing rolls back a plan that never ran: it succeeds,
+// saying there was nothing to roll back.
+func TestRollbackOfNothing(t *testing.T) {
+	startController(t)
+	p := createPlan(t, app{}.create(t))
+	m := waitPhase(t, start(t, p.Name, ferryv1.MigrationRollback, nil), ferryv1.MigrationSucceeded)
+	if v := stepOf(m, "Validate"); !strings.Contains(v.Message, "nothing to roll back") {
+		t.Errorf("Validate says %q", v.Message)
+	}
 }

@@ -104,6 +104,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if serr := s.save(ctx); serr != nil && err == nil {
 		err = serr
 	}
+	if rerr := r.releasePlan(ctx, &m); rerr != nil && err == nil {
+		err = rerr
+	}
 	if err == nil && m.DeletionTimestamp != nil && finished(&m) {
 		return ctrl.Result{}, r.release(ctx, &m)
 	}
@@ -167,6 +170,10 @@ func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, erro
 	}
 	switch {
 	case (m.Spec.Cancel || m.DeletionTimestamp != nil) && !canceling(m):
+		if !changedAnything(m) {
+			s.abandon("canceled before it changed anything: nothing to undo")
+			return ctrl.Result{}, nil
+		}
 		s.startCancel()
 	case m.Status.Phase == ferryv1.MigrationFailed:
 		if m.Annotations[ferryv1.AnnotationRetry] == "" || m.Annotations[ferryv1.AnnotationRetry] == m.Status.ObservedRetry {
@@ -240,8 +247,20 @@ func (s *session) startCancel() {
 	s.m.Status.Itinerary = append(s.m.Status.Itinerary, itinerary(cancelSteps, s.m, s.plan)...)
 }
 
-// abandon ends a deleted migration whose steps cannot run: every step
-// not done is recorded Skipped with msg, and it ends Canceled.
+// waitForPlan claims the plan for the step; while another migration
+// holds it, the step waits, saying which.
+func (s *session) waitForPlan(ctx context.Context) (*outcome, error) {
+	other, err := s.claimPlan(ctx)
+	if err != nil || other == "" {
+		return nil, err
+	}
+	o := waiting(fmt.Sprintf("waiting for migration %s of the same plan to finish (or `ferry cancel %s`)", other, other), claimWait)
+	return &o, nil
+}
+
+// abandon ends a canceled or deleted migration whose cancel steps cannot
+// run or have nothing to undo: every step not done is recorded Skipped
+// with msg, and it ends Canceled.
 func (s *session) abandon(msg string) {
 	if !canceling(s.m) {
 		s.startCancel()
@@ -288,6 +307,9 @@ func (r *Reconciler) runStep(ctx context.Context, s *session) (ctrl.Result, erro
 		return ctrl.Result{}, s.fail(ctx, fmt.Errorf("unknown step %q", s.step().Name))
 	}
 	out, err := r.load(ctx, s)
+	if err == nil && out == nil {
+		out, err = s.waitForPlan(ctx)
+	}
 	if err == nil && out == nil {
 		var o outcome
 		o, err = fn(ctx, s)

@@ -91,14 +91,10 @@ func (s *session) destinationNamespaces() []string {
 	return out
 }
 
-// validate checks the plan afresh (the plan's status may be stale) and
-// waits while another migration of the same plan runs.
+// validate checks the plan afresh (the plan's status may be stale).
 func validate(ctx context.Context, s *session) (outcome, error) {
-	if other, err := s.otherRunning(ctx); err != nil || other != "" {
-		return waiting(fmt.Sprintf("waiting for migration %s of the same plan to finish", other), 5*time.Second), err
-	}
 	if s.m.Spec.Type == ferryv1.MigrationRollback {
-		return done("clusters ready"), nil
+		return s.validateRollback(ctx)
 	}
 	res, err := planning.Validate(ctx, s.plan, s.src, s.dst)
 	if err != nil {
@@ -110,22 +106,21 @@ func validate(ctx context.Context, s *session) (outcome, error) {
 	return done(res.Summary()), nil
 }
 
-// otherRunning names an older migration of the same plan that has not
-// finished.
-func (s *session) otherRunning(ctx context.Context) (string, error) {
+// validateRollback says when there is nothing to roll back: no stage or
+// cutover of the plan changed anything. The steps still run, and remove
+// whatever carries the plan's label.
+func (s *session) validateRollback(ctx context.Context) (outcome, error) {
 	var l ferryv1.MigrationList
 	if err := s.r.List(ctx, &l, client.InNamespace(s.m.Namespace)); err != nil {
-		return "", err
+		return outcome{}, fmt.Errorf("list migrations of plan %s: %w", s.plan.Name, err)
 	}
-	for _, o := range l.Items {
-		if o.Name == s.m.Name || o.Spec.Plan != s.m.Spec.Plan || !o.CreationTimestamp.Before(&s.m.CreationTimestamp) {
-			continue
-		}
-		if o.Status.Phase == ferryv1.MigrationRunning || o.Status.Phase == ferryv1.MigrationCanceling || o.Status.Phase == "" {
-			return o.Name, nil
+	for i := range l.Items {
+		o := &l.Items[i]
+		if o.Spec.Plan == s.plan.Name && o.Spec.Type != ferryv1.MigrationRollback && changedAnything(o) {
+			return done("clusters ready"), nil
 		}
 	}
-	return "", nil
+	return done(fmt.Sprintf("nothing to roll back: no stage or cutover of plan %s changed anything", s.plan.Name)), nil
 }
 
 // options builds the resource-migration options of the plan; only limits
