@@ -45,7 +45,7 @@ progress all along.`,
 	f.StringSliceVarP(&o.plan.namespaces, "namespace", "n", nil, "namespace to migrate, NAME or SOURCE:DESTINATION; repeat for more")
 	f.StringVarP(&o.plan.selector, "selector", "l", "", "migrate only objects with these labels")
 	f.StringSliceVar(&o.plan.exclude, "exclude-kinds", nil, "never migrate these kinds")
-	f.StringToStringVar(&o.plan.scMap, "storage-class-map", nil, "map storage classes, OLD=NEW")
+	f.Var(mappingFlag{&o.plan.scMap}, "storage-class-map", "map storage classes, OLD=NEW")
 	f.StringSliceVar(&o.plan.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix")
 	f.StringVar(&o.fromKubeconfig, "from-kubeconfig", "", "kubeconfig of the source, to register it")
 	f.StringVar(&o.fromContext, "from-context", "", "context in --from-kubeconfig")

@@ -54,7 +54,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringVarP(&o.selector, "selector", "l", "", "migrate only objects with these labels (e.g. app=shop)")
 	f.StringSliceVar(&o.include, "include-kinds", nil, "migrate only these kinds (Kind or Kind.group)")
 	f.StringSliceVar(&o.exclude, "exclude-kinds", nil, "never migrate these kinds (Kind or Kind.group)")
-	f.StringToStringVar(&o.scMap, "storage-class-map", nil, "map source storage classes to destination ones, OLD=NEW")
+	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
 	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy or skip), name, class, capacity and access (modes joined by +); repeat for more")
 	return cmd
@@ -223,6 +223,9 @@ func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
 			q, err := resource.ParseQuantity(val)
 			if err != nil {
 				return bad("capacity %q: %v", val, err)
+			}
+			if q.Sign() <= 0 {
+				return bad("capacity %q: give a size above zero, e.g. 10Gi", val)
 			}
 			o.TargetCapacity = &q
 		case "access":

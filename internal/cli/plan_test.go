@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ func TestPlanOptions(t *testing.T) {
 		{name: "claim without change", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data"}}, wantErr: "no change"},
 		{name: "claim with unknown key", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:size=1Gi"}}, wantErr: `unknown key "size"`},
 		{name: "claim with bad capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=lots"}}, wantErr: "capacity"},
+		{name: "claim with negative capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=-5Gi"}}, wantErr: "above zero"},
+		{name: "claim with zero capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=0"}}, wantErr: "above zero"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,5 +111,44 @@ func TestRedrawVolumes(t *testing.T) {
 	r.render(m)
 	if !strings.Contains(out.String(), "\033[") {
 		t.Error("a second render does not move the cursor back to redraw in place")
+	}
+}
+
+func TestMappingFlag(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    map[string]string
+		wantErr string
+	}{
+		{"one", []string{"standard=fast"}, map[string]string{"standard": "fast"}, ""},
+		{"comma and repeat", []string{"a=b,c=d", "e=f"}, map[string]string{"a": "b", "c": "d", "e": "f"}, ""},
+		{"same pair twice", []string{"a=b", "a=b"}, map[string]string{"a": "b"}, ""},
+		{"empty key", []string{"=fast"}, nil, "both names set"},
+		{"empty value", []string{"standard="}, nil, "both names set"},
+		{"no equals", []string{"standard"}, nil, "give OLD=NEW"},
+		{"key twice", []string{"a=b", "a=c"}, nil, "a is mapped twice (to b and to c)"},
+		{"key twice in one", []string{"a=b,a=c"}, nil, "mapped twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m map[string]string
+			f := mappingFlag{&m}
+			var err error
+			for _, a := range tt.args {
+				if err = f.Set(a); err != nil {
+					break
+				}
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(m, tt.want) {
+				t.Fatalf("map %v, err %v; want %v", m, err, tt.want)
+			}
+		})
 	}
 }

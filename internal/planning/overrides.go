@@ -69,6 +69,9 @@ func overrideProblems(o ferryv1.PVCOverride, found bool) []string {
 			out = append(out, fmt.Sprintf("claim %s: target name %q: %s", key, o.TargetName, strings.Join(errs, ", ")))
 		}
 	}
+	if o.TargetCapacity != nil && o.TargetCapacity.Sign() <= 0 {
+		out = append(out, fmt.Sprintf("claim %s: capacity %s: give a size above zero, e.g. 10Gi", key, o.TargetCapacity))
+	}
 	for _, m := range o.TargetAccessModes {
 		if !slices.Contains(validAccessModes, m) {
 			out = append(out, fmt.Sprintf("claim %s: unknown access mode %q (use %s)", key, m, strings.Join(validAccessModes, ", ")))

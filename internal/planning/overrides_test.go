@@ -7,7 +7,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
@@ -40,6 +42,11 @@ func TestOverrideProblems(t *testing.T) {
 		}), found: true},
 		{name: "unknown access mode", o: override(func(o *ferryv1.PVCOverride) { o.TargetAccessModes = []string{"RWO"} }), found: true,
 			want: []string{`unknown access mode "RWO"`}},
+		{name: "capacity", o: override(func(o *ferryv1.PVCOverride) { o.TargetCapacity = ptr.To(resource.MustParse("20Gi")) }), found: true},
+		{name: "negative capacity", o: override(func(o *ferryv1.PVCOverride) { o.TargetCapacity = ptr.To(resource.MustParse("-5Gi")) }), found: true,
+			want: []string{"capacity -5Gi: give a size above zero"}},
+		{name: "zero capacity", o: override(func(o *ferryv1.PVCOverride) { o.TargetCapacity = ptr.To(resource.MustParse("0")) }), found: true,
+			want: []string{"capacity 0: give a size above zero"}},
 		{name: "every problem at once", found: true, o: override(func(o *ferryv1.PVCOverride) {
 			o.Action, o.TargetName, o.TargetAccessModes = "x", "-bad", []string{"y"}
 		}), want: []string{`unknown action "x"`, `target name "-bad"`, `unknown access mode "y"`}},

@@ -72,7 +72,7 @@ func Scope(p *ferryv1.Plan) (migrate.Scope, error) {
 // the check itself could not run (a cluster stopped answering); problems
 // of the plan are in Result.Problem.
 func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
-	return run(ctx, p, src, dst, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
+	return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
 		inventory, checkPVCs, checkClaimOverrides, tally)
 }
 
@@ -81,7 +81,7 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 // volume copy needs, without listing every object of the namespaces as
 // Validate does.
 func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
-	return run(ctx, p, src, dst, checkPVCs, checkClaimOverrides)
+	return run(ctx, p, src, dst, checkMapping, checkPVCs, checkClaimOverrides)
 }
 
 // check is one step of validation; it sets Result.Problem when the plan
