@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/ops"
 )
 
 type statusOptions struct {
@@ -109,7 +108,7 @@ func (o *statusOptions) list(ctx context.Context, out io.Writer, h *host) error 
 	fmt.Fprintln(tw, "NAME\tPLAN\tTYPE\tPHASE\tSTEP\tAGE")
 	for _, m := range ms {
 		step := ""
-		if i := ops.CurrentStep(&m); i >= 0 {
+		if i := ferryv1.CurrentStep(m.Status.Itinerary); i >= 0 {
 			step = m.Status.Itinerary[i].Name
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Spec.Plan, m.Spec.Type, m.Status.Phase, step,

@@ -186,17 +186,6 @@ func Outcome(m *ferryv1.Migration, cancelWanted bool) error {
 	return fmt.Errorf("migration %s has not ended: it is %s", m.Name, phaseOf(m))
 }
 
-// CurrentStep returns the index of the step the migration is at (the
-// first running, failed or pending one), or -1 when every step is done.
-func CurrentStep(m *ferryv1.Migration) int {
-	for i, s := range m.Status.Itinerary {
-		if s.Phase == ferryv1.StepRunning || s.Phase == ferryv1.StepFailed || s.Phase == ferryv1.StepPending {
-			return i
-		}
-	}
-	return -1
-}
-
 // phaseOf names a migration's phase, also before the controller set one.
 func phaseOf(m *ferryv1.Migration) ferryv1.MigrationPhase {
 	if m.Status.Phase == "" {

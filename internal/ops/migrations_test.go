@@ -85,34 +85,6 @@ func TestPhases(t *testing.T) {
 	}
 }
 
-func TestCurrentStep(t *testing.T) {
-	steps := func(phases ...ferryv1.StepPhase) *ferryv1.Migration {
-		m := &ferryv1.Migration{}
-		for _, p := range phases {
-			m.Status.Itinerary = append(m.Status.Itinerary, ferryv1.Step{Phase: p})
-		}
-		return m
-	}
-	tests := []struct {
-		name string
-		m    *ferryv1.Migration
-		want int
-	}{
-		{name: "no itinerary", m: steps(), want: -1},
-		{name: "all done", m: steps(ferryv1.StepSucceeded, ferryv1.StepSkipped), want: -1},
-		{name: "running", m: steps(ferryv1.StepSucceeded, ferryv1.StepRunning, ferryv1.StepPending), want: 1},
-		{name: "failed", m: steps(ferryv1.StepSkipped, ferryv1.StepFailed), want: 1},
-		{name: "pending first", m: steps(ferryv1.StepPending), want: 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := CurrentStep(tt.m); got != tt.want {
-				t.Errorf("CurrentStep = %d, want %d", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestCheckSetting(t *testing.T) {
 	tests := []struct {
 		key, value, wantErr string

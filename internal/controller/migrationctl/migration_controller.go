@@ -181,7 +181,7 @@ func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, erro
 		}
 		s.retry()
 	}
-	i := current(m.Status.Itinerary)
+	i := ferryv1.CurrentStep(m.Status.Itinerary)
 	if i < 0 {
 		return ctrl.Result{}, nil
 	}

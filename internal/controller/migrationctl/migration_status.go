@@ -15,7 +15,7 @@ import (
 // them. now is the time of a completion it records.
 func updateStatus(m *ferryv1.Migration, now time.Time) {
 	st := &m.Status
-	failed, next := failedStep(st.Itinerary), current(st.Itinerary)
+	failed, next := failedStep(st.Itinerary), ferryv1.CurrentStep(st.Itinerary)
 	cancel := canceling(m)
 	switch {
 	case len(st.Itinerary) == 0:
@@ -59,7 +59,7 @@ func setConditions(m *ferryv1.Migration, failed *ferryv1.Step) {
 	case ferryv1.MigrationPending:
 		// Set by the reconciler while the plan is missing.
 	case ferryv1.MigrationRunning:
-		set(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonInProgress, "running step "+m.Status.Itinerary[current(m.Status.Itinerary)].Name)
+		set(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonInProgress, "running step "+m.Status.Itinerary[ferryv1.CurrentStep(m.Status.Itinerary)].Name)
 	case ferryv1.MigrationCanceling:
 		set(ferryv1.ConditionRunning, metav1.ConditionTrue, ferryv1.ReasonCanceled, "canceling: undoing what the migration did")
 	case ferryv1.MigrationCanceled:

@@ -134,16 +134,6 @@ func quiesces(m *ferryv1.Migration, _ *ferryv1.Plan) bool {
 	return m.Spec.Quiesce == nil || *m.Spec.Quiesce
 }
 
-// current returns the index of the first step that is not finished, or -1.
-func current(steps []ferryv1.Step) int {
-	for i, s := range steps {
-		if s.Phase != ferryv1.StepSucceeded && s.Phase != ferryv1.StepSkipped {
-			return i
-		}
-	}
-	return -1
-}
-
 // canceling reports whether the undo steps of a cancel are in the itinerary.
 func canceling(m *ferryv1.Migration) bool {
 	for _, st := range m.Status.Itinerary {

@@ -48,29 +48,7 @@ func TestItinerary(t *testing.T) {
 	}
 }
 
-func TestCurrent(t *testing.T) {
-	s := func(phases ...ferryv1.StepPhase) []ferryv1.Step {
-		var out []ferryv1.Step
-		for _, p := range phases {
-			out = append(out, ferryv1.Step{Phase: p})
-		}
-		return out
-	}
-	tests := []struct {
-		steps []ferryv1.Step
-		want  int
-	}{
-		{s(ferryv1.StepPending, ferryv1.StepPending), 0},
-		{s(ferryv1.StepSucceeded, ferryv1.StepSkipped, ferryv1.StepRunning), 2},
-		{s(ferryv1.StepSucceeded, ferryv1.StepFailed, ferryv1.StepPending), 1},
-		{s(ferryv1.StepSucceeded, ferryv1.StepSkipped), -1},
-		{nil, -1},
-	}
-	for i, tt := range tests {
-		if got := current(tt.steps); got != tt.want {
-			t.Errorf("%d: current = %d, want %d", i, got, tt.want)
-		}
-	}
+func TestCancelStepFuncs(t *testing.T) {
 	for _, n := range []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce} {
 		if fn, ok := funcOf(n); !ok || fn == nil {
 			t.Errorf("no function for cancel step %s", n)
