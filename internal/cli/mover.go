@@ -197,6 +197,11 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	if o.progress == "" {
 		printSummary(cmd, p)
 	}
+	if err == nil {
+		// The destination matched what was read, but the source changed
+		// under the sync: say so with the exit status.
+		err = mover.Incomplete(p)
+	}
 	if err != nil {
 		return &ExitError{Code: mover.ExitCode(err), Err: err}
 	}

@@ -92,7 +92,25 @@ const (
 	ExitNoSpace    = 3 // the destination volume is full
 	ExitUnsafePath = 4 // the receiver refused a path outside its root
 	ExitVerify     = 5 // the destination differs from the source after the sync
+	// ExitIncomplete: the sync ran to its end, but entries changed,
+	// vanished or were skipped under it (its warnings), so the destination
+	// may not match; on a live source a rerun copies what changed.
+	ExitIncomplete = 6
 )
+
+// ErrSourceChanged is returned by Incomplete for a sync that ended with
+// warnings.
+var ErrSourceChanged = errors.New("the destination may not match the source")
+
+// Incomplete returns an error wrapping ErrSourceChanged when the final
+// progress of a sync that returned no error counts warnings: the source
+// changed under it or entries were skipped.
+func Incomplete(p Progress) error {
+	if p.Warnings == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d entries changed, vanished or were skipped during the sync (first: %s)", ErrSourceChanged, p.Warnings, p.FirstWarning)
+}
 
 // ExitCode maps a Sync error to the sync command's exit status.
 func ExitCode(err error) int {
@@ -105,6 +123,8 @@ func ExitCode(err error) int {
 		return ExitUnsafePath
 	case errors.Is(err, ErrVerify):
 		return ExitVerify
+	case errors.Is(err, ErrSourceChanged):
+		return ExitIncomplete
 	}
 	return ExitFailed
 }

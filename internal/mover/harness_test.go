@@ -2,6 +2,7 @@ package mover_test
 
 import (
 	"context"
+	"errors"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -114,7 +115,16 @@ func runSync(ctx context.Context, t *testing.T, src, addr string, cfg *tls.Confi
 	for _, f := range opts {
 		f(&o)
 	}
-	return mover.Sync(ctx, o)
+	// A receiver that served the previous sync of a test may still be
+	// closing that session: it answers busy for a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := mover.Sync(ctx, o)
+		if !errors.Is(err, mover.ErrBusy) || time.Now().After(deadline) {
+			return p, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // countingConn calls hook with the running total of bytes written.

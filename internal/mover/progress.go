@@ -38,10 +38,13 @@ type Progress struct {
 	// BytesPerSecond is the recent rate of BytesDone.
 	BytesPerSecond float64 `json:"bytesPerSecond"`
 	// EtaSeconds is the estimated time left, or -1 while unknown.
-	EtaSeconds     float64 `json:"etaSeconds"`
-	Skipped        int64   `json:"skipped"`
-	Deleted        int64   `json:"deleted"`
-	Warnings       int64   `json:"warnings"`
+	EtaSeconds float64 `json:"etaSeconds"`
+	Skipped    int64   `json:"skipped"`
+	Deleted    int64   `json:"deleted"`
+	Warnings   int64   `json:"warnings"`
+	// FirstWarning is the first warning, "message: path", so that a
+	// caller can say what changed without reading the log.
+	FirstWarning   string  `json:"firstWarning,omitempty"`
 	ElapsedSeconds float64 `json:"elapsedSeconds"`
 	TotalsFinal    bool    `json:"totalsFinal"`
 	Error          string  `json:"error,omitempty"`
@@ -62,9 +65,24 @@ type tracker struct {
 	walkFiles, walkBytes        atomic.Int64
 	totalsMu                    sync.Mutex               // serializes writes of the totals
 	failure                     atomic.Pointer[Progress] // Error and ExitCode once failed
+	firstWarning                atomic.Pointer[string]
 	lastAt                      time.Time
 	lastDone                    int64
 	rate                        float64
+}
+
+// warn counts a warning and keeps the first.
+func (t *tracker) warn(msg, path string) {
+	t.warnings.Add(1)
+	w := msg + ": " + path
+	t.firstWarning.CompareAndSwap(nil, &w)
+}
+
+func (t *tracker) firstWarningText() string {
+	if w := t.firstWarning.Load(); w != nil {
+		return *w
+	}
+	return ""
 }
 
 func newTracker() *tracker {
@@ -131,6 +149,7 @@ func (t *tracker) snapshot() Progress {
 		Skipped:        t.skipped.Load(),
 		Deleted:        t.deleted.Load(),
 		Warnings:       t.warnings.Load(),
+		FirstWarning:   t.firstWarningText(),
 		ElapsedSeconds: now.Sub(t.start).Seconds(),
 		TotalsFinal:    t.totalsFinal.Load(),
 		EtaSeconds:     -1,

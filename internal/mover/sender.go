@@ -302,7 +302,7 @@ func (s *sender) withConn(ctx context.Context, fn func(*wire.Conn) error) error 
 
 // warn logs and counts a problem that does not fail the sync.
 func (s *sender) warn(msg, path string, err error) {
-	s.prog.warnings.Add(1)
+	s.prog.warn(msg, path)
 	if err != nil {
 		s.log.Warn(msg, "path", path, "error", err)
 		return

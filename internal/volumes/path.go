@@ -91,6 +91,10 @@ type Progress struct {
 	// BytesTotal and FilesTotal grow while the source is scanned.
 	BytesDone, BytesTotal int64
 	FilesDone, FilesTotal int64
+	// Warnings counts entries that changed, vanished or were skipped
+	// under the copy; FirstWarning says what the first was and where.
+	Warnings     int64
+	FirstWarning string
 }
 
 // Failure is why a round failed.

@@ -71,10 +71,16 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 	vp.setProgress(obs.Progress)
 	vp.Message = obs.Message
 	switch {
+	case (obs.State == RoundDone || obs.Progress.Phase == mover.PhaseDone) && obs.Progress.Warnings > 0 && pol.Final:
+		return retryOrFail(ctx, p, pol, t, stillWrites(t, obs), vp)
 	case obs.State == RoundDone || obs.Progress.Phase == mover.PhaseDone:
-		// The sender's last report says the destination matches; whatever
-		// else ended (the receiver's pod) came after.
+		// The sender's last report says the destination matches what it
+		// read; whatever else ended (the receiver's pod) came after.
 		vp.Phase, vp.Message = PhaseSucceeded, ""
+		if w := obs.Progress.Warnings; w > 0 {
+			vp.Message = fmt.Sprintf("%d entries changed or vanished while the application ran (first: %s); the next stage or the cutover copies them",
+				w, obs.Progress.FirstWarning)
+		}
 		return false, nil
 	case obs.State == RoundFailed && reported:
 		vp.Message = "restarting the copy after a failure"
@@ -89,6 +95,14 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 		vp.Phase = PhaseRunning
 	}
 	return obs.State == RoundNotStarted || obs.Incomplete, nil
+}
+
+// stillWrites is the failure of a final round during which the source
+// changed: after quiesce, something still writes to the claim.
+func stillWrites(t Transfer, obs Observation) Failure {
+	return Failure{Where: "the final copy", At: obs.Failure.At, Message: fmt.Sprintf(
+		"a pod still writes to claim %s/%s after quiesce (%d entries changed, first: %s): stop it (pods without a workload are not quiesced) and run `ferry retry`",
+		t.SourceNamespace, t.SourceClaim, obs.Progress.Warnings, obs.Progress.FirstWarning)}
 }
 
 // keepPrevious fills vp from the previous status when the round could not be

@@ -226,3 +226,48 @@ func TestSyncInvalidTransfers(t *testing.T) {
 		t.Fatalf("Sync = %+v, %v; want an error and no state", st, err)
 	}
 }
+
+// TestSyncWarnings: a round that ends with warnings succeeds in a stage,
+// saying so; in the final copy after quiesce it runs again, and when the
+// source keeps changing the transfer fails naming the claim and the entry.
+func TestSyncWarnings(t *testing.T) {
+	changed := func() *Observation {
+		return &Observation{State: RoundDone, Progress: Progress{Phase: mover.PhaseDone, Warnings: 2,
+			FirstWarning: "source file changed during transfer; not copied: db/wal"}}
+	}
+	tests := []struct {
+		name     string
+		final    bool
+		prev     []ferryv1.VolumeStatus
+		phase    Phase
+		attempt  int
+		msg      string
+		reset    bool
+		reported bool
+	}{
+		{name: "stage: succeeds and says what changed", phase: PhaseSucceeded, attempt: 1,
+			msg: "2 entries changed or vanished while the application ran (first: source file changed during transfer; not copied: db/wal); the next stage or the cutover copies them"},
+		{name: "final: runs again", final: true, phase: PhaseRetrying, attempt: 2, reset: true,
+			msg: "a pod still writes to claim shop/data after quiesce (2 entries changed, first: source file changed during transfer; not copied: db/wal)"},
+		{name: "final, last attempt: fails", final: true, prev: prevStatus(PhaseRetrying, 3), phase: PhaseFailed, attempt: 3, reported: true,
+			msg: "stop it (pods without a workload are not quiesced) and run `ferry retry`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(true)
+			f.rounds[testTransfer] = changed()
+			pol := Policy{MaxAttempts: 3, RetryPause: time.Minute, Final: tt.final}
+			st, err := Sync(context.Background(), f, pol, []Transfer{testTransfer}, tt.prev)
+			if got := errors.Is(err, ErrTransferFailed); got != tt.reported || (!tt.reported && err != nil) {
+				t.Fatalf("error %v, want reported %v", err, tt.reported)
+			}
+			v := st.Volumes[0]
+			if v.Phase != tt.phase || v.Attempt != tt.attempt || !strings.Contains(v.Message, tt.msg) {
+				t.Errorf("volume %+v, want phase %s attempt %d message %q", v, tt.phase, tt.attempt, tt.msg)
+			}
+			if (len(f.reset) > 0) != tt.reset {
+				t.Errorf("reset %v, want %v", f.reset, tt.reset)
+			}
+		})
+	}
+}

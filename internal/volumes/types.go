@@ -36,6 +36,13 @@ type Policy struct {
 	// RetryPause is the pause after a first failed attempt; it grows four
 	// times with each further one. 0 means DefaultRetryPause.
 	RetryPause time.Duration
+	// Final marks the last copy after the source was quiesced: the source
+	// must be still, so a round that ends with warnings (entries changed
+	// or vanished under it) means something still writes. It runs again,
+	// and if it persists the transfer fails naming the claim and the
+	// entry. Otherwise (a stage) warnings are reported and the copy
+	// succeeds: the next round copies what changed.
+	Final bool
 }
 
 // Defaults of Policy.

@@ -72,7 +72,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	st, err := volumes.Sync(ctx, path, volumes.Policy{}, transfers, s.m.Status.Volumes)
+	st, err := volumes.Sync(ctx, path, volumes.Policy{Final: quiesces(s.m, s.plan)}, transfers, s.m.Status.Volumes)
 	if len(st.Volumes) > 0 {
 		// Also with an error: the statuses record attempts and reported
 		// failures for the next call.
