@@ -2,8 +2,8 @@ package mover_test
 
 import (
 	"context"
-	"errors"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
