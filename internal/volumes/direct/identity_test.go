@@ -2,13 +2,20 @@ package direct
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"ferry.dev/ferry/internal/mover/certs"
 	"ferry.dev/ferry/internal/volumes"
 )
 
@@ -29,7 +36,10 @@ func TestTransferIdentities(t *testing.T) {
 	if _, err := run.sync(ctx, t, transfers...); err != nil {
 		t.Fatal(err)
 	}
-	type side struct{ secret, peer, ownURI string }
+	type side struct {
+		secret, peer, ownURI string
+		data                 map[string][]byte
+	}
 	sides := map[string][]side{}
 	for _, tr := range transfers {
 		sender := findPod(t, kube, tr.SourceNamespace, senderName(o.Migration, tr))
@@ -59,7 +69,7 @@ func TestTransferIdentities(t *testing.T) {
 			if len(cert.URIs) != 1 {
 				t.Fatalf("%s %s: certificate names URIs %v, want one", c.role, c.pod.Name, cert.URIs)
 			}
-			sides[c.role] = append(sides[c.role], side{secret: secret, peer: argAfter(c.pod, "--peer-name"), ownURI: cert.URIs[0].String()})
+			sides[c.role] = append(sides[c.role], side{secret: secret, peer: argAfter(c.pod, "--peer-name"), ownURI: cert.URIs[0].String(), data: s.Data})
 		}
 	}
 	for _, role := range []string{RoleSender, RoleReceiver} {
@@ -76,8 +86,13 @@ func TestTransferIdentities(t *testing.T) {
 		if snd.peer == "" || snd.peer != rcv.ownURI {
 			t.Errorf("transfer %d: sender accepts %q, its receiver's certificate names %q", i, snd.peer, rcv.ownURI)
 		}
-		if other := sides[RoleSender][1-i]; rcv.peer == other.ownURI {
-			t.Errorf("transfer %d: receiver accepts the other transfer's identity %q", i, other.ownURI)
+		// The receiver, loaded as "mover serve --peer-name" loads it,
+		// completes a handshake with its own sender's certificate only.
+		if err := handshake(t, rcv.data, rcv.peer, snd.data); err != nil {
+			t.Errorf("transfer %d: receiver refuses its own sender: %v", i, err)
+		}
+		if err := handshake(t, rcv.data, rcv.peer, sides[RoleSender][1-i].data); !errors.Is(err, certs.ErrPeerIdentity) {
+			t.Errorf("transfer %d: receiver with the other transfer's client certificate: %v, want %v", i, err, certs.ErrPeerIdentity)
 		}
 	}
 
@@ -131,4 +146,43 @@ func argAfter(p *corev1.Pod, flag string) string {
 		return args[i+1]
 	}
 	return ""
+}
+
+// handshake runs a TLS handshake over a pipe between a receiver configured
+// from server (the files of its Secret) accepting peer and a client with
+// the files of client, and returns the receiver's error.
+func handshake(t *testing.T, server map[string][]byte, peer string, client map[string][]byte) error {
+	t.Helper()
+	dir := t.TempDir()
+	for _, files := range []map[string][]byte{server, client} {
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srvCfg, err := certs.ServerConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := certs.RequirePeer(srvCfg, peer); err != nil {
+		t.Fatal(err)
+	}
+	cliCfg, err := certs.ClientConfig(dir, "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		c := tls.Client(b, cliCfg)
+		if c.HandshakeContext(ctx) == nil {
+			_, _ = c.Read(make([]byte, 1)) // reads the server's alert, if any
+		}
+		c.Close()
+	}()
+	return tls.Server(a, srvCfg).HandshakeContext(ctx)
 }
