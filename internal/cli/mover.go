@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +30,9 @@ per-migration certificates both sides need.`,
 }
 
 type moverCertsOptions struct {
-	out   string
-	hosts []string
+	out      string
+	hosts    []string
+	identity string
 }
 
 func newMoverCertsCommand() *cobra.Command {
@@ -43,7 +45,7 @@ func newMoverCertsCommand() *cobra.Command {
 			if o.out == "" {
 				return errors.New("--out is required")
 			}
-			if err := certs.Generate(o.out, o.hosts); err != nil {
+			if err := certs.GenerateFor(o.out, o.hosts, o.identity); err != nil {
 				return fmt.Errorf("generate certificates: %w", err)
 			}
 			return nil
@@ -51,14 +53,16 @@ func newMoverCertsCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "directory to write ca.crt, server.crt/key and client.crt/key into")
 	cmd.Flags().StringSliceVar(&o.hosts, "hosts", nil, "extra IP addresses or DNS names for the server certificate")
+	cmd.Flags().StringVar(&o.identity, "identity", "", "a URI both certificates name, which serve and sync --peer-name can require (e.g. ferry://migration/m/transfer/t)")
 	return cmd
 }
 
 type moverServeOptions struct {
-	listen string
-	root   string
-	tlsDir string
-	once   bool
+	listen   string
+	root     string
+	tlsDir   string
+	peerName string
+	once     bool
 }
 
 func newMoverServeCommand() *cobra.Command {
@@ -77,6 +81,7 @@ func newMoverServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.listen, "listen", ":7443", "address to listen on")
 	cmd.Flags().StringVar(&o.root, "root", "", "destination directory")
 	cmd.Flags().StringVar(&o.tlsDir, "tls-dir", "", "directory holding ca.crt, server.crt and server.key")
+	cmd.Flags().StringVar(&o.peerName, "peer-name", "", "accept only a client certificate naming this identity URI (see certs --identity); any certificate of the CA when empty")
 	cmd.Flags().BoolVar(&o.once, "once", false, "exit after one sync session; the exit code reports its result")
 	return cmd
 }
@@ -97,6 +102,9 @@ func (o *moverServeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	if err := requirePeer(cfg, o.peerName); err != nil {
+		return err
+	}
 	srv, err := mover.NewServer(o.root, log)
 	if err != nil {
 		return err
@@ -106,7 +114,7 @@ func (o *moverServeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log.Info("listening", "address", ln.Addr().String(), "root", o.root, "once", o.once)
+	log.Info("listening", "address", ln.Addr().String(), "root", o.root, "once", o.once, "peerName", o.peerName)
 	if o.once {
 		return srv.ServeOnce(ctx, ln)
 	}
@@ -117,6 +125,7 @@ type moverSyncOptions struct {
 	to       string
 	root     string
 	tlsDir   string
+	peerName string
 	delete   bool
 	verify   bool
 	progress string
@@ -148,6 +157,7 @@ included, which a rerun resumes).`,
 	cmd.Flags().StringVar(&o.to, "to", "", "receiver address, host:port")
 	cmd.Flags().StringVar(&o.root, "root", "", "source directory")
 	cmd.Flags().StringVar(&o.tlsDir, "tls-dir", "", "directory holding ca.crt, client.crt and client.key")
+	cmd.Flags().StringVar(&o.peerName, "peer-name", "", "accept only a server certificate naming this identity URI (see certs --identity); any certificate of the CA valid for the host when empty")
 	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove destination entries absent on the source")
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the transfer")
 	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
@@ -184,6 +194,9 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	if err := requirePeer(cfg, o.peerName); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	opts := mover.Options{
 		Root: o.root, Dial: mover.RetryDialer(mover.TLSDialer(o.to, cfg), o.connect, log), Parallel: o.parallel,
@@ -204,6 +217,18 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	}
 	if err != nil {
 		return &ExitError{Code: mover.ExitCode(err), Err: err}
+	}
+	return nil
+}
+
+// requirePeer makes cfg accept only a peer naming identity, unless it is
+// empty.
+func requirePeer(cfg *tls.Config, identity string) error {
+	if identity == "" {
+		return nil
+	}
+	if err := certs.RequirePeer(cfg, identity); err != nil {
+		return fmt.Errorf("--peer-name: %w", err)
 	}
 	return nil
 }

@@ -129,3 +129,58 @@ func TestMoverFlagValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestMoverPeerName: certs --identity names the identity both sides'
+// --peer-name require; serve refuses a client certificate of the same CA
+// when it expects another identity.
+func TestMoverPeerName(t *testing.T) {
+	const id = "ferry://migration/m/transfer/aaaaaaaaaa"
+	tlsDir, src := t.TempDir(), t.TempDir()
+	if _, _, err := runCLI(context.Background(), "mover", "certs", "--out", tlsDir, "--identity", id); err != nil {
+		t.Fatalf("certs: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "hello.txt"), []byte("hello"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, servePeer, wantErr string
+	}{
+		{"own identity", id, ""},
+		{"another identity", "ferry://migration/m/transfer/bbbbbbbbbb", "bad certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst, addr := t.TempDir(), freeAddr(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			served := make(chan error, 1)
+			go func() {
+				_, _, err := runCLI(ctx, "mover", "serve", "--listen", addr, "--root", dst, "--tls-dir", tlsDir, "--once", "--peer-name", tt.servePeer)
+				served <- err
+			}()
+			args := []string{"mover", "sync", "--to", addr, "--root", src, "--tls-dir", tlsDir, "--peer-name", id, "--progress=json"}
+			if tt.wantErr == "" {
+				syncWhenUp(ctx, t, args...)
+				if err := <-served; err != nil {
+					t.Errorf("serve --once: %v", err)
+				}
+				return
+			}
+			var err error
+			for {
+				if _, _, err = runCLI(ctx, args...); err == nil || !strings.Contains(err.Error(), "connection refused") || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("sync = %v, want an error containing %q", err, tt.wantErr)
+			}
+			cancel()
+			<-served
+		})
+	}
+	if _, _, err := runCLI(context.Background(), "mover", "serve", "--root", t.TempDir(), "--tls-dir", tlsDir, "--peer-name", "no uri"); err == nil || !strings.Contains(err.Error(), "--peer-name") {
+		t.Errorf("serve with a bad --peer-name = %v", err)
+	}
+}

@@ -7,8 +7,10 @@
 // The receiver is a [Server] writing into a destination root; the sender
 // is [Sync], reading a source root. Both sides speak the protocol of
 // package wire over any net.Conn; production uses mutual TLS 1.3 with a
-// per-migration CA (package certs, [TLSDialer], [TLSListener]), tests use
-// loopback TLS or net.Pipe through [Server.ServeConn].
+// per-migration CA and, per transfer, certificates naming its identity that
+// each side requires of its peer (package certs, [TLSDialer],
+// [TLSListener]); tests use loopback TLS or net.Pipe through
+// [Server.ServeConn].
 //
 // A sync is incremental: files whose size and mtime match the destination
 // are skipped; changed files of at least Options.SmallFile bytes (1 MiB)

@@ -64,3 +64,39 @@ func load(t *testing.T, dir, name string) *x509.Certificate {
 	}
 	return c
 }
+
+func TestGenerateForIdentity(t *testing.T) {
+	const id = "ferry://migration/m/transfer/0123456789"
+	dir := t.TempDir()
+	if err := GenerateFor(dir, nil, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ServerCertFile, ClientCertFile} {
+		if c := load(t, dir, name); len(c.URIs) != 1 || c.URIs[0].String() != id {
+			t.Errorf("%s names %v, want %s", name, c.URIs, id)
+		}
+	}
+	if err := GenerateFor(t.TempDir(), nil, "transfer-1"); err == nil {
+		t.Error("GenerateFor accepted an identity that is not an absolute URI")
+	}
+}
+
+func TestParseIdentity(t *testing.T) {
+	tests := []struct {
+		identity string
+		ok       bool
+	}{
+		{"ferry://migration/m/transfer/0123456789", true},
+		{"spiffe://cluster.local/ns/shop/sa/mover", true},
+		{"urn:ferry:transfer:1", true},
+		{"transfer-1", false},
+		{"/migration/m", false},
+		{"ferry://", false},
+		{"%zz", false},
+	}
+	for _, tt := range tests {
+		if _, err := ParseIdentity(tt.identity); (err == nil) != tt.ok {
+			t.Errorf("ParseIdentity(%q) = %v, want ok %v", tt.identity, err, tt.ok)
+		}
+	}
+}

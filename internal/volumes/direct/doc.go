@@ -17,16 +17,34 @@
 //     any. It is created together with the receiver and redials until the
 //     receiver answers.
 //
-// Prepare ensures the certificates: one CA per migration, a server
-// certificate (for the destination node IPs, the Service DNS names and
-// the load balancers' addresses) and a client certificate, made with
-// package certs and stored as Secrets in the destination namespaces
-// (ca.crt, server.crt, server.key) and the source namespaces (ca.crt,
-// client.crt, client.key). When they must be replaced, Start restarts
-// receivers that loaded the old ones. Start creates the Service and the
-// pods that are missing; Observe reads the pods and the sender's last
-// JSON progress line from its log; Reset deletes the pods (the Service
-// keeps its node port).
+// Prepare ensures the certificates: one CA per migration, made with
+// package certs in memory and its key never stored, and per transfer a
+// server certificate (for the destination node IPs, the transfer's
+// Service DNS names and its load balancer's address) and a client
+// certificate, both naming the transfer's identity as a URI subject
+// alternative name:
+//
+//	ferry://migration/<migration>/transfer/<hash>
+//
+// where <hash> is the hash of the migration and both claims that also
+// names the transfer's pods and Service. They are stored as the
+// transfer's own Secrets: <transfer>-server in the destination namespace
+// (ca.crt, server.crt, server.key) and <transfer>-client in the source
+// namespace (ca.crt, client.crt, client.key). The receiver runs with
+// "--peer-name <identity>" and refuses any client certificate of the CA
+// that does not name its transfer ("connection rejected" in its log,
+// naming both identities); the sender requires the same of the server
+// certificate. When the certificates must be replaced (a transfer without
+// them, a new host, expiry within 30 days), all are made anew and Start
+// restarts receivers that loaded the old ones. Start creates the Service
+// and the pods that are missing; Observe reads the pods and the sender's
+// last JSON progress line from its log; Reset deletes the pods (the
+// Service keeps its node port).
+//
+// The server certificate is per transfer, not per destination namespace:
+// all server certificates name the same node IPs, so a shared one would
+// let whoever holds one destination namespace's key pose as any receiver
+// of the migration to a sender that dials a node port.
 //
 // Every object carries the labels ferry.dev/migration=<migration>,
 // app.kubernetes.io/managed-by=ferry and app.kubernetes.io/component=mover;
@@ -62,7 +80,16 @@
 //     InternalIPs. Otherwise register the destination with
 //     spec.moverService LoadBalancer.
 //   - One receiver pod per claim; one per namespace is not built.
-//   - Certificates are written to a temporary directory before they are
-//     stored; with a read-only root file system the controller falls back
-//     to /dev/shm.
+//   - Key material lives only in the transfer's two Secrets and, mounted
+//     read-only (mode 0400), in its two mover pods at /tls: never in pod
+//     specs, environment variables, arguments, logs or status. A Secret
+//     is still readable by whoever may read Secrets in its namespace, and
+//     by whoever may create pods there that mount it. Such a reader of a
+//     source namespace gets the client key of that namespace's transfers
+//     only: it can connect to those claims' receivers (list them, read
+//     file hashes, write files), not to any other receiver of the
+//     migration. A reader of a destination namespace gets the server keys
+//     of its transfers only: it can pose as those receivers to their own
+//     senders if it can also take over their address. The Secrets go with
+//     Cleanup.
 package direct

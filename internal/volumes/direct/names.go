@@ -66,13 +66,28 @@ func senderName(migration string, t volumes.Transfer) string {
 // serviceName is the name of a transfer's Service.
 func serviceName(migration string, t volumes.Transfer) string { return transferName(migration, t) }
 
-// serverSecretName is the Secret with the CA and the server certificate,
-// in every destination namespace.
-func serverSecretName(migration string) string { return namePrefix + shortHash(migration) + "-server" }
+// serverSecretName is a transfer's Secret with the CA and its server
+// certificate, in the destination namespace; only its receiver mounts it.
+func serverSecretName(migration string, t volumes.Transfer) string {
+	return transferName(migration, t) + "-server"
+}
 
-// clientSecretName is the Secret with the CA and the client certificate,
-// in every source namespace.
-func clientSecretName(migration string) string { return namePrefix + shortHash(migration) + "-client" }
+// clientSecretName is a transfer's Secret with the CA and its client
+// certificate, in the source namespace; only its sender mounts it.
+func clientSecretName(migration string, t volumes.Transfer) string {
+	return transferName(migration, t) + "-client"
+}
+
+// identityPrefix starts every transfer identity.
+const identityPrefix = "ferry://migration/"
+
+// transferIdentity is the identity both certificates of a transfer name
+// (a URI subject alternative name) and both of its pods require of their
+// peer: ferry://migration/<migration>/transfer/<the hash of its name>. A
+// migration name is a label value, which needs no escaping in a URI path.
+func transferIdentity(migration string, t volumes.Transfer) string {
+	return identityPrefix + migration + "/transfer/" + strings.TrimPrefix(transferName(migration, t), namePrefix)
+}
 
 // serviceHosts are the DNS names of a transfer's Service, both put in the
 // server certificate; the first is what a same-cluster sender dials.

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"ferry.dev/ferry/internal/mover/certs"
 	"ferry.dev/ferry/internal/volumes"
 )
 
@@ -26,7 +27,7 @@ func TestNames(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			names := []string{
 				transferName(tt.migration, tt.t), receiverName(tt.migration, tt.t), senderName(tt.migration, tt.t),
-				serviceName(tt.migration, tt.t), serverSecretName(tt.migration), clientSecretName(tt.migration),
+				serviceName(tt.migration, tt.t), serverSecretName(tt.migration, tt.t), clientSecretName(tt.migration, tt.t),
 			}
 			for _, n := range names {
 				if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
@@ -48,8 +49,19 @@ func TestNames(t *testing.T) {
 	if transferName("m1", base) == transferName("m2", base) {
 		t.Error("two migrations share a transfer name")
 	}
-	if serverSecretName("m1") == serverSecretName("m2") || serverSecretName("m1") == clientSecretName("m1") {
+	if serverSecretName("m1", base) == serverSecretName("m2", base) || serverSecretName("m1", base) == clientSecretName("m1", base) {
 		t.Error("secret names collide")
+	}
+	other := base
+	other.SourceClaim = "data2"
+	if clientSecretName("m1", base) == clientSecretName("m1", other) || transferIdentity("m1", base) == transferIdentity("m1", other) ||
+		transferIdentity("m1", base) == transferIdentity("m2", base) {
+		t.Error("two transfers share a client secret or an identity")
+	}
+	if id := transferIdentity(long, base); !strings.HasPrefix(id, "ferry://migration/"+long+"/transfer/") {
+		t.Errorf("identity %q", id)
+	} else if _, err := certs.ParseIdentity(id); err != nil {
+		t.Error(err)
 	}
 	// Parts are separated, so shifting characters between them changes the hash.
 	if shortHash("ab", "c") == shortHash("a", "bc") {

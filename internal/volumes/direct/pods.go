@@ -28,25 +28,28 @@ var (
 	defaultMemoryRequest = resource.MustParse("64Mi")
 )
 
-// receiverArgs are the arguments of the receiver's ferry command.
-func receiverArgs() []string {
-	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once"}
+// receiverArgs are the arguments of the receiver's ferry command: it
+// accepts only a client certificate naming identity, its transfer's.
+func receiverArgs(identity string) []string {
+	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once",
+		"--peer-name", identity}
 }
 
 // ConnectTimeout is how long a sender keeps dialing a receiver that is
 // still starting or cannot be reached, before it fails.
 const ConnectTimeout = 3 * time.Minute
 
-// senderArgs are the arguments of the sender's ferry command.
-func senderArgs(addr string) []string {
+// senderArgs are the arguments of the sender's ferry command: it accepts
+// only a server certificate naming identity, its transfer's.
+func senderArgs(addr, identity string) []string {
 	return []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
-		"--connect-timeout", ConnectTimeout.String()}
+		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
 }
 
 // receiverPod is a transfer's receiver on the destination.
 func receiverPod(o Options, t volumes.Transfer, requests corev1.ResourceList) *corev1.Pod {
 	p := moverPod(o.Image, receiverName(o.Migration, t), t.DestinationNamespace, t.DestinationClaim,
-		serverSecretName(o.Migration), false, receiverArgs(), requests)
+		serverSecretName(o.Migration, t), false, receiverArgs(transferIdentity(o.Migration, t)), requests)
 	p.Labels = podLabels(o.Migration, t, RoleReceiver)
 	p.Annotations = map[string]string{AnnotationClaim: t.DestinationNamespace + "/" + t.DestinationClaim}
 	c := &p.Spec.Containers[0]
@@ -67,7 +70,7 @@ func receiverPod(o Options, t volumes.Transfer, requests corev1.ResourceList) *c
 // nodeName when it is set.
 func senderPod(o Options, t volumes.Transfer, addr, nodeName string, requests corev1.ResourceList) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
-		clientSecretName(o.Migration), true, senderArgs(addr), requests)
+		clientSecretName(o.Migration, t), true, senderArgs(addr, transferIdentity(o.Migration, t)), requests)
 	p.Labels = podLabels(o.Migration, t, RoleSender)
 	p.Annotations = map[string]string{AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName
@@ -75,8 +78,9 @@ func senderPod(o Options, t volumes.Transfer, addr, nodeName string, requests co
 }
 
 // moverPod is what both mover pods share: root without privilege
-// escalation (numeric owners are kept), the claim at /data, the TLS
-// Secret at /tls, no restarts.
+// escalation (numeric owners are kept), the claim at /data, the
+// transfer's own TLS Secret at /tls (the only place its key appears), no
+// restarts.
 func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, requests corev1.ResourceList) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},

@@ -32,8 +32,9 @@ func TestReceiverPod(t *testing.T) {
 	if p.Namespace != "shop-new" || p.Name != receiverName(o.Migration, testTransfer) {
 		t.Errorf("receiver %s/%s", p.Namespace, p.Name)
 	}
-	wantArgs := []string{"mover", "serve", "--listen", ":8443", "--root", "/data", "--tls-dir", "/tls", "--once"}
-	checkMoverPod(t, p, "data-copy", serverSecretName(o.Migration), false, wantArgs)
+	wantArgs := []string{"mover", "serve", "--listen", ":8443", "--root", "/data", "--tls-dir", "/tls", "--once",
+		"--peer-name", transferIdentity(o.Migration, testTransfer)}
+	checkMoverPod(t, p, "data-copy", serverSecretName(o.Migration, testTransfer), false, wantArgs)
 	if p.Spec.NodeName != "" {
 		t.Errorf("receiver pinned to %q", p.Spec.NodeName)
 	}
@@ -84,8 +85,9 @@ func TestSenderPod(t *testing.T) {
 			if p.Namespace != "shop" || p.Name != senderName(o.Migration, testTransfer) || p.Spec.NodeName != tt.node {
 				t.Errorf("sender %s/%s on %q", p.Namespace, p.Name, p.Spec.NodeName)
 			}
-			wantArgs := []string{"mover", "sync", "--to", tt.wantTo, "--root", "/data", "--tls-dir", "/tls", "--delete", "--progress=json", "--connect-timeout", "3m0s"}
-			checkMoverPod(t, p, "data", clientSecretName(o.Migration), true, wantArgs)
+			wantArgs := []string{"mover", "sync", "--to", tt.wantTo, "--root", "/data", "--tls-dir", "/tls", "--delete", "--progress=json", "--connect-timeout", "3m0s",
+				"--peer-name", transferIdentity(o.Migration, testTransfer)}
+			checkMoverPod(t, p, "data", clientSecretName(o.Migration, testTransfer), true, wantArgs)
 		})
 	}
 }

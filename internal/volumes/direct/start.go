@@ -14,7 +14,7 @@ import (
 )
 
 // Prepare ensures the Services of type LoadBalancer (their addresses go
-// into the server certificate), lists the destination nodes for node
+// into the transfers' server certificates), lists the destination nodes for node
 // ports, and ensures the certificates of all transfers. The direct path
 // is always ready once this succeeded; a load balancer still without an
 // address holds only its own transfer back, in Start.
@@ -22,17 +22,16 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	if p.o.Image == "" {
 		return volumes.Readiness{}, errors.New("direct path: the mover image is required")
 	}
-	var hosts, allIPs, readyIPs []string
-	for _, t := range transfers {
-		hosts = append(hosts, serviceHosts(p.o.Migration, t)...)
-	}
+	var allIPs, readyIPs []string
 	lbs, err := p.loadBalancers(ctx, transfers)
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
-	for _, svc := range lbs {
-		if addr := loadBalancerAddress(svc); addr != "" {
-			hosts = appendUnique(hosts, addr)
+	hosts := map[volumes.Transfer][]string{}
+	for _, t := range transfers {
+		hosts[t] = serviceHosts(p.o.Migration, t)
+		if svc := lbs[t]; svc != nil && loadBalancerAddress(svc) != "" {
+			hosts[t] = appendUnique(hosts[t], loadBalancerAddress(svc))
 		}
 	}
 	if !p.o.SameCluster && !p.o.LoadBalancer {

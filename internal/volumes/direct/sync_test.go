@@ -79,13 +79,14 @@ func TestSyncRounds(t *testing.T) {
 	// soon as the Service has a node port (a real API server allocates it
 	// at once, the fake does not), without waiting for the receiver.
 	sync(volumes.PhasePending)
-	serverSecret := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration))
-	clientSecret := getSecret(t, src, tr.SourceNamespace, clientSecretName(o.Migration))
+	serverSecret := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration, tr))
+	clientSecret := getSecret(t, src, tr.SourceNamespace, clientSecretName(o.Migration, tr))
 	if !slices.Equal(sortedKeys(serverSecret.Data), []string{"ca.crt", "server.crt", "server.key"}) ||
 		!slices.Equal(sortedKeys(clientSecret.Data), []string{"ca.crt", "client.crt", "client.key"}) {
 		t.Fatalf("secret keys %v and %v", sortedKeys(serverSecret.Data), sortedKeys(clientSecret.Data))
 	}
-	if _, ok := certsUsable([]*corev1.Secret{serverSecret}, []*corev1.Secret{clientSecret}, serviceHosts(o.Migration, tr), []string{"10.0.0.2"}, time.Now()); !ok {
+	if _, ok := certsUsable(o.Migration, []volumes.Transfer{tr}, []transferSecrets{{serverSecret, clientSecret}},
+		map[volumes.Transfer][]string{tr: serviceHosts(o.Migration, tr)}, []string{"10.0.0.2"}, time.Now()); !ok {
 		t.Fatal("stored certificates are not usable")
 	}
 	if findPod(t, dst, tr.DestinationNamespace, receiverName(o.Migration, tr)) == nil {
@@ -149,7 +150,7 @@ func TestSyncRounds(t *testing.T) {
 	}
 	sync(volumes.PhasePending)
 	sync(volumes.PhasePending)
-	if s := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)); string(s.Data["ca.crt"]) != string(serverSecret.Data["ca.crt"]) {
+	if s := getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration, tr)); string(s.Data["ca.crt"]) != string(serverSecret.Data["ca.crt"]) {
 		t.Error("certificates replaced without need")
 	}
 
@@ -289,7 +290,7 @@ func TestSyncLoadBalancer(t *testing.T) {
 	if to := sender.Spec.Containers[0].Args[3]; to != "192.0.2.10:8443" {
 		t.Errorf("sender dials %q", to)
 	}
-	cert, err := parseCert(getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration)).Data["server.crt"])
+	cert, err := parseCert(getSecret(t, dst, tr.DestinationNamespace, serverSecretName(o.Migration, tr)).Data["server.crt"])
 	if err != nil || cert.VerifyHostname("192.0.2.10") != nil {
 		t.Errorf("server certificate does not name the load balancer: %v", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -23,7 +21,8 @@ import (
 // renewBefore is how long before expiry the certificates are replaced.
 const renewBefore = 30 * 24 * time.Hour
 
-// Keys of the two Secrets: the file names "ferry mover" reads in --tls-dir.
+// Keys of a transfer's two Secrets: the file names "ferry mover" reads in
+// --tls-dir.
 var (
 	serverKeys = []string{certs.CAFile, certs.ServerCertFile, certs.ServerKeyFile}
 	clientKeys = []string{certs.CAFile, certs.ClientCertFile, certs.ClientKeyFile}
@@ -31,49 +30,72 @@ var (
 
 // tlsState is what the receiver and sender pods need of the certificates.
 type tlsState struct {
-	// certIPs are the IP addresses the server certificate is valid for.
+	// certIPs are the IP addresses the server certificates are valid for.
 	certIPs []string
 	// renewed is true when new certificates were stored by this call.
 	renewed bool
 }
 
-// ensureCerts makes sure every destination namespace has the server
-// Secret and every source namespace the client Secret, all of one CA, with
-// a server certificate valid for hosts (the Service DNS names) and at least
-// one of the ready destination nodes. Otherwise it makes new certificates
-// for hosts and all node IPs and stores them everywhere.
-func ensureCerts(ctx context.Context, o Options, transfers []volumes.Transfer, dnsNames, allIPs, readyIPs []string) (tlsState, error) {
-	var srcNS, dstNS []string
-	for _, t := range transfers {
-		srcNS = appendUnique(srcNS, t.SourceNamespace)
-		dstNS = appendUnique(dstNS, t.DestinationNamespace)
+// transferSecrets are the stored Secrets of one transfer, nil when missing.
+type transferSecrets struct {
+	server, client *corev1.Secret
+}
+
+// ensureCerts makes sure every transfer has its server Secret in its
+// destination namespace and its client Secret in its source namespace,
+// all of one CA, both certificates naming the transfer's identity, its
+// server certificate valid for its hosts (Service DNS names, load
+// balancer address) and at least one of the ready destination nodes.
+// Otherwise it makes a new CA and new certificates for every transfer,
+// with all node IPs, and stores them; the CA's key is forgotten then, so
+// no Secret holds it.
+func ensureCerts(ctx context.Context, o Options, transfers []volumes.Transfer, hosts map[volumes.Transfer][]string, allIPs, readyIPs []string) (tlsState, error) {
+	if len(transfers) == 0 {
+		return tlsState{}, nil
 	}
-	servers, err := getSecrets(ctx, o.Destination.Kube, dstNS, serverSecretName(o.Migration))
+	stored, err := getTransferSecrets(ctx, o, transfers)
 	if err != nil {
 		return tlsState{}, err
 	}
-	clients, err := getSecrets(ctx, o.Source.Kube, srcNS, clientSecretName(o.Migration))
-	if err != nil {
-		return tlsState{}, err
-	}
-	if ips, ok := certsUsable(servers, clients, dnsNames, readyIPs, time.Now()); ok {
+	if ips, ok := certsUsable(o.Migration, transfers, stored, hosts, readyIPs, time.Now()); ok {
 		return tlsState{certIPs: ips}, nil
 	}
-	files, err := generate(append(slices.Clone(allIPs), dnsNames...))
+	ca, err := certs.NewAuthority()
 	if err != nil {
-		return tlsState{}, err
+		return tlsState{}, fmt.Errorf("make the mover CA: %w", err)
 	}
-	for i, ns := range dstNS {
-		if err := putSecret(ctx, o.Destination.Kube, servers[i], secretFor(o.Migration, ns, serverSecretName(o.Migration), files, serverKeys)); err != nil {
+	for i, t := range transfers {
+		server, client, err := issue(ca, o.Migration, t, append(slices.Clone(allIPs), hosts[t]...))
+		if err != nil {
 			return tlsState{}, err
 		}
-	}
-	for i, ns := range srcNS {
-		if err := putSecret(ctx, o.Source.Kube, clients[i], secretFor(o.Migration, ns, clientSecretName(o.Migration), files, clientKeys)); err != nil {
+		if err := putSecret(ctx, o.Destination.Kube, stored[i].server, server); err != nil {
+			return tlsState{}, err
+		}
+		if err := putSecret(ctx, o.Source.Kube, stored[i].client, client); err != nil {
 			return tlsState{}, err
 		}
 	}
 	return tlsState{certIPs: allIPs, renewed: true}, nil
+}
+
+// issue makes a transfer's server Secret (for hosts) and client Secret,
+// both certificates naming the transfer's identity.
+func issue(ca *certs.Authority, migration string, t volumes.Transfer, hosts []string) (server, client *corev1.Secret, err error) {
+	id := transferIdentity(migration, t)
+	s, err := ca.Server(hosts, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue the server certificate of %s: %w", id, err)
+	}
+	c, err := ca.Client(id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue the client certificate of %s: %w", id, err)
+	}
+	server = secretFor(migration, t, t.DestinationNamespace, serverSecretName(migration, t),
+		map[string][]byte{certs.CAFile: ca.CertPEM(), certs.ServerCertFile: s.CertPEM, certs.ServerKeyFile: s.KeyPEM})
+	client = secretFor(migration, t, t.SourceNamespace, clientSecretName(migration, t),
+		map[string][]byte{certs.CAFile: ca.CertPEM(), certs.ClientCertFile: c.CertPEM, certs.ClientKeyFile: c.KeyPEM})
+	return server, client, nil
 }
 
 func appendUnique(list []string, s string) []string {
@@ -83,72 +105,110 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// getSecrets gets the Secret name in each namespace; missing ones are nil.
-func getSecrets(ctx context.Context, kube kubernetes.Interface, namespaces []string, name string) ([]*corev1.Secret, error) {
-	out := make([]*corev1.Secret, len(namespaces))
-	for i, ns := range namespaces {
-		s, err := kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return nil, fmt.Errorf("get secret %s/%s: %w", ns, name, err)
-		default:
-			out[i] = s
+// getTransferSecrets gets the Secrets of each transfer.
+func getTransferSecrets(ctx context.Context, o Options, transfers []volumes.Transfer) ([]transferSecrets, error) {
+	out := make([]transferSecrets, len(transfers))
+	for i, t := range transfers {
+		var err error
+		if out[i].server, err = lookupSecret(ctx, o.Destination.Kube, t.DestinationNamespace, serverSecretName(o.Migration, t)); err != nil {
+			return nil, err
+		}
+		if out[i].client, err = lookupSecret(ctx, o.Source.Kube, t.SourceNamespace, clientSecretName(o.Migration, t)); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// lookupSecret gets a Secret, or nil when it does not exist.
+func lookupSecret(ctx context.Context, kube kubernetes.Interface, namespace, name string) (*corev1.Secret, error) {
+	s, err := kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("get secret %s/%s: %w", namespace, name, err)
+	}
+	return s, nil
+}
+
 // certsUsable tells whether the stored Secrets can serve: all present and
-// complete, one CA, a server certificate valid for every DNS name and at
-// least one ready node, not about to expire. It returns the IP addresses
-// of the server certificate.
-func certsUsable(servers, clients []*corev1.Secret, dnsNames, readyIPs []string, now time.Time) ([]string, bool) {
-	if len(servers) == 0 || len(clients) == 0 {
+// complete, one CA, each certificate naming its transfer's identity and
+// not about to expire, each server certificate valid for its transfer's
+// hosts, all for the same IP addresses and at least one ready node. It
+// returns those IP addresses.
+func certsUsable(migration string, transfers []volumes.Transfer, stored []transferSecrets, hosts map[volumes.Transfer][]string, readyIPs []string, now time.Time) ([]string, bool) {
+	if len(transfers) == 0 || len(stored) != len(transfers) {
 		return nil, false
 	}
 	var ca []byte
-	for i, s := range append(slices.Clone(servers), clients...) {
-		keys := serverKeys
-		if i >= len(servers) {
-			keys = clientKeys
-		}
-		if s == nil {
+	var ips []string
+	for i, t := range transfers {
+		s := stored[i]
+		if !complete(s.server, serverKeys) || !complete(s.client, clientKeys) {
 			return nil, false
 		}
-		for _, k := range keys {
-			if len(s.Data[k]) == 0 {
+		if i == 0 {
+			ca = s.server.Data[certs.CAFile]
+		}
+		if !bytes.Equal(s.server.Data[certs.CAFile], ca) || !bytes.Equal(s.client.Data[certs.CAFile], ca) {
+			return nil, false
+		}
+		id := transferIdentity(migration, t)
+		server, ok := validCert(s.server.Data[certs.ServerCertFile], id, now)
+		if !ok {
+			return nil, false
+		}
+		if _, ok := validCert(s.client.Data[certs.ClientCertFile], id, now); !ok {
+			return nil, false
+		}
+		for _, name := range hosts[t] {
+			if server.VerifyHostname(name) != nil {
 				return nil, false
 			}
 		}
-		if ca == nil {
-			ca = s.Data[certs.CAFile]
-		} else if !bytes.Equal(ca, s.Data[certs.CAFile]) {
+		var certIPs []string
+		for _, ip := range server.IPAddresses {
+			certIPs = append(certIPs, ip.String())
+		}
+		if i == 0 {
+			ips = certIPs
+		} else if !slices.Equal(certIPs, ips) {
 			return nil, false
 		}
-	}
-	server, err := parseCert(servers[0].Data[certs.ServerCertFile])
-	if err != nil || now.Add(renewBefore).After(server.NotAfter) {
-		return nil, false
-	}
-	for _, s := range servers[1:] {
-		if !bytes.Equal(s.Data[certs.ServerCertFile], servers[0].Data[certs.ServerCertFile]) {
-			return nil, false
-		}
-	}
-	for _, name := range dnsNames {
-		if server.VerifyHostname(name) != nil {
-			return nil, false
-		}
-	}
-	var ips []string
-	for _, ip := range server.IPAddresses {
-		ips = append(ips, ip.String())
 	}
 	if len(readyIPs) > 0 && receiverHost("", ips, readyIPs) == "" {
 		return nil, false
 	}
 	return ips, true
+}
+
+// complete tells whether s exists and has every key.
+func complete(s *corev1.Secret, keys []string) bool {
+	if s == nil {
+		return false
+	}
+	for _, k := range keys {
+		if len(s.Data[k]) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validCert parses a certificate and tells whether it names identity and
+// lasts beyond renewBefore.
+func validCert(pemBytes []byte, identity string, now time.Time) (*x509.Certificate, bool) {
+	c, err := parseCert(pemBytes)
+	if err != nil || now.Add(renewBefore).After(c.NotAfter) {
+		return nil, false
+	}
+	for _, u := range c.URIs {
+		if u.String() == identity {
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 func parseCert(pemBytes []byte) (*x509.Certificate, error) {
@@ -159,40 +219,12 @@ func parseCert(pemBytes []byte) (*x509.Certificate, error) {
 	return x509.ParseCertificate(block.Bytes)
 }
 
-// generate makes new certificates with package certs and returns the
-// files by name. It writes them to a temporary directory it removes
-// again, on /dev/shm when the default one is read-only.
-func generate(hosts []string) (map[string][]byte, error) {
-	dir, err := os.MkdirTemp("", "ferry-mover-tls-")
-	if err != nil {
-		var err2 error
-		if dir, err2 = os.MkdirTemp("/dev/shm", "ferry-mover-tls-"); err2 != nil {
-			return nil, fmt.Errorf("make a directory for the mover certificates: %w", err)
-		}
-	}
-	defer os.RemoveAll(dir)
-	if err := certs.Generate(dir, hosts); err != nil {
-		return nil, fmt.Errorf("generate mover certificates: %w", err)
-	}
-	files := map[string][]byte{}
-	for _, name := range []string{certs.CAFile, certs.ServerCertFile, certs.ServerKeyFile, certs.ClientCertFile, certs.ClientKeyFile} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("read mover certificate: %w", err)
-		}
-		files[name] = b
-	}
-	return files, nil
-}
-
-// secretFor is a TLS Secret holding the given files.
-func secretFor(migration, namespace, name string, files map[string][]byte, keys []string) *corev1.Secret {
-	data := map[string][]byte{}
-	for _, k := range keys {
-		data[k] = files[k]
-	}
+// secretFor is a Secret of a transfer holding data.
+func secretFor(migration string, t volumes.Transfer, namespace, name string, data map[string][]byte) *corev1.Secret {
+	l := commonLabels(migration)
+	l[LabelTransfer] = transferName(migration, t)
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: commonLabels(migration)},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: l},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
 	}

@@ -5,50 +5,69 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"ferry.dev/ferry/internal/mover/certs"
+	"ferry.dev/ferry/internal/volumes"
 )
 
 func TestCertsUsable(t *testing.T) {
-	dns := []string{"ferry-mover-abc.ns.svc", "ferry-mover-abc.ns.svc.cluster.local"}
-	files, err := generate(append([]string{"10.0.0.1", "10.0.0.2"}, dns...))
-	if err != nil {
-		t.Fatal(err)
+	const m = "m"
+	tr2 := volumes.Transfer{SourceNamespace: "shop", SourceClaim: "logs", DestinationNamespace: "shop-new", DestinationClaim: "logs-copy"}
+	transfers := []volumes.Transfer{testTransfer, tr2}
+	hosts := map[volumes.Transfer][]string{testTransfer: serviceHosts(m, testTransfer), tr2: serviceHosts(m, tr2)}
+	nodes := []string{"10.0.0.1", "10.0.0.2"}
+	issueAll := func(t *testing.T, ips []string) []transferSecrets {
+		t.Helper()
+		ca, err := certs.NewAuthority()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []transferSecrets
+		for _, tr := range transfers {
+			s, c, err := issue(ca, m, tr, append(slices.Clone(ips), hosts[tr]...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, transferSecrets{s, c})
+		}
+		return out
 	}
-	other, err := generate(dns)
-	if err != nil {
-		t.Fatal(err)
+	good, other, fewerIPs := issueAll(t, nodes), issueAll(t, nodes), issueAll(t, nodes[:1])
+	edit := func(f func([]transferSecrets)) []transferSecrets {
+		c := slices.Clone(good)
+		f(c)
+		return c
 	}
-	server := secretFor("m", "dst", "s", files, serverKeys)
-	client := secretFor("m", "src", "c", files, clientKeys)
-	foreignClient := secretFor("m", "src2", "c", other, clientKeys)
-	incomplete := server.DeepCopy()
-	delete(incomplete.Data, "server.key")
 	now := time.Now()
 	tests := []struct {
-		name    string
-		servers []*corev1.Secret
-		clients []*corev1.Secret
-		dns     []string
-		ready   []string
-		now     time.Time
-		want    bool
+		name   string
+		stored []transferSecrets
+		hosts  map[volumes.Transfer][]string
+		ready  []string
+		now    time.Time
+		want   bool
 	}{
-		{"usable", []*corev1.Secret{server, server}, []*corev1.Secret{client}, dns, []string{"10.0.0.2"}, now, true},
-		{"same cluster, no nodes", []*corev1.Secret{server}, []*corev1.Secret{client}, dns, nil, now, true},
-		{"missing secret", []*corev1.Secret{server, nil}, []*corev1.Secret{client}, dns, nil, now, false},
-		{"incomplete secret", []*corev1.Secret{incomplete}, []*corev1.Secret{client}, dns, nil, now, false},
-		{"other CA", []*corev1.Secret{server}, []*corev1.Secret{client, foreignClient}, dns, nil, now, false},
-		{"new service name", []*corev1.Secret{server}, []*corev1.Secret{client}, append(dns, "ferry-mover-def.ns.svc"), nil, now, false},
-		{"no ready node named", []*corev1.Secret{server}, []*corev1.Secret{client}, dns, []string{"10.0.0.3"}, now, false},
-		{"about to expire", []*corev1.Secret{server}, []*corev1.Secret{client}, dns, nil, now.Add(340 * 24 * time.Hour), false},
+		{"usable", good, hosts, []string{"10.0.0.2"}, now, true},
+		{"same cluster, no nodes", good, hosts, nil, now, true},
+		{"missing secret", edit(func(s []transferSecrets) { s[1].client = nil }), hosts, nil, now, false},
+		{"incomplete secret", edit(func(s []transferSecrets) {
+			s[0].server = s[0].server.DeepCopy()
+			delete(s[0].server.Data, certs.ServerKeyFile)
+		}), hosts, nil, now, false},
+		{"other CA", edit(func(s []transferSecrets) { s[1] = other[1] }), hosts, nil, now, false},
+		{"another transfer's identity", edit(func(s []transferSecrets) { s[1] = s[0] }), hosts, nil, now, false},
+		{"server and client of other CAs", edit(func(s []transferSecrets) { s[0].client = other[0].client }), hosts, nil, now, false},
+		{"other node IPs", edit(func(s []transferSecrets) { s[1] = fewerIPs[1] }), hosts, nil, now, false},
+		{"new service name", good, map[volumes.Transfer][]string{testTransfer: append(slices.Clone(hosts[testTransfer]), "ferry-mover-def.ns.svc")}, nil, now, false},
+		{"no ready node named", good, hosts, []string{"10.0.0.3"}, now, false},
+		{"about to expire", good, hosts, nil, now.Add(340 * 24 * time.Hour), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ips, ok := certsUsable(tt.servers, tt.clients, tt.dns, tt.ready, tt.now)
+			ips, ok := certsUsable(m, transfers, tt.stored, tt.hosts, tt.ready, tt.now)
 			if ok != tt.want {
 				t.Fatalf("certsUsable = %v, want %v", ok, tt.want)
 			}
-			if ok && (!slices.Contains(ips, "10.0.0.1") || !slices.Contains(ips, "10.0.0.2")) {
+			if ok && (!slices.Contains(ips, nodes[0]) || !slices.Contains(ips, nodes[1])) {
 				t.Errorf("certificate IPs %v", ips)
 			}
 		})
