@@ -87,6 +87,10 @@ func (o *Client) ApplyPlan(ctx context.Context, p *ferryv1.Plan) (PlanApplied, e
 	if err != nil {
 		return PlanApplied{}, fmt.Errorf("get plan %s: %w", p.Name, err)
 	}
+	if existing.DeletionTimestamp != nil {
+		return PlanApplied{}, fmt.Errorf("plan %s is being deleted (it waits for its migrations to undo what they did; `ferry plan describe %s` says which): wait until it is gone, or choose another name",
+			p.Name, p.Name)
+	}
 	existing.Spec = p.Spec
 	metav1.SetMetaDataAnnotation(&existing.ObjectMeta, ferryv1.AnnotationValidate, token)
 	if err := o.c.Update(ctx, &existing); err != nil {

@@ -132,6 +132,13 @@ func TestDeletePlan(t *testing.T) {
 	if err := o.WaitPlanDeleted(wctx, "shop"); err == nil {
 		t.Fatal("WaitPlanDeleted returned while the finalizer holds the plan")
 	}
+	again, err := o.NewPlan("shop", ferryv1.PlanSpec{SourceCluster: "a", DestinationCluster: "b", Namespaces: []string{"shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.ApplyPlan(ctx, again); err == nil || !strings.Contains(err.Error(), "is being deleted") {
+		t.Errorf("ApplyPlan of a plan being deleted: %v, want a refusal", err)
+	}
 	p, err = o.GetPlan(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)

@@ -128,11 +128,22 @@ func (r *Reconciler) release(ctx context.Context, m *ferryv1.Migration) error {
 	return nil
 }
 
-// changedAnything reports whether a step that may change a cluster has
-// started: only Validate reads and nothing else.
+// changedAnything reports whether a step of the migration's own
+// itinerary that may change a cluster has started: Validate only reads,
+// and cancel steps only undo.
 func changedAnything(m *ferryv1.Migration) bool {
 	for _, st := range m.Status.Itinerary {
-		if st.Name != StepValidate && st.Started != nil {
+		if st.Name != StepValidate && !isCancelStep(st.Name) && st.Started != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isCancelStep tells whether a step is one of the cancel steps.
+func isCancelStep(name string) bool {
+	for _, d := range cancelSteps {
+		if d.name == name {
 			return true
 		}
 	}
