@@ -26,10 +26,10 @@ const (
 // peaked at 150 MiB on the sender and 110 MiB on the receiver). The
 // memory limit makes the mover set its soft memory limit (GOMEMLIMIT) to
 // 768 MiB, three quarters of it, above the most an authenticated but
-// hostile peer can make it hold: on the receiver, 17 connections of a
-// 16 MiB frame, its decoded strings and 8 MiB of decoded lists, about
-// 620 MiB; on the sender, a 256 MiB destination listing besides the
-// source's. No CPU limit is set, so that a LimitRange default applies
+// hostile peer can make it hold: on the receiver, 17 connections (one
+// control, 16 data) of a 16 MiB frame, its decoded strings and 8 MiB of
+// decoded lists, about 700 MiB; on the sender, a 256 MiB destination
+// listing besides the source's. No CPU limit is set, so that a LimitRange default applies
 // when the namespace has one.
 var (
 	defaultCPURequest    = resource.MustParse("50m")
