@@ -291,3 +291,26 @@ func endlessLister(ln net.Listener, max int) {
 		}()
 	}
 }
+
+// TestReceiverBoundsOpenFiles checks that a session holds at most 256
+// large files open at once (each a descriptor and a temporary file), and
+// that finishing one frees its place.
+func TestReceiverBoundsOpenFiles(t *testing.T) {
+	const most = 256
+	p := newPeer(t, t.TempDir())
+	data := p.dial(wire.RoleData)
+	for id := range uint64(most) {
+		if m := p.call(data, &wire.FileBegin{ID: id, Path: fmt.Sprintf("f%d", id), Size: 1}); m.Type() != wire.TypeBeginOK {
+			t.Fatalf("file %d: reply %+v, want it opened", id+1, m)
+		}
+	}
+	if e, ok := p.call(data, &wire.FileBegin{ID: most, Path: "one-more", Size: 1}).(*wire.Error); !ok || e.Code != wire.CodeProtocol {
+		t.Fatalf("file %d: opened, want a protocol error", most+1)
+	}
+	if m := p.call(data, &wire.Abort{ID: 0}); m.Type() != wire.TypeOK {
+		t.Fatalf("abort: %+v", m)
+	}
+	if m := p.call(data, &wire.FileBegin{ID: most, Path: "one-more", Size: 1}); m.Type() != wire.TypeBeginOK {
+		t.Errorf("file after an abort: reply %+v, want it opened", m)
+	}
+}
