@@ -176,8 +176,8 @@ func (o *moverSyncOptions) validate() error {
 	if o.progress != "" && o.progress != "json" {
 		return fmt.Errorf("unknown progress format %q: use json or leave it empty", o.progress)
 	}
-	if o.parallel < 1 || o.parallel > 64 {
-		return fmt.Errorf("--parallel %d: want 1 to 64", o.parallel)
+	if o.parallel < 1 || o.parallel > mover.MaxParallel {
+		return fmt.Errorf("--parallel %d: want 1 to %d", o.parallel, mover.MaxParallel)
 	}
 	return nil
 }

@@ -74,6 +74,19 @@
 // most 1 MiB, and directory attributes wait on disk. What grows with the
 // tree is the sender's table of files with several hardlinks.
 //
+// Neither side trusts its peer with its memory either. Every message
+// type has a frame limit (wire.MaxFrame: 1 KiB for a Hello, 1 MiB for a
+// path, 16 MiB for bulk messages) checked on the header before the
+// payload is read; decoding allocates at most wire.MaxDecoded (8 MiB)
+// for lists besides the payload's own bytes. A connection holds no
+// buffers until a session accepts its Hello; a session accepts at most
+// [MaxParallel] data connections and 256 large files open at once. The
+// sender fails with [ErrListingTooLarge] when one destination listing
+// passes 256 MiB (about a million entries) rather than grow. A receiver
+// under a hostile sender holds at most about 700 MiB (17 connections of
+// a 16 MiB frame and what it decodes to); mover pods get a 1 GiB memory
+// limit, which sets the soft memory limit to 768 MiB.
+//
 // # Safety
 //
 // The receiver trusts no path: package safefs accepts only clean,
@@ -117,6 +130,9 @@
 //   - Extended attributes of symlinks and special files are not copied.
 //   - Hardlinks are detected among regular files only, and the sender
 //     keeps one table entry per multiply-linked inode.
+//   - A destination directory of more than about a million entries
+//     fails the sync (ErrListingTooLarge); a source directory of several
+//     million entries may not fit a mover pod's 1 GiB memory limit.
 //   - A changed large file is rebuilt in a new temporary file (basis
 //     blocks copied locally), so the destination needs room for both
 //     versions of the largest changed file.

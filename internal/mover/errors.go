@@ -20,6 +20,9 @@ var (
 	ErrBusy = errors.New("receiver busy with another session")
 	// ErrIncomplete means a session ended before the sender finished.
 	ErrIncomplete = errors.New("session ended before completion")
+	// ErrListingTooLarge means the receiver sent a directory listing
+	// larger than the sender holds in memory.
+	ErrListingTooLarge = errors.New("destination directory listing too large")
 )
 
 // RemoteError is a failure reported by the receiver.

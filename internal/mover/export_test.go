@@ -3,3 +3,12 @@ package mover
 // ForceNamedTemps makes s write small files under named temporary files,
 // as on file systems without O_TMPFILE.
 func ForceNamedTemps(s *Server) { s.root.ForceNamedTemps() }
+
+// SetMaxListingBytes lowers the sender's bound on one destination listing
+// until the returned function restores it. Tests using it must not run in
+// parallel with syncs.
+func SetMaxListingBytes(n int64) (restore func()) {
+	old := maxListingBytes
+	maxListingBytes = n
+	return func() { maxListingBytes = old }
+}

@@ -235,9 +235,11 @@ func (s *sender) listDest(rel string, create bool) (map[string]wire.Entry, error
 	return s.recvListing()
 }
 
-// recvListing reads the reply to an OpenDir request into a map by name.
+// recvListing reads the reply to an OpenDir request into a map by name,
+// within the bounds of listingBudget.
 func (s *sender) recvListing() (map[string]wire.Entry, error) {
 	out := map[string]wire.Entry{}
+	budget := newListingBudget()
 	for {
 		m, err := recvReply(s.ctrl)
 		if err != nil {
@@ -248,6 +250,9 @@ func (s *sender) recvListing() (map[string]wire.Entry, error) {
 			return nil, fmt.Errorf("%w: listing reply of type %d", errProtocol, m.Type())
 		}
 		for _, e := range list.Entries {
+			if err := budget.charge(&e); err != nil {
+				return nil, err
+			}
 			out[e.Name] = e
 		}
 		if !list.More {

@@ -28,6 +28,10 @@ const (
 	DefaultProgressInterval = 500 * time.Millisecond
 )
 
+// MaxParallel is the most data connections a receiver accepts for one
+// session; it bounds the receiver's memory (see the package Caveats).
+const MaxParallel = 16
+
 // Options configure a Sync.
 type Options struct {
 	// Root is the source directory.
@@ -62,6 +66,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = DefaultParallel
+	}
+	if o.Parallel > MaxParallel {
+		return fmt.Errorf("sync options: %d parallel connections, more than the receiver accepts (%d)", o.Parallel, MaxParallel)
 	}
 	if o.SmallFile <= 0 {
 		o.SmallFile = DefaultSmallFile

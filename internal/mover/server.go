@@ -103,7 +103,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	conn, hello, err := s.handshake(ctx, c)
+	hello, err := s.handshake(ctx, c)
 	if errors.Is(err, errClosedSilently) {
 		// A TCP readiness probe: it connects and closes again.
 		s.log.Debug("connection closed before the TLS handshake", "remote", c.RemoteAddr().String())
@@ -115,11 +115,11 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	}
 	switch hello.Role {
 	case wire.RoleControl:
-		s.serveControl(ctx, c, conn, hello)
+		s.serveControl(ctx, c, hello)
 	case wire.RoleData:
-		s.serveData(c, conn, hello)
+		s.serveData(c, hello)
 	default:
-		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "unknown connection role"})
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: "unknown connection role"})
 	}
 }
 
@@ -128,7 +128,10 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 // does, not a failed client.
 var errClosedSilently = errors.New("connection closed before the TLS handshake")
 
-func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Conn, *wire.Hello, error) {
+// handshake completes the TLS handshake and reads the Hello straight from
+// c: until a session accepts the connection it holds no buffers, and a
+// Hello longer than wire.MaxSmallPayload fails before it is read.
+func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Hello, error) {
 	_ = c.SetDeadline(time.Now().Add(helloTimeout))
 	defer c.SetDeadline(time.Time{})
 	if tc, ok := c.(*tls.Conn); ok {
@@ -136,35 +139,38 @@ func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Conn, *wire.H
 			if errors.Is(err, io.EOF) {
 				// crypto/tls reports io.EOF only when no byte of a record
 				// arrived; a torn ClientHello is io.ErrUnexpectedEOF.
-				return nil, nil, errClosedSilently
+				return nil, errClosedSilently
 			}
-			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
+			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 	}
-	conn := wire.NewConn(c)
-	m, err := conn.Recv()
+	m, err := wire.ReadFirst(c)
+	if errors.Is(err, wire.ErrMalformed) {
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: err.Error()})
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read hello: %w", err)
+		return nil, fmt.Errorf("read hello: %w", err)
 	}
 	hello, ok := m.(*wire.Hello)
 	if !ok {
-		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "expected hello"})
-		return nil, nil, errors.New("first message is not hello")
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: "expected hello"})
+		return nil, errors.New("first message is not hello")
 	}
 	if hello.Version != wire.Version || len(hello.Session) != 16 {
 		msg := fmt.Sprintf("unsupported protocol version %d (want %d)", hello.Version, wire.Version)
-		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: msg})
-		return nil, nil, errors.New(msg)
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: msg})
+		return nil, errors.New(msg)
 	}
-	return conn, hello, nil
+	return hello, nil
 }
 
-func (s *Server) serveControl(ctx context.Context, c net.Conn, conn *wire.Conn, hello *wire.Hello) {
+func (s *Server) serveControl(ctx context.Context, c net.Conn, hello *wire.Hello) {
 	sess, err := s.startSession(ctx, string(hello.Session))
 	if err != nil {
-		replyErr(conn, &wire.Error{Code: wire.CodeBusy, Message: err.Error()})
+		refuse(c, &wire.Error{Code: wire.CodeBusy, Message: err.Error()})
 		return
 	}
+	conn := wire.NewConn(c)
 	err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown})
 	if err == nil {
 		err = sess.control(conn)
@@ -173,15 +179,21 @@ func (s *Server) serveControl(ctx context.Context, c net.Conn, conn *wire.Conn, 
 	s.endSession(sess, err)
 }
 
-func (s *Server) serveData(c net.Conn, conn *wire.Conn, hello *wire.Hello) {
+func (s *Server) serveData(c net.Conn, hello *wire.Hello) {
 	s.mu.Lock()
 	sess := s.active
 	s.mu.Unlock()
-	if sess == nil || sess.id != string(hello.Session) || !sess.attach(c) {
-		replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: "unknown session"})
+	if sess == nil || sess.id != string(hello.Session) {
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: "unknown session"})
 		return
 	}
-	defer sess.detach()
+	if err := sess.attach(c); err != nil {
+		s.log.Warn("data connection refused", "session", sess.name(), "error", err)
+		refuse(c, &wire.Error{Code: wire.CodeProtocol, Message: err.Error()})
+		return
+	}
+	defer sess.detach(c)
+	conn := wire.NewConn(c)
 	if err := conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown}); err != nil {
 		return
 	}
@@ -222,4 +234,9 @@ func (s *Server) endSession(sess *session, err error) {
 
 func replyErr(conn *wire.Conn, e *wire.Error) {
 	_ = conn.Send(e)
+}
+
+// refuse answers a connection that has no wire.Conn, before closing it.
+func refuse(c net.Conn, e *wire.Error) {
+	_ = wire.WriteOne(c, e)
 }

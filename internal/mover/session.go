@@ -28,7 +28,7 @@ type session struct {
 
 	mu     sync.Mutex
 	closed bool
-	conns  map[net.Conn]bool
+	conns  map[net.Conn]bool // open data connections
 	files  map[uint64]*openFile
 	wg     sync.WaitGroup
 
@@ -61,19 +61,37 @@ func newSession(ctx context.Context, srv *Server, id string) *session {
 
 func (s *session) name() string { return hex.EncodeToString([]byte(s.id))[:8] }
 
-// attach registers a data connection; it fails once the session closed.
-func (s *session) attach(c net.Conn) bool {
+// Limits on what one session may hold open. A sender opens at most
+// MaxParallel data connections and has at most two large files per data
+// connection in flight.
+const (
+	maxDataConns = MaxParallel
+	maxOpenFiles = 256
+)
+
+// attach registers a data connection; it fails once the session closed
+// or when it already has maxDataConns.
+func (s *session) attach(c net.Conn) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return errors.New("session closed")
+	}
+	if len(s.conns) >= maxDataConns {
+		return fmt.Errorf("too many data connections: the session has %d, the most it may open", maxDataConns)
 	}
 	s.conns[c] = true
 	s.wg.Add(1)
-	return true
+	return nil
 }
 
-func (s *session) detach() { s.wg.Done() }
+// detach forgets a data connection whose handler has returned.
+func (s *session) detach(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
 
 // close ends the session: it closes the data connections, waits for their
 // handlers and removes the temporary files of unfinished transfers.
@@ -99,6 +117,9 @@ func (s *session) addFile(id uint64, of *openFile) error {
 	defer s.mu.Unlock()
 	if _, dup := s.files[id]; dup || s.closed {
 		return fmt.Errorf("%w: file id %d already open", errProtocol, id)
+	}
+	if len(s.files) >= maxOpenFiles {
+		return fmt.Errorf("%w: more than %d large files open at once", errProtocol, maxOpenFiles)
 	}
 	s.files[id] = of
 	return nil

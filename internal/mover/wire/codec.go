@@ -50,8 +50,9 @@ func (e *Encoder) String(s string) {
 // Decoder reads primitive values from a payload. The first failure is
 // sticky: later reads return zero values and Err reports the failure.
 type Decoder struct {
-	buf []byte
-	err error
+	buf   []byte
+	err   error
+	spent int // bytes of list memory allocated so far, against MaxDecoded
 }
 
 // NewDecoder returns a Decoder over payload.
@@ -133,9 +134,12 @@ func (d *Decoder) Blob() []byte {
 // String reads a length-prefixed string.
 func (d *Decoder) String() string { return string(d.Blob()) }
 
-// Count reads a list length and checks that at least min bytes per element
-// remain, so a hostile length cannot force a huge allocation.
-func (d *Decoder) Count(min int) int {
+// Count reads a list length and checks it before the list is allocated:
+// at least min bytes per element must remain in the payload, and size
+// bytes per element (the element's in-memory size) must fit in what is
+// left of MaxDecoded for this payload. A hostile length therefore cannot
+// force a huge allocation, nor can many small elements.
+func (d *Decoder) Count(min, size int) int {
 	n := d.Uint()
 	if min < 1 {
 		min = 1
@@ -144,5 +148,10 @@ func (d *Decoder) Count(min int) int {
 		d.fail("bad count")
 		return 0
 	}
+	if n > uint64((MaxDecoded-d.spent)/max(size, 1)) {
+		d.fail(fmt.Sprintf("list of %d elements exceeds the decoding bound of %d bytes", n, MaxDecoded))
+		return 0
+	}
+	d.spent += int(n) * size
 	return int(n)
 }

@@ -1,5 +1,7 @@
 package wire
 
+import "unsafe"
+
 func (m *Hello) encode(e *Encoder) {
 	e.Uint(uint64(m.Version))
 	e.Blob(m.Session)
@@ -62,7 +64,7 @@ func (m *DirList) encode(e *Encoder) {
 }
 
 func (m *DirList) decode(d *Decoder) {
-	n := d.Count(10)
+	n := d.Count(10, int(unsafe.Sizeof(Entry{})))
 	m.Entries = make([]Entry, n)
 	for i := range m.Entries {
 		m.Entries[i].Name = d.String()
@@ -83,7 +85,7 @@ func (m *Ops) encode(e *Encoder) {
 }
 
 func (m *Ops) decode(d *Decoder) {
-	n := d.Count(12)
+	n := d.Count(12, int(unsafe.Sizeof(Op{})))
 	m.Ops = make([]Op, n)
 	for i := range m.Ops {
 		op := &m.Ops[i]
@@ -109,13 +111,13 @@ func (m *Batch) encode(e *Encoder) {
 }
 
 func (m *Batch) decode(d *Decoder) {
-	n := d.Count(12)
+	n := d.Count(12, int(unsafe.Sizeof(File{})))
 	m.Files = make([]File, n)
 	for i := range m.Files {
 		f := &m.Files[i]
 		f.Path = d.String()
 		f.Meta.decode(d)
-		segs := d.Count(2)
+		segs := d.Count(2, int(unsafe.Sizeof(Segment{})))
 		f.Segments = make([]Segment, segs)
 		for j := range f.Segments {
 			f.Segments[j] = Segment{Off: d.Int(), Data: d.Blob()}
@@ -163,7 +165,7 @@ func (m *Hashes) encode(e *Encoder) {
 }
 
 func (m *Hashes) decode(d *Decoder) {
-	n := d.Count(1)
+	n := d.Count(1, int(unsafe.Sizeof([]byte{})))
 	m.Sums = make([][]byte, n)
 	for i := range m.Sums {
 		m.Sums[i] = clone(d.Blob())
@@ -220,7 +222,7 @@ func (m *HashFiles) encode(e *Encoder) {
 }
 
 func (m *HashFiles) decode(d *Decoder) {
-	n := d.Count(1)
+	n := d.Count(1, int(unsafe.Sizeof("")))
 	m.Paths = make([]string, n)
 	for i := range m.Paths {
 		m.Paths[i] = d.String()

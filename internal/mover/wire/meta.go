@@ -1,5 +1,7 @@
 package wire
 
+import "unsafe"
+
 // Kind is the type of a file system entry.
 type Kind uint8
 
@@ -84,10 +86,13 @@ func (m *Meta) decode(d *Decoder) {
 	m.Atime = d.Int()
 	m.Rdev = d.Uint()
 	m.Target = d.String()
-	n := d.Count(2)
+	n := d.Count(2, int(unsafe.Sizeof(Xattr{})))
 	m.Xattrs = nil
-	for range n {
-		m.Xattrs = append(m.Xattrs, Xattr{Name: d.String(), Value: clone(d.Blob())})
+	if n > 0 {
+		m.Xattrs = make([]Xattr, n)
+	}
+	for i := range m.Xattrs {
+		m.Xattrs[i] = Xattr{Name: d.String(), Value: clone(d.Blob())}
 	}
 	if m.Kind > KindSocket || m.Size < 0 {
 		d.fail("bad metadata")

@@ -60,8 +60,8 @@ func TestObserve(t *testing.T) {
 					p.DeletionTimestamp, p.Finalizers = &now, []string{"test/hold"}
 				}
 			}
-			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverRequests(nil))
-			rc := receiverPod(o, testTransfer, moverRequests(nil))
+			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverResources(nil))
+			rc := receiverPod(o, testTransfer, moverResources(nil))
 			put(s, tt.sender)
 			put(rc, tt.receiver)
 			if tt.sender != nil {

@@ -28,7 +28,7 @@ func testOptions(same bool) Options {
 
 func TestReceiverPod(t *testing.T) {
 	o := testOptions(false)
-	p := receiverPod(o, testTransfer, moverRequests(nil))
+	p := receiverPod(o, testTransfer, moverResources(nil))
 	if p.Namespace != "shop-new" || p.Name != receiverName(o.Migration, testTransfer) {
 		t.Errorf("receiver %s/%s", p.Namespace, p.Name)
 	}
@@ -48,7 +48,7 @@ func TestReceiverPod(t *testing.T) {
 	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(p.Labels)) {
 		t.Errorf("service selector %v does not select receiver labels %v", svc.Spec.Selector, p.Labels)
 	}
-	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverRequests(nil))
+	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverResources(nil))
 	if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(sender.Labels)) {
 		t.Error("service selector selects the sender")
 	}
@@ -81,7 +81,7 @@ func TestSenderPod(t *testing.T) {
 			if addr != tt.wantTo {
 				t.Errorf("address %q, want %q", addr, tt.wantTo)
 			}
-			p := senderPod(o, testTransfer, addr, tt.node, moverRequests(nil))
+			p := senderPod(o, testTransfer, addr, tt.node, moverResources(nil))
 			if p.Namespace != "shop" || p.Name != senderName(o.Migration, testTransfer) || p.Spec.NodeName != tt.node {
 				t.Errorf("sender %s/%s on %q", p.Namespace, p.Name, p.Spec.NodeName)
 			}
@@ -115,10 +115,10 @@ func checkMoverPod(t *testing.T, p *corev1.Pod, claim, secret string, readOnly b
 	if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 0 || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 		t.Errorf("security context %+v", sc)
 	}
-	if len(c.Resources.Limits) != 0 {
-		t.Errorf("limits set: %v", c.Resources.Limits)
+	if len(c.Resources.Limits) != 1 || c.Resources.Limits.Memory().String() != "1Gi" {
+		t.Errorf("limits %v, want only memory 1Gi", c.Resources.Limits)
 	}
-	if c.Resources.Requests.Cpu().String() != "50m" || c.Resources.Requests.Memory().String() != "64Mi" {
+	if c.Resources.Requests.Cpu().String() != "50m" || c.Resources.Requests.Memory().String() != "128Mi" {
 		t.Errorf("requests %v", c.Resources.Requests)
 	}
 	mounts := map[string]corev1.VolumeMount{}
@@ -183,18 +183,51 @@ func TestMoverRequests(t *testing.T) {
 		ranges      []corev1.LimitRange
 		cpu, memory string
 	}{
-		{"none", nil, "50m", "64Mi"},
-		{"large defaults", []corev1.LimitRange{lr(corev1.LimitTypeContainer, corev1.ResourceList{"cpu": q("1"), "memory": q("1Gi")}, nil, nil)}, "50m", "64Mi"},
+		{"none", nil, "50m", "128Mi"},
+		{"large defaults", []corev1.LimitRange{lr(corev1.LimitTypeContainer, corev1.ResourceList{"cpu": q("1"), "memory": q("1Gi")}, nil, nil)}, "50m", "128Mi"},
 		{"small default limit", []corev1.LimitRange{lr(corev1.LimitTypeContainer, corev1.ResourceList{"memory": q("32Mi")}, nil, nil)}, "50m", "32Mi"},
-		{"max", []corev1.LimitRange{lr(corev1.LimitTypePod, nil, corev1.ResourceList{"cpu": q("20m")}, nil)}, "20m", "64Mi"},
-		{"min", []corev1.LimitRange{lr(corev1.LimitTypeContainer, nil, nil, corev1.ResourceList{"cpu": q("100m"), "memory": q("128Mi")})}, "100m", "128Mi"},
-		{"pvc ignored", []corev1.LimitRange{lr(corev1.LimitTypePersistentVolumeClaim, nil, corev1.ResourceList{"memory": q("1Mi")}, nil)}, "50m", "64Mi"},
+		{"max", []corev1.LimitRange{lr(corev1.LimitTypePod, nil, corev1.ResourceList{"cpu": q("20m")}, nil)}, "20m", "128Mi"},
+		{"min", []corev1.LimitRange{lr(corev1.LimitTypeContainer, nil, nil, corev1.ResourceList{"cpu": q("100m"), "memory": q("256Mi")})}, "100m", "256Mi"},
+		{"pvc ignored", []corev1.LimitRange{lr(corev1.LimitTypePersistentVolumeClaim, nil, corev1.ResourceList{"memory": q("1Mi")}, nil)}, "50m", "128Mi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := moverRequests(tt.ranges)
 			if got.Cpu().String() != tt.cpu || got.Memory().String() != tt.memory {
 				t.Errorf("requests cpu %s memory %s, want %s %s", got.Cpu(), got.Memory(), tt.cpu, tt.memory)
+			}
+		})
+	}
+}
+
+// TestMoverResources checks the memory limit that bounds a mover (its
+// soft memory limit is three quarters of it) and that it fits the
+// namespace's LimitRanges.
+func TestMoverResources(t *testing.T) {
+	q := resource.MustParse
+	item := func(maxL, minL, ratio corev1.ResourceList) []corev1.LimitRange {
+		return []corev1.LimitRange{{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+			{Type: corev1.LimitTypeContainer, Max: maxL, Min: minL, MaxLimitRequestRatio: ratio}}}}}
+	}
+	tests := []struct {
+		name           string
+		ranges         []corev1.LimitRange
+		request, limit string
+	}{
+		{"none", nil, "128Mi", "1Gi"},
+		{"max below the limit", item(corev1.ResourceList{"memory": q("512Mi")}, nil, nil), "128Mi", "512Mi"},
+		{"max below the request", item(corev1.ResourceList{"memory": q("100Mi")}, nil, nil), "100Mi", "100Mi"},
+		{"min above the limit", item(nil, corev1.ResourceList{"memory": q("2Gi")}, nil), "2Gi", "2Gi"},
+		{"limit to request ratio", item(nil, nil, corev1.ResourceList{"memory": q("4")}), "128Mi", "512Mi"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := moverResources(tt.ranges)
+			if got.Requests.Memory().String() != tt.request || got.Limits.Memory().String() != tt.limit {
+				t.Errorf("memory request %s limit %s, want %s %s", got.Requests.Memory(), got.Limits.Memory(), tt.request, tt.limit)
+			}
+			if _, ok := got.Limits[corev1.ResourceCPU]; ok {
+				t.Error("a CPU limit is set; a LimitRange default should apply")
 			}
 		})
 	}
