@@ -135,8 +135,9 @@ by checksum). Source files that vanish or change meanwhile are warnings.
 
 Exit status: 0 when the destination matches; 3 when the destination volume
 is full; 4 when the receiver refused a path outside its root; 5 when
---verify found differences; 1 for any other failure (network failures
-included, which a rerun resumes).`,
+--verify found differences; 6 when a source path is longer than 4095
+bytes; 1 for any other failure (network failures included, which a rerun
+resumes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {

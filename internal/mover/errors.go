@@ -3,8 +3,10 @@ package mover
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
+	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/mover/wire"
 )
 
@@ -20,7 +22,25 @@ var (
 	ErrBusy = errors.New("receiver busy with another session")
 	// ErrIncomplete means a session ended before the sender finished.
 	ErrIncomplete = errors.New("session ended before completion")
+	// ErrPathTooLong means a source path is longer than the receiver can
+	// resolve (safefs.MaxPath bytes).
+	ErrPathTooLong = errors.New("source path too long")
 )
+
+// pathTooLong logs the whole over-long path rel and returns an error
+// naming it, shortened so that it fits a status message.
+func pathTooLong(log *slog.Logger, rel string) error {
+	log.Error("source path too long", "path", rel, "bytes", len(rel), "max", safefs.MaxPath)
+	short := rel
+	if len(rel) > 2*shortPath {
+		short = rel[:shortPath] + "..." + rel[len(rel)-shortPath:]
+	}
+	return fmt.Errorf("%w: %q is %d bytes, at most %d are supported; shorten or move it", ErrPathTooLong, short, len(rel), safefs.MaxPath)
+}
+
+// shortPath is how many bytes of each end of an over-long path an error
+// message keeps.
+const shortPath = 120
 
 // RemoteError is a failure reported by the receiver.
 type RemoteError struct {
@@ -92,6 +112,7 @@ const (
 	ExitNoSpace    = 3 // the destination volume is full
 	ExitUnsafePath = 4 // the receiver refused a path outside its root
 	ExitVerify     = 5 // the destination differs from the source after the sync
+	ExitPathLength = 6 // a source path is longer than safefs.MaxPath
 )
 
 // ExitCode maps a Sync error to the sync command's exit status.
@@ -105,10 +126,14 @@ func ExitCode(err error) int {
 		return ExitUnsafePath
 	case errors.Is(err, ErrVerify):
 		return ExitVerify
+	case errors.Is(err, ErrPathTooLong):
+		return ExitPathLength
 	}
 	return ExitFailed
 }
 
 // Permanent tells whether a sync that ended with exit code code would fail
 // the same way if simply run again.
-func Permanent(code int) bool { return code == ExitNoSpace || code == ExitUnsafePath }
+func Permanent(code int) bool {
+	return code == ExitNoSpace || code == ExitUnsafePath || code == ExitPathLength
+}

@@ -8,7 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
@@ -32,61 +33,119 @@ type srcEntry struct {
 	err  error
 }
 
-// walkDir syncs one directory: it makes sure the destination directory
-// exists, compares the two listings, queues file transfers, sends the
-// other operations, then recurses. The destination listing is requested
-// first and the source read while the receiver works on it. Memory holds
-// one directory's listings plus the names of pending subdirectories along
-// the current path.
-func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) error {
+// walkDir syncs one directory, open as dir (owned by the caller): it
+// makes sure the destination directory exists, compares the two
+// listings, queues file transfers, sends the other operations, then
+// recurses. The destination listing is requested first and the source
+// read while the receiver works on it. Memory holds one directory's
+// listings plus the names of pending subdirectories along the current
+// path; the walk holds one descriptor per level, its ancestors', and
+// every source entry is reached by a single name relative to its open
+// parent, so nothing on the way can be swapped for a symlink.
+func (s *sender) walkDir(ctx context.Context, dir *os.File, rel string, info fsmeta.Info) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Create: true}); err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
 	}
-	dir, entries, srcErr := s.readSource(rel)
-	defer func() {
-		if dir != nil {
-			dir.Close()
-		}
-	}()
+	entries, srcErr := s.readSource(dir, rel)
 	dest, err := s.recvListing()
 	if err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
-	}
-	if errors.Is(srcErr, fs.ErrNotExist) {
-		s.warn("source directory vanished", rel, nil)
-		return nil
 	}
 	if srcErr != nil {
 		return srcErr
 	}
 	subs, err := s.walkEntries(ctx, dir, rel, entries, dest)
-	dir.Close() // one descriptor per level of the walk
-	dir = nil
 	if err != nil {
 		return err
 	}
 	for _, sub := range subs {
-		if err := s.walkDir(ctx, sub.rel, sub.info); err != nil {
+		if err := s.walkSub(ctx, dir, sub); err != nil {
 			return err
 		}
 	}
 	return s.dirs.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
 }
 
-// readSource opens a source directory and reads its entries' metadata,
-// sorted by name, without lost+found at the root.
-func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
-	dir, err := os.OpenFile(s.sourcePath(rel), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open source directory: %w", err)
+// walkSub opens the listed subdirectory sub of parent and walks it.
+func (s *sender) walkSub(ctx context.Context, parent *os.File, sub subdir) error {
+	dir, err := s.openSubdir(parent, &sub)
+	if err != nil || dir == nil {
+		return err
 	}
+	defer dir.Close()
+	return s.walkDir(ctx, dir, sub.rel, sub.info)
+}
+
+// openSubdir opens the subdirectory sub of parent by its name, without
+// following a symlink, checks that it is still the directory that was
+// listed and reads its extended attributes into sub.info. A directory
+// that vanished, changed type or was replaced gives a warning and nil.
+func (s *sender) openSubdir(parent *os.File, sub *subdir) (*os.File, error) {
+	_, name := safefs.Split(sub.rel)
+	fd, err := unix.Openat(int(parent.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		s.warn("source entry vanished", sub.rel, nil)
+		return nil, nil
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR):
+		s.warn("source entry changed type", sub.rel, nil)
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("open source directory %s: %w", sub.rel, err)
+	}
+	dir := os.NewFile(uintptr(fd), sub.rel)
+	if !sameInode(dir, &sub.info) {
+		dir.Close()
+		s.warn("source entry replaced during sync", sub.rel, nil)
+		return nil, nil
+	}
+	if sub.info.Meta.Xattrs, err = fsmeta.FileXattrs(dir); err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("read source directory %s: %w", sub.rel, err)
+	}
+	return dir, nil
+}
+
+// sameInode reports whether the open file f is still the entry that the
+// walk listed as info: same device, same inode, same type.
+func sameInode(f *os.File, info *fsmeta.Info) bool {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return false
+	}
+	return st.Dev == info.Dev && st.Ino == info.Ino && fsmeta.KindOf(st.Mode) == info.Meta.Kind
+}
+
+// openRoot opens the source root, which the operator names and which may
+// lie behind symlinks, and reads its metadata.
+func openRoot(path string) (*os.File, fsmeta.Info, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fsmeta.Info{}, fmt.Errorf("open source root: %w", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fsmeta.Info{}, fmt.Errorf("read source root %s: %w", path, err)
+	}
+	info := fsmeta.FromStat(&st)
+	if info.Meta.Xattrs, err = fsmeta.FileXattrs(f); err != nil {
+		f.Close()
+		return nil, fsmeta.Info{}, fmt.Errorf("read source root: %w", err)
+	}
+	return f, info, nil
+}
+
+// readSource reads the entries of the open source directory dir and their
+// metadata, sorted by name, without lost+found at the root.
+func (s *sender) readSource(dir *os.File, rel string) ([]srcEntry, error) {
 	names, err := dirNames(dir, rel)
 	if err != nil {
-		dir.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	entries := make([]srcEntry, 0, len(names))
 	for _, name := range names {
@@ -96,7 +155,7 @@ func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
 		}
 		entries = append(entries, srcEntry{name: name, info: info, err: err})
 	}
-	return dir, entries, nil
+	return entries, nil
 }
 
 // walkEntries handles one directory's entries and returns its
@@ -121,8 +180,15 @@ func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entr
 func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *srcEntry, dest map[string]wire.Entry, ops *opBatch) (*subdir, error) {
 	rel := safefs.Join(dirRel, e.name)
 	info := e.info
+	if len(rel) > safefs.MaxPath {
+		return nil, pathTooLong(s.log, rel)
+	}
 	if errors.Is(e.err, fs.ErrNotExist) {
 		s.warn("source entry vanished", rel, nil)
+		return nil, nil
+	}
+	if errors.Is(e.err, fsmeta.ErrChangedType) {
+		s.warn("source entry changed type", rel, nil)
 		return nil, nil
 	}
 	if e.err != nil {
@@ -198,23 +264,12 @@ func (s *sender) addDeletes(dir string, dest map[string]wire.Entry, ops *opBatch
 	}
 }
 
-// sourceNames lists a source directory, sorted, without lost+found at
-// the root.
-func (s *sender) sourceNames(rel string) ([]string, error) {
-	f, err := os.Open(s.sourcePath(rel))
-	if err != nil {
-		return nil, fmt.Errorf("open source directory: %w", err)
-	}
-	defer f.Close()
-	return dirNames(f, rel)
-}
-
 // dirNames lists the open source directory rel, sorted, without
 // lost+found at the root.
 func dirNames(f *os.File, rel string) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return nil, fmt.Errorf("list source directory %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("list source directory %s: %w", rel, err)
 	}
 	out := names[:0]
 	for _, n := range names {

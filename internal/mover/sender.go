@@ -126,13 +126,11 @@ func Sync(ctx context.Context, opts Options) (Progress, error) {
 }
 
 func (s *sender) run(ctx context.Context) error {
-	root, err := fsmeta.Lstat(s.opts.Root)
+	rootDir, root, err := openRoot(s.opts.Root)
 	if err != nil {
-		return fmt.Errorf("read source root: %w", err)
+		return err
 	}
-	if root.Meta.Kind != wire.KindDir {
-		return fmt.Errorf("source root %s is not a directory", s.opts.Root)
-	}
+	defer rootDir.Close()
 	s.sourceFS = root.Dev
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -151,7 +149,7 @@ func (s *sender) run(ctx context.Context) error {
 		return err
 	}
 	defer s.dirs.close()
-	err = s.transfer(ctx, root)
+	err = s.transfer(ctx, rootDir, root)
 	if ctx.Err() != nil && err != nil {
 		return fmt.Errorf("sync interrupted: %w", errors.Join(ctx.Err(), err))
 	}
@@ -184,11 +182,11 @@ func (s *sender) startCount(ctx context.Context) <-chan struct{} {
 }
 
 // transfer runs the phases of a sync in order.
-func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
+func (s *sender) transfer(ctx context.Context, rootDir *os.File, root fsmeta.Info) error {
 	s.prog.setPhase(PhaseTransferring)
 	s.jobs, s.jobCtx = errgroup.WithContext(ctx)
 	s.jobs.SetLimit(2 * s.opts.Parallel)
-	walkErr := s.walkDir(s.jobCtx, safefs.RootPath, root)
+	walkErr := s.walkDir(s.jobCtx, rootDir, safefs.RootPath, root)
 	if walkErr == nil {
 		s.prog.walked()
 		walkErr = s.flushBatch()
@@ -205,7 +203,7 @@ func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
 	}
 	if s.opts.Verify {
 		s.prog.setPhase(PhaseVerifying)
-		if err := s.verify(ctx, root); err != nil {
+		if err := s.verify(ctx, rootDir); err != nil {
 			return err
 		}
 	}
@@ -344,12 +342,4 @@ func (s *sender) startProgress() func() Progress {
 		}
 		return p
 	}
-}
-
-// sourcePath maps a relative path to the local source file system.
-func (s *sender) sourcePath(rel string) string {
-	if rel == safefs.RootPath {
-		return s.opts.Root
-	}
-	return s.opts.Root + string(os.PathSeparator) + rel
 }
