@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,4 +129,112 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// deepTree makes levels nested directories of 200-byte names under root,
+// by descriptor since their paths may exceed PATH_MAX, and a file named
+// leaf holding data in the deepest; it returns the file's relative path.
+func deepTree(t *testing.T, root string, levels int, leaf string, data []byte) string {
+	t.Helper()
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for i := range levels {
+		name := fmt.Sprintf("%03d%s", i, strings.Repeat("d", 197))
+		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd, rel = next, append(rel, name)
+	}
+	defer unix.Close(fd)
+	f, err := unix.Openat(fd, leaf, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(f)
+	if _, err := unix.Write(f, data); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(append(rel, leaf), "/")
+}
+
+// readDeep reads the file at the relative path rel under root, one
+// component at a time.
+func readDeep(t *testing.T, root, rel string) []byte {
+	t.Helper()
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := strings.Split(rel, "/")
+	for _, name := range names[:len(names)-1] {
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatalf("open %s on the destination: %v", name, err)
+		}
+		fd = next
+	}
+	defer unix.Close(fd)
+	f, err := unix.Openat(fd, names[len(names)-1], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open %s on the destination: %v", rel, err)
+	}
+	file := os.NewFile(uintptr(f), rel)
+	defer file.Close()
+	b, err := io.ReadAll(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSyncLongPaths syncs a tree whose paths, source root included, exceed
+// PATH_MAX while the relative paths stay within safefs.MaxPath: they are
+// copied and verified. A relative path beyond safefs.MaxPath fails the
+// sync with ErrPathTooLong, whose exit code is permanent.
+func TestSyncLongPaths(t *testing.T) {
+	tests := []struct {
+		name     string
+		levels   int
+		leaf     string
+		wantCode int
+	}{
+		// 20 levels of 201 bytes and the leaf: 4080 bytes, over 4096 with
+		// the temporary directory's path in front.
+		{name: "over PATH_MAX with the root", levels: 20, leaf: "f" + strings.Repeat("x", 59), wantCode: 0},
+		{name: "over MaxPath", levels: 21, leaf: "f", wantCode: mover.ExitPathLength},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dst := t.TempDir(), t.TempDir()
+			data := []byte("deep content")
+			rel := deepTree(t, src, tt.levels, tt.leaf, data)
+			if tt.wantCode == 0 && len(src)+1+len(rel) <= unix.PathMax {
+				t.Fatalf("source path of %d bytes does not exceed PATH_MAX", len(src)+1+len(rel))
+			}
+			pki := newPKI(t)
+			r := startReceiver(t, dst, serverTLS(t, pki), false)
+			_, err := runSync(context.Background(), t, src, r.addr, clientTLS(t, pki), withVerify)
+			if code := mover.ExitCode(err); code != tt.wantCode {
+				t.Fatalf("sync returned %v (exit code %d), want exit code %d", err, code, tt.wantCode)
+			}
+			if tt.wantCode != 0 {
+				if !mover.Permanent(tt.wantCode) || !errors.Is(err, mover.ErrPathTooLong) || !strings.Contains(err.Error(), rel[:100]) {
+					t.Errorf("sync error %v: want a permanent ErrPathTooLong naming the path", err)
+				}
+				return
+			}
+			if got := readDeep(t, dst, rel); !bytes.Equal(got, data) {
+				t.Errorf("destination holds %q, want %q", got, data)
+			}
+		})
+	}
 }
