@@ -132,17 +132,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // deepTree makes levels nested directories of 200-byte names under root,
-// by descriptor since their paths may exceed PATH_MAX, and a file named
-// leaf holding data in the deepest; it returns the file's relative path.
-func deepTree(t *testing.T, root string, levels int, leaf string, data []byte) string {
+// then one named last, by descriptor since their paths may exceed
+// PATH_MAX, and a file named leaf holding data in the deepest; it returns
+// the file's relative path.
+func deepTree(t *testing.T, root string, levels int, last, leaf string, data []byte) string {
 	t.Helper()
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rel []string
-	for i := range levels {
+	for i := range levels + 1 {
 		name := fmt.Sprintf("%03d%s", i, strings.Repeat("d", 197))
+		if i == levels {
+			name = last
+		}
 		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -204,21 +208,22 @@ func TestSyncLongPaths(t *testing.T) {
 	tests := []struct {
 		name     string
 		levels   int
-		leaf     string
+		last     string
 		wantCode int
 	}{
-		// 20 levels of 201 bytes and the leaf: 4080 bytes, over 4096 with
-		// the temporary directory's path in front.
-		{name: "over PATH_MAX with the root", levels: 20, leaf: "f" + strings.Repeat("x", 59), wantCode: 0},
-		{name: "over MaxPath", levels: 21, leaf: "f", wantCode: mover.ExitPathLength},
+		// 20 levels of 201 bytes, one of 41 and the file: 4062 bytes; the
+		// deepest directory's path exceeds 4096 with the temporary
+		// directory's path in front.
+		{name: "over PATH_MAX with the root", levels: 20, last: strings.Repeat("l", 40), wantCode: 0},
+		{name: "over MaxPath", levels: 20, last: strings.Repeat("l", 80), wantCode: mover.ExitPathLength},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src, dst := t.TempDir(), t.TempDir()
 			data := []byte("deep content")
-			rel := deepTree(t, src, tt.levels, tt.leaf, data)
-			if tt.wantCode == 0 && len(src)+1+len(rel) <= unix.PathMax {
-				t.Fatalf("source path of %d bytes does not exceed PATH_MAX", len(src)+1+len(rel))
+			rel := deepTree(t, src, tt.levels, tt.last, "f", data)
+			if dir := len(src) + len(rel) - 1; tt.wantCode == 0 && dir <= unix.PathMax {
+				t.Fatalf("source directory path of %d bytes does not exceed PATH_MAX", dir)
 			}
 			pki := newPKI(t)
 			r := startReceiver(t, dst, serverTLS(t, pki), false)
