@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +185,7 @@ func TestProgressReportsFailure(t *testing.T) {
 	}{
 		{"full volume", fmt.Errorf("send file big: %w", &RemoteError{Code: wire.CodeNoSpace, Message: "full"}), ExitNoSpace},
 		{"network", errors.New("control connection: EOF"), ExitFailed},
+		{"path too long", pathTooLong(slog.New(slog.DiscardHandler), strings.Repeat("d/", 2100)), ExitPathLength},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
