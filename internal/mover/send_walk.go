@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -351,36 +350,72 @@ func (s *sender) sendOps(b *opBatch) error {
 }
 
 // count scans the source to estimate the totals while the walk is still
-// far behind. It stops when the walk has found everything.
-func (s *sender) count(ctx context.Context) {
-	root := filepath.Clean(s.opts.Root)
-	var files, bytes int64
-	n := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil || s.prog.totalsFinal.Load() {
-			return filepath.SkipAll
-		}
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if filepath.Dir(p) == root && d.Name() == lostFound {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		files++
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				bytes += fi.Size()
-			}
-		}
-		if n++; n%1024 == 0 {
-			s.prog.estimate(files, bytes, false)
-		}
-		return nil
-	})
-	if err == nil && ctx.Err() == nil {
-		s.prog.estimate(files, bytes, true)
+// far behind. It stops when the walk has found everything. Like the walk
+// it goes by descriptor, so a swapped directory cannot make it count
+// what lies outside the source.
+func (s *sender) count(ctx context.Context, rootDir *os.File) {
+	fd, err := unix.Openat(int(rootDir.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
 	}
+	root := os.NewFile(uintptr(fd), rootDir.Name())
+	defer root.Close()
+	c := &counter{s: s, ctx: ctx}
+	if c.dir(root, safefs.RootPath) {
+		s.prog.estimate(c.files, c.bytes, true)
+	}
+}
+
+// counter is the state of the totals scan.
+type counter struct {
+	s            *sender
+	ctx          context.Context
+	files, bytes int64
+}
+
+// dir counts what lies in the open directory dir, at rel; it reports
+// false when the scan was stopped.
+func (c *counter) dir(dir *os.File, rel string) bool {
+	names, err := dirNames(dir, rel)
+	if err != nil {
+		return true // the walk reports it
+	}
+	for _, name := range names {
+		if c.ctx.Err() != nil || c.s.prog.totalsFinal.Load() {
+			return false
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			continue
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if st.Dev != c.s.sourceFS {
+				continue // a mount point, which the walk skips
+			}
+			if !c.sub(dir, safefs.Join(rel, name), name) {
+				return false
+			}
+			continue
+		case unix.S_IFREG:
+			c.bytes += st.Size
+		}
+		if c.files++; c.files%1024 == 0 {
+			c.s.prog.estimate(c.files, c.bytes, false)
+		}
+	}
+	return true
+}
+
+func (c *counter) sub(parent *os.File, rel, name string) bool {
+	if len(rel) > safefs.MaxPath {
+		return true // the walk fails on it
+	}
+	fd, err := unix.Openat(int(parent.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	dir := os.NewFile(uintptr(fd), rel)
+	defer dir.Close()
+	return c.dir(dir, rel)
 }

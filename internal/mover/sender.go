@@ -140,7 +140,7 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	stopClose := context.AfterFunc(ctx, s.closeConns)
 	defer stopClose()
-	counted := s.startCount(ctx)
+	counted := s.startCount(ctx, rootDir)
 	defer func() {
 		cancel()
 		<-counted
@@ -163,7 +163,7 @@ const countDelay = time.Second
 
 // startCount starts the totals scan after countDelay unless the walk has
 // finished by then; the returned channel is closed when it has stopped.
-func (s *sender) startCount(ctx context.Context) <-chan struct{} {
+func (s *sender) startCount(ctx context.Context, rootDir *os.File) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -175,7 +175,7 @@ func (s *sender) startCount(ctx context.Context) <-chan struct{} {
 		case <-t.C:
 		}
 		if !s.prog.totalsFinal.Load() {
-			s.count(ctx)
+			s.count(ctx, rootDir)
 		}
 	}()
 	return done
