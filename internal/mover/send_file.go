@@ -105,7 +105,7 @@ func (s *sender) openSource(sf srcFile, info *fsmeta.Info) (*os.File, error) {
 	f := os.NewFile(uintptr(fd), sf.rel)
 	if !sameInode(f, info) {
 		f.Close()
-		s.warn("source entry changed type", sf.rel, nil)
+		s.warn("source entry replaced during sync", sf.rel, nil)
 		return nil, nil
 	}
 	if info.Meta.Xattrs, err = fsmeta.FileXattrs(f); err != nil {
