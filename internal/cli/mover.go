@@ -140,11 +140,14 @@ func newMoverSyncCommand() *cobra.Command {
 		Short: "Send a directory to a mover serving at --to",
 		Long: `Send a directory to a mover serving at --to. The command exits 0 only when
 every entry was transferred and acknowledged (and, with --verify, compared
-by checksum). Source files that vanish or change meanwhile are warnings.
+by checksum). Source files that vanish or change meanwhile are warnings,
+and make the exit status 7: the destination may not match.
 
 Exit status: 0 when the destination matches; 3 when the destination volume
 is full; 4 when the receiver refused a path outside its root; 5 when
---verify found differences; 1 for any other failure (network failures
+--verify found differences; 6 when a source path is longer than 4095
+bytes; 7 when entries changed, vanished or were skipped under the sync (a
+rerun copies what changed); 1 for any other failure (network failures
 included, which a rerun resumes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -98,6 +98,15 @@
 // removal recurses by descriptor. Writes are bounded by the announced
 // file size.
 //
+// The sender trusts no more of the source, which the workload writes
+// while it is read: it walks by descriptor, opening every directory and
+// file by a single name relative to its open parent with O_NOFOLLOW, and
+// checks device and inode against the listing, so a directory swapped for
+// a symlink mid-walk is a warning, never a way out of the source. The
+// walk holds one descriptor per level of the current path, which paths of
+// at most safefs.MaxPath bytes bound to 2048, plus one per large file in
+// flight.
+//
 // Every file, symlink and special file is first made under a temporary
 // name in its directory (".ferry-tmp-<name>-<random>") and renamed into
 // place when complete, so an interrupted sync never leaves a torn file
@@ -109,8 +118,10 @@
 // its temporary files; ones left by a killed receiver are removed by the
 // next sync when it lists their directory.
 //
-// The sync command exits 3 when the destination is full and 4 when the
-// receiver refused a path (see [ExitCode]); its last progress report
+// The sync command exits 3 when the destination is full, 4 when the
+// receiver refused a path and 6 when a source path is longer than
+// safefs.MaxPath, which no system call on the receiver takes (see
+// [ExitCode]); its last progress report
 // carries the error and that status, so a controller can tell a failure
 // a rerun cannot fix before the process has ended.
 //

@@ -3,8 +3,10 @@ package mover
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
+	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/mover/wire"
 )
 
@@ -23,7 +25,25 @@ var (
 	// ErrListingTooLarge means the receiver sent a directory listing
 	// larger than the sender holds in memory.
 	ErrListingTooLarge = errors.New("destination directory listing too large")
+	// ErrPathTooLong means a source path is longer than the receiver can
+	// resolve (safefs.MaxPath bytes).
+	ErrPathTooLong = errors.New("source path too long")
 )
+
+// pathTooLong logs the whole over-long path rel and returns an error
+// naming it, shortened so that it fits a status message.
+func pathTooLong(log *slog.Logger, rel string) error {
+	log.Error("source path too long", "path", rel, "bytes", len(rel), "max", safefs.MaxPath)
+	short := rel
+	if len(rel) > 2*shortPath {
+		short = rel[:shortPath] + "..." + rel[len(rel)-shortPath:]
+	}
+	return fmt.Errorf("%w: %q is %d bytes, at most %d are supported; shorten or move it", ErrPathTooLong, short, len(rel), safefs.MaxPath)
+}
+
+// shortPath is how many bytes of each end of an over-long path an error
+// message keeps.
+const shortPath = 120
 
 // RemoteError is a failure reported by the receiver.
 type RemoteError struct {
@@ -95,10 +115,11 @@ const (
 	ExitNoSpace    = 3 // the destination volume is full
 	ExitUnsafePath = 4 // the receiver refused a path outside its root
 	ExitVerify     = 5 // the destination differs from the source after the sync
+	ExitPathLength = 6 // a source path is longer than safefs.MaxPath
 	// ExitIncomplete: the sync ran to its end, but entries changed,
 	// vanished or were skipped under it (its warnings), so the destination
 	// may not match; on a live source a rerun copies what changed.
-	ExitIncomplete = 6
+	ExitIncomplete = 7
 )
 
 // ErrSourceChanged is returned by Incomplete for a sync that ended with
@@ -126,6 +147,8 @@ func ExitCode(err error) int {
 		return ExitUnsafePath
 	case errors.Is(err, ErrVerify):
 		return ExitVerify
+	case errors.Is(err, ErrPathTooLong):
+		return ExitPathLength
 	case errors.Is(err, ErrSourceChanged):
 		return ExitIncomplete
 	}
@@ -134,4 +157,6 @@ func ExitCode(err error) int {
 
 // Permanent tells whether a sync that ended with exit code code would fail
 // the same way if simply run again.
-func Permanent(code int) bool { return code == ExitNoSpace || code == ExitUnsafePath }
+func Permanent(code int) bool {
+	return code == ExitNoSpace || code == ExitUnsafePath || code == ExitPathLength
+}

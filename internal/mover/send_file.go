@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -53,76 +52,82 @@ func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, old
 		if s.sameEntry(&info.Meta, old) {
 			return nil
 		}
-		return s.addAttrs(rel, info, ops)
+		return s.addAttrs(sf, info, ops)
 	}
 	if size < s.opts.SmallFile {
 		return s.addSmall(sf, info)
 	}
+	// The file is opened here, relative to its directory, while the walk
+	// holds that open; the job that sends it closes it. The job limit
+	// bounds how many are open at once.
+	f, err := s.openSource(sf, &info)
+	if err != nil || f == nil {
+		s.links.fail(info)
+		return err
+	}
 	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
-	s.jobs.Go(func() error { return s.sendLarge(ctx, rel, info, delta) })
+	s.jobs.Go(func() error {
+		defer f.Close()
+		return s.sendLarge(ctx, f, rel, info, delta)
+	})
 	return nil
 }
 
 // addAttrs queues an attribute update of an unchanged file, with its
 // extended attributes, which the walk does not read.
-func (s *sender) addAttrs(rel string, info fsmeta.Info, ops *opBatch) error {
-	x, err := fsmeta.Xattrs(s.sourcePath(rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		s.warn("source entry vanished", rel, nil)
-		return nil
+func (s *sender) addAttrs(sf srcFile, info fsmeta.Info, ops *opBatch) error {
+	f, err := s.openSource(sf, &info)
+	if err != nil || f == nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read source entry: %w", err)
-	}
-	info.Meta.Xattrs = x
-	ops.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
+	f.Close()
+	ops.add(wire.Op{Kind: wire.OpAttrs, Path: sf.rel, Meta: info.Meta})
 	return nil
 }
 
-// openSource opens a source file, name in dirfd (or a path with
-// AT_FDCWD), checks it is still the entry that was listed and reads its
-// extended attributes into info. A vanished or replaced file gives a
-// warning and nil.
-func (s *sender) openSource(dirfd int, name, rel string, info *fsmeta.Info) (*os.File, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+// openSource opens the source file sf by its name in its open directory,
+// without following a symlink, checks it is still the regular file that
+// was listed (device and inode) and reads its extended attributes into
+// info. A vanished or replaced file gives a warning and nil.
+func (s *sender) openSource(sf srcFile, info *fsmeta.Info) (*os.File, error) {
+	fd, err := unix.Openat(int(sf.dir.Fd()), sf.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ENOENT) {
-		s.warn("source entry vanished", rel, nil)
+		s.warn("source entry vanished", sf.rel, nil)
 		return nil, nil
 	}
 	if errors.Is(err, unix.ELOOP) {
-		s.warn("source entry changed type", rel, nil)
+		s.warn("source entry changed type", sf.rel, nil)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open source file %s: %w", rel, err)
+		return nil, fmt.Errorf("open source file %s: %w", sf.rel, err)
 	}
-	f := os.NewFile(uintptr(fd), s.sourcePath(rel))
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Ino != info.Ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	f := os.NewFile(uintptr(fd), sf.rel)
+	if !sameInode(f, info) {
 		f.Close()
-		s.warn("source entry changed type", rel, nil)
+		s.warn("source entry replaced during sync", sf.rel, nil)
 		return nil, nil
 	}
 	if info.Meta.Xattrs, err = fsmeta.FileXattrs(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("read source file %s: %w", rel, err)
+		return nil, fmt.Errorf("read source file %s: %w", sf.rel, err)
 	}
 	return f, nil
 }
 
-// unchanged reports whether an open source file still has the size and
-// mtime seen by the walk.
+// unchanged reports whether an open source file is still the one seen by
+// the walk (device and inode) with the same size and mtime.
 func unchanged(f *os.File, info fsmeta.Info) bool {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return false
 	}
-	return st.Size == info.Meta.Size && st.Mtim.Nano() == info.Meta.Mtime
+	return st.Dev == info.Dev && st.Ino == info.Ino && st.Size == info.Meta.Size && st.Mtim.Nano() == info.Meta.Mtime
 }
 
 // addSmall reads a small file whole into the current batch.
 func (s *sender) addSmall(sf srcFile, info fsmeta.Info) error {
-	f, err := s.openSource(int(sf.dir.Fd()), sf.name, sf.rel, &info)
+	f, err := s.openSource(sf, &info)
 	if err != nil || f == nil {
 		s.links.fail(info)
 		return err
@@ -231,18 +236,13 @@ func (s *sender) flushBatch() error {
 	return nil
 }
 
-// sendLarge transfers one large file in ranges over all data connections,
-// then commits it, or aborts it if the source changed meanwhile.
-func (s *sender) sendLarge(ctx context.Context, rel string, info fsmeta.Info, delta bool) error {
-	f, err := s.openSource(unix.AT_FDCWD, s.sourcePath(rel), rel, &info)
-	if err != nil || f == nil {
-		s.links.fail(info)
-		return err
-	}
-	defer f.Close()
+// sendLarge transfers one large file, open as f, in ranges over all data
+// connections, then commits it, or aborts it if the source changed
+// meanwhile.
+func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool) error {
 	id := s.nextID.Add(1)
 	var oldSize int64
-	err = s.withConn(ctx, func(c *wire.Conn) error {
+	err := s.withConn(ctx, func(c *wire.Conn) error {
 		m, err := roundTrip(c, &wire.FileBegin{ID: id, Path: rel, Size: info.Meta.Size, Delta: delta})
 		if err != nil {
 			return err

@@ -1,12 +1,14 @@
 package mover
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +186,7 @@ func TestProgressReportsFailure(t *testing.T) {
 	}{
 		{"full volume", fmt.Errorf("send file big: %w", &RemoteError{Code: wire.CodeNoSpace, Message: "full"}), ExitNoSpace},
 		{"network", errors.New("control connection: EOF"), ExitFailed},
+		{"path too long", pathTooLong(slog.New(slog.DiscardHandler), strings.Repeat("d/", 2100)), ExitPathLength},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,5 +197,40 @@ func TestProgressReportsFailure(t *testing.T) {
 				t.Errorf("snapshot = phase %s, error %q, exit code %d; want failed, %q, %d", p.Phase, p.Error, p.ExitCode, tt.err, tt.wantCode)
 			}
 		})
+	}
+}
+
+// TestCountStaysInSource checks that the totals scan counts files and
+// bytes below the root and does not follow a symlink to a directory
+// outside it.
+func TestCountStaysInSource(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	for _, f := range []struct {
+		path string
+		size int
+	}{{"a", 1}, {"sub/b", 2}, {"sub/deeper/c", 3}} {
+		p := filepath.Join(root, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, f.size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "big"), make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "sub", "link")); err != nil {
+		t.Fatal(err)
+	}
+	rootDir, info, err := openRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rootDir.Close()
+	s := &sender{opts: Options{Root: root}, log: slog.New(slog.DiscardHandler), prog: newTracker(), sourceFS: info.Dev}
+	s.count(context.Background(), rootDir)
+	if files, bytes, final := s.prog.filesTotal.Load(), s.prog.bytesTotal.Load(), s.prog.totalsFinal.Load(); files != 4 || bytes != 6 || !final {
+		t.Errorf("count = %d files, %d bytes, final %v; want 4 files (the symlink too), 6 bytes, final", files, bytes, final)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
@@ -32,61 +32,119 @@ type srcEntry struct {
 	err  error
 }
 
-// walkDir syncs one directory: it makes sure the destination directory
-// exists, compares the two listings, queues file transfers, sends the
-// other operations, then recurses. The destination listing is requested
-// first and the source read while the receiver works on it. Memory holds
-// one directory's listings plus the names of pending subdirectories along
-// the current path.
-func (s *sender) walkDir(ctx context.Context, rel string, info fsmeta.Info) error {
+// walkDir syncs one directory, open as dir (owned by the caller): it
+// makes sure the destination directory exists, compares the two
+// listings, queues file transfers, sends the other operations, then
+// recurses. The destination listing is requested first and the source
+// read while the receiver works on it. Memory holds one directory's
+// listings plus the names of pending subdirectories along the current
+// path; the walk holds one descriptor per level, its ancestors', and
+// every source entry is reached by a single name relative to its open
+// parent, so nothing on the way can be swapped for a symlink.
+func (s *sender) walkDir(ctx context.Context, dir *os.File, rel string, info fsmeta.Info) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Create: true}); err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
 	}
-	dir, entries, srcErr := s.readSource(rel)
-	defer func() {
-		if dir != nil {
-			dir.Close()
-		}
-	}()
+	entries, srcErr := s.readSource(dir, rel)
 	dest, err := s.recvListing()
 	if err != nil {
 		return fmt.Errorf("open destination directory %q: %w", rel, err)
-	}
-	if errors.Is(srcErr, fs.ErrNotExist) {
-		s.warn("source directory vanished", rel, nil)
-		return nil
 	}
 	if srcErr != nil {
 		return srcErr
 	}
 	subs, err := s.walkEntries(ctx, dir, rel, entries, dest)
-	dir.Close() // one descriptor per level of the walk
-	dir = nil
 	if err != nil {
 		return err
 	}
 	for _, sub := range subs {
-		if err := s.walkDir(ctx, sub.rel, sub.info); err != nil {
+		if err := s.walkSub(ctx, dir, sub); err != nil {
 			return err
 		}
 	}
 	return s.dirs.add(wire.Op{Kind: wire.OpAttrs, Path: rel, Meta: info.Meta})
 }
 
-// readSource opens a source directory and reads its entries' metadata,
-// sorted by name, without lost+found at the root.
-func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
-	dir, err := os.OpenFile(s.sourcePath(rel), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open source directory: %w", err)
+// walkSub opens the listed subdirectory sub of parent and walks it.
+func (s *sender) walkSub(ctx context.Context, parent *os.File, sub subdir) error {
+	dir, err := s.openSubdir(parent, &sub)
+	if err != nil || dir == nil {
+		return err
 	}
+	defer dir.Close()
+	return s.walkDir(ctx, dir, sub.rel, sub.info)
+}
+
+// openSubdir opens the subdirectory sub of parent by its name, without
+// following a symlink, checks that it is still the directory that was
+// listed and reads its extended attributes into sub.info. A directory
+// that vanished, changed type or was replaced gives a warning and nil.
+func (s *sender) openSubdir(parent *os.File, sub *subdir) (*os.File, error) {
+	_, name := safefs.Split(sub.rel)
+	fd, err := unix.Openat(int(parent.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		s.warn("source entry vanished", sub.rel, nil)
+		return nil, nil
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR):
+		s.warn("source entry changed type", sub.rel, nil)
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("open source directory %s: %w", sub.rel, err)
+	}
+	dir := os.NewFile(uintptr(fd), sub.rel)
+	if !sameInode(dir, &sub.info) {
+		dir.Close()
+		s.warn("source entry replaced during sync", sub.rel, nil)
+		return nil, nil
+	}
+	if sub.info.Meta.Xattrs, err = fsmeta.FileXattrs(dir); err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("read source directory %s: %w", sub.rel, err)
+	}
+	return dir, nil
+}
+
+// sameInode reports whether the open file f is still the entry that the
+// walk listed as info: same device, same inode, same type.
+func sameInode(f *os.File, info *fsmeta.Info) bool {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return false
+	}
+	return st.Dev == info.Dev && st.Ino == info.Ino && fsmeta.KindOf(st.Mode) == info.Meta.Kind
+}
+
+// openRoot opens the source root, which the operator names and which may
+// lie behind symlinks, and reads its metadata.
+func openRoot(path string) (*os.File, fsmeta.Info, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fsmeta.Info{}, fmt.Errorf("open source root: %w", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fsmeta.Info{}, fmt.Errorf("read source root %s: %w", path, err)
+	}
+	info := fsmeta.FromStat(&st)
+	if info.Meta.Xattrs, err = fsmeta.FileXattrs(f); err != nil {
+		f.Close()
+		return nil, fsmeta.Info{}, fmt.Errorf("read source root: %w", err)
+	}
+	return f, info, nil
+}
+
+// readSource reads the entries of the open source directory dir and their
+// metadata, sorted by name, without lost+found at the root.
+func (s *sender) readSource(dir *os.File, rel string) ([]srcEntry, error) {
 	names, err := dirNames(dir, rel)
 	if err != nil {
-		dir.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	entries := make([]srcEntry, 0, len(names))
 	for _, name := range names {
@@ -96,7 +154,7 @@ func (s *sender) readSource(rel string) (*os.File, []srcEntry, error) {
 		}
 		entries = append(entries, srcEntry{name: name, info: info, err: err})
 	}
-	return dir, entries, nil
+	return entries, nil
 }
 
 // walkEntries handles one directory's entries and returns its
@@ -121,8 +179,15 @@ func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entr
 func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *srcEntry, dest map[string]wire.Entry, ops *opBatch) (*subdir, error) {
 	rel := safefs.Join(dirRel, e.name)
 	info := e.info
+	if len(rel) > safefs.MaxPath {
+		return nil, pathTooLong(s.log, rel)
+	}
 	if errors.Is(e.err, fs.ErrNotExist) {
 		s.warn("source entry vanished", rel, nil)
+		return nil, nil
+	}
+	if errors.Is(e.err, fsmeta.ErrChangedType) {
+		s.warn("source entry changed type", rel, nil)
 		return nil, nil
 	}
 	if e.err != nil {
@@ -198,23 +263,12 @@ func (s *sender) addDeletes(dir string, dest map[string]wire.Entry, ops *opBatch
 	}
 }
 
-// sourceNames lists a source directory, sorted, without lost+found at
-// the root.
-func (s *sender) sourceNames(rel string) ([]string, error) {
-	f, err := os.Open(s.sourcePath(rel))
-	if err != nil {
-		return nil, fmt.Errorf("open source directory: %w", err)
-	}
-	defer f.Close()
-	return dirNames(f, rel)
-}
-
 // dirNames lists the open source directory rel, sorted, without
 // lost+found at the root.
 func dirNames(f *os.File, rel string) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return nil, fmt.Errorf("list source directory %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("list source directory %s: %w", rel, err)
 	}
 	out := names[:0]
 	for _, n := range names {
@@ -301,36 +355,72 @@ func (s *sender) sendOps(b *opBatch) error {
 }
 
 // count scans the source to estimate the totals while the walk is still
-// far behind. It stops when the walk has found everything.
-func (s *sender) count(ctx context.Context) {
-	root := filepath.Clean(s.opts.Root)
-	var files, bytes int64
-	n := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil || s.prog.totalsFinal.Load() {
-			return filepath.SkipAll
-		}
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if filepath.Dir(p) == root && d.Name() == lostFound {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		files++
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				bytes += fi.Size()
-			}
-		}
-		if n++; n%1024 == 0 {
-			s.prog.estimate(files, bytes, false)
-		}
-		return nil
-	})
-	if err == nil && ctx.Err() == nil {
-		s.prog.estimate(files, bytes, true)
+// far behind. It stops when the walk has found everything. Like the walk
+// it goes by descriptor, so a swapped directory cannot make it count
+// what lies outside the source.
+func (s *sender) count(ctx context.Context, rootDir *os.File) {
+	fd, err := unix.Openat(int(rootDir.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
 	}
+	root := os.NewFile(uintptr(fd), rootDir.Name())
+	defer root.Close()
+	c := &counter{s: s, ctx: ctx}
+	if c.dir(root, safefs.RootPath) {
+		s.prog.estimate(c.files, c.bytes, true)
+	}
+}
+
+// counter is the state of the totals scan.
+type counter struct {
+	s            *sender
+	ctx          context.Context
+	files, bytes int64
+}
+
+// dir counts what lies in the open directory dir, at rel; it reports
+// false when the scan was stopped.
+func (c *counter) dir(dir *os.File, rel string) bool {
+	names, err := dirNames(dir, rel)
+	if err != nil {
+		return true // the walk reports it
+	}
+	for _, name := range names {
+		if c.ctx.Err() != nil || c.s.prog.totalsFinal.Load() {
+			return false
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			continue
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if st.Dev != c.s.sourceFS {
+				continue // a mount point, which the walk skips
+			}
+			if !c.sub(dir, safefs.Join(rel, name), name) {
+				return false
+			}
+			continue
+		case unix.S_IFREG:
+			c.bytes += st.Size
+		}
+		if c.files++; c.files%1024 == 0 {
+			c.s.prog.estimate(c.files, c.bytes, false)
+		}
+	}
+	return true
+}
+
+func (c *counter) sub(parent *os.File, rel, name string) bool {
+	if len(rel) > safefs.MaxPath {
+		return true // the walk fails on it
+	}
+	fd, err := unix.Openat(int(parent.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	dir := os.NewFile(uintptr(fd), rel)
+	defer dir.Close()
+	return c.dir(dir, rel)
 }

@@ -133,13 +133,11 @@ func Sync(ctx context.Context, opts Options) (Progress, error) {
 }
 
 func (s *sender) run(ctx context.Context) error {
-	root, err := fsmeta.Lstat(s.opts.Root)
+	rootDir, root, err := openRoot(s.opts.Root)
 	if err != nil {
-		return fmt.Errorf("read source root: %w", err)
+		return err
 	}
-	if root.Meta.Kind != wire.KindDir {
-		return fmt.Errorf("source root %s is not a directory", s.opts.Root)
-	}
+	defer rootDir.Close()
 	s.sourceFS = root.Dev
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -149,7 +147,7 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	stopClose := context.AfterFunc(ctx, s.closeConns)
 	defer stopClose()
-	counted := s.startCount(ctx)
+	counted := s.startCount(ctx, rootDir)
 	defer func() {
 		cancel()
 		<-counted
@@ -158,7 +156,7 @@ func (s *sender) run(ctx context.Context) error {
 		return err
 	}
 	defer s.dirs.close()
-	err = s.transfer(ctx, root)
+	err = s.transfer(ctx, rootDir, root)
 	if ctx.Err() != nil && err != nil {
 		return fmt.Errorf("sync interrupted: %w", errors.Join(ctx.Err(), err))
 	}
@@ -172,7 +170,7 @@ const countDelay = time.Second
 
 // startCount starts the totals scan after countDelay unless the walk has
 // finished by then; the returned channel is closed when it has stopped.
-func (s *sender) startCount(ctx context.Context) <-chan struct{} {
+func (s *sender) startCount(ctx context.Context, rootDir *os.File) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -184,18 +182,18 @@ func (s *sender) startCount(ctx context.Context) <-chan struct{} {
 		case <-t.C:
 		}
 		if !s.prog.totalsFinal.Load() {
-			s.count(ctx)
+			s.count(ctx, rootDir)
 		}
 	}()
 	return done
 }
 
 // transfer runs the phases of a sync in order.
-func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
+func (s *sender) transfer(ctx context.Context, rootDir *os.File, root fsmeta.Info) error {
 	s.prog.setPhase(PhaseTransferring)
 	s.jobs, s.jobCtx = errgroup.WithContext(ctx)
 	s.jobs.SetLimit(2 * s.opts.Parallel)
-	walkErr := s.walkDir(s.jobCtx, safefs.RootPath, root)
+	walkErr := s.walkDir(s.jobCtx, rootDir, safefs.RootPath, root)
 	if walkErr == nil {
 		s.prog.walked()
 		walkErr = s.flushBatch()
@@ -212,7 +210,7 @@ func (s *sender) transfer(ctx context.Context, root fsmeta.Info) error {
 	}
 	if s.opts.Verify {
 		s.prog.setPhase(PhaseVerifying)
-		if err := s.verify(ctx, root); err != nil {
+		if err := s.verify(ctx, rootDir); err != nil {
 			return err
 		}
 	}
@@ -351,12 +349,4 @@ func (s *sender) startProgress() func() Progress {
 		}
 		return p
 	}
-}
-
-// sourcePath maps a relative path to the local source file system.
-func (s *sender) sourcePath(rel string) string {
-	if rel == safefs.RootPath {
-		return s.opts.Root
-	}
-	return s.opts.Root + string(os.PathSeparator) + rel
 }

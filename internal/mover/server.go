@@ -54,7 +54,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // ServeOnce serves until one session ends and returns its result: nil only
-// when the sender completed the session successfully.
+// when the sender completed the session successfully. Stopped by ctx
+// before that, it returns an error wrapping ErrIncomplete.
 func (s *Server) ServeOnce(ctx context.Context, ln net.Listener) error {
 	return s.serve(ctx, ln, true)
 }
@@ -89,13 +90,52 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, once bool) error {
 				return err
 			}
 		case err := <-acceptErr:
-			if ctx.Err() != nil {
-				return nil
+			if ctx.Err() == nil {
+				return fmt.Errorf("accept connection: %w", err)
 			}
-			return fmt.Errorf("accept connection: %w", err)
+			if once {
+				return s.stopped(ctx)
+			}
+			return nil
 		}
 	}
 }
+
+// stopped returns what ServeOnce reports when ctx ends it: the result of
+// a session that ended meanwhile, or ErrIncomplete.
+func (s *Server) stopped(ctx context.Context) error {
+	incomplete := fmt.Errorf("%w: stopped before a session completed: %w", ErrIncomplete, context.Cause(ctx))
+	select {
+	case err := <-s.results:
+		return interrupted(err)
+	default:
+	}
+	s.mu.Lock()
+	active := s.active != nil
+	s.mu.Unlock()
+	if !active {
+		return incomplete
+	}
+	t := time.NewTimer(stopWait) // its connections are closing; let it report
+	defer t.Stop()
+	select {
+	case err := <-s.results:
+		return interrupted(err)
+	case <-t.C:
+		return incomplete
+	}
+}
+
+func interrupted(sessionErr error) error {
+	if sessionErr != nil {
+		return fmt.Errorf("serve interrupted: %w", sessionErr)
+	}
+	return nil
+}
+
+// stopWait bounds how long a stopped ServeOnce waits for the session that
+// was running to report.
+const stopWait = 5 * time.Second
 
 // ServeConn serves one connection until it closes. It is exported so any
 // transport, such as net.Pipe in tests, can feed the server.

@@ -3,26 +3,31 @@ package mover
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"sort"
 	"sync"
-	"syscall"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/mover/wire"
 )
 
-// hashBatch is how many files one HashFiles request names.
-const hashBatch = 256
+// hashBatch is how many files one HashFiles request names;
+// hashBatchDirs bounds how many directories its files lie in, since each
+// stays open until the request is answered.
+const (
+	hashBatch     = 256
+	hashBatchDirs = 64
+)
 
 // verifier walks source and destination again, comparing metadata and
-// BLAKE3 sums of every regular file.
+// BLAKE3 sums of every regular file. Like the transfer it walks the source
+// by descriptor.
 type verifier struct {
 	s     *sender
 	g     *errgroup.Group
@@ -30,19 +35,52 @@ type verifier struct {
 	mu    sync.Mutex
 	err   VerifyError
 	batch []hashItem
+	dirs  int // distinct directories in batch
 }
 
+// hashItem is a file waiting for its destination sum: its name in dir,
+// which the item keeps open.
 type hashItem struct {
+	dir  *srcDir
+	name string
 	rel  string
 	info fsmeta.Info
 }
 
+// srcDir is an open source directory shared by the walk and the pending
+// hash requests; it is closed when the last of them releases it.
+type srcDir struct {
+	f    *os.File
+	refs atomic.Int32
+}
+
+func newSrcDir(f *os.File) *srcDir {
+	d := &srcDir{f: f}
+	d.refs.Store(1)
+	return d
+}
+
+func (d *srcDir) retain() { d.refs.Add(1) }
+
+func (d *srcDir) release() {
+	if d.refs.Add(-1) == 0 {
+		d.f.Close()
+	}
+}
+
 // verify returns a *VerifyError listing every path that differs.
-func (s *sender) verify(ctx context.Context, root fsmeta.Info) error {
+func (s *sender) verify(ctx context.Context, rootDir *os.File) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2 * s.opts.Parallel)
 	v := &verifier{s: s, g: g, ctx: gctx}
-	err := v.dir(safefs.RootPath)
+	// A new descriptor of the root: the transfer read the old one's
+	// listing to its end.
+	fd, err := unix.Openat(int(rootDir.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		err = v.dir(newSrcDir(os.NewFile(uintptr(fd), rootDir.Name())), safefs.RootPath)
+	} else {
+		err = fmt.Errorf("open source root: %w", err)
+	}
 	v.flush()
 	if werr := g.Wait(); werr != nil {
 		return fmt.Errorf("verify: %w", werr)
@@ -57,7 +95,10 @@ func (s *sender) verify(ctx context.Context, root fsmeta.Info) error {
 	return nil
 }
 
-func (v *verifier) dir(rel string) error {
+// dir compares the source directory d, at rel, and what lies below it;
+// it releases d.
+func (v *verifier) dir(d *srcDir, rel string) error {
+	defer d.release()
 	if err := v.ctx.Err(); err != nil {
 		return err
 	}
@@ -65,20 +106,17 @@ func (v *verifier) dir(rel string) error {
 	if err != nil {
 		return fmt.Errorf("list destination directory %q: %w", rel, err)
 	}
-	names, err := v.s.sourceNames(rel)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	names, err := dirNames(d.f, rel)
 	if err != nil {
 		return err
 	}
-	var subs []string
+	var subs []subdir
 	for _, name := range names {
 		p := safefs.Join(rel, name)
-		d, ok := dest[name]
+		e, ok := dest[name]
 		delete(dest, name)
-		if v.entry(p, d, ok) {
-			subs = append(subs, p)
+		if info, isDir := v.entry(d, name, p, e, ok); isDir {
+			subs = append(subs, subdir{rel: p, info: info})
 		}
 	}
 	if v.s.opts.Delete {
@@ -86,45 +124,71 @@ func (v *verifier) dir(rel string) error {
 			v.mismatch(safefs.Join(rel, name), nil, "not on source")
 		}
 	}
-	for _, p := range subs {
-		if err := v.dir(p); err != nil {
+	for _, sub := range subs {
+		if err := v.sub(d, sub); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// entry compares one entry and reports whether it is a directory to
-// descend into.
-func (v *verifier) entry(p string, d wire.Entry, ok bool) bool {
-	info, err := fsmeta.Lstat(v.s.sourcePath(p))
+// sub opens the listed subdirectory sub of parent and compares it.
+func (v *verifier) sub(parent *srcDir, sub subdir) error {
+	_, name := safefs.Split(sub.rel)
+	fd, err := unix.Openat(int(parent.f.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		v.s.warn("source entry vanished during verification", sub.rel, err)
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), sub.rel)
+	if !sameInode(f, &sub.info) {
+		f.Close()
+		v.s.warn("source entry changed during sync", sub.rel, nil)
+		return nil
+	}
+	return v.dir(newSrcDir(f), sub.rel)
+}
+
+// entry compares the entry name of d, at p, and returns its metadata and
+// whether it is a directory to descend into.
+func (v *verifier) entry(d *srcDir, name, p string, e wire.Entry, ok bool) (fsmeta.Info, bool) {
+	info, err := fsmeta.StatAt(d.f, name)
 	if err != nil {
 		v.s.warn("source entry vanished during verification", p, err)
-		return false
+		return info, false
 	}
 	m := &info.Meta
 	if (m.Kind == wire.KindDir && info.Dev != v.s.sourceFS) ||
 		((m.Kind == wire.KindCharDev || m.Kind == wire.KindBlockDev) && !v.s.chown) {
-		return false // skipped by the transfer with a warning
+		return info, false // skipped by the transfer with a warning
 	}
 	if !ok {
 		v.mismatch(p, &info, "missing on destination")
-		return false
+		return info, false
 	}
-	if diff := v.s.differs(m, &d.Meta); diff != "" {
+	if diff := v.s.differs(m, &e.Meta); diff != "" {
 		v.mismatch(p, &info, diff)
-		return false
+		return info, false
 	}
 	switch m.Kind {
 	case wire.KindDir:
-		return true
+		return info, true
 	case wire.KindRegular:
-		v.batch = append(v.batch, hashItem{rel: p, info: info})
-		if len(v.batch) >= hashBatch {
-			v.flush()
-		}
+		v.add(hashItem{dir: d, name: name, rel: p, info: info})
 	}
-	return false
+	return info, false
+}
+
+// add queues a file for comparison by sum, keeping its directory open.
+func (v *verifier) add(it hashItem) {
+	if n := len(v.batch); n == 0 || v.batch[n-1].dir != it.dir {
+		v.dirs++
+	}
+	it.dir.retain()
+	v.batch = append(v.batch, it)
+	if len(v.batch) >= hashBatch || v.dirs >= hashBatchDirs {
+		v.flush()
+	}
 }
 
 // differs names the first listed attribute that differs, or returns "".
@@ -164,11 +228,16 @@ func (v *verifier) mismatch(p string, info *fsmeta.Info, reason string) {
 // flush compares the sums of the batched files on a data connection.
 func (v *verifier) flush() {
 	items := v.batch
-	v.batch = nil
+	v.batch, v.dirs = nil, 0
 	if len(items) == 0 {
 		return
 	}
 	v.g.Go(func() error {
+		defer func() {
+			for _, it := range items {
+				it.dir.release()
+			}
+		}()
 		paths := make([]string, len(items))
 		for i, it := range items {
 			paths[i] = it.rel
@@ -197,11 +266,12 @@ func (v *verifier) flush() {
 }
 
 func (v *verifier) compareSum(it hashItem, remote []byte) {
-	f, err := os.OpenFile(v.s.sourcePath(it.rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	fd, err := unix.Openat(int(it.dir.f.Fd()), it.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		v.s.warn("source entry vanished during verification", it.rel, err)
 		return
 	}
+	f := os.NewFile(uintptr(fd), it.rel)
 	defer f.Close()
 	local, err := HashReader(f)
 	if err != nil {

@@ -14,6 +14,9 @@ import (
 	"ferry.dev/ferry/internal/mover/wire"
 )
 
+// ErrChangedType reports an entry that changed type while it was read.
+var ErrChangedType = errors.New("entry changed type")
+
 // Info is a source entry's metadata plus the local facts needed to find
 // hardlinks and changes.
 type Info struct {
@@ -121,9 +124,10 @@ func Lstat(path string) (Info, error) {
 }
 
 // StatAt reads the metadata of name in the open directory dir without
-// following it, including a symlink's target, and for a directory its
-// xattrs. A regular file's xattrs are left for FileXattrs, read only when
-// the file is sent: they are not part of the change check.
+// following it, including a symlink's target. Extended attributes are
+// left for FileXattrs on the entry once it is open: a regular file's are
+// read only when the file is sent (they are not part of the change
+// check), a directory's when the walk enters it.
 func StatAt(dir *os.File, name string) (Info, error) {
 	var st unix.Stat_t
 	fd := int(dir.Fd())
@@ -136,16 +140,13 @@ func StatAt(dir *os.File, name string) (Info, error) {
 		return info, fmt.Errorf("lstat %s/%s: unsupported file type %#o", dir.Name(), name, st.Mode&unix.S_IFMT)
 	case wire.KindSymlink:
 		t, err := ReadlinkAt(fd, name, st.Size)
+		if errors.Is(err, unix.EINVAL) {
+			err = fmt.Errorf("%w: %w", ErrChangedType, err) // no longer a symlink
+		}
 		if err != nil {
 			return info, &os.PathError{Op: "readlink", Path: dir.Name() + "/" + name, Err: err}
 		}
 		info.Meta.Target = t
-	case wire.KindDir:
-		x, err := Xattrs(dir.Name() + "/" + name)
-		if err != nil {
-			return info, err
-		}
-		info.Meta.Xattrs = x
 	}
 	return info, nil
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrUnsafePath reports a path that could leave the root.
@@ -17,10 +19,12 @@ var ErrUnsafePath = errors.New("unsafe path")
 // RootPath is how the root directory itself is named on the wire.
 const RootPath = "."
 
-const (
-	maxPath = 4096
-	maxName = 255
-)
+// MaxPath is the longest path accepted: the longest a single system call
+// takes (PATH_MAX less its terminating NUL), so that the receiver can
+// resolve any accepted path in one openat2.
+const MaxPath = unix.PathMax - 1
+
+const maxName = 255
 
 // CheckPath accepts a clean relative slash-separated path ("a/b/c") or
 // RootPath, and rejects everything else: empty and absolute paths, empty,
@@ -32,7 +36,7 @@ func CheckPath(p string) error {
 	if p == "" {
 		return fmt.Errorf("%w: empty", ErrUnsafePath)
 	}
-	if len(p) > maxPath {
+	if len(p) > MaxPath {
 		return fmt.Errorf("%w: %d bytes is too long", ErrUnsafePath, len(p))
 	}
 	if strings.IndexByte(p, 0) >= 0 {

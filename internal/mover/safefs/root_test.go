@@ -4,7 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // setupRoot makes root/{dir/sub, link -> outside, dir/rel -> ../dir}.
@@ -110,5 +113,70 @@ func TestRenameReplacesDirectory(t *testing.T) {
 	}
 	if st, err := os.Lstat(filepath.Join(root, "dir")); err != nil || !st.Mode().IsRegular() {
 		t.Errorf("dir is not a file after rename: %v %v", st, err)
+	}
+}
+
+// TestOpenDirLongestPath resolves a directory whose relative path is
+// MaxPath bytes long, with openat2 and with the fallback, beneath a root
+// whose own path makes the whole path longer than PATH_MAX; one byte more
+// is refused as unsafe, not attempted.
+func TestOpenDirLongestPath(t *testing.T) {
+	base := t.TempDir()
+	var names []string
+	for n := 0; n < MaxPath; n += 201 {
+		names = append(names, strings.Repeat("d", min(200, MaxPath-n)))
+	}
+	longest := strings.Join(names, "/")
+	if len(longest) != MaxPath {
+		t.Fatalf("test path has %d bytes, want %d", len(longest), MaxPath)
+	}
+	fd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(names, "x") {
+		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
+	}
+	unix.Close(fd)
+	tests := []struct {
+		name     string
+		path     string
+		fallback bool
+		wantErr  error
+	}{
+		{name: "MaxPath bytes", path: longest},
+		{name: "MaxPath bytes, fallback", path: longest, fallback: true},
+		{name: "one byte more", path: longest[:MaxPath-1] + "/x", wantErr: ErrUnsafePath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := OpenRoot(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if tt.fallback {
+				r.ForceFallback()
+			}
+			d, err := r.OpenDir(tt.path)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("OpenDir of %d bytes: %v, want %v", len(tt.path), err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("OpenDir of %d bytes: %v", len(tt.path), err)
+			}
+			d.Close()
+		})
 	}
 }
