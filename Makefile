@@ -63,8 +63,11 @@ test: unit e2e
 
 # Unit tests, and the tests tagged envtest against a real API server
 # (kube-apiserver and etcd, no nodes) from the cached binaries.
+# A test that panics skips envtest's stop: envtest-reap kills the API
+# servers it left, so that nothing outlives the run.
 unit: envtest-assets
-	KUBEBUILDER_ASSETS=$$($(LC) envtest) $(GO) test -count=1 -tags envtest ./...
+	status=0; KUBEBUILDER_ASSETS=$$($(LC) envtest) $(GO) test -count=1 -tags envtest ./... || status=$$?; \
+		$(LC) envtest-reap; exit $$status
 	cd $(LC_DIR) && $(GO) test -count=1 ./...
 
 ## envtest-assets: build the Kubernetes components once and link kube-apiserver, kubectl and etcd for envtest

@@ -8,6 +8,7 @@
 //	localclusters leftovers  list anything of the test bed left on the machine
 //	localclusters build      build and cache the Kubernetes components
 //	localclusters envtest    build them and print the folder for KUBEBUILDER_ASSETS
+//	localclusters envtest-reap  kill envtest servers that outlived their tests
 package main
 
 import (
@@ -33,7 +34,7 @@ func main() {
 	clusters := flag.String("clusters", strings.Join(bed.DefaultClusters, ","), "names of the clusters")
 	verbose := flag.Bool("v", false, "log every step")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: localclusters [flags] up|down|status|images|leftovers|build|envtest")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: localclusters [flags] up|down|status|images|leftovers|build|envtest|envtest-reap")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -96,8 +97,14 @@ func run(ctx context.Context, verb, repo string, names []string) error {
 		}
 		fmt.Println(dir)
 		return nil
+	case "envtest-reap":
+		n, err := env.ReapEnvtest()
+		if n > 0 {
+			slog.Warn("killed envtest servers that outlived their tests", "processes", n)
+		}
+		return err
 	}
-	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers, build or envtest", verb)
+	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers, build, envtest or envtest-reap", verb)
 }
 
 func pushImages(ctx context.Context, env *bed.Env, root, moduleDir string) error {

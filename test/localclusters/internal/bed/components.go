@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -123,4 +126,67 @@ func (e *Env) EnvtestAssets() (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// ReapEnvtest kills the API servers and etcds that envtest started from
+// EnvtestAssets and that outlived their test process (a test that
+// panicked skips envtest's stop), and removes their temporary folders.
+// Only orphans (whose parent is init) are touched, so tests running now
+// keep theirs. It returns how many processes it killed.
+func (e *Env) ReapEnvtest() (int, error) {
+	targets := map[string]bool{e.Bin("kube-apiserver"): true}
+	if etcd, err := exec.LookPath("etcd"); err == nil {
+		if real, err := filepath.EvalSymlinks(etcd); err == nil {
+			targets[real] = true
+		}
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("list processes: %w", err)
+	}
+	killed := 0
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		exe, _ := os.Readlink(filepath.Join("/proc", ent.Name(), "exe"))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if !targets[exe] || !strings.Contains(string(cmdline), "k8s_test_framework_") || parentPID(pid) != 1 {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+			killed++
+		}
+	}
+	if killed > 0 {
+		leftover, _ := filepath.Glob(filepath.Join(os.TempDir(), "k8s_test_framework_*"))
+		for _, d := range leftover {
+			_ = os.RemoveAll(d)
+		}
+	}
+	return killed, nil
+}
+
+// parentPID reads a process's parent from /proc; -1 when unknown.
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The command name, in parentheses, may hold spaces: read after it.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return -1
+	}
+	return ppid
 }
