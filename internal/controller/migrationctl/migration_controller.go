@@ -92,7 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.APIReader.Get(ctx, req.NamespacedName, &m); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if m.DeletionTimestamp == nil && !controllerutil.ContainsFinalizer(&m, ferryv1.FinalizerMigration) {
+	if m.DeletionTimestamp == nil && !finished(&m) && !controllerutil.ContainsFinalizer(&m, ferryv1.FinalizerMigration) {
 		patch := client.MergeFrom(m.DeepCopy())
 		controllerutil.AddFinalizer(&m, ferryv1.FinalizerMigration)
 		if err := r.Patch(ctx, &m, patch); err != nil {
@@ -107,14 +107,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if rerr := r.releasePlan(ctx, &m); rerr != nil && err == nil {
 		err = rerr
 	}
-	if err == nil && m.DeletionTimestamp != nil && finished(&m) {
+	if err == nil && finished(&m) {
+		// Nothing is left to undo: the Migration may go at once, with or
+		// without a controller running.
 		return ctrl.Result{}, r.release(ctx, &m)
 	}
 	return res, err
 }
 
-// release removes the finalizer of a deleted Migration whose cancel
-// steps ran.
+// release removes the finalizer of a finished Migration: a deleted one
+// whose cancel steps ran, or one that succeeded or was canceled.
 func (r *Reconciler) release(ctx context.Context, m *ferryv1.Migration) error {
 	if !controllerutil.ContainsFinalizer(m, ferryv1.FinalizerMigration) {
 		return nil
@@ -124,7 +126,7 @@ func (r *Reconciler) release(ctx context.Context, m *ferryv1.Migration) error {
 	if err := r.Patch(ctx, m, patch); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("remove finalizer of migration %s: %w", m.Name, err)
 	}
-	logf.FromContext(ctx).Info("released deleted migration", "migration", m.Name)
+	logf.FromContext(ctx).Info("released finished migration", "migration", m.Name, "deleted", m.DeletionTimestamp != nil)
 	return nil
 }
 
