@@ -30,7 +30,8 @@ type ClusterRegistration struct {
 	// Role is RoleSource, RoleDestination or RoleBoth.
 	Role string
 	// MoverService is how movers on other clusters reach this one's
-	// receivers: ferryv1.MoverServiceNodePort or MoverServiceLoadBalancer.
+	// receivers: ferryv1.MoverServiceNodePort or MoverServiceLoadBalancer;
+	// empty means NodePort, the Cluster's default.
 	MoverService string
 	// IsHost marks the cluster the controller runs in.
 	IsHost bool
@@ -43,7 +44,9 @@ func (r ClusterRegistration) Validate() error {
 	default:
 		return fmt.Errorf("role %q: use %s, %s or %s", r.Role, RoleSource, RoleDestination, RoleBoth)
 	}
-	if r.MoverService != ferryv1.MoverServiceNodePort && r.MoverService != ferryv1.MoverServiceLoadBalancer {
+	switch r.MoverService {
+	case "", ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer:
+	default:
 		return fmt.Errorf("mover service %q: use %s or %s", r.MoverService, ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer)
 	}
 	return ValidateName(r.Name)
