@@ -10,3 +10,15 @@ func CurrentStep(steps []Step) int {
 	}
 	return -1
 }
+
+// Finished reports whether a migration has nothing left to do: it
+// succeeded or was canceled.
+func (m *Migration) Finished() bool {
+	return m.Status.Phase == MigrationSucceeded || m.Status.Phase == MigrationCanceled
+}
+
+// Stopped reports whether a migration is not running: it finished, or it
+// failed and waits for a retry or a cancel.
+func (m *Migration) Stopped() bool {
+	return m.Finished() || m.Status.Phase == MigrationFailed
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/ops"
 )
 
 // renderer draws a migration's itinerary: redrawn in place on a terminal,
@@ -63,7 +62,7 @@ func stepTime(s ferryv1.Step) time.Time {
 // migrationTime is when a migration reached the phase shown: its
 // completion when it has ended, else now.
 func migrationTime(m *ferryv1.Migration) time.Time {
-	if m.Status.CompletionTime != nil && ops.Done(m) {
+	if m.Status.CompletionTime != nil && m.Stopped() {
 		return m.Status.CompletionTime.Time
 	}
 	return time.Now()

@@ -66,7 +66,7 @@ func (o *Client) Blocker(ctx context.Context, plan, name string) (string, error)
 		return "", nil
 	}
 	m, err := o.GetMigration(ctx, active)
-	if err != nil || Done(m) {
+	if err != nil || m.Stopped() {
 		return "", nil // gone or ended: the claim is free
 	}
 	return active, nil
@@ -143,29 +143,12 @@ func (o *Client) DeleteMigration(ctx context.Context, name string) (undone bool,
 	if err := o.c.Delete(ctx, m); client.IgnoreNotFound(err) != nil {
 		return false, fmt.Errorf("delete migration %s: %w", name, err)
 	}
-	return Active(m), nil
+	return !m.Finished(), nil
 }
 
 // WaitMigrationDeleted waits until the migration is gone.
 func (o *Client) WaitMigrationDeleted(ctx context.Context, name string) error {
 	return o.waitGone(ctx, &ferryv1.Migration{}, "migration", name)
-}
-
-// Active reports whether a migration has not ended: it has not started
-// yet, runs, cancels, or failed (a failed migration waits for a retry or
-// a cancel).
-func Active(m *ferryv1.Migration) bool {
-	return m.Status.Phase != ferryv1.MigrationSucceeded && m.Status.Phase != ferryv1.MigrationCanceled
-}
-
-// Done reports whether a migration stopped: it succeeded, failed or was
-// canceled.
-func Done(m *ferryv1.Migration) bool {
-	switch m.Status.Phase {
-	case ferryv1.MigrationSucceeded, ferryv1.MigrationFailed, ferryv1.MigrationCanceled:
-		return true
-	}
-	return false
 }
 
 // Outcome is nil for a migration that ended as wanted: succeeded, or

@@ -74,8 +74,8 @@ func TestPhases(t *testing.T) {
 		t.Run(string(tt.phase), func(t *testing.T) {
 			m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m"}, Spec: ferryv1.MigrationSpec{Plan: "shop"},
 				Status: ferryv1.MigrationStatus{Phase: tt.phase, Errors: []string{"boom"}}}
-			if Active(m) != tt.active || Done(m) != tt.done {
-				t.Errorf("Active %v Done %v, want %v %v", Active(m), Done(m), tt.active, tt.done)
+			if !m.Finished() != tt.active || m.Stopped() != tt.done {
+				t.Errorf("not Finished %v, Stopped %v, want %v %v", !m.Finished(), m.Stopped(), tt.active, tt.done)
 			}
 			check(t, "Outcome", Outcome(m, false), tt.outcome)
 			check(t, "Outcome with a cancel wanted", Outcome(m, true), tt.canceled)

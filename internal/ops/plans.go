@@ -182,7 +182,7 @@ func (o *Client) DeletePlan(ctx context.Context, name string) (PlanDeletion, err
 	var d PlanDeletion
 	for i := range ms {
 		d.Migrations = append(d.Migrations, ms[i].Name)
-		if Active(&ms[i]) {
+		if !ms[i].Finished() {
 			d.Undone = append(d.Undone, ms[i].Name)
 		}
 	}

@@ -123,7 +123,7 @@ func (o *Client) Follow(ctx context.Context, name string, seen func(*ferryv1.Mig
 		if seen != nil {
 			seen(m)
 		}
-		if Done(m) {
+		if m.Stopped() {
 			return m, nil
 		}
 		select {

@@ -54,13 +54,13 @@ func (r *Reconciler) live(ctx context.Context, namespace, name string) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("get migration %s: %w", name, err)
 	}
-	return !finished(&m) && m.Status.Phase != ferryv1.MigrationFailed, nil
+	return !m.Stopped(), nil
 }
 
 // releasePlan clears the plan's claim once this migration finished or
 // failed, so the next one starts at once.
 func (r *Reconciler) releasePlan(ctx context.Context, m *ferryv1.Migration) error {
-	if !finished(m) && m.Status.Phase != ferryv1.MigrationFailed {
+	if !m.Stopped() {
 		return nil
 	}
 	p, err := r.getPlan(ctx, m)

@@ -92,7 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.APIReader.Get(ctx, req.NamespacedName, &m); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if m.DeletionTimestamp == nil && !finished(&m) && !controllerutil.ContainsFinalizer(&m, ferryv1.FinalizerMigration) {
+	if m.DeletionTimestamp == nil && !m.Finished() && !controllerutil.ContainsFinalizer(&m, ferryv1.FinalizerMigration) {
 		patch := client.MergeFrom(m.DeepCopy())
 		controllerutil.AddFinalizer(&m, ferryv1.FinalizerMigration)
 		if err := r.Patch(ctx, &m, patch); err != nil {
@@ -107,7 +107,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if rerr := r.releasePlan(ctx, &m); rerr != nil && err == nil {
 		err = rerr
 	}
-	if err == nil && finished(&m) {
+	if err == nil && m.Finished() {
 		// Nothing is left to undo: the Migration may go at once, with or
 		// without a controller running.
 		return ctrl.Result{}, r.release(ctx, &m)
@@ -152,16 +152,11 @@ func isCancelStep(name string) bool {
 	return false
 }
 
-// finished reports whether a migration has nothing left to do.
-func finished(m *ferryv1.Migration) bool {
-	return m.Status.Phase == ferryv1.MigrationSucceeded || m.Status.Phase == ferryv1.MigrationCanceled
-}
-
 // advance decides what to do: start, cancel, retry or run the current
 // step.
 func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, error) {
 	m := s.m
-	if finished(m) {
+	if m.Finished() {
 		return ctrl.Result{}, nil
 	}
 	if m.DeletionTimestamp != nil {
