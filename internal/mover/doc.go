@@ -15,9 +15,19 @@
 // A sync is incremental: files whose size and mtime match the destination
 // are skipped; changed files of at least Options.SmallFile bytes (1 MiB)
 // are compared in 128 KiB blocks by BLAKE3 sum and only differing blocks
-// travel. With Options.Delete, destination entries missing on the source
-// are removed. With Options.Verify, a second pass compares metadata and
-// the BLAKE3 sum of every regular file on both sides and fails with a
+// travel. A skipped file's attributes are sent again when the listing
+// shows a difference (mode, owner) or when its ctime moved since the
+// start of the last completed sync from the same source, which the
+// destination records: that is how changes of extended attributes or
+// ACLs alone travel. Without such a record (a first sync, or one into a
+// destination filled some other way) every skipped file's attributes are
+// sent. A skipped file is sent again when its destination copy shares an
+// inode with files that are not its links on the source, so hardlink
+// groups split on the source are split on the destination. With
+// Options.Delete, destination entries missing on the source are removed.
+// With Options.Verify, a second pass compares metadata, hardlink groups,
+// extended attributes (user.*, POSIX ACLs and file capabilities) and the
+// BLAKE3 sum of every regular file on both sides and fails with a
 // [VerifyError] naming every path that differs.
 //
 // Fidelity: regular files, directories (empty ones too), symlinks (target
@@ -39,8 +49,9 @@
 // which keeps even unbuffered transports such as net.Pipe deadlock-free.
 //
 // The sender opens a control connection with Hello{version, random
-// session id, role control}, then Options.Parallel data connections with
-// the same session id. The receiver serves one session at a time. A
+// session id, role control}, answered with the state of the last
+// completed sync (source identity and start time), then
+// Options.Parallel data connections with the same session id. The receiver serves one session at a time. A
 // connection that fails its handshake is logged as a warning and does not
 // touch the session; one closed before it sent a byte (a TCP readiness
 // probe) is logged at debug level only.
@@ -48,7 +59,8 @@
 // The control connection carries the walk, one directory at a time, depth
 // first: OpenDir{path, create} makes sure the directory exists and
 // returns its listing in chunks (name, type, mode, owner, size, mtime,
-// symlink target); the sender compares it with the source directory and
+// symlink target, and for regular files inode number and link count);
+// the sender compares it with the source directory and
 // sends an Ops request with symlinks, special files, attribute updates
 // and deletions. File contents go to the data connections:
 //
@@ -66,8 +78,9 @@
 // then applies directory attributes in walk post-order, deepest first,
 // from a spool file, so that nothing written later changes a directory's
 // mtime. With Verify it walks again and compares (OpenDir without create,
-// HashFiles). Done makes the receiver syncfs the destination; only then
-// is the session successful.
+// HashFiles, and listings with xattr digests). Done makes the receiver
+// syncfs the destination and record the sync's state; only then is the
+// session successful.
 //
 // Memory stays bounded by the largest directory: both sides hold one
 // directory listing at a time, file data is streamed in chunks of at
@@ -107,16 +120,22 @@
 // at most safefs.MaxPath bytes bound to 2048, plus one per large file in
 // flight.
 //
-// Every file, symlink and special file is first made under a temporary
-// name in its directory (".ferry-tmp-<name>-<random>") and renamed into
-// place when complete, so an interrupted sync never leaves a torn file
-// under a real name. Small files go one better where the file system
-// allows: they are written into an unnamed O_TMPFILE file, given their
-// attributes through its descriptor and linked into place (linkat with
-// AT_EMPTY_PATH, or through /proc/self/fd without CAP_DAC_READ_SEARCH),
-// so a killed receiver leaves nothing of them. A dropped session removes
-// its temporary files; ones left by a killed receiver are removed by the
-// next sync when it lists their directory.
+// The receiver keeps a reserved directory at the destination root,
+// safefs.ReservedName (".ferry-mover"), which is never listed, copied or
+// deleted and which no path from the network may name: it holds the sync
+// state and a scratch folder. Every file, symlink, special file and
+// hardlink is first made in the scratch folder under a random name and
+// renamed into place when complete, so an interrupted sync never leaves
+// a torn file under a real name, and no user file name can collide with
+// a temporary one. Small files go one better where the file system
+// allows: they are written into an unnamed O_TMPFILE file in their
+// directory, given their attributes through its descriptor and linked
+// into place (linkat with AT_EMPTY_PATH, or through /proc/self/fd
+// without CAP_DAC_READ_SEARCH), so a killed receiver leaves nothing of
+// them. A dropped session removes its temporary files; ones left by a
+// killed receiver are removed when the next session starts. A source
+// root holding the reserved directory (a volume that was once a
+// destination) is walked without it.
 //
 // The sync command exits 3 when the destination is full, 4 when the
 // receiver refused a path and 6 when a source path is longer than
@@ -134,11 +153,19 @@
 // # Caveats
 //
 //   - A file is unchanged when size and mtime match; content changed with
-//     mtime preserved is not detected (Verify detects it). Extended
-//     attribute changes alone are not detected either.
+//     mtime preserved is not detected (Verify detects it). Attribute
+//     changes are found by ctime against the last sync's start by the
+//     sender's clock, less one second; a network file system whose
+//     server clock runs further behind may hide attribute-only changes
+//     made just after a sync (Verify detects them).
 //   - A file that is written continuously is never committed while it
 //     changes; quiesce the application for the final sync.
-//   - Extended attributes of symlinks and special files are not copied.
+//   - Extended attributes of symlinks and special files are not copied;
+//     security labels and trusted.* attributes are copied where the
+//     receiver may set them but not verified, nor are the root
+//     directory's attributes.
+//   - A user's own entry named ".ferry-mover" at the root of a source is
+//     taken for the mover's and not copied.
 //   - Hardlinks are detected among regular files only, and the sender
 //     keeps one table entry per multiply-linked inode.
 //   - A destination directory of more than about a million entries

@@ -43,7 +43,7 @@ func (s *session) control(conn *wire.Conn) error {
 		case *wire.Ops:
 			reply = s.ops(m)
 		case *wire.Done:
-			reply = s.done()
+			reply = s.done(m)
 		default:
 			replyErr(conn, &wire.Error{Code: wire.CodeProtocol, Message: fmt.Sprintf("unexpected message type %d on control connection", m.Type())})
 			return fmt.Errorf("%w: message type %d on control connection", errProtocol, m.Type())
@@ -56,16 +56,21 @@ func (s *session) control(conn *wire.Conn) error {
 	}
 }
 
-func (s *session) done() wire.Message {
+func (s *session) done(m *wire.Done) wire.Message {
 	if err := s.srv.root.Sync(); err != nil {
 		return s.toWire(err, "", 0)
+	}
+	if err := s.srv.recordSync(m.State); err != nil {
+		// An older or missing state only makes the next sync compare
+		// more attributes; the data of this one is complete.
+		s.srv.log.Warn("sync state not recorded; the next sync compares every file's attributes", "error", err)
 	}
 	s.completed = true
 	return &wire.OK{}
 }
 
 // openDir makes sure the directory exists when asked to, then streams its
-// listing. Stale temporary files are removed and never listed.
+// listing.
 func (s *session) openDir(conn *wire.Conn, m *wire.OpenDir) error {
 	if m.Create && m.Path != safefs.RootPath {
 		parent, name, err := s.srv.root.OpenParent(m.Path)
@@ -92,25 +97,22 @@ func (s *session) openDir(conn *wire.Conn, m *wire.OpenDir) error {
 	if err != nil {
 		return err
 	}
-	return s.sendListing(conn, dir, names, m.Create)
+	return s.sendListing(conn, dir, names, m.Xattrs)
 }
 
-func (s *session) sendListing(conn *wire.Conn, dir *safefs.Dir, names []string, clean bool) error {
+// hiddenAtRoot reports whether name, at the root, is never listed, copied
+// or deleted: lost+found and the mover's reserved directory.
+func hiddenAtRoot(dir, name string) bool {
+	return dir == safefs.RootPath && (name == lostFound || name == safefs.ReservedName)
+}
+
+func (s *session) sendListing(conn *wire.Conn, dir *safefs.Dir, names []string, xattrs bool) error {
 	chunk := make([]wire.Entry, 0, listChunk)
 	for _, name := range names {
-		if dir.Path() == safefs.RootPath && name == lostFound {
+		if hiddenAtRoot(dir.Path(), name) {
 			continue
 		}
-		if safefs.IsTemp(name) {
-			if clean && !s.activeTemp(dir.Path(), name) {
-				s.srv.log.Info("removing stale temporary file", "dir", dir.Path(), "name", name)
-				if err := dir.RemoveAll(name); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		e, err := entryAt(dir, name)
+		e, err := entryAt(dir, name, xattrs)
 		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
@@ -128,23 +130,52 @@ func (s *session) sendListing(conn *wire.Conn, dir *safefs.Dir, names []string, 
 	return conn.Send(&wire.DirList{Entries: chunk})
 }
 
-func entryAt(dir *safefs.Dir, name string) (wire.Entry, error) {
+// entryAt lists name in dir: its metadata, for a regular file its inode
+// and link count, and with xattrs the digest of its compared extended
+// attributes (regular files and directories).
+func entryAt(dir *safefs.Dir, name string, xattrs bool) (wire.Entry, error) {
 	st, err := dir.Lstat(name)
 	if err != nil {
 		return wire.Entry{}, err
 	}
 	info := fsmeta.FromStat(&st)
-	if info.Meta.Kind == 0 {
+	e := wire.Entry{Name: name}
+	switch info.Meta.Kind {
+	case 0:
 		info.Meta.Kind = wire.KindSocket // unknown types are replaced anyway
-	}
-	if info.Meta.Kind == wire.KindSymlink {
+	case wire.KindSymlink:
 		t, err := fsmeta.ReadlinkAt(dir.FD(), name, st.Size)
 		if err != nil {
 			return wire.Entry{}, fmt.Errorf("read symlink %q: %w", safefs.Join(dir.Path(), name), err)
 		}
 		info.Meta.Target = t
+	case wire.KindRegular:
+		e.Ino, e.Nlink = st.Ino, st.Nlink
+		fallthrough
+	case wire.KindDir:
+		if xattrs {
+			if e.XattrSum, err = xattrSumAt(dir, name, info.Meta.Kind == wire.KindDir); err != nil {
+				return wire.Entry{}, err
+			}
+		}
 	}
-	return wire.Entry{Name: name, Meta: info.Meta}, nil
+	e.Meta = info.Meta
+	return e, nil
+}
+
+// xattrSumAt returns the digest of the compared extended attributes of
+// the regular file or directory name in dir.
+func xattrSumAt(dir *safefs.Dir, name string, isDir bool) ([]byte, error) {
+	f, err := dir.Open(name, isDir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	x, err := fsmeta.FileXattrs(f)
+	if err != nil {
+		return nil, err
+	}
+	return fsmeta.XattrSum(x), nil
 }
 
 // ops applies directory-level operations in order and stops at the first
@@ -179,7 +210,7 @@ func (s *session) op(op *wire.Op) error {
 		if op.Meta.Kind != wire.KindSymlink {
 			return fmt.Errorf("%w: symlink operation with %s metadata", errProtocol, op.Meta.Kind)
 		}
-		tmp, err := dir.Symlink(op.Meta.Target, name)
+		tmp, err := s.scratch.Symlink(op.Meta.Target, op.Path)
 		if err != nil {
 			return err
 		}
@@ -194,15 +225,15 @@ func (s *session) op(op *wire.Op) error {
 	return fmt.Errorf("%w: unknown operation %d", errProtocol, op.Kind)
 }
 
-// place applies metadata to a freshly made temporary entry and renames it
+// place applies metadata to a freshly made scratch entry and renames it
 // into place, removing it on failure.
 func (s *session) place(dir *safefs.Dir, tmp, name string, m *wire.Meta) error {
-	err := dir.Apply(tmp, m, nil, s.srv.chown)
+	err := s.scratch.Apply(tmp, m, s.srv.chown)
 	if err == nil {
-		err = dir.Rename(tmp, name)
+		err = dir.Place(s.scratch, tmp, name)
 	}
 	if err != nil {
-		_ = dir.Unlink(tmp)
+		_ = s.scratch.Remove(tmp)
 	}
 	return err
 }
@@ -213,7 +244,7 @@ func (s *session) special(dir *safefs.Dir, name string, m *wire.Meta) error {
 	default:
 		return fmt.Errorf("%w: special operation with %s metadata", errProtocol, m.Kind)
 	}
-	tmp, err := dir.Mknod(name, fsmeta.TypeBits(m.Kind)|0o600, m.Rdev)
+	tmp, err := s.scratch.Mknod(fsmeta.TypeBits(m.Kind)|0o600, m.Rdev, safefs.Join(dir.Path(), name))
 	if err != nil {
 		return err
 	}
@@ -255,12 +286,12 @@ func (s *session) link(dir *safefs.Dir, name, target string) error {
 	if st, err := dir.Lstat(name); err == nil && st.Ino == tst.Ino && st.Dev == tst.Dev {
 		return nil
 	}
-	tmp, err := dir.Link(tdir, tname, name)
+	tmp, err := s.scratch.Link(tdir, tname, safefs.Join(dir.Path(), name))
 	if err != nil {
 		return err
 	}
-	if err := dir.Rename(tmp, name); err != nil {
-		_ = dir.Unlink(tmp)
+	if err := dir.Place(s.scratch, tmp, name); err != nil {
+		_ = s.scratch.Remove(tmp)
 		return err
 	}
 	return nil

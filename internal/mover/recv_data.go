@@ -110,8 +110,8 @@ func (s *session) batch(m *wire.Batch) wire.Message {
 }
 
 // smallFile writes one file of a batch into an unnamed file and links it
-// into place once complete, or uses a named temporary file where unnamed
-// ones are not available.
+// into place once complete, or uses a file in the scratch folder where
+// unnamed ones are not available.
 func (s *session) smallFile(dir *safefs.Dir, name string, file *wire.File) error {
 	if file.Meta.Kind != wire.KindRegular {
 		return fmt.Errorf("%w: batch entry %q is a %s", errProtocol, file.Path, file.Meta.Kind)
@@ -129,7 +129,7 @@ func (s *session) smallFile(dir *safefs.Dir, name string, file *wire.File) error
 		err = safefs.ApplyFile(f, file.Path, &file.Meta, s.srv.chown)
 	}
 	if err == nil {
-		err = dir.LinkAnon(f, name)
+		err = dir.LinkAnon(f, s.scratch, name)
 	}
 	if err != nil {
 		return err
@@ -139,22 +139,22 @@ func (s *session) smallFile(dir *safefs.Dir, name string, file *wire.File) error
 }
 
 func (s *session) smallFileNamed(dir *safefs.Dir, name string, file *wire.File) error {
-	f, tmp, err := dir.CreateTemp(name)
+	f, tmp, err := s.scratch.CreateFile(file.Path)
 	if err != nil {
 		return err
 	}
 	err = writeSmall(f, file)
 	if err == nil {
-		err = dir.Apply(tmp, &file.Meta, f, s.srv.chown)
+		err = safefs.ApplyFile(f, file.Path, &file.Meta, s.srv.chown)
 	}
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %q: %w", file.Path, cerr)
 	}
 	if err == nil {
-		err = dir.Rename(tmp, name)
+		err = dir.Place(s.scratch, tmp, name)
 	}
 	if err != nil {
-		_ = dir.Unlink(tmp)
+		_ = s.scratch.Remove(tmp)
 		return err
 	}
 	s.stats.files.Add(1)
@@ -182,7 +182,7 @@ func writeSmall(f *os.File, file *wire.File) error {
 	return nil
 }
 
-// begin opens a large file under a temporary name and, for a delta
+// begin opens a large file in the scratch folder and, for a delta
 // transfer, the current file as the basis.
 func (s *session) begin(m *wire.FileBegin) wire.Message {
 	of, err := s.openLarge(m)
@@ -204,12 +204,12 @@ func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, tmp, err := dir.CreateTemp(name)
+	f, tmp, err := s.scratch.CreateFile(m.Path)
 	if err != nil {
 		dir.Close()
 		return nil, err
 	}
-	of := &openFile{dir: dir, name: name, tmp: tmp, f: f, size: m.Size, oldSize: -1}
+	of := &openFile{dir: dir, name: name, scratch: s.scratch, tmp: tmp, f: f, size: m.Size, oldSize: -1}
 	if err := f.Truncate(m.Size); err != nil {
 		of.discard()
 		return nil, fmt.Errorf("truncate %q: %w", m.Path, err)
@@ -342,13 +342,13 @@ func (of *openFile) commit(m *wire.Meta, chown bool) error {
 	if m.Kind != wire.KindRegular || m.Size != of.size {
 		return fmt.Errorf("%w: commit metadata does not match %q", errProtocol, of.path())
 	}
-	if err := of.dir.Apply(of.tmp, m, of.f, chown); err != nil {
+	if err := safefs.ApplyFile(of.f, of.path(), m, chown); err != nil {
 		return err
 	}
 	if err := of.f.Close(); err != nil {
 		return fmt.Errorf("close %q: %w", of.path(), err)
 	}
-	if err := of.dir.Rename(of.tmp, of.name); err != nil {
+	if err := of.dir.Place(of.scratch, of.tmp, of.name); err != nil {
 		return err
 	}
 	of.done = true

@@ -54,10 +54,7 @@ func TestSyncInterruptedThenResumed(t *testing.T) {
 
 	// A receiver killed outright leaves temporary files behind; the next
 	// sync must clean them up.
-	stale := filepath.Join(dst, "three", ".ferry-tmp-three.bin-deadbeef")
-	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	stale := filepath.Join(scratchDir(dst), "deadbeef")
 	if err := os.WriteFile(stale, []byte("partial"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -38,18 +38,30 @@ type srcFile struct {
 
 // syncFile decides what a regular file needs: nothing, an attribute
 // update, a hardlink, a place in a batch or a large-file transfer.
-func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, old *wire.Meta, ops *opBatch) error {
+//
+// A file whose size and mtime match is unchanged. Its attributes are sent
+// again when the listing shows a difference or when its ctime moved since
+// the last completed sync (a change of extended attributes or ACLs only,
+// which the listing does not show). It is sent again, to get an inode of
+// its own, when the destination file is hardlinked where the source is
+// not.
+func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, dest *wire.Entry, ops *opBatch) error {
 	size, rel := info.Meta.Size, sf.rel
 	if info.Nlink > 1 && s.links.seen(info, rel) {
 		s.prog.filesDone.Add(1)
 		s.prog.bytesDone.Add(size)
 		return nil
 	}
-	if old != nil && old.Kind == wire.KindRegular && old.Size == size && old.Mtime == info.Meta.Mtime {
+	var old *wire.Meta
+	if dest != nil {
+		old = &dest.Meta
+	}
+	if old != nil && old.Kind == wire.KindRegular && old.Size == size && old.Mtime == info.Meta.Mtime &&
+		!s.links.mustSplit(info, dest) {
 		s.prog.skipped.Add(1)
 		s.prog.filesDone.Add(1)
 		s.prog.bytesDone.Add(size)
-		if s.sameEntry(&info.Meta, old) {
+		if s.sameEntry(&info.Meta, old) && info.Ctime < s.attrsSince {
 			return nil
 		}
 		return s.addAttrs(sf, info, ops)
@@ -466,13 +478,39 @@ type pendingLink struct {
 }
 
 // linkTracker remembers, for files with several links, the first path
-// seen; later paths become hardlinks to it. Its memory grows with the
-// number of multiply-linked files only.
+// seen; later paths become hardlinks to it. It also remembers which
+// source file each multiply-linked destination inode stands for. Its
+// memory grows with the number of multiply-linked files only.
 type linkTracker struct {
 	first   map[inode]string
 	pending []pendingLink
 	mu      sync.Mutex
 	failed  map[inode]bool
+	dest    map[uint64]inode // destination inode -> source file
+}
+
+// mustSplit reports whether the destination file dest, listed for the
+// source file info (the first path of its link group), shares its inode
+// with destination files that are not links of info: either info has a
+// single link, or the inode already stands for another source file. Such
+// a file is written again, which gives it an inode of its own; the links
+// it should have are made again afterwards.
+func (t *linkTracker) mustSplit(info fsmeta.Info, dest *wire.Entry) bool {
+	if dest == nil || dest.Nlink < 2 {
+		return false
+	}
+	if info.Nlink < 2 {
+		return true
+	}
+	key := inode{info.Dev, info.Ino}
+	if t.dest == nil {
+		t.dest = map[uint64]inode{}
+	}
+	if other, ok := t.dest[dest.Ino]; ok && other != key {
+		return true
+	}
+	t.dest[dest.Ino] = key
+	return false
 }
 
 // seen records rel and reports whether it is a further link of a file

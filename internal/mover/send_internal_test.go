@@ -234,3 +234,35 @@ func TestCountStaysInSource(t *testing.T) {
 		t.Errorf("count = %d files, %d bytes, final %v; want 4 files (the symlink too), 6 bytes, final", files, bytes, final)
 	}
 }
+
+// TestLinkGroupsCheck: verification accepts destination inodes that
+// mirror the source's link groups and names each way they can differ.
+func TestLinkGroupsCheck(t *testing.T) {
+	type file struct {
+		srcIno, srcLinks uint64
+		dstIno, dstLinks uint64
+	}
+	tests := []struct {
+		name  string
+		files []file
+		want  []string // one per file, "" for a match
+	}{
+		{"single files", []file{{1, 1, 10, 1}, {2, 1, 11, 1}}, []string{"", ""}},
+		{"same groups", []file{{1, 2, 10, 2}, {1, 2, 10, 2}, {2, 1, 11, 1}}, []string{"", "", ""}},
+		{"split on destination", []file{{1, 2, 10, 1}, {1, 2, 11, 1}}, []string{"", "not hardlinked to its source's other links"}},
+		{"joined on destination", []file{{1, 1, 10, 2}, {2, 1, 10, 2}}, []string{"", "hardlinked to a file it is not linked to on the source"}},
+		{"two groups joined", []file{{1, 2, 10, 4}, {1, 2, 10, 4}, {2, 2, 10, 4}}, []string{"", "", "hardlinked to a file it is not linked to on the source"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var g linkGroups
+			for i, f := range tt.files {
+				info := fsmeta.Info{Dev: 1, Ino: f.srcIno, Nlink: f.srcLinks}
+				e := wire.Entry{Ino: f.dstIno, Nlink: f.dstLinks}
+				if got := g.check(&info, &e); got != tt.want[i] {
+					t.Errorf("file %d: check = %q, want %q", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}

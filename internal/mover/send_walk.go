@@ -18,10 +18,12 @@ import (
 // maxOpsBytes bounds the encoded size of one Ops request.
 const maxOpsBytes = 1 << 20
 
-// subdir is a source directory waiting to be walked.
+// subdir is a source directory waiting to be walked; in verification,
+// with the digest of the destination directory's extended attributes.
 type subdir struct {
-	rel  string
-	info fsmeta.Info
+	rel      string
+	info     fsmeta.Info
+	xattrSum []byte
 }
 
 // srcEntry is one source directory entry, read while the receiver lists
@@ -140,7 +142,7 @@ func openRoot(path string) (*os.File, fsmeta.Info, error) {
 }
 
 // readSource reads the entries of the open source directory dir and their
-// metadata, sorted by name, without lost+found at the root.
+// metadata, sorted by name, without what dirNames leaves out.
 func (s *sender) readSource(dir *os.File, rel string) ([]srcEntry, error) {
 	names, err := dirNames(dir, rel)
 	if err != nil {
@@ -201,14 +203,15 @@ func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *
 	have, ok := dest[e.name]
 	delete(dest, e.name)
 	var old *wire.Meta
+	var listed *wire.Entry
 	if ok {
-		old = &have.Meta
+		old, listed = &have.Meta, &have
 	}
 	switch info.Meta.Kind {
 	case wire.KindDir:
 		return &subdir{rel: rel, info: info}, nil
 	case wire.KindRegular:
-		return nil, s.syncFile(ctx, srcFile{dir: dir, name: e.name, rel: rel}, info, old, ops)
+		return nil, s.syncFile(ctx, srcFile{dir: dir, name: e.name, rel: rel}, info, listed, ops)
 	case wire.KindSymlink:
 		s.syncOther(rel, info, old, wire.OpSymlink, ops)
 	default:
@@ -264,7 +267,7 @@ func (s *sender) addDeletes(dir string, dest map[string]wire.Entry, ops *opBatch
 }
 
 // dirNames lists the open source directory rel, sorted, without
-// lost+found at the root.
+// lost+found and the mover's reserved directory at the root.
 func dirNames(f *os.File, rel string) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	if err != nil {
@@ -272,7 +275,7 @@ func dirNames(f *os.File, rel string) ([]string, error) {
 	}
 	out := names[:0]
 	for _, n := range names {
-		if rel == safefs.RootPath && n == lostFound {
+		if hiddenAtRoot(rel, n) {
 			continue
 		}
 		out = append(out, n)
@@ -281,9 +284,10 @@ func dirNames(f *os.File, rel string) ([]string, error) {
 	return out, nil
 }
 
-// listDest reads a destination listing into a map by name.
-func (s *sender) listDest(rel string, create bool) (map[string]wire.Entry, error) {
-	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Create: create}); err != nil {
+// listForVerify reads a destination listing, with the digests of
+// extended attributes, into a map by name.
+func (s *sender) listForVerify(rel string) (map[string]wire.Entry, error) {
+	if err := s.ctrl.Send(&wire.OpenDir{Path: rel, Xattrs: true}); err != nil {
 		return nil, err
 	}
 	return s.recvListing()

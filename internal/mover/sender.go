@@ -1,8 +1,10 @@
 package mover
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
@@ -111,7 +114,20 @@ type sender struct {
 	links    linkTracker
 	dirs     *spool
 	sourceFS uint64 // st_dev of the source root
+
+	// state is what Done records: this source and when the sync started.
+	state wire.SyncState
+	// attrsSince is the ctime from which an unchanged file's attributes
+	// are sent again: the start of the last completed sync from this
+	// source, less ctimeSlack, or 0 when unknown (everything is sent).
+	attrsSince int64
 }
+
+// ctimeSlack allows for file system timestamps coarser than the sender's
+// clock (a jiffy) and for some skew of a network file server's clock:
+// a ctime this much before the last sync's start still counts as a
+// change after it.
+const ctimeSlack = int64(time.Second)
 
 // Sync copies opts.Root to the receiver and returns the final progress.
 // It returns nil only when every entry was transferred and acknowledged
@@ -139,6 +155,7 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	defer rootDir.Close()
 	s.sourceFS = root.Dev
+	s.state = wire.SyncState{Source: sourceID(rootDir, root), Start: time.Now().UnixNano()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer s.closeConns()
@@ -214,7 +231,7 @@ func (s *sender) transfer(ctx context.Context, rootDir *os.File, root fsmeta.Inf
 			return err
 		}
 	}
-	if _, err := s.control(&wire.Done{}); err != nil {
+	if _, err := s.control(&wire.Done{State: s.state}); err != nil {
 		return fmt.Errorf("finish session: %w", err)
 	}
 	return nil
@@ -229,6 +246,9 @@ func (s *sender) connect(ctx context.Context) error {
 		return err
 	}
 	s.ctrl, s.chown = ctrl, ok.Chown
+	if bytes.Equal(ok.Last.Source, s.state.Source) {
+		s.attrsSince = max(ok.Last.Start-ctimeSlack, 0)
+	}
 	s.pool = make(chan *wire.Conn, s.opts.Parallel)
 	for range s.opts.Parallel {
 		c, _, err := s.dial(ctx, id, wire.RoleData)
@@ -349,4 +369,17 @@ func (s *sender) startProgress() func() Progress {
 		}
 		return p
 	}
+}
+
+// sourceID identifies the source file system and root directory, so that
+// a sync state recorded on the destination is trusted only by later syncs
+// of the same source: the file system's id, device and the root's inode.
+func sourceID(rootDir *os.File, root fsmeta.Info) []byte {
+	var st unix.Statfs_t
+	_ = unix.Fstatfs(int(rootDir.Fd()), &st)
+	b := make([]byte, 0, 32)
+	b = binary.BigEndian.AppendUint32(b, uint32(st.Fsid.Val[0]))
+	b = binary.BigEndian.AppendUint32(b, uint32(st.Fsid.Val[1]))
+	b = binary.BigEndian.AppendUint64(b, root.Dev)
+	return binary.BigEndian.AppendUint64(b, root.Ino)
 }

@@ -211,7 +211,12 @@ func (s *Server) serveControl(ctx context.Context, c net.Conn, hello *wire.Hello
 		return
 	}
 	conn := wire.NewConn(c)
-	err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown})
+	err = sess.prepare()
+	if err != nil {
+		replyErr(conn, sess.toWire(err, "", 0))
+	} else {
+		err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown, Last: s.lastSync()})
+	}
 	if err == nil {
 		err = sess.control(conn)
 	}

@@ -25,6 +25,7 @@ type session struct {
 
 	cancel    context.CancelFunc
 	completed bool // Done was handled successfully
+	scratch   *safefs.Scratch
 
 	mu     sync.Mutex
 	closed bool
@@ -37,13 +38,14 @@ type session struct {
 	}
 }
 
-// openFile is a large file being received under a temporary name.
+// openFile is a large file being received in the scratch folder.
 type openFile struct {
 	// mu is held shared by writers and exclusively by commit and abort.
 	mu      sync.RWMutex
 	dir     *safefs.Dir
 	name    string
-	tmp     string
+	scratch *safefs.Scratch
+	tmp     string // its name in scratch
 	f       *os.File
 	basis   *os.File
 	size    int64
@@ -146,17 +148,26 @@ func (s *session) takeFile(id uint64) (*openFile, error) {
 	return of, nil
 }
 
-// activeTemp reports whether name in dir is a temporary file this session
-// is still writing.
-func (s *session) activeTemp(dir, name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, of := range s.files {
-		if of.tmp == name && of.dir.Path() == dir {
-			return true
+// prepare readies the destination for the session: it opens the scratch
+// folder and removes what an interrupted session left there (only one
+// session runs at a time).
+func (s *session) prepare() error {
+	sc, err := s.srv.root.Scratch()
+	if err != nil {
+		return fmt.Errorf("open the receiver's scratch folder: %w", err)
+	}
+	names, err := sc.Names()
+	if err != nil {
+		return fmt.Errorf("list the receiver's scratch folder: %w", err)
+	}
+	if len(names) > 0 {
+		s.srv.log.Info("removing temporary files of an interrupted session", "count", len(names))
+		if err := sc.Clean(); err != nil {
+			return fmt.Errorf("clean the receiver's scratch folder: %w", err)
 		}
 	}
-	return false
+	s.scratch = sc
+	return nil
 }
 
 // discard closes the file and removes its temporary name.
@@ -171,7 +182,7 @@ func (of *openFile) discard() {
 	if of.basis != nil {
 		of.basis.Close()
 	}
-	_ = of.dir.Unlink(of.tmp)
+	_ = of.scratch.Remove(of.tmp)
 	of.dir.Close()
 }
 

@@ -3,6 +3,7 @@ package mover_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/fsmeta"
+	"ferry.dev/ferry/internal/mover/safefs"
 )
 
 // node is everything the comparison looks at for one entry.
@@ -34,7 +36,8 @@ type node struct {
 	Link string
 }
 
-// snapshot reads a whole tree, skipping lost+found at the root.
+// snapshot reads a whole tree, skipping lost+found and the mover's
+// reserved directory at the root.
 func snapshot(t *testing.T, root string) map[string]node {
 	t.Helper()
 	out := map[string]node{}
@@ -44,7 +47,7 @@ func snapshot(t *testing.T, root string) map[string]node {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		if rel == "lost+found" {
+		if rel == "lost+found" || rel == safefs.ReservedName {
 			return filepath.SkipDir
 		}
 		out[rel] = readNode(t, p, firsts, rel)
@@ -132,15 +135,19 @@ func compareTrees(t *testing.T, src, dst string) {
 	}
 }
 
-// tempFiles lists leftover temporary files under root.
+// tempFiles lists leftover temporary files of the receiver at root.
 func tempFiles(t *testing.T, root string) []string {
 	t.Helper()
+	ents, err := os.ReadDir(scratchDir(root))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
 	var out []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), ".ferry-tmp-") {
-			out = append(out, p)
-		}
-		return nil
-	})
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
 	return out
 }
+
+// scratchDir is where the receiver at root keeps its temporary files.
+func scratchDir(root string) string { return filepath.Join(root, safefs.ReservedName, "tmp") }

@@ -34,6 +34,7 @@ type verifier struct {
 	ctx   context.Context
 	mu    sync.Mutex
 	err   VerifyError
+	links linkGroups
 	batch []hashItem
 	dirs  int // distinct directories in batch
 }
@@ -41,10 +42,11 @@ type verifier struct {
 // hashItem is a file waiting for its destination sum: its name in dir,
 // which the item keeps open.
 type hashItem struct {
-	dir  *srcDir
-	name string
-	rel  string
-	info fsmeta.Info
+	dir      *srcDir
+	name     string
+	rel      string
+	info     fsmeta.Info
+	xattrSum []byte // of the destination file
 }
 
 // srcDir is an open source directory shared by the walk and the pending
@@ -102,7 +104,7 @@ func (v *verifier) dir(d *srcDir, rel string) error {
 	if err := v.ctx.Err(); err != nil {
 		return err
 	}
-	dest, err := v.s.listDest(rel, false)
+	dest, err := v.s.listForVerify(rel)
 	if err != nil {
 		return fmt.Errorf("list destination directory %q: %w", rel, err)
 	}
@@ -116,7 +118,7 @@ func (v *verifier) dir(d *srcDir, rel string) error {
 		e, ok := dest[name]
 		delete(dest, name)
 		if info, isDir := v.entry(d, name, p, e, ok); isDir {
-			subs = append(subs, subdir{rel: p, info: info})
+			subs = append(subs, subdir{rel: p, info: info, xattrSum: e.XattrSum})
 		}
 	}
 	if v.s.opts.Delete {
@@ -146,6 +148,7 @@ func (v *verifier) sub(parent *srcDir, sub subdir) error {
 		v.s.warn("source entry changed during sync", sub.rel, nil)
 		return nil
 	}
+	v.compareXattrs(f, sub.rel, &sub.info, sub.xattrSum)
 	return v.dir(newSrcDir(f), sub.rel)
 }
 
@@ -174,9 +177,53 @@ func (v *verifier) entry(d *srcDir, name, p string, e wire.Entry, ok bool) (fsme
 	case wire.KindDir:
 		return info, true
 	case wire.KindRegular:
-		v.add(hashItem{dir: d, name: name, rel: p, info: info})
+		if diff := v.links.check(&info, &e); diff != "" {
+			v.mismatch(p, &info, diff)
+			return info, false
+		}
+		v.add(hashItem{dir: d, name: name, rel: p, info: info, xattrSum: e.XattrSum})
 	}
 	return info, false
+}
+
+// linkGroups checks, during verification, that files share an inode on
+// the destination exactly where they share one on the source.
+type linkGroups struct {
+	dst map[inode]uint64 // source file -> destination inode
+	src map[uint64]inode // destination inode -> source file
+}
+
+// check records the regular file info, listed on the destination as e,
+// and describes how its links differ, or returns "".
+func (g *linkGroups) check(info *fsmeta.Info, e *wire.Entry) string {
+	if info.Nlink < 2 && e.Nlink < 2 {
+		return ""
+	}
+	if g.dst == nil {
+		g.dst, g.src = map[inode]uint64{}, map[uint64]inode{}
+	}
+	key := inode{info.Dev, info.Ino}
+	if ino, ok := g.dst[key]; ok && ino != e.Ino {
+		return "not hardlinked to its source's other links"
+	}
+	if other, ok := g.src[e.Ino]; ok && other != key {
+		return "hardlinked to a file it is not linked to on the source"
+	}
+	g.dst[key], g.src[e.Ino] = e.Ino, key
+	return ""
+}
+
+// compareXattrs compares the extended attributes of the open source entry
+// f with the digest the destination listed.
+func (v *verifier) compareXattrs(f *os.File, rel string, info *fsmeta.Info, want []byte) {
+	x, err := fsmeta.FileXattrs(f)
+	if err != nil {
+		v.s.warn("source attributes unreadable during verification", rel, err)
+		return
+	}
+	if !bytes.Equal(fsmeta.XattrSum(x), want) {
+		v.mismatch(rel, info, "extended attributes or ACLs differ")
+	}
 }
 
 // add queues a file for comparison by sum, keeping its directory open.
@@ -284,5 +331,7 @@ func (v *verifier) compareSum(it hashItem, remote []byte) {
 	}
 	if !bytes.Equal(local, remote) {
 		v.mismatch(it.rel, &it.info, "content checksum differs")
+		return
 	}
+	v.compareXattrs(f, it.rel, &it.info, it.xattrSum)
 }

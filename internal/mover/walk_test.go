@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover"
+	"ferry.dev/ferry/internal/mover/safefs"
 )
 
 // outsideMarker is the content of files that lie outside the source.
@@ -105,7 +106,7 @@ func findOutside(t *testing.T, dst string) string {
 	t.Helper()
 	var found string
 	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || found != "" || !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".ferry-tmp-") {
+		if err != nil || found != "" || !d.Type().IsRegular() || strings.HasPrefix(p, filepath.Join(dst, safefs.ReservedName)) {
 			return nil
 		}
 		b, err := os.ReadFile(p)

@@ -3,11 +3,14 @@
 package fsmeta
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover/safefs"
@@ -227,4 +230,34 @@ func getXattr(name string, get func(string, []byte) (int, error)) ([]byte, error
 		return buf[:m], nil
 	}
 	return nil, unix.ERANGE
+}
+
+// Compared reports whether an extended attribute is one whose copy a
+// sync checks: user attributes, POSIX ACLs and file capabilities. Others
+// (security labels, trusted attributes) are copied where the receiver may
+// set them but not compared, since a receiver without the privilege
+// silently keeps its own.
+func Compared(name string) bool {
+	switch name {
+	case "system.posix_acl_access", "system.posix_acl_default", "security.capability":
+		return true
+	}
+	return strings.HasPrefix(name, "user.")
+}
+
+// XattrSum returns a digest of the compared attributes among xs, which
+// are sorted by name: equal for equal attributes, whatever else differs.
+func XattrSum(xs []wire.Xattr) []byte {
+	h := blake3.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, x := range xs {
+		if !Compared(x.Name) {
+			continue
+		}
+		for _, b := range [][]byte{[]byte(x.Name), x.Value} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+			h.Write(b)
+		}
+	}
+	return h.Sum(nil)[:16]
 }

@@ -28,20 +28,23 @@ func (r *Root) anonMode() int32 {
 	return m
 }
 
-// probeAnon creates an unnamed file in the root and tries each way of
-// naming it; the probe's name is removed again.
+// probeAnon creates an unnamed file in the scratch folder and tries each
+// way of naming it; the probe's name is removed again.
 func (r *Root) probeAnon() int32 {
-	d := &Dir{fd: r.fd, path: RootPath, anon: anonNone}
+	s, err := r.Scratch()
+	if err != nil {
+		return anonNone
+	}
 	for _, m := range []int32{anonEmptyPath, anonProcFD} {
-		f, err := d.openAnon()
+		f, err := s.d.openAnon()
 		if err != nil {
 			return anonNone
 		}
-		name := tempName("probe")
-		err = linkAnon(f, d.fd, name, m)
+		name := scratchEntry()
+		err = linkAnon(f, s.d.fd, name, m)
 		f.Close()
 		if err == nil {
-			_ = d.Unlink(name)
+			_ = s.Remove(name)
 			return m
 		}
 	}
@@ -69,7 +72,7 @@ var ErrNoAnon = errors.New("unnamed temporary files are not available")
 // CreateAnon creates an unnamed regular file in d, mode 0600, which
 // appears under a name only through LinkAnon and vanishes if the process
 // stops first. It returns ErrNoAnon where that is not possible; callers
-// then use CreateTemp.
+// then use Scratch.CreateFile.
 func (d *Dir) CreateAnon() (*os.File, error) {
 	if d.anon == anonNone || d.anon == anonUnknown {
 		return nil, ErrNoAnon
@@ -82,8 +85,8 @@ func (d *Dir) CreateAnon() (*os.File, error) {
 }
 
 // LinkAnon names the unnamed file f, made by CreateAnon, name in d,
-// replacing whatever is there.
-func (d *Dir) LinkAnon(f *os.File, name string) error {
+// replacing whatever is there (through a name in s, then a rename).
+func (d *Dir) LinkAnon(f *os.File, s *Scratch, name string) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
@@ -91,12 +94,12 @@ func (d *Dir) LinkAnon(f *os.File, name string) error {
 	if !errors.Is(err, unix.EEXIST) {
 		return wrap("link into place", d.path, name, err)
 	}
-	tmp := tempName(name)
-	if err := linkAnon(f, d.fd, tmp, d.anon); err != nil {
+	tmp := scratchEntry()
+	if err := linkAnon(f, s.d.fd, tmp, d.anon); err != nil {
 		return wrap("link into place", d.path, name, err)
 	}
-	if err := d.Rename(tmp, name); err != nil {
-		_ = d.Unlink(tmp)
+	if err := d.Place(s, tmp, name); err != nil {
+		_ = s.Remove(tmp)
 		return err
 	}
 	return nil

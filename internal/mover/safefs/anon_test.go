@@ -3,6 +3,7 @@ package safefs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -51,15 +52,17 @@ func TestLinkAnon(t *testing.T) {
 				if _, err := f.WriteString("new"); err != nil {
 					t.Fatal(err)
 				}
-				if err := d.LinkAnon(f, "f"); err != nil {
+				sc, err := r.Scratch()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.LinkAnon(f, sc, "f"); err != nil {
 					t.Fatalf("LinkAnon: %v", err)
 				}
 				if b, err := os.ReadFile(filepath.Join(root, "f")); err != nil || string(b) != "new" {
 					t.Errorf("f = %q, %v; want new", b, err)
 				}
-				if ents, _ := os.ReadDir(root); len(ents) != 1 {
-					t.Errorf("root holds %d entries, want only f", len(ents))
-				}
+				assertOnly(t, root, "f")
 			})
 		}
 	}
@@ -79,5 +82,27 @@ func TestCreateAnonUnavailable(t *testing.T) {
 	defer d.Close()
 	if _, err := d.CreateAnon(); err != ErrNoAnon {
 		t.Errorf("CreateAnon = %v, want ErrNoAnon", err)
+	}
+}
+
+// assertOnly fails unless root holds exactly the given names besides the
+// reserved directory, and the scratch folder is empty.
+func assertOnly(t *testing.T, root string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		if e.Name() != ReservedName {
+			got = append(got, e.Name())
+		}
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("root holds %q, want %q", got, names)
+	}
+	if left, _ := os.ReadDir(filepath.Join(root, ReservedName, scratchName)); len(left) != 0 {
+		t.Errorf("scratch folder holds %d entries, want none", len(left))
 	}
 }

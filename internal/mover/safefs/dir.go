@@ -1,19 +1,13 @@
 package safefs
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
-
-// TempPrefix starts the name of every temporary file the receiver makes.
-const TempPrefix = ".ferry-tmp-"
 
 // Dir is a directory beneath a Root, held as an O_PATH descriptor. All
 // operations take a single checked name, never a path.
@@ -117,49 +111,6 @@ func (d *Dir) Open(name string, dirOK bool) (*os.File, error) {
 	return f, nil
 }
 
-// CreateTemp creates a new empty temporary file for name, mode 0600.
-func (d *Dir) CreateTemp(name string) (*os.File, string, error) {
-	if err := CheckName(name); err != nil {
-		return nil, "", err
-	}
-	tmp := tempName(name)
-	fd, err := unix.Openat(d.fd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, "", wrap("create temporary file for", d.path, name, err)
-	}
-	return os.NewFile(uintptr(fd), Join(d.path, tmp)), tmp, nil
-}
-
-// tempName builds ".ferry-tmp-<name>-<random>", shortening long names so
-// the result stays a valid file name.
-func tempName(name string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	if len(name) > 200 {
-		name = name[:200]
-	}
-	return TempPrefix + name + "-" + hex.EncodeToString(b[:])
-}
-
-// IsTemp reports whether name is one of the receiver's temporary files.
-func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }
-
-// Rename moves the temporary entry tmp onto name, removing a directory
-// that is in the way.
-func (d *Dir) Rename(tmp, name string) error {
-	if err := CheckName(name); err != nil {
-		return err
-	}
-	err := unix.Renameat(d.fd, tmp, d.fd, name)
-	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
-		if err := d.RemoveAll(name); err != nil {
-			return err
-		}
-		err = unix.Renameat(d.fd, tmp, d.fd, name)
-	}
-	return wrap("rename into place", d.path, name, err)
-}
-
 // Unlink removes the non-directory name, ignoring a missing entry.
 func (d *Dir) Unlink(name string) error {
 	err := unix.Unlinkat(d.fd, name, 0)
@@ -167,45 +118,6 @@ func (d *Dir) Unlink(name string) error {
 		return nil
 	}
 	return wrap("remove", d.path, name, err)
-}
-
-// Symlink creates name as a symlink to target, replacing what is there.
-func (d *Dir) Symlink(target, name string) (string, error) {
-	if err := CheckName(name); err != nil {
-		return "", err
-	}
-	tmp := tempName(name)
-	if err := unix.Symlinkat(target, d.fd, tmp); err != nil {
-		return "", wrap("create symlink", d.path, name, err)
-	}
-	return tmp, nil
-}
-
-// Mknod creates a FIFO, device or socket under a temporary name.
-func (d *Dir) Mknod(name string, mode uint32, dev uint64) (string, error) {
-	if err := CheckName(name); err != nil {
-		return "", err
-	}
-	tmp := tempName(name)
-	if err := unix.Mknodat(d.fd, tmp, mode, int(dev)); err != nil {
-		return "", wrap("create special file", d.path, name, err)
-	}
-	return tmp, nil
-}
-
-// Link creates a temporary hardlink in d to src/srcName.
-func (d *Dir) Link(src *Dir, srcName, name string) (string, error) {
-	if err := CheckName(name); err != nil {
-		return "", err
-	}
-	if err := CheckName(srcName); err != nil {
-		return "", err
-	}
-	tmp := tempName(name)
-	if err := unix.Linkat(src.fd, srcName, d.fd, tmp, 0); err != nil {
-		return "", wrap("create hardlink", d.path, name, err)
-	}
-	return tmp, nil
 }
 
 // RemoveAll removes name and, for a directory, everything below it,

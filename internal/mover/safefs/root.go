@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,10 @@ type Root struct {
 	fallback atomic.Bool
 	// anon is how unnamed files are linked here, found on first use.
 	anon atomic.Int32
+
+	reservedMu sync.Mutex
+	reserved   *Dir     // ReservedName, opened on first use
+	scratch    *Scratch // its scratch folder
 }
 
 // OpenRoot opens the directory at path (created if missing) as a root.
@@ -36,7 +41,13 @@ func OpenRoot(path string) (*Root, error) {
 func (r *Root) Path() string { return r.path }
 
 // Close releases the root.
-func (r *Root) Close() error { return unix.Close(r.fd) }
+func (r *Root) Close() error {
+	if r.scratch != nil {
+		r.scratch.d.Close()
+		r.reserved.Close()
+	}
+	return unix.Close(r.fd)
+}
 
 // ForceFallback disables openat2, for tests of the fallback resolver.
 func (r *Root) ForceFallback() { r.fallback.Store(true) }
@@ -70,7 +81,7 @@ func (r *Root) Statfs() (total, free uint64, err error) {
 // OpenDir resolves the checked path p to a directory beneath the root
 // without following any symlink.
 func (r *Root) OpenDir(p string) (*Dir, error) {
-	if err := CheckPath(p); err != nil {
+	if err := checkPeerPath(p); err != nil {
 		return nil, err
 	}
 	fd, err := r.resolve(p)
@@ -86,7 +97,7 @@ func (r *Root) OpenDir(p string) (*Dir, error) {
 // ParentOf checks p and splits it into its parent's path and its last
 // name; the root has no parent.
 func ParentOf(p string) (dir, name string, err error) {
-	if err := CheckPath(p); err != nil {
+	if err := checkPeerPath(p); err != nil {
 		return "", "", err
 	}
 	if p == RootPath {
@@ -107,6 +118,18 @@ func (r *Root) OpenParent(p string) (*Dir, string, error) {
 		return nil, "", err
 	}
 	return d, name, nil
+}
+
+// checkPeerPath accepts what CheckPath accepts, except the reserved
+// directory and what lies below it.
+func checkPeerPath(p string) error {
+	if err := CheckPath(p); err != nil {
+		return err
+	}
+	if IsReserved(p) {
+		return fmt.Errorf("%w: %q is the receiver's reserved directory", ErrUnsafePath, p)
+	}
+	return nil
 }
 
 const dirFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC

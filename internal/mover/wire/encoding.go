@@ -17,11 +17,23 @@ func (m *Hello) decode(d *Decoder) {
 func (m *HelloOK) encode(e *Encoder) {
 	e.Uint(uint64(m.Version))
 	e.Bool(m.Chown)
+	m.Last.encode(e)
 }
 
 func (m *HelloOK) decode(d *Decoder) {
 	m.Version = d.Uint32()
 	m.Chown = d.Bool()
+	m.Last.decode(d)
+}
+
+func (s *SyncState) encode(e *Encoder) {
+	e.Blob(s.Source)
+	e.Int(s.Start)
+}
+
+func (s *SyncState) decode(d *Decoder) {
+	s.Source = clone(d.Blob())
+	s.Start = d.Int()
 }
 
 func (m *Error) encode(e *Encoder) {
@@ -40,35 +52,45 @@ func (*OK) encode(*Encoder) {}
 
 func (*OK) decode(*Decoder) {}
 
-func (*Done) encode(*Encoder) {}
+func (m *Done) encode(e *Encoder) { m.State.encode(e) }
 
-func (*Done) decode(*Decoder) {}
+func (m *Done) decode(d *Decoder) { m.State.decode(d) }
 
 func (m *OpenDir) encode(e *Encoder) {
 	e.String(m.Path)
 	e.Bool(m.Create)
+	e.Bool(m.Xattrs)
 }
 
 func (m *OpenDir) decode(d *Decoder) {
 	m.Path = d.String()
 	m.Create = d.Bool()
+	m.Xattrs = d.Bool()
 }
 
 func (m *DirList) encode(e *Encoder) {
 	e.Uint(uint64(len(m.Entries)))
 	for i := range m.Entries {
-		e.String(m.Entries[i].Name)
-		m.Entries[i].Meta.encode(e)
+		en := &m.Entries[i]
+		e.String(en.Name)
+		en.Meta.encode(e)
+		e.Uint(en.Ino)
+		e.Uint(en.Nlink)
+		e.Blob(en.XattrSum)
 	}
 	e.Bool(m.More)
 }
 
 func (m *DirList) decode(d *Decoder) {
-	n := d.Count(10, int(unsafe.Sizeof(Entry{})))
+	n := d.Count(13, int(unsafe.Sizeof(Entry{})))
 	m.Entries = make([]Entry, n)
 	for i := range m.Entries {
-		m.Entries[i].Name = d.String()
-		m.Entries[i].Meta.decode(d)
+		en := &m.Entries[i]
+		en.Name = d.String()
+		en.Meta.decode(d)
+		en.Ino = d.Uint()
+		en.Nlink = d.Uint()
+		en.XattrSum = clone(d.Blob())
 	}
 	m.More = d.Bool()
 }

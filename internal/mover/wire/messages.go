@@ -34,8 +34,10 @@ type Message interface {
 	decode(d *Decoder)
 }
 
-// Version is the protocol version sent in Hello.
-const Version = 1
+// Version is the protocol version sent in Hello. Version 2 added the
+// sync state (HelloOK.Last, Done.State), link facts in listings and
+// OpenDir.Xattrs.
+const Version = 2
 
 // Role says what a connection is for.
 type Role uint8
@@ -55,10 +57,20 @@ type Hello struct {
 }
 
 // HelloOK accepts a connection. Chown says the receiver runs as root and
-// will apply owners.
+// will apply owners. Last, on a control connection, is the state the
+// last completed sync into this destination left (zero when none).
 type HelloOK struct {
 	Version uint32
 	Chown   bool
+	Last    SyncState
+}
+
+// SyncState describes a completed sync: which source it came from and
+// when it started by the sender's clock. A sender trusts ctimes older
+// than Start to mean "unchanged since" only for the same Source.
+type SyncState struct {
+	Source []byte // the sender's identity of its source file system and root
+	Start  int64  // nanoseconds since the Unix epoch
 }
 
 // ErrCode classifies an Error reply.
@@ -85,11 +97,13 @@ type Error struct {
 type OK struct{}
 
 // OpenDir asks for the listing of Path. With Create the receiver first
-// makes sure Path is a directory (creating it or replacing a non-directory)
-// and removes stale temporary files in it.
+// makes sure Path is a directory (creating it or replacing a
+// non-directory). With Xattrs every regular file and directory in the
+// listing carries the digest of its compared extended attributes.
 type OpenDir struct {
 	Path   string
 	Create bool
+	Xattrs bool
 }
 
 // DirList is one chunk of a listing; the last chunk has More == false.
@@ -123,8 +137,11 @@ type Ops struct {
 	Ops []Op
 }
 
-// Done ends a session after all work; the receiver flushes to disk.
-type Done struct{}
+// Done ends a session after all work; the receiver flushes to disk and
+// records State, which the next session's HelloOK returns.
+type Done struct {
+	State SyncState
+}
 
 // Segment is a run of file data at Off. Bytes not covered by any segment
 // are holes.

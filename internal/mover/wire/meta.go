@@ -100,10 +100,16 @@ func (m *Meta) decode(d *Decoder) {
 }
 
 // Entry is one name in a directory listing with its metadata. Listings
-// carry no extended attributes.
+// carry no extended attributes, only, when asked, their digest. Ino and
+// Nlink are the destination's inode number and link count of a regular
+// file, so that the sender can tell which destination files share an
+// inode.
 type Entry struct {
-	Name string
-	Meta Meta
+	Name     string
+	Meta     Meta
+	Ino      uint64
+	Nlink    uint64
+	XattrSum []byte
 }
 
 func clone(b []byte) []byte {

@@ -18,13 +18,13 @@ func sampleMeta() Meta {
 func TestRoundTrip(t *testing.T) {
 	msgs := []Message{
 		&Hello{Version: Version, Session: bytes.Repeat([]byte{1}, 16), Role: RoleData},
-		&HelloOK{Version: Version, Chown: true},
+		&HelloOK{Version: Version, Chown: true, Last: SyncState{Source: []byte{1, 2, 3}, Start: 1 << 60}},
 		&Error{Code: CodeNoSpace, Message: "full", Path: "a/b"},
 		&OK{},
-		&OpenDir{Path: "a/b", Create: true},
-		&DirList{Entries: []Entry{{Name: "x", Meta: sampleMeta()}}, More: true},
+		&OpenDir{Path: "a/b", Create: true, Xattrs: true},
+		&DirList{Entries: []Entry{{Name: "x", Meta: sampleMeta(), Ino: 1 << 40, Nlink: 3, XattrSum: []byte{9, 8}}}, More: true},
 		&Ops{Ops: []Op{{Kind: OpLink, Path: "a", Target: "b", Meta: sampleMeta()}}},
-		&Done{},
+		&Done{State: SyncState{Source: []byte{4}, Start: 5}},
 		&Batch{Files: []File{{Path: "f", Meta: sampleMeta(), Segments: []Segment{{Off: 3, Data: []byte("abc")}}}}},
 		&FileBegin{ID: 9, Path: "big", Size: 1 << 33, Delta: true},
 		&BeginOK{OldSize: -1},

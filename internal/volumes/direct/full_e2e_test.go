@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
+	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/test/harness"
 )
@@ -76,14 +77,12 @@ func TestCopyOntoFullVolumeE2E(t *testing.T) {
 	if err := cleanup(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	names, err := os.ReadDir(dir)
+	names, err := os.ReadDir(filepath.Join(dir, safefs.ReservedName, "tmp"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range names {
-		if strings.HasPrefix(e.Name(), ".ferry-tmp-") {
-			t.Errorf("temporary file %s left on the full volume", e.Name())
-		}
+		t.Errorf("temporary file %s left on the full volume", e.Name())
 	}
 }
 

@@ -1,0 +1,209 @@
+package safefs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/wire"
+)
+
+// ReservedName is the receiver's own directory at the root of every
+// destination. It holds the temporary entries of transfers in progress
+// (ReservedName/tmp) and the state of the last completed sync. It is
+// never listed, so a sync never copies or deletes it, and paths into it
+// from the network are refused; no user file can therefore collide with
+// a temporary one. A source root that holds it (a volume once synced
+// into) is walked without it.
+const ReservedName = ".ferry-mover"
+
+const scratchName = "tmp"
+
+// IsReserved reports whether p, a checked path, is ReservedName or lies
+// below it.
+func IsReserved(p string) bool {
+	return p == ReservedName || strings.HasPrefix(p, ReservedName+"/")
+}
+
+// Scratch is the folder where the receiver makes entries before they are
+// complete; each is renamed into place with Dir.Place once it is. Names
+// there are random and mean nothing outside the session that made them.
+type Scratch struct {
+	d *Dir
+}
+
+// openReserved opens (creating) the reserved directory and its scratch
+// folder. Anything else found under those names is removed first.
+func (r *Root) openReserved() error {
+	r.reservedMu.Lock()
+	defer r.reservedMu.Unlock()
+	if r.scratch != nil {
+		return nil
+	}
+	root := &Dir{fd: r.fd, path: RootPath, anon: anonNone}
+	res, err := root.forceDir(ReservedName)
+	if err != nil {
+		return err
+	}
+	tmp, err := res.forceDir(scratchName)
+	if err != nil {
+		res.Close()
+		return err
+	}
+	r.reserved, r.scratch = res, &Scratch{d: tmp}
+	return nil
+}
+
+// forceDir opens the child directory name of d, mode 0700, creating it
+// and removing whatever non-directory or symlink stands in its place.
+func (d *Dir) forceDir(name string) (*Dir, error) {
+	if err := d.EnsureDir(name); err != nil {
+		return nil, err
+	}
+	return d.OpenDir(name)
+}
+
+// Scratch returns the root's scratch folder, made on first use.
+func (r *Root) Scratch() (*Scratch, error) {
+	if err := r.openReserved(); err != nil {
+		return nil, err
+	}
+	return r.scratch, nil
+}
+
+// Clean removes everything in the scratch folder: what an interrupted
+// session left. Only call it when no session is running.
+func (s *Scratch) Clean() error { return s.d.removeChildren() }
+
+// Names lists the scratch folder.
+func (s *Scratch) Names() ([]string, error) { return s.d.Names() }
+
+func scratchEntry() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CreateFile creates a new, empty regular file, mode 0600, that will
+// become forPath (which names it in errors and is its os.File name).
+func (s *Scratch) CreateFile(forPath string) (*os.File, string, error) {
+	tmp := scratchEntry()
+	fd, err := unix.Openat(s.d.fd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, "", &PathError{Op: "create temporary file for", Path: forPath, Err: err}
+	}
+	return os.NewFile(uintptr(fd), forPath), tmp, nil
+}
+
+// Symlink creates a symlink to target that will become forPath.
+func (s *Scratch) Symlink(target, forPath string) (string, error) {
+	tmp := scratchEntry()
+	if err := unix.Symlinkat(target, s.d.fd, tmp); err != nil {
+		return "", &PathError{Op: "create symlink", Path: forPath, Err: err}
+	}
+	return tmp, nil
+}
+
+// Mknod creates a FIFO, device or socket that will become forPath.
+func (s *Scratch) Mknod(mode uint32, dev uint64, forPath string) (string, error) {
+	tmp := scratchEntry()
+	if err := unix.Mknodat(s.d.fd, tmp, mode, int(dev)); err != nil {
+		return "", &PathError{Op: "create special file", Path: forPath, Err: err}
+	}
+	return tmp, nil
+}
+
+// Link creates a hardlink to src/srcName that will become forPath.
+func (s *Scratch) Link(src *Dir, srcName, forPath string) (string, error) {
+	if err := CheckName(srcName); err != nil {
+		return "", err
+	}
+	tmp := scratchEntry()
+	if err := unix.Linkat(src.fd, srcName, s.d.fd, tmp, 0); err != nil {
+		return "", &PathError{Op: "create hardlink", Path: forPath, Err: err}
+	}
+	return tmp, nil
+}
+
+// Apply sets the metadata of the scratch entry tmp, as Dir.Apply does.
+func (s *Scratch) Apply(tmp string, m *wire.Meta, chown bool) error {
+	return s.d.Apply(tmp, m, nil, chown)
+}
+
+// Remove removes the scratch entry tmp, ignoring a missing one.
+func (s *Scratch) Remove(tmp string) error { return s.d.Unlink(tmp) }
+
+// Place moves the scratch entry tmp onto name in d, removing a
+// directory that is in the way.
+func (d *Dir) Place(s *Scratch, tmp, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	err := unix.Renameat(s.d.fd, tmp, d.fd, name)
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+		if err := d.RemoveAll(name); err != nil {
+			return err
+		}
+		err = unix.Renameat(s.d.fd, tmp, d.fd, name)
+	}
+	return wrap("rename into place", d.path, name, err)
+}
+
+// maxStateFile bounds what ReadState reads.
+const maxStateFile = 64 << 10
+
+// ReadState returns the contents of the reserved state file name, or nil
+// when there is none.
+func (r *Root) ReadState(name string) ([]byte, error) {
+	if err := r.openReserved(); err != nil {
+		return nil, err
+	}
+	f, err := r.reserved.Open(name, false)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxStateFile))
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", ReservedName, name, err)
+	}
+	return b, nil
+}
+
+// WriteState replaces the reserved state file name with data, durably:
+// written in the scratch folder, synced, then renamed into place.
+func (r *Root) WriteState(name string, data []byte) error {
+	s, err := r.Scratch()
+	if err != nil {
+		return err
+	}
+	path := Join(ReservedName, name)
+	f, tmp, err := s.CreateFile(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = r.reserved.Place(s, tmp, name)
+	}
+	if err != nil {
+		_ = s.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
