@@ -20,7 +20,10 @@
 # WARMUP (1: one untimed run of every tool on every set first),
 # MNT (/mnt/ferry-bench), DISKDIR (/var/tmp/ferry-bench-disk), TMPFS_SIZE (14g),
 # RESULTS_TSV (a file to keep the raw measurements in; by default they are
-# only logged on stderr).
+# only logged on stderr), BASELINE (a git revision: its ferry runs as one
+# more tool, "base", in every round beside this tree's, so that a change
+# is measured against what it changes in the same run; the report adds a
+# no-regression verdict).
 set -euo pipefail
 export LC_ALL=C
 
@@ -35,6 +38,7 @@ WARMUP=${WARMUP:-1}
 MNT=${MNT:-/mnt/ferry-bench}
 DISKDIR=${DISKDIR:-/var/tmp/ferry-bench-disk}
 TMPFS_SIZE=${TMPFS_SIZE:-14g}
+BASELINE=${BASELINE:-}
 
 # Data sets: LARGE_N files of LARGE_SIZE; SMALL_N files of 1-8 KiB in 343
 # directories; TINY_DIRS x TINY_PER files of 100 bytes.
@@ -117,6 +121,19 @@ if [[ -n $(cd "$REPO" && git status --porcelain -- internal/mover internal/cli/m
 	REV="$REV + uncommitted mover changes"
 fi
 FERRY=$SCRATCH/ferry BT=$SCRATCH/benchtool
+# The tools of a full round and of an incremental one (cp -a has no
+# incremental mode).
+FULL_TOOLS=(ferry rsync cp) INC_TOOLS=(ferry rsync)
+BASE_FERRY="" BASE_REV=""
+if [[ -n $BASELINE ]]; then
+	BASE_REV=$(cd "$REPO" && git rev-parse --short "$BASELINE^{commit}") || die "BASELINE $BASELINE is no revision"
+	log "building the baseline ferry from $BASE_REV"
+	git -C "$REPO" worktree add -q --detach "$SCRATCH/base-src" "$BASE_REV" >&2
+	(cd "$SCRATCH/base-src" && go build -o "$SCRATCH/ferry-base" ./cmd/ferry) || die "building the baseline failed"
+	git -C "$REPO" worktree remove --force "$SCRATCH/base-src"
+	BASE_FERRY=$SCRATCH/ferry-base
+	FULL_TOOLS=(ferry base rsync cp) INC_TOOLS=(ferry base rsync)
+fi
 
 pick_port() {
 	local p
@@ -256,6 +273,12 @@ rsync_bytes() {
 		sub(/[KMGT]$/, "", v); printf "%.0f", v * m }'
 }
 
+# run_base SRC DST [PORT]: run_ferry with the baseline's binary.
+run_base() {
+	local FERRY=$BASE_FERRY
+	run_ferry "$@"
+}
+
 # run_rsync SRC DST [PORT]: one sync with rsync through stunnel; a fresh
 # rsync daemon, stunnel server and stunnel client per run, so that their
 # CPU time and peak RSS belong to this run. PORT is where the stunnel
@@ -367,12 +390,19 @@ measure() {
 	check "$src" "$dst" "$tool, case $kase, $setting, round $round"
 }
 
-# order3 ROUND and order2 ROUND: the rotated tool order of a round.
-order3() {
-	local t=(ferry rsync cp) i
-	for i in 0 1 2; do printf '%s ' "${t[(($1 - 1 + i) % 3)]}"; done
+# rotate ROUND TOOL...: the tools in the order of ROUND, rotated by one
+# each round.
+rotate() {
+	local r=$1 i
+	shift
+	local t=("$@")
+	for ((i = 0; i < ${#t[@]}; i++)); do printf '%s ' "${t[((r - 1 + i) % ${#t[@]})]}"; done
 }
-order2() { if (($1 % 2)); then echo ferry rsync; else echo rsync ferry; fi; }
+
+# order3 ROUND and order2 ROUND: the tool order of a full and of an
+# incremental round.
+order3() { rotate "$1" "${FULL_TOOLS[@]}"; }
+order2() { rotate "$1" "${INC_TOOLS[@]}"; }
 
 # full_rounds SETTING DIR N: (a) and (b) from empty destinations, N rounds.
 # On disk every run gets a new directory and nothing is deleted until the
@@ -418,7 +448,7 @@ gen_ab "$MNT"
 if [[ $WARMUP == 1 ]]; then
 	log "tmpfs: warm-up, not measured"
 	for k in $SETS; do
-		for t in ferry rsync cp; do
+		for t in "${FULL_TOOLS[@]}"; do
 			mkdir -p "$MNT/dst-$k-$t"
 			"run_$t" "$MNT/src-$k" "$MNT/dst-$k-$t"
 			rm -rf "$MNT/dst-$k-$t"
@@ -468,6 +498,7 @@ if [[ $MILLION == 1 ]]; then
 	log "tmpfs: generating $TINY_DIRS x $TINY_PER files of 100 bytes"
 	"$BT" gen-tiny "$MNT/src-m" "$TINY_DIRS" "$TINY_PER" 100 3
 	tools=(ferry)
+	[[ -n $BASELINE ]] && tools+=(base)
 	[[ $MILLION_RSYNC == 1 ]] && tools+=(rsync)
 	for t in "${tools[@]}"; do
 		measure tmpfs 1M "$t" 1 "$MNT/src-m" "$MNT/dst-m" fresh
@@ -510,5 +541,5 @@ if [[ -n ${RESULTS_TSV:-} ]]; then cp "$RESULTS" "$RESULTS_TSV"; fi
 	echo "- load average (1, 5, 15 min) at start: $LOAD_START; at end: $LOAD_END"
 	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B"
 	echo
-	"$BT" report -changed "$CHANGED" "$RESULTS"
+	"$BT" report -changed "$CHANGED" -baseline "$BASE_REV" "$RESULTS"
 }

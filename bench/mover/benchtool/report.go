@@ -43,13 +43,14 @@ var (
 		"d":   "(d) re-sync, 1% of one file changed",
 		"1M":  "1,000,000 files of 100 B",
 	}
-	toolOrder = []string{"ferry", "rsync", "cp"}
-	toolNames = map[string]string{"ferry": "Ferry mover", "rsync": "rsync + stunnel", "cp": "cp -a"}
+	toolOrder = []string{"ferry", "base", "rsync", "cp"}
+	toolNames = map[string]string{"ferry": "Ferry mover", "base": "Ferry mover, baseline", "rsync": "rsync + stunnel", "cp": "cp -a"}
 )
 
 func cmdReport(args []string) error {
 	fset := flag.NewFlagSet("report", flag.ContinueOnError)
 	changed := fset.Int64("changed", 0, "bytes changed per round in case (d)")
+	baseline := fset.String("baseline", "", "the revision the tool \"base\" was built from")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +60,9 @@ func cmdReport(args []string) error {
 	recs, err := readRecords(fset.Arg(0))
 	if err != nil {
 		return err
+	}
+	if *baseline != "" {
+		toolNames["base"] = "Ferry mover at " + *baseline + " (baseline)"
 	}
 	rep := &report{recs: recs, changed: *changed}
 	rep.write(os.Stdout)
@@ -304,6 +308,7 @@ func (r *report) writeVerdicts(p func(string, ...any)) {
 	speed("(c) re-sync of (a), ≥ 2x faster than rsync + stunnel", "c-a", "rsync", "ferry", func(x float64) bool { return x >= 2 })
 	speed("(d) no slower than rsync + stunnel", "d", "rsync", "ferry", func(x float64) bool { return x >= 1 })
 	p("\n")
+	r.writeRegression(p, verdict)
 	if s := r.med("tmpfs", "d", "ferry", fBytesSent); !math.IsNaN(s) && r.changed > 0 {
 		p("| (d) target: < 2x the changed bytes sent | Ferry / changed | verdict |\n|---|---:|---|\n")
 		p("| file data sent, as Ferry reports it | %.2fx | %s |\n", s/float64(r.changed), verdict(s < 2*float64(r.changed)))
@@ -312,4 +317,36 @@ func (r *report) writeVerdicts(p func(string, ...any)) {
 		}
 		p("\n")
 	}
+}
+
+// regressionBound is how much slower than the baseline a case's median
+// wall time may be and still count as noise: the spread of repeated runs
+// of one binary on this machine kind (see docs/benchmarks.md).
+const regressionBound = 1.10
+
+// writeRegression compares this tree's mover with the baseline's, case by
+// case, when the run had one.
+func (r *report) writeRegression(p func(string, ...any), verdict func(bool) string) {
+	if len(r.values("tmpfs", "a", "base", fWall)) == 0 && len(r.values("tmpfs", "b", "base", fWall)) == 0 {
+		return
+	}
+	p("#### No regression against the baseline (tmpfs)\n\n")
+	p("Ratios are Ferry / baseline (below 1: this tree is faster); the target is at most %.2fx in every case.\n\n", regressionBound)
+	p("| case | ratio of median wall times | median of per-round ratios (min–max) | ratio of median CPU s | ratio of peak RSS, sender / receiver | verdict |\n|---|---:|---:|---:|---:|---|\n")
+	for _, k := range caseOrder {
+		x := r.med("tmpfs", k, "ferry", fWall) / r.med("tmpfs", k, "base", fWall)
+		if math.IsNaN(x) {
+			continue
+		}
+		pr := r.paired(k, "ferry", "base")
+		lo, mid, hi := math.NaN(), math.NaN(), math.NaN()
+		if len(pr) > 0 {
+			lo, mid, hi = slices.Min(pr), median(pr), slices.Max(pr)
+		}
+		cpu := r.med("tmpfs", k, "ferry", fCPU) / r.med("tmpfs", k, "base", fCPU)
+		rss := fmt.Sprintf("%.2fx / %.2fx", r.med("tmpfs", k, "ferry", fRSSSend)/r.med("tmpfs", k, "base", fRSSSend),
+			r.med("tmpfs", k, "ferry", fRSSRecv)/r.med("tmpfs", k, "base", fRSSRecv))
+		p("| %s | %.2fx | %.2fx (%.2f–%.2f) | %.2fx | %s | %s |\n", caseNames[k], x, mid, lo, hi, cpu, rss, verdict(x <= regressionBound))
+	}
+	p("\n")
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"ferry.dev/ferry/internal/mover/safefs"
 )
 
 // verifier compares a destination tree with its source: the same names,
@@ -145,6 +147,11 @@ func (v *verifier) walk(rel string) {
 		}
 		names := map[string]bool{}
 		for _, e := range dents {
+			// The Ferry receiver's own directory at the root holds its
+			// state, never a copy of source data.
+			if rel == "." && e.Name() == safefs.ReservedName {
+				continue
+			}
 			names[e.Name()] = true
 		}
 		for _, e := range sents {
