@@ -418,6 +418,7 @@ func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSi
 		if err := readFull(f, b, p); err != nil {
 			return matched, err
 		}
+		contentReads.Add(int64(len(b)))
 		hasOld := i < len(sums)
 		if hasOld && min(bs, oldSize-p) == int64(len(b)) {
 			sum := blake3.Sum256(b)
