@@ -34,13 +34,16 @@ const (
 )
 
 var (
-	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "1M"}
+	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "s", "s-d", "s-v", "1M"}
 	caseNames = map[string]string{
 		"a":   "(a) 2 GiB, 4 large files",
 		"b":   "(b) 100,000 small files",
 		"c-a": "(c) re-sync of (a), no change",
 		"c-b": "(c) re-sync of (b), no change",
 		"d":   "(d) re-sync, 1% of one file changed",
+		"s":   "(s) sparse file, fresh",
+		"s-d": "(s) re-sync, 1 MiB of it changed",
+		"s-v": "(s) re-sync with --verify, no change",
 		"1M":  "1,000,000 files of 100 B",
 	}
 	toolOrder = []string{"ferry", "rsync", "cp"}
