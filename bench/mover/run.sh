@@ -535,7 +535,7 @@ if [[ -n ${RESULTS_TSV:-} ]]; then cp "$RESULTS" "$RESULTS_TSV"; fi
 	echo "- machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "- ferry built from $REV, $(go version | cut -d' ' -f3); $(rsync --version | head -n1 | sed 's/  */ /g'); $(stunnel4 -version 2>&1 | grep -m1 '^stunnel'); $(openssl version)"
 	echo "- load average (1, 5, 15 min) at start: $LOAD_START; at end: $LOAD_END"
-	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B"
+	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B, (s) $SPARSE_SIZE holding $SPARSE_DATA"
 	echo
 	"$BT" report -changed "$CHANGED" "$RESULTS"
 }

@@ -297,6 +297,9 @@ func (r *report) writeVerdicts(p func(string, ...any)) {
 		cpu := r.med("tmpfs", k, a, fCPU) / r.med("tmpfs", k, b, fCPU)
 		p("| %s | %.2fx | %.2fx (%.2f–%.2f) | %.2fx | %s |\n", target, x, median(pr), slices.Min(pr), slices.Max(pr), cpu, verdict(ok(x)))
 	}
+	if len(r.values("tmpfs", "a", "ferry", fWall)) == 0 && len(r.values("tmpfs", "b", "ferry", fWall)) == 0 {
+		return // no data set with targets was run
+	}
 	p("#### Targets (tmpfs)\n\n")
 	p("Ratios are rsync / Ferry (above 1: Ferry is faster), or Ferry / cp -a.\n\n")
 	p("| target | ratio of median wall times | median of per-round ratios (min–max) | ratio of median CPU s | verdict |\n|---|---:|---:|---:|---|\n")
