@@ -7,8 +7,10 @@
 #
 # Cases: (a) 2 GiB in 4 large files, (b) 100,000 small files, (c) re-sync
 # of (a) and (b) with nothing changed, (d) re-sync after 1% of one large
-# file changed; then 1,000,000 tiny files for memory, and (a) and (b) once
-# more on disk. Rounds are interleaved (the tool order rotates) and every
+# file changed, (s) a sparse file of 100 GiB holding 3 MiB of data (fresh,
+# re-synced after 1 MiB changed, re-synced with --verify; Ferry only:
+# rsync reads the whole apparent size); then 1,000,000 tiny files for
+# memory, and (a) and (b) once more on disk. Rounds are interleaved (the tool order rotates) and every
 # sync is checked against its source. See docs/benchmarks.md, "Data mover".
 # A full run takes 12-14 minutes on 2 vCPUs and needs about 13 GiB of free
 # memory (the tmpfs) and 31 GiB of free disk under /var/tmp.
@@ -16,7 +18,9 @@
 # Knobs (environment): ROUNDS (7), DISK_ROUNDS (3), MILLION (1: run the
 # 1,000,000-file case), MILLION_RSYNC (1: rsync it too), DISK (1: run the
 # disk case), QUICK (1: tiny data sets, to check the harness itself),
-# SETS ("a b": the data sets to run; "b" alone skips (a), (c) of (a) and (d)),
+# SETS ("a b": the data sets to run; "b" alone skips (a), (c) of (a) and (d);
+# empty runs neither), SPARSE (1: run case (s)), SPARSE_SIZE (100G),
+# SPARSE_DATA (3M),
 # WARMUP (1: one untimed run of every tool on every set first),
 # MNT (/mnt/ferry-bench), DISKDIR (/var/tmp/ferry-bench-disk), TMPFS_SIZE (14g),
 # RESULTS_TSV (a file to keep the raw measurements in; by default they are
@@ -24,6 +28,10 @@
 # more tool, "base", in every round beside this tree's, so that a change
 # is measured against what it changes in the same run; the report adds a
 # no-regression verdict).
+#
+# Case (s) alone, in a few seconds:
+#
+#   SETS= MILLION=0 DISK=0 ROUNDS=1 bench/mover/run.sh
 set -euo pipefail
 export LC_ALL=C
 
@@ -33,7 +41,10 @@ MILLION=${MILLION:-1}
 MILLION_RSYNC=${MILLION_RSYNC:-1}
 DISK=${DISK:-1}
 QUICK=${QUICK:-0}
-SETS=${SETS:-a b}
+SETS=${SETS-a b}
+SPARSE=${SPARSE:-1}
+SPARSE_SIZE=${SPARSE_SIZE:-100G}
+SPARSE_DATA=${SPARSE_DATA:-3M}
 WARMUP=${WARMUP:-1}
 MNT=${MNT:-/mnt/ferry-bench}
 DISKDIR=${DISKDIR:-/var/tmp/ferry-bench-disk}
@@ -168,7 +179,7 @@ cert = $SCRATCH/stunnel.crt
 key = $SCRATCH/stunnel.key
 EOF
 
-if [[ $QUICK != 1 ]]; then
+if [[ $QUICK != 1 && ( -n ${SETS// /} || $MILLION == 1 ) ]]; then
 	avail=$(awk '/MemAvailable/ { printf "%d", $2 / 1048576 }' /proc/meminfo)
 	((avail >= 13)) || die "the tmpfs cases need about 13 GiB of free memory, $avail GiB are available"
 fi
@@ -247,7 +258,7 @@ run_ferry() {
 	wait_port "$FPORT"
 	local t0=$EPOCHREALTIME
 	if ! timeout "$SYNC_TIMEOUT" /usr/bin/time -f "$TF" -o "$SCRATCH/ferry-sync.time" "$FERRY" mover sync \
-		--to "127.0.0.1:$port" --root "$src" --tls-dir "$CERTS" --delete --progress=json \
+		--to "127.0.0.1:$port" --root "$src" --tls-dir "$CERTS" --delete ${FERRY_VERIFY:+--verify} --progress=json \
 		>"$SCRATCH/ferry-sync.out" 2>"$SCRATCH/ferry-sync.err"; then
 		tail -n 5 "$SCRATCH/ferry-sync.err" "$SCRATCH/ferry-serve.log" "$SCRATCH/ferry-sync.out" >&2
 		die "ferry mover sync $src -> $dst failed or hung (exit status above)"
@@ -492,6 +503,22 @@ if has_set a; then
 fi
 rm -rf "$MNT/src-a" "$MNT/src-b" "$MNT"/dst-*
 
+# ---- tmpfs: (s) a sparse file ----
+
+if [[ $SPARSE == 1 ]]; then
+	log "tmpfs: (s) a file of $SPARSE_SIZE holding $SPARSE_DATA of data, $ROUNDS rounds"
+	"$BT" gen-sparse "$MNT/src-s/disk.img" "$SPARSE_SIZE" "$SPARSE_DATA" 4
+	for ((r = 1; r <= ROUNDS; r++)); do
+		measure tmpfs s ferry "$r" "$MNT/src-s" "$MNT/dst-s" fresh
+		"$BT" mutate "$MNT/src-s/disk.img" 1M 1M "$((300 + r))" >/dev/null
+		measure tmpfs s-d ferry "$r" "$MNT/src-s" "$MNT/dst-s"
+		FERRY_VERIFY=1
+		measure tmpfs s-v ferry "$r" "$MNT/src-s" "$MNT/dst-s"
+		FERRY_VERIFY=
+	done
+	rm -rf "$MNT/src-s" "$MNT/dst-s"
+fi
+
 # ---- tmpfs: 1,000,000 files, for memory ----
 
 if [[ $MILLION == 1 ]]; then
@@ -539,7 +566,7 @@ if [[ -n ${RESULTS_TSV:-} ]]; then cp "$RESULTS" "$RESULTS_TSV"; fi
 	echo "- machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "- ferry built from $REV, $(go version | cut -d' ' -f3); $(rsync --version | head -n1 | sed 's/  */ /g'); $(stunnel4 -version 2>&1 | grep -m1 '^stunnel'); $(openssl version)"
 	echo "- load average (1, 5, 15 min) at start: $LOAD_START; at end: $LOAD_END"
-	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B"
+	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B, (s) $SPARSE_SIZE holding $SPARSE_DATA"
 	echo
 	"$BT" report -changed "$CHANGED" -baseline "$BASE_REV" "$RESULTS"
 }

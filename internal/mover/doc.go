@@ -27,8 +27,17 @@
 // Options.Delete, destination entries missing on the source are removed.
 // With Options.Verify, a second pass compares metadata, hardlink groups,
 // extended attributes (user.*, POSIX ACLs and file capabilities) and the
-// BLAKE3 sum of every regular file on both sides and fails with a
-// [VerifyError] naming every path that differs.
+// content sum of every regular file on both sides and fails with a
+// [VerifyError] naming every path that differs. The content sum is
+// BLAKE3 over the file size and the index and bytes of every 64 KiB
+// block that holds a non-zero byte: it depends on the bytes only, so a
+// hole and zeros written as data are equal, and holes are skipped
+// unread.
+//
+// Sparse files cost their data, not their apparent size: a fresh copy
+// reads and sends data extents only, and a delta or a verification reads
+// only blocks that hold data on one side or the other. A file of 100 GiB
+// with 3 MiB of data costs about what 3 MiB does.
 //
 // Fidelity: regular files, directories (empty ones too), symlinks (target
 // verbatim, never followed), hardlinks (same source inode, same
@@ -72,7 +81,12 @@
 //   - for a delta, each range starts with RangeHashes: the receiver hashes
 //     the current file's blocks in the range, copies them into the new
 //     file and returns the sums; the sender sends only blocks whose sums
-//     differ.
+//     differ. A block of zeros has the empty sum on both sides, whether
+//     read or a hole, and a hole is not read. BeginOK maps the current
+//     file's data extents (at most wire.MaxBasisExtents), so a range that
+//     is a hole on the source travels not at all (the new file is all
+//     holes until written) and one that is a hole in the current file
+//     travels as on a fresh copy, without RangeHashes.
 //
 // When all data is acknowledged the sender creates hardlinks (OpLink),
 // then applies directory attributes in walk post-order, deepest first,
@@ -93,7 +107,8 @@
 // payload is read; decoding allocates at most wire.MaxDecoded (8 MiB)
 // for lists besides the payload's own bytes. A connection holds no
 // buffers until a session accepts its Hello; a session accepts at most
-// [MaxParallel] data connections and 256 large files open at once. The
+// [MaxParallel] data connections and 256 large files open at once, each
+// holding at most wire.MaxBasisExtents extents (64 KiB) of its basis. The
 // sender fails with [ErrListingTooLarge] when one destination listing
 // passes 256 MiB (about a million entries) rather than grow. A receiver
 // under a hostile sender holds at most about 700 MiB (17 connections of
@@ -174,6 +189,15 @@
 //   - A changed large file is rebuilt in a new temporary file (basis
 //     blocks copied locally), so the destination needs room for both
 //     versions of the largest changed file.
+//   - Holes are what SEEK_DATA and SEEK_HOLE report; a file system that
+//     cannot tell makes a file all data, read in full. A block (128 KiB
+//     for a delta, 64 KiB for a sum) with any data in it is read whole.
+//     A current file of more than wire.MaxBasisExtents data extents is
+//     not mapped: every range with source data asks for its hashes, and
+//     the receiver reads every block of it (those found to be zeros are
+//     still not copied). Zeros the source stores as data travel as data on
+//     a fresh copy but become holes where a delta rewrites them; the
+//     content, and so Verify, does not tell the two apart.
 //   - Renamed files travel again; there is no rename detection.
 //   - The peer is authenticated by the CA: an authenticated sender may
 //     create device nodes inside the root when the receiver runs as root,

@@ -12,3 +12,8 @@ func SetMaxListingBytes(n int64) (restore func()) {
 	maxListingBytes = n
 	return func() { maxListingBytes = old }
 }
+
+// ContentReads returns how many bytes of file content both sides of this
+// process have read to compare or checksum (not to send) so far. Tests
+// using it must not run in parallel with syncs.
+func ContentReads() int64 { return contentReads.Load() }

@@ -189,11 +189,29 @@ func (s *session) begin(m *wire.FileBegin) wire.Message {
 	if err != nil {
 		return s.toWire(err, m.Path, m.Size)
 	}
+	if err := of.mapBasis(); err != nil {
+		of.discard()
+		return s.toWire(err, m.Path, m.Size)
+	}
 	if err := s.addFile(m.ID, of); err != nil {
 		of.discard()
 		return s.toWire(err, m.Path, m.Size)
 	}
-	return &wire.BeginOK{OldSize: of.oldSize}
+	return &wire.BeginOK{OldSize: of.oldSize, Mapped: of.mapped, Extents: of.basisExts}
+}
+
+// mapBasis finds the data runs of the basis, unless it has more than
+// wire.MaxBasisExtents: then every basis block in a hashed range is read.
+func (of *openFile) mapBasis() error {
+	if of.basis == nil {
+		return nil
+	}
+	exts, ok, err := fsmeta.DataExtentsAtMost(of.basis, 0, of.oldSize, wire.MaxBasisExtents)
+	if err != nil {
+		return fmt.Errorf("map basis of %q: %w", of.path(), err)
+	}
+	of.basisExts, of.mapped = exts, ok
+	return nil
 }
 
 func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
@@ -280,7 +298,8 @@ func punchHole(f *os.File, off, n int64) error {
 func (of *openFile) path() string { return safefs.Join(of.dir.Path(), of.name) }
 
 // rangeHashes hashes the basis blocks in a range and copies the non-zero
-// ones into the new file, which the sender then patches.
+// ones into the new file, which the sender then patches. A block of zeros
+// has the empty sum; one in a hole of a mapped basis is not even read.
 func (s *session) rangeHashes(m *wire.RangeHashes) wire.Message {
 	of, err := s.file(m.ID)
 	if err != nil {
@@ -305,11 +324,24 @@ func (of *openFile) copyBasis(off, end, bs int64) ([][]byte, error) {
 		return sums, nil
 	}
 	end = min(end, of.oldSize)
-	buf := make([]byte, bs)
+	var buf []byte
 	for ; off < end; off += bs {
-		b := buf[:min(bs, end-off)]
+		n := min(bs, end-off)
+		if of.mapped && !fsmeta.HasData(of.basisExts, off, off+n) {
+			sums = append(sums, nil)
+			continue
+		}
+		if buf == nil {
+			buf = make([]byte, bs)
+		}
+		b := buf[:n]
 		if _, err := of.basis.ReadAt(b, off); err != nil {
 			return nil, fmt.Errorf("read basis of %q: %w", of.path(), err)
+		}
+		contentReads.Add(n)
+		if fsmeta.IsZero(b) {
+			sums = append(sums, nil)
+			continue
 		}
 		sum := blake3.Sum256(b)
 		sums = append(sums, sum[:])
@@ -368,8 +400,8 @@ func (s *session) abort(m *wire.Abort) wire.Message {
 	return &wire.OK{}
 }
 
-// hashFiles returns the BLAKE3 sum of each path; an empty sum means the
-// path is missing or not a regular file.
+// hashFiles returns the content sum (fileSum) of each path; an empty sum
+// means the path is missing or not a regular file.
 func (s *session) hashFiles(m *wire.HashFiles) wire.Message {
 	if len(m.Paths) > maxHashPaths {
 		return s.toWire(fmt.Errorf("%w: too many paths", errProtocol), "", 0)
@@ -396,14 +428,5 @@ func (s *session) hashFile(p string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return HashReader(f)
-}
-
-// HashReader returns the BLAKE3-256 sum of everything r yields.
-func HashReader(r io.Reader) ([]byte, error) {
-	h := blake3.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return nil, fmt.Errorf("hash: %w", err)
-	}
-	return h.Sum(nil), nil
+	return fileSum(f)
 }

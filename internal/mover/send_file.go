@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -253,7 +254,7 @@ func (s *sender) flushBatch() error {
 // meanwhile.
 func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool) error {
 	id := s.nextID.Add(1)
-	var oldSize int64
+	var old basisMap
 	err := s.withConn(ctx, func(c *wire.Conn) error {
 		m, err := roundTrip(c, &wire.FileBegin{ID: id, Path: rel, Size: info.Meta.Size, Delta: delta})
 		if err != nil {
@@ -263,13 +264,16 @@ func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsm
 		if !isOK {
 			return fmt.Errorf("%w: begin reply of type %d", errProtocol, m.Type())
 		}
-		oldSize = ok.OldSize
+		if ok.Mapped && !fsmeta.ValidExtents(ok.Extents, ok.OldSize) {
+			return fmt.Errorf("%w: begin reply with bad basis extents", errProtocol)
+		}
+		old = basisMap{size: ok.OldSize, mapped: ok.Mapped, exts: ok.Extents}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("begin file %s: %w", rel, err)
 	}
-	err = s.sendRanges(ctx, f, id, info.Meta.Size, oldSize, &deltaState{})
+	err = s.sendRanges(ctx, f, id, info.Meta.Size, &old, &deltaState{})
 	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
 		s.links.fail(info)
 		s.warn("source file changed during transfer; not copied", rel, nil)
@@ -296,9 +300,27 @@ func (s *sender) finish(ctx context.Context, req wire.Message, rel string) error
 	return nil
 }
 
+// basisMap is what the receiver told of the basis of a large file: its
+// size (-1 without one) and, when mapped, all its data runs.
+type basisMap struct {
+	size   int64
+	mapped bool
+	exts   []fsmeta.Extent
+}
+
+// hasData reports whether the basis may hold data in [off, end).
+func (b *basisMap) hasData(off, end int64) bool {
+	if off >= b.size {
+		return false
+	}
+	return !b.mapped || fsmeta.HasData(b.exts, off, min(end, b.size))
+}
+
 // sendRanges sends [0, size) in ranges of RangeSize, each on whichever data
-// connection is free.
-func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, oldSize int64, ds *deltaState) error {
+// connection is free. A range that is a hole on the source needs nothing:
+// the new file is all holes until written, and only RangeHashes copies
+// the basis into it.
+func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size int64, old *basisMap, ds *deltaState) error {
 	// The data extents are found once for the whole file: asking per range
 	// costs O(file size) each on tmpfs (SEEK_HOLE scans to the end), which
 	// made large files quadratic.
@@ -308,6 +330,11 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for off := int64(0); off < size; off += s.opts.RangeSize {
+		end := min(off+s.opts.RangeSize, size)
+		if !fsmeta.HasData(exts, off, end) {
+			s.prog.bytesDone.Add(end - off)
+			continue
+		}
 		var c *wire.Conn
 		select {
 		case c = <-s.pool:
@@ -316,10 +343,9 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 		if c == nil {
 			break
 		}
-		end := min(off+s.opts.RangeSize, size)
 		g.Go(func() error {
 			defer func() { s.pool <- c }()
-			return s.sendRange(c, f, id, off, end, oldSize, exts, ds)
+			return s.sendRange(c, f, id, off, end, old, clipExtents(exts, off, end), ds)
 		})
 	}
 	err = g.Wait()
@@ -329,26 +355,27 @@ func (s *sender) sendRanges(ctx context.Context, f *os.File, id uint64, size, ol
 	return err
 }
 
-// sendRange streams one range and waits for the receiver's verdict. A
-// local read failure still ends the range properly so the connection
-// stays in step.
-func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, exts []fsmeta.Extent, ds *deltaState) error {
+// sendRange streams one range, whose source data runs are exts, and waits
+// for the receiver's verdict. Where the basis has no data the range is
+// sent as is, without comparing. A local read failure still ends the
+// range properly so the connection stays in step.
+func (s *sender) sendRange(c *wire.Conn, f *os.File, id uint64, off, end int64, old *basisMap, exts []fsmeta.Extent, ds *deltaState) error {
 	var readErr error
 	// Give up on comparing only after two ranges and a quarter of the old
 	// version matched nothing: a rewritten head must not cost a file
 	// whose tail is unchanged.
-	giveUpAfter := max(2*s.opts.RangeSize, oldSize/4) / s.opts.BlockSize
-	if off < oldSize && ds.worthIt(giveUpAfter) {
+	giveUpAfter := max(2*s.opts.RangeSize, old.size/4) / s.opts.BlockSize
+	if old.hasData(off, end) && ds.worthIt(giveUpAfter) {
 		sums, err := s.rangeHashes(c, id, off, end)
 		if err != nil {
 			return err
 		}
 		var matched int64
-		matched, readErr = s.sendBlocks(c, f, id, off, end, oldSize, sums)
+		matched, readErr = s.sendBlocks(c, f, id, off, end, old.size, sums, exts)
 		ds.compared.Add(int64(len(sums)))
 		ds.matched.Add(matched)
 	} else {
-		readErr = s.sendExtents(c, f, id, clipExtents(exts, off, end))
+		readErr = s.sendExtents(c, f, id, exts)
 	}
 	var netErr *connError
 	if errors.As(readErr, &netErr) {
@@ -387,11 +414,13 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return
 // within [off, end).
 func clipExtents(exts []fsmeta.Extent, off, end int64) []fsmeta.Extent {
 	var out []fsmeta.Extent
-	for _, e := range exts {
-		lo, hi := max(e.Off, off), min(e.Off+e.Len, end)
-		if lo < hi {
-			out = append(out, fsmeta.Extent{Off: lo, Len: hi - lo})
+	first := sort.Search(len(exts), func(i int) bool { return exts[i].Off+exts[i].Len > off })
+	for _, e := range exts[first:] {
+		if e.Off >= end {
+			break
 		}
+		lo, hi := max(e.Off, off), min(e.Off+e.Len, end)
+		out = append(out, fsmeta.Extent{Off: lo, Len: hi - lo})
 	}
 	return out
 }
@@ -418,28 +447,47 @@ func (s *sender) sendExtents(c *wire.Conn, f *os.File, id uint64, exts []fsmeta.
 	return nil
 }
 
-// sendBlocks compares [off, end) block by block with the receiver's sums
-// and sends only blocks that differ. A differing block that had basis data
-// is first punched out; then only its non-zero pages travel, so zero runs
-// stay holes.
-func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, sums [][]byte) (matched int64, err error) {
+// sendBlocks compares [off, end), whose source data runs are exts, block
+// by block with the receiver's sums and sends only blocks that differ.
+// Blocks of zeros, whether holes (not read) or read, match an empty sum.
+// A differing block that had basis data is first punched out; then only
+// its non-zero pages travel, so zero runs stay holes.
+func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSize int64, sums [][]byte, exts []fsmeta.Extent) (matched int64, err error) {
 	bs := s.opts.BlockSize
-	buf := make([]byte, bs)
+	var buf []byte
 	for i, p := 0, off; p < end; i, p = i+1, p+bs {
-		b := buf[:min(bs, end-p)]
-		if err := readFull(f, b, p); err != nil {
-			return matched, err
-		}
+		n := min(bs, end-p)
 		hasOld := i < len(sums)
-		if hasOld && min(bs, oldSize-p) == int64(len(b)) {
+		oldData := hasOld && len(sums[i]) > 0
+		var b []byte
+		if fsmeta.HasData(exts, p, p+n) {
+			if buf == nil {
+				buf = make([]byte, bs)
+			}
+			b = buf[:n]
+			if err := readFull(f, b, p); err != nil {
+				return matched, err
+			}
+			contentReads.Add(n)
+			if fsmeta.IsZero(b) {
+				b = nil
+			}
+		}
+		switch {
+		case b == nil && !oldData:
+			if hasOld {
+				matched++
+			}
+			continue
+		case b != nil && oldData && min(bs, oldSize-p) == n:
 			sum := blake3.Sum256(b)
 			if bytes.Equal(sum[:], sums[i]) {
 				matched++
 				continue
 			}
 		}
-		if hasOld {
-			if err := c.Write(&wire.Zero{ID: id, Off: p, Len: int64(len(b))}); err != nil {
+		if oldData {
+			if err := c.Write(&wire.Zero{ID: id, Off: p, Len: n}); err != nil {
 				return matched, &connError{err}
 			}
 		}

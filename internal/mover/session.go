@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ferry.dev/ferry/internal/mover/fsmeta"
 	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/mover/wire"
 )
@@ -51,6 +52,9 @@ type openFile struct {
 	size    int64
 	oldSize int64
 	done    bool
+	// mapped says basisExts lists every data run of the basis.
+	mapped    bool
+	basisExts []fsmeta.Extent
 }
 
 func newSession(ctx context.Context, srv *Server, id string) *session {

@@ -320,7 +320,7 @@ func (v *verifier) compareSum(it hashItem, remote []byte) {
 	}
 	f := os.NewFile(uintptr(fd), it.rel)
 	defer f.Close()
-	local, err := HashReader(f)
+	local, err := fileSum(f)
 	if err != nil {
 		v.s.warn("source file unreadable during verification", it.rel, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -87,6 +88,61 @@ func cmdGenLarge(args []string) error {
 	})
 }
 
+// changedBytes parses mutate's FRACTION|BYTES argument for a file of size
+// bytes.
+func changedBytes(arg string, size int64) (float64, error) {
+	if strings.HasSuffix(arg, "K") || strings.HasSuffix(arg, "M") || strings.HasSuffix(arg, "G") {
+		n, err := parseSize(arg)
+		if err != nil || n <= 0 || n > size {
+			return 0, fmt.Errorf("bad BYTES %q for a file of %d bytes", arg, size)
+		}
+		return float64(n), nil
+	}
+	frac, err := strconv.ParseFloat(arg, 64)
+	if err != nil || frac <= 0 || frac > 1 {
+		return 0, fmt.Errorf("bad FRACTION %q", arg)
+	}
+	return frac * float64(size), nil
+}
+
+// cmdGenSparse writes FILE of SIZE apparent bytes holding DATA random
+// bytes in 64 KiB chunks spread evenly over it (4 KiB-aligned); the rest
+// is holes.
+func cmdGenSparse(args []string) error {
+	v, err := parseInts(args[min(1, len(args)):], "SIZE", "DATA", "SEED")
+	if err != nil || len(args) < 1 {
+		return fmt.Errorf("FILE SIZE DATA SEED: %v", err)
+	}
+	size, data, seed := v[0], v[1], v[2]
+	const chunk = 64 << 10
+	n := max(data/chunk, 1)
+	if n*chunk > size {
+		return fmt.Errorf("%d bytes of data do not fit in %d bytes", data, size)
+	}
+	if err := os.MkdirAll(filepath.Dir(args[0]), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(args[0])
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return err
+	}
+	rng := chacha(seed, 0)
+	buf := make([]byte, chunk)
+	for k := range n {
+		_, _ = rng.Read(buf)
+		off := min(k*(size/n)&^4095, size-chunk)
+		if _, err := f.WriteAt(buf, off); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
 // pool is a block of random bytes that small files are cut from: cheap
 // to produce and incompressible within a file.
 func pool(seed int64, size int) []byte {
@@ -156,17 +212,14 @@ func cmdGenTiny(args []string) error {
 	})
 }
 
-// cmdMutate overwrites FRACTION of FILE in place with new random data, in
-// scattered CHUNK-sized pieces at unaligned offsets (one per equal slice
-// of the file), keeps its size and sets its mtime to now. It prints the
-// number of bytes changed.
+// cmdMutate overwrites FRACTION of FILE (or, given with a K, M or G
+// suffix, that many bytes) in place with new random data, in scattered
+// CHUNK-sized pieces at unaligned offsets (one per equal slice of the
+// file), keeps its size and sets its mtime to now. It prints the number
+// of bytes changed.
 func cmdMutate(args []string) error {
 	if len(args) != 4 {
-		return fmt.Errorf("want FILE FRACTION CHUNK SEED")
-	}
-	frac, err := strconv.ParseFloat(args[1], 64)
-	if err != nil || frac <= 0 || frac > 1 {
-		return fmt.Errorf("bad FRACTION %q", args[1])
+		return fmt.Errorf("want FILE FRACTION|BYTES CHUNK SEED")
 	}
 	v, err := parseInts(args[2:], "CHUNK", "SEED")
 	if err != nil {
@@ -183,7 +236,11 @@ func cmdMutate(args []string) error {
 		return err
 	}
 	size := fi.Size()
-	n := max(int64(math.Round(frac*float64(size)/float64(chunk))), 1)
+	change, err := changedBytes(args[1], size)
+	if err != nil {
+		return err
+	}
+	n := max(int64(math.Round(change/float64(chunk))), 1)
 	region := size / n
 	if region < chunk {
 		return fmt.Errorf("%d chunks of %d bytes do not fit in %d bytes", n, chunk, size)

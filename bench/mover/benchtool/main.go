@@ -7,7 +7,8 @@
 //	benchtool gen-large DIR FILES SIZE SEED
 //	benchtool gen-small DIR FILES MINSIZE MAXSIZE SEED
 //	benchtool gen-tiny DIR DIRS FILESPERDIR SIZE SEED
-//	benchtool mutate FILE FRACTION CHUNK SEED
+//	benchtool gen-sparse FILE SIZE DATA SEED
+//	benchtool mutate FILE FRACTION|BYTES CHUNK SEED
 //	benchtool verify [-content=false] SRC DST
 //	benchtool proxy LISTEN CONNECT OUTFILE
 //	benchtool report [-changed BYTES] RESULTS.tsv
@@ -35,6 +36,8 @@ func main() {
 		err = cmdGenSmall(args)
 	case "gen-tiny":
 		err = cmdGenTiny(args)
+	case "gen-sparse":
+		err = cmdGenSparse(args)
 	case "mutate":
 		err = cmdMutate(args)
 	case "verify":
@@ -53,7 +56,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool gen-large|gen-small|gen-tiny|mutate|verify|proxy|report ARGS (see the package comment)")
+	fmt.Fprintln(os.Stderr, "usage: benchtool gen-large|gen-small|gen-tiny|gen-sparse|mutate|verify|proxy|report ARGS (see the package comment)")
 	os.Exit(2)
 }
 

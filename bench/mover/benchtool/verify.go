@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"ferry.dev/ferry/internal/mover/safefs"
 )
 
@@ -174,6 +176,9 @@ func (v *verifier) compareFiles() {
 	}
 }
 
+// sameContent compares two files of the same size where either has data
+// (SEEK_DATA); elsewhere both are holes, so a sparse file of 100 GiB costs
+// its data only.
 func sameContent(x, y string, a, b []byte) error {
 	fx, err := os.Open(x)
 	if err != nil {
@@ -185,24 +190,56 @@ func sameContent(x, y string, a, b []byte) error {
 		return err
 	}
 	defer fy.Close()
-	for off := int64(0); ; {
-		n, errx := io.ReadFull(fx, a)
-		m, erry := io.ReadFull(fy, b[:len(a)])
-		if n != m || !bytes.Equal(a[:n], b[:m]) {
-			return fmt.Errorf("content differs in the MiB at offset %d", off)
+	sx, err := fx.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	sy, err := fy.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if sx != sy {
+		return fmt.Errorf("size %d, destination %d", sx, sy)
+	}
+	for off := int64(0); off < sx; {
+		dx, err := nextData(fx, off, sx)
+		if err != nil {
+			return err
 		}
-		off += int64(n)
-		if errx == io.EOF || errx == io.ErrUnexpectedEOF {
-			if erry != errx {
-				return fmt.Errorf("destination longer than source")
-			}
+		dy, err := nextData(fy, off, sx)
+		if err != nil {
+			return err
+		}
+		off = min(dx, dy)
+		if off >= sx {
 			return nil
 		}
-		if errx != nil {
-			return errx
+		n := min(int64(len(a)), sx-off)
+		if _, err := fx.ReadAt(a[:n], off); err != nil {
+			return err
 		}
-		if erry != nil {
-			return erry
+		if _, err := fy.ReadAt(b[:n], off); err != nil {
+			return err
 		}
+		if !bytes.Equal(a[:n], b[:n]) {
+			return fmt.Errorf("content differs in the %d bytes at offset %d", n, off)
+		}
+		off += n
 	}
+	return nil
+}
+
+// nextData returns the first offset from off where f has data, or size
+// when only a hole is left; where SEEK_DATA is not supported, off.
+func nextData(f *os.File, off, size int64) (int64, error) {
+	d, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	switch {
+	case errors.Is(err, unix.ENXIO):
+		return size, nil
+	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP):
+		return off, nil
+	case err != nil:
+		return 0, fmt.Errorf("seek data in %s: %w", f.Name(), err)
+	}
+	return d, nil
 }

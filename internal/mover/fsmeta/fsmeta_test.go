@@ -27,9 +27,9 @@ func TestNonZeroRuns(t *testing.T) {
 	}{
 		{"empty", nil, nil},
 		{"all zero", cat(page(0), page(0)), nil},
-		{"all data", cat(page(1), page(1)), []Extent{{0, 2 * PageSize}}},
-		{"hole in the middle", cat(page(1), page(0), page(1)), []Extent{{0, PageSize}, {2 * PageSize, PageSize}}},
-		{"short tail", cat(page(0), []byte{0, 7}), []Extent{{PageSize, 2}}},
+		{"all data", cat(page(1), page(1)), []Extent{{Off: 0, Len: 2 * PageSize}}},
+		{"hole in the middle", cat(page(1), page(0), page(1)), []Extent{{Off: 0, Len: PageSize}, {Off: 2 * PageSize, Len: PageSize}}},
+		{"short tail", cat(page(0), []byte{0, 7}), []Extent{{Off: PageSize, Len: 2}}},
 	}
 	for _, tt := range tests {
 		if got := NonZeroRuns(tt.in); !reflect.DeepEqual(got, tt.want) {
@@ -70,5 +70,51 @@ func TestInfoDense(t *testing.T) {
 				t.Errorf("Dense() = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestHasData(t *testing.T) {
+	exts := []Extent{{Off: 100, Len: 50}, {Off: 1000, Len: 1}}
+	tests := []struct {
+		off, end int64
+		want     bool
+	}{
+		{0, 100, false},
+		{0, 101, true},
+		{149, 150, true},
+		{150, 1000, false},
+		{999, 2000, true},
+		{1001, 1 << 40, false},
+		{120, 130, true},
+	}
+	for _, tt := range tests {
+		if got := HasData(exts, tt.off, tt.end); got != tt.want {
+			t.Errorf("HasData(%d, %d) = %v, want %v", tt.off, tt.end, got, tt.want)
+		}
+	}
+	if HasData(nil, 0, 1<<40) {
+		t.Error("HasData(nil) = true")
+	}
+}
+
+func TestValidExtents(t *testing.T) {
+	tests := []struct {
+		name string
+		exts []Extent
+		want bool
+	}{
+		{"none", nil, true},
+		{"sorted", []Extent{{Off: 0, Len: 10}, {Off: 10, Len: 5}, {Off: 90, Len: 10}}, true},
+		{"overlapping", []Extent{{Off: 0, Len: 10}, {Off: 9, Len: 5}}, false},
+		{"unsorted", []Extent{{Off: 50, Len: 10}, {Off: 0, Len: 5}}, false},
+		{"empty run", []Extent{{Off: 5, Len: 0}}, false},
+		{"negative offset", []Extent{{Off: -5, Len: 10}}, false},
+		{"past the end", []Extent{{Off: 95, Len: 6}}, false},
+		{"overflowing", []Extent{{Off: 50, Len: 1<<63 - 1}}, false},
+	}
+	for _, tt := range tests {
+		if got := ValidExtents(tt.exts, 100); got != tt.want {
+			t.Errorf("%s: ValidExtents = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -1,61 +1,122 @@
 package fsmeta
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"sort"
 
 	"golang.org/x/sys/unix"
+
+	"ferry.dev/ferry/internal/mover/wire"
 )
 
 // Extent is a run [Off, Off+Len) of a file that holds data.
-type Extent struct {
-	Off int64
-	Len int64
+type Extent = wire.Extent
+
+// errStop ends a walk of data extents early; it is never returned.
+var errStop = errors.New("stop")
+
+// WalkData calls fn with each data run of f within [off, end), in order,
+// found with SEEK_DATA and SEEK_HOLE; it stops at fn's first error and
+// returns it. Where the file system cannot tell, the rest of the range is
+// one run. Each call asks only for the next run, so a file of many runs
+// costs no memory, and the whole walk costs what one DataExtents does.
+func WalkData(f *os.File, off, end int64, fn func(Extent) error) error {
+	fd := int(f.Fd())
+	for off < end {
+		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			return nil // only a hole is left
+		}
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+			return fn(Extent{Off: off, Len: end - off})
+		}
+		if err != nil {
+			return &os.PathError{Op: "seek data", Path: f.Name(), Err: err}
+		}
+		if data >= end {
+			return nil
+		}
+		hole, err := unix.Seek(fd, data, unix.SEEK_HOLE)
+		if err != nil {
+			return &os.PathError{Op: "seek hole", Path: f.Name(), Err: err}
+		}
+		hole = min(hole, end)
+		if err := fn(Extent{Off: data, Len: hole - data}); err != nil {
+			return err
+		}
+		off = hole
+	}
+	return nil
 }
 
 // DataExtents returns the data runs of f within [off, end), found with
 // SEEK_DATA and SEEK_HOLE. Where the file system cannot tell, the whole
 // range is one extent.
 func DataExtents(f *os.File, off, end int64) ([]Extent, error) {
-	fd := int(f.Fd())
 	var out []Extent
-	for off < end {
-		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
-			break // only a hole is left
-		}
-		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
-			return []Extent{{Off: off, Len: end - off}}, nil
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "seek data", Path: f.Name(), Err: err}
-		}
-		if data >= end {
-			break
-		}
-		hole, err := unix.Seek(fd, data, unix.SEEK_HOLE)
-		if err != nil {
-			return nil, &os.PathError{Op: "seek hole", Path: f.Name(), Err: err}
-		}
-		hole = min(hole, end)
-		out = append(out, Extent{Off: data, Len: hole - data})
-		off = hole
+	err := WalkData(f, off, end, func(e Extent) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// DataExtentsAtMost is DataExtents for at most n runs: ok is false, and
+// the runs are nil, when [off, end) holds more.
+func DataExtentsAtMost(f *os.File, off, end int64, n int) (exts []Extent, ok bool, err error) {
+	err = WalkData(f, off, end, func(e Extent) error {
+		if len(exts) == n {
+			return errStop
+		}
+		exts = append(exts, e)
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return exts, true, nil
+}
+
+// HasData reports whether any of exts (sorted, not overlapping) overlaps
+// [off, end).
+func HasData(exts []Extent, off, end int64) bool {
+	// The first extent that ends after off.
+	i := sort.Search(len(exts), func(i int) bool { return exts[i].Off+exts[i].Len > off })
+	return i < len(exts) && exts[i].Off < end
+}
+
+// ValidExtents reports whether exts are sorted, non-empty, not
+// overlapping and within [0, size).
+func ValidExtents(exts []Extent, size int64) bool {
+	var prev int64
+	for _, e := range exts {
+		if e.Off < prev || e.Len <= 0 || e.Len > size-e.Off {
+			return false
+		}
+		prev = e.Off + e.Len
+	}
+	return true
+}
+
+// zeroPage is compared against: bytes.Equal is far faster than a loop.
+var zeroPage [64 << 10]byte
+
 // IsZero reports whether b holds only zero bytes.
 func IsZero(b []byte) bool {
-	for len(b) >= 8 {
-		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroPage))
+		if !bytes.Equal(b[:n], zeroPage[:n]) {
 			return false
 		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
+		b = b[n:]
 	}
 	return true
 }

@@ -161,9 +161,29 @@ func (m *FileBegin) decode(d *Decoder) {
 	m.Delta = d.Bool()
 }
 
-func (m *BeginOK) encode(e *Encoder) { e.Int(m.OldSize) }
+func (m *BeginOK) encode(e *Encoder) {
+	e.Int(m.OldSize)
+	e.Bool(m.Mapped)
+	e.Uint(uint64(len(m.Extents)))
+	for _, x := range m.Extents {
+		e.Int(x.Off)
+		e.Int(x.Len)
+	}
+}
 
-func (m *BeginOK) decode(d *Decoder) { m.OldSize = d.Int() }
+func (m *BeginOK) decode(d *Decoder) {
+	m.OldSize = d.Int()
+	m.Mapped = d.Bool()
+	n := d.Count(2, int(unsafe.Sizeof(Extent{})))
+	if n > MaxBasisExtents {
+		d.fail("too many basis extents")
+		return
+	}
+	m.Extents = make([]Extent, n)
+	for i := range m.Extents {
+		m.Extents[i] = Extent{Off: d.Int(), Len: d.Int()}
+	}
+}
 
 func (m *RangeHashes) encode(e *Encoder) {
 	e.Uint(m.ID)

@@ -13,7 +13,8 @@ const (
 	// Data frame 1 MiB; the rest is room for metadata.
 	MaxPayload = 16 << 20
 	// MaxPathPayload bounds messages that carry a path or an error text
-	// but no metadata: OpenDir, FileBegin, Error. Paths of the deepest
+	// but no metadata: OpenDir, FileBegin, Error; and BeginOK, whose
+	// MaxBasisExtents extents take at most 80 KiB. Paths of the deepest
 	// trees are some kilobytes long.
 	MaxPathPayload = 1 << 20
 	// MaxSmallPayload bounds messages of a few fixed fields, Hello among
@@ -36,9 +37,9 @@ func MaxFrame(t Type) int {
 	switch t {
 	case TypeBatch, TypeOps, TypeDirList, TypeData, TypeHashes, TypeHashFiles, TypeCommit:
 		return MaxPayload
-	case TypeOpenDir, TypeFileBegin, TypeError:
+	case TypeOpenDir, TypeFileBegin, TypeError, TypeBeginOK:
 		return MaxPathPayload
-	case TypeHello, TypeHelloOK, TypeOK, TypeDone, TypeBeginOK, TypeRangeHashes, TypeZero, TypeRangeDone, TypeAbort:
+	case TypeHello, TypeHelloOK, TypeOK, TypeDone, TypeRangeHashes, TypeZero, TypeRangeDone, TypeAbort:
 		return MaxSmallPayload
 	}
 	return 0

@@ -171,13 +171,30 @@ type FileBegin struct {
 	Delta bool
 }
 
+// Extent is a run [Off, Off+Len) of a file that holds data.
+type Extent struct {
+	Off int64
+	Len int64
+}
+
+// MaxBasisExtents bounds BeginOK.Extents: a basis more fragmented than
+// this is not mapped.
+const MaxBasisExtents = 4096
+
 // BeginOK answers FileBegin; OldSize is -1 when there is no basis file.
+// With Mapped, Extents lists every data run of the basis (sorted, apart,
+// within OldSize; at most MaxBasisExtents) and the rest of it is holes:
+// the sender need not ask for the hashes of a range that is a hole on
+// both sides.
 type BeginOK struct {
 	OldSize int64
+	Mapped  bool
+	Extents []Extent
 }
 
 // RangeHashes asks for the block hashes of the basis file in
 // [Off, Off+Len); the receiver also copies those blocks into the new file.
+// The sum of a block of zeros, read or a hole, is empty.
 type RangeHashes struct {
 	ID        uint64
 	Off       int64
@@ -185,8 +202,9 @@ type RangeHashes struct {
 	BlockSize int64
 }
 
-// Hashes answers RangeHashes (one sum per basis block) and HashFiles (one
-// sum per path, empty when the path is not a regular file).
+// Hashes answers RangeHashes (one sum per basis block, empty for a block
+// of zeros) and HashFiles (one sum per path, empty when the path is not a
+// regular file).
 type Hashes struct {
 	Sums [][]byte
 }
@@ -221,7 +239,8 @@ type Abort struct {
 	ID uint64
 }
 
-// HashFiles asks for the BLAKE3 sums of regular files.
+// HashFiles asks for the content sums of regular files: BLAKE3-256 over
+// their size and non-zero blocks, so that holes and zeros compare equal.
 type HashFiles struct {
 	Paths []string
 }

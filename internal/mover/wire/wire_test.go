@@ -28,6 +28,7 @@ func TestRoundTrip(t *testing.T) {
 		&Batch{Files: []File{{Path: "f", Meta: sampleMeta(), Segments: []Segment{{Off: 3, Data: []byte("abc")}}}}},
 		&FileBegin{ID: 9, Path: "big", Size: 1 << 33, Delta: true},
 		&BeginOK{OldSize: -1},
+		&BeginOK{OldSize: 1 << 40, Mapped: true, Extents: []Extent{{Off: 0, Len: 4096}, {Off: 1 << 39, Len: 1 << 20}}},
 		&RangeHashes{ID: 9, Off: 1 << 20, Len: 8 << 20, BlockSize: 128 << 10},
 		&Hashes{Sums: [][]byte{{1, 2}, {}}},
 		&Data{ID: 9, Off: 5, Data: []byte("data")},
@@ -77,6 +78,22 @@ func TestRecvRejectsBadFrames(t *testing.T) {
 		if _, err := c.Recv(); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Recv() = %v, want ErrMalformed", tt.name, err)
 		}
+	}
+}
+
+// TestBeginOKBoundsExtents checks that a reply mapping more basis
+// extents than MaxBasisExtents does not decode.
+func TestBeginOKBoundsExtents(t *testing.T) {
+	m := &BeginOK{OldSize: 1 << 40, Mapped: true, Extents: make([]Extent, MaxBasisExtents+1)}
+	if _, err := Decode(TypeBeginOK, Encode(m)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("decode %d extents: %v, want ErrMalformed", len(m.Extents), err)
+	}
+	m.Extents = m.Extents[:MaxBasisExtents]
+	for i := range m.Extents {
+		m.Extents[i] = Extent{Off: 1<<39 + int64(i)<<20, Len: 1 << 19}
+	}
+	if n := len(Encode(m)); n > MaxFrame(TypeBeginOK) {
+		t.Errorf("a reply of %d extents takes %d bytes, more than its frame limit %d", len(m.Extents), n, MaxFrame(TypeBeginOK))
 	}
 }
 
