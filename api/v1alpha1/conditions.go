@@ -44,6 +44,12 @@ const (
 	ReasonStorageClassNotFound = "StorageClassNotFound"
 	// ReasonUnsupportedKinds: the destination does not serve some exported kinds.
 	ReasonUnsupportedKinds = "UnsupportedKinds"
+	// ReasonNotSupported: the plan asks for what this version of Ferry
+	// cannot do yet.
+	ReasonNotSupported = "NotSupported"
+	// ReasonClaimNotUsable: a destination claim that exists already cannot
+	// receive the data; the message says why and what to do.
+	ReasonClaimNotUsable = "ClaimNotUsable"
 	// ReasonPlanNotFound: a Migration names a Plan that does not exist; it
 	// stays Pending until the plan is created.
 	ReasonPlanNotFound = "PlanNotFound"

@@ -18,6 +18,23 @@ const (
 	PVCActionMove PVCAction = "move"
 )
 
+// PlanType says what a plan migrates.
+// +kubebuilder:validation:Enum=Full;State;StorageConversion
+type PlanType string
+
+const (
+	// PlanFull migrates the namespaces' resources and their volumes' data.
+	PlanFull PlanType = "Full"
+	// PlanState migrates only the data of the chosen claims, into claims
+	// on the destination that may already exist (made by a GitOps tool,
+	// with other names, classes or sizes); no other resource is applied.
+	PlanState PlanType = "State"
+	// PlanStorageConversion moves claims onto another storage class within
+	// one cluster and namespace (not available yet: such plans are never
+	// Ready).
+	PlanStorageConversion PlanType = "StorageConversion"
+)
+
 // RegistryRewrite rewrites image references whose prefix is From to To.
 type RegistryRewrite struct {
 	// From is the prefix to replace, e.g. "registry.src.example:5000/".
@@ -47,10 +64,18 @@ type PVCOverride struct {
 	// TargetAccessModes on the destination; the source's when empty.
 	// +optional
 	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
+	// TargetExists says the destination claim exists already and is used
+	// as it is (State plans); TargetCapacity is then its capacity.
+	// +optional
+	TargetExists bool `json:"targetExists,omitempty"`
 }
 
 // PlanSpec says what to migrate, from where to where.
 type PlanSpec struct {
+	// Type of the plan: Full (the default), State or StorageConversion.
+	// +kubebuilder:default=Full
+	// +optional
+	Type PlanType `json:"type,omitempty"`
 	// SourceCluster names the Cluster to migrate from.
 	SourceCluster string `json:"sourceCluster"`
 	// DestinationCluster names the Cluster to migrate to; it may be the
@@ -80,6 +105,14 @@ type PlanSpec struct {
 	PersistentVolumeClaims []PVCOverride `json:"persistentVolumeClaims,omitempty"`
 }
 
+// Kind returns the plan's type, Full when unset.
+func (s *PlanSpec) Kind() PlanType {
+	if s.Type == "" {
+		return PlanFull
+	}
+	return s.Type
+}
+
 // PlanPVC is a claim the plan found on the source and what it will do with it.
 type PlanPVC struct {
 	// Namespace and Name of the claim on the source.
@@ -106,6 +139,10 @@ type PlanPVC struct {
 	TargetCapacity string `json:"targetCapacity,omitempty"`
 	// +optional
 	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
+	// TargetExists says the destination claim exists already and is used
+	// as it is (State plans); TargetCapacity is then its capacity.
+	// +optional
+	TargetExists bool `json:"targetExists,omitempty"`
 }
 
 // KindCount is how many objects of one kind the plan migrates.
@@ -177,6 +214,7 @@ const AnnotationValidate = "ferry.dev/validate"
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=fpl,categories=ferry
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.sourceCluster`
 // +kubebuilder:printcolumn:name="Destination",type=string,JSONPath=`.spec.destinationCluster`
 // +kubebuilder:printcolumn:name="Namespaces",type=string,JSONPath=`.spec.namespaces`

@@ -24,6 +24,7 @@ func newPlanCommand() *cobra.Command {
 type planCreateOptions struct {
 	host             hostOptions
 	name, from, to   string
+	kind             string
 	namespaces       []string
 	selector         string
 	include, exclude []string
@@ -39,7 +40,8 @@ func newPlanCreateCommand() *cobra.Command {
 		Short: "Create a plan and show what it will migrate",
 		Example: `  ferry plan create shop --from src --to dst -n shop
   ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast
-  ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip`,
+  ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip
+  ferry plan create shop-state --type state --from src --to dst -n shop --pvc shop/data:name=shop-data`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -50,6 +52,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", "source cluster (a registered Cluster)")
 	f.StringVar(&o.to, "to", "", "destination cluster (a registered Cluster)")
+	f.StringVar(&o.kind, "type", "full", "what to migrate: full (resources and data), state (only the claims' data, into claims that may exist on the destination) or storage-conversion")
 	f.StringSliceVarP(&o.namespaces, "namespace", "n", nil, "namespace to migrate, NAME or SOURCE:DESTINATION to rename; repeat for more")
 	f.StringVarP(&o.selector, "selector", "l", "", "migrate only objects with these labels (e.g. app=shop)")
 	f.StringSliceVar(&o.include, "include-kinds", nil, "migrate only these kinds (Kind or Kind.group)")
@@ -82,8 +85,12 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 	if o.from == "" || o.to == "" {
 		return nil, fmt.Errorf("name the source and destination clusters with --from and --to")
 	}
+	kind, err := parsePlanType(o.kind)
+	if err != nil {
+		return nil, err
+	}
 	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.host.namespace},
-		Spec: ferryv1.PlanSpec{SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
+		Spec: ferryv1.PlanSpec{Type: kind, SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
 			IncludedKinds: o.include, ExcludedKinds: o.exclude, StorageClassMapping: o.scMap}}
 	if o.selector != "" {
 		sel, err := metav1.ParseToLabelSelector(o.selector)
@@ -110,6 +117,19 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// parsePlanType maps the --type flag to a plan type.
+func parsePlanType(s string) (ferryv1.PlanType, error) {
+	switch strings.ToLower(s) {
+	case "", "full":
+		return ferryv1.PlanFull, nil
+	case "state":
+		return ferryv1.PlanState, nil
+	case "storage-conversion", "storageconversion":
+		return ferryv1.PlanStorageConversion, nil
+	}
+	return "", fmt.Errorf("--type %q: use full, state or storage-conversion", s)
 }
 
 // createPlan creates (or updates) the plan, waits for its validation and
@@ -160,7 +180,7 @@ func newPlanDescribeCommand() *cobra.Command {
 }
 
 func describePlan(out io.Writer, p *ferryv1.Plan) {
-	fmt.Fprintf(out, "Plan %s: %s -> %s, namespaces %s\n", p.Name, p.Spec.SourceCluster, p.Spec.DestinationCluster, strings.Join(p.Spec.Namespaces, ", "))
+	fmt.Fprintf(out, "Plan %s (%s): %s -> %s, namespaces %s\n", p.Name, p.Spec.Kind(), p.Spec.SourceCluster, p.Spec.DestinationCluster, strings.Join(p.Spec.Namespaces, ", "))
 	for _, c := range p.Status.Conditions {
 		fmt.Fprintf(out, "  %s: %s (%s) %s\n", c.Type, c.Status, c.Reason, c.Message)
 	}
@@ -183,6 +203,9 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 			}
 			if len(v.TargetAccessModes) > 0 {
 				target += ", " + strings.Join(v.TargetAccessModes, "+")
+			}
+			if v.TargetExists {
+				target += ", exists"
 			}
 			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.Capacity, v.StorageClass, v.Action, target)
 		}

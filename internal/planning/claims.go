@@ -15,23 +15,44 @@ import (
 	"ferry.dev/ferry/internal/resources/transform"
 )
 
-// checkPVCs builds the claim list from the source claims and checks that
-// the storage classes it needs exist on the destination.
-func checkPVCs(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, dst *cluster.Clients, res *Result) error {
+// listClaims builds the claim list from the source claims. Claims of
+// volume mode Block, which the mover cannot copy, are refused by name
+// unless the plan skips them.
+func listClaims(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *cluster.Clients, res *Result) error {
 	overrides := map[string]ferryv1.PVCOverride{}
 	for _, o := range p.Spec.PersistentVolumeClaims {
 		overrides[o.Namespace+"/"+o.Name] = o
 	}
 	classes := transform.StorageClassMap(p.Spec.StorageClassMapping)
+	var block []string
 	for _, m := range s.Namespaces {
 		l, err := src.Kube.CoreV1().PersistentVolumeClaims(m.Source).List(ctx, metav1.ListOptions{LabelSelector: s.Selector})
 		if err != nil {
 			return fmt.Errorf("list claims in %s on cluster %s: %w", m.Source, src.Name, err)
 		}
 		for _, c := range l.Items {
-			res.PVCs = append(res.PVCs, decideClaim(&c, m.Destination, classes, overrides[c.Namespace+"/"+c.Name]))
+			pvc := decideClaim(&c, m.Destination, classes, overrides[c.Namespace+"/"+c.Name])
+			if isBlock(&c) && pvc.Action != ferryv1.PVCActionSkip {
+				block = append(block, c.Namespace+"/"+c.Name)
+			}
+			res.PVCs = append(res.PVCs, pvc)
 		}
 	}
+	if len(block) > 0 {
+		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonClaimNotUsable, Message: fmt.Sprintf(
+			"claims %s are raw block volumes (volumeMode Block), which Ferry does not copy: skip them (--pvc NS/NAME:action=skip) and move their data another way",
+			strings.Join(block, ", "))}
+	}
+	return nil
+}
+
+func isBlock(c *corev1.PersistentVolumeClaim) bool {
+	return c.Spec.VolumeMode != nil && *c.Spec.VolumeMode == corev1.PersistentVolumeBlock
+}
+
+// checkClasses checks that the storage classes the claims to create need
+// exist on the destination.
+func checkClasses(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
 	have, def, err := storageClasses(ctx, dst)
 	if err != nil {
 		return err
@@ -84,7 +105,8 @@ func applyOverride(pvc *ferryv1.PlanPVC, o ferryv1.PVCOverride) {
 }
 
 // missingClasses names, sorted and once each, the storage classes that
-// the claims the migration creates, or the mapping, need and that the
+// the claims the migration creates (not those that exist), or the
+// mapping, need and that the
 // destination does not have; a claim without a class needs the default
 // class def ("" when there is none).
 func missingClasses(pvcs []ferryv1.PlanPVC, mapping map[string]string, have map[string]bool, def string) []string {
@@ -94,7 +116,7 @@ func missingClasses(pvcs []ferryv1.PlanPVC, mapping map[string]string, have map[
 		if target == "" {
 			target = def
 		}
-		if c.Action != ferryv1.PVCActionSkip && (target == "" || !have[target]) {
+		if c.Action != ferryv1.PVCActionSkip && !c.TargetExists && (target == "" || !have[target]) {
 			missing = append(missing, fmt.Sprintf("%q (for claim %s/%s)", target, c.Namespace, c.Name))
 		}
 	}

@@ -3,9 +3,9 @@
 //
 // # Basics
 //
-// [Validate] runs the plan's checks in order and stops at the first that
-// finds a problem (a [cluster.Problem]: the Ready condition's reason and a
-// message that says what to do):
+// [Validate] runs the checks of the plan's type in order and stops at the
+// first that finds a problem (a [cluster.Problem]: the Ready condition's
+// reason and a message that says what to do). A Full plan's:
 //
 //   - checkSameNamespace: within one cluster, no namespace onto itself;
 //   - checkDestinationAccess: Ferry may create and delete there;
@@ -13,10 +13,20 @@
 //   - checkConflicts: a destination namespace Ferry did not create holds
 //     no objects of others;
 //   - inventory: the destination serves every kind to migrate;
-//   - checkPVCs: the claim list, and the storage classes it needs;
+//   - listClaims: the claim list (raw block claims are refused);
+//   - checkClasses: the storage classes the claims to create need;
 //   - checkClaimOverrides: the plan's claim overrides are possible;
 //   - tally: what the migration will apply and skip, counted with the
 //     transforms' own decisions (see [migrate.Inventory.Tally]).
+//
+// A State plan applies only claims, so it has no checkConflicts,
+// inventory or tally; after listClaims, findExistingClaims marks the
+// targets that exist on the destination (PlanPVC.TargetExists, used as
+// they are, their classes not checked), checkExistingClaims checks that
+// those can receive the data (bound or binding on first use, a writable
+// file system, no running pod writing them; smaller than the source's
+// request is a warning), and countClaims counts the claims to create.
+// StorageConversion plans are refused (checkType) until they are built.
 //
 // [Claims] runs only the claim checks, for the steps that need the claim
 // list but not the rest (a volume copy).

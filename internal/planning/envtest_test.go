@@ -338,7 +338,7 @@ func TestCheckPVCsEnvtest(t *testing.T) {
 			setDefaultClass(t, classFast, tt.defaultFast)
 			p := plan(shop)
 			p.Spec.StorageClassMapping, p.Spec.PersistentVolumeClaims = tt.mapping, tt.overrides
-			res := checkResult(t, p, src, dst, tt.wantReason, tt.wantMessage, checkPVCs)
+			res := checkResult(t, p, src, dst, tt.wantReason, tt.wantMessage, listClaims, checkClasses)
 			if tt.wantTargets == nil {
 				return
 			}
@@ -403,7 +403,7 @@ func TestCheckClaimOverridesEnvtest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plan(shop)
 			p.Spec.PersistentVolumeClaims = tt.overrides
-			res := checkResult(t, p, src, dst, tt.wantReason, tt.wantMessage, checkPVCs, checkClaimOverrides)
+			res := checkResult(t, p, src, dst, tt.wantReason, tt.wantMessage, listClaims, checkClasses, checkClaimOverrides)
 			if len(res.Warnings) != tt.wantWarnings {
 				t.Errorf("warnings = %q, want %d", res.Warnings, tt.wantWarnings)
 			}

@@ -14,6 +14,8 @@ import (
 
 // Result is what validation found.
 type Result struct {
+	// Type of the plan validated.
+	Type ferryv1.PlanType
 	// Problem, when set, blocks the plan.
 	Problem *cluster.Problem
 	// Warnings do not block it.
@@ -32,11 +34,23 @@ type Result struct {
 
 	// inventory is what the inventory check took, for the tally.
 	inventory *migrate.Inventory
+	// existing holds the destination claims a State plan uses as they are.
+	existing destClaims
 }
 
 // Summary is the Ready message of a valid plan: the objects applied and
 // the volumes copied.
 func (r *Result) Summary() string {
+	if r.Type == ferryv1.PlanState {
+		existing := 0
+		for _, c := range r.Copied() {
+			if c.TargetExists {
+				existing++
+			}
+		}
+		return fmt.Sprintf("state only: %d volumes to copy, %d of them into claims that exist on the destination; no other resources are applied",
+			len(r.Copied()), existing)
+	}
 	return fmt.Sprintf("%d objects and %d volumes to migrate", r.Total, len(r.Copied()))
 }
 
@@ -71,9 +85,21 @@ func Scope(p *ferryv1.Plan) (migrate.Scope, error) {
 // Validate checks the plan against its clusters. A returned error means
 // the check itself could not run (a cluster stopped answering); problems
 // of the plan are in Result.Problem.
+//
+// A Full plan must find its destination namespaces free of objects Ferry
+// did not create, and every kind it exports served there. A State plan
+// applies nothing but missing claims: destination claims that exist are
+// used as they are, once checked (see checkExistingClaims).
 func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
-	return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-		inventory, checkPVCs, checkClaimOverrides, tally)
+	switch p.Spec.Kind() {
+	case ferryv1.PlanState:
+		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkExistingClaims, countClaims)
+	case ferryv1.PlanFull:
+		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
+			inventory, listClaims, checkClasses, checkClaimOverrides, tally)
+	}
+	return run(ctx, p, src, dst, checkType)
 }
 
 // Claims finds the plan's claims and what it does with each, with only
@@ -81,7 +107,20 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 // volume copy needs, without listing every object of the namespaces as
 // Validate does.
 func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
-	return run(ctx, p, src, dst, checkMapping, checkPVCs, checkClaimOverrides)
+	switch p.Spec.Kind() {
+	case ferryv1.PlanState:
+		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides)
+	case ferryv1.PlanFull:
+		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides)
+	}
+	return run(ctx, p, src, dst, checkType)
+}
+
+// checkType refuses the plan types this version cannot run.
+func checkType(_ context.Context, p *ferryv1.Plan, _ migrate.Scope, _, _ *cluster.Clients, res *Result) error {
+	res.Problem = &cluster.Problem{Reason: ferryv1.ReasonNotSupported, Message: fmt.Sprintf(
+		"plans of type %s are not available in this version of Ferry: use a Full or State plan", p.Spec.Kind())}
+	return nil
 }
 
 // check is one step of validation; it sets Result.Problem when the plan
@@ -90,7 +129,7 @@ type check func(context.Context, *ferryv1.Plan, migrate.Scope, *cluster.Clients,
 
 // run runs checks in order until one finds a problem.
 func run(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients, checks ...check) (*Result, error) {
-	res := &Result{}
+	res := &Result{Type: p.Spec.Kind()}
 	scope, err := Scope(p)
 	if err != nil {
 		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInvalidSpec, Message: err.Error()}

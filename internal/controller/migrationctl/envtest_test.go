@@ -567,3 +567,51 @@ func TestRollbackOfNothing(t *testing.T) {
 		t.Errorf("Validate says %q", v.Message)
 	}
 }
+
+// TestStatePlanAppliesNothingElse runs a State plan's cutover and
+// rollback into a destination namespace a GitOps tool made: it ends with
+// HandOver, applies none of the source's other objects, and leaves the
+// destination's own objects and namespace alone, rollback included.
+func TestStatePlanAppliesNothingElse(t *testing.T) {
+	startController(t)
+	ctx := context.Background()
+	ns := app{deployment: true}.create(t)
+	dstNS := ns + "-dst"
+	own := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: dstNS, Name: "gitops-config"}, Data: map[string]string{"k": "mine"}}
+	for _, o := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dstNS}}, own} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Namespace: ferryNS, Name: "state-" + rand.String(6)},
+		Spec: ferryv1.PlanSpec{Type: ferryv1.PlanState, SourceCluster: localName, DestinationCluster: localName, Namespaces: []string{ns + ":" + dstNS}}}
+	if err := env.Client.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	m := waitPhase(t, start(t, p.Name, ferryv1.MigrationCutover, ptr.To(false)), ferryv1.MigrationSucceeded)
+	want := "Validate=Succeeded PrepareDestination=Succeeded Quiesce=Skipped WaitForQuiesce=Skipped CopyVolumes=Succeeded CleanupMovers=Succeeded HandOver=Succeeded"
+	if got := steps(m); got != want {
+		t.Errorf("itinerary\n got %s\nwant %s", got, want)
+	}
+	if s := stepOf(m, "HandOver"); s == nil || !strings.Contains(s.Message, "start the application on cluster "+localName) {
+		t.Errorf("HandOver step: %+v", s)
+	}
+	for _, o := range []client.Object{&corev1.ConfigMap{}, &appsv1.Deployment{}} {
+		key := client.ObjectKey{Namespace: dstNS, Name: "settings"}
+		if _, ok := o.(*appsv1.Deployment); ok {
+			key.Name = "web"
+		}
+		if err := env.Client.Get(ctx, key, o); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s applied on the destination by a State plan (%v)", o, key, err)
+		}
+	}
+	waitPhase(t, start(t, p.Name, ferryv1.MigrationRollback, nil), ferryv1.MigrationSucceeded)
+	var got corev1.ConfigMap
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(own), &got); err != nil || got.Data["k"] != "mine" {
+		t.Errorf("the destination's own ConfigMap after rollback: %+v, %v", got.Data, err)
+	}
+	var nsObj corev1.Namespace
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: dstNS}, &nsObj); err != nil || nsObj.DeletionTimestamp != nil {
+		t.Errorf("the destination namespace, not Ferry's, after rollback: %v (deleting %v)", err, nsObj.DeletionTimestamp)
+	}
+}

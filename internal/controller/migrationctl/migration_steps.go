@@ -160,6 +160,20 @@ func prepareDestination(ctx context.Context, s *session) (outcome, error) {
 	return s.runMigrate(ctx, o, "namespaces and claims ready")
 }
 
+// handOver ends the cutover of a State plan: the data is in place and the
+// application is the user's to start on the destination.
+func handOver(_ context.Context, s *session) (outcome, error) {
+	var claims []string
+	for _, v := range s.m.Status.Volumes {
+		claims = append(claims, v.TargetNamespace+"/"+v.TargetClaim)
+	}
+	if len(claims) == 0 {
+		return done(fmt.Sprintf("no volume data to copy; start the application on cluster %s", s.plan.Spec.DestinationCluster)), nil
+	}
+	return done(fmt.Sprintf("the data is in place in claims %s on cluster %s; start the application there (let your CD tool sync it, or scale it up); `ferry rollback %s` restarts it on the source",
+		strings.Join(claims, ", "), s.plan.Spec.DestinationCluster, s.plan.Name)), nil
+}
+
 func migrateResources(ctx context.Context, s *session) (outcome, error) {
 	o, err := s.options(ctx, nil)
 	if err != nil {

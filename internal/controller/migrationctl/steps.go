@@ -25,6 +25,7 @@ const (
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
 	StepWaitForWorkloads   = "WaitForWorkloads"
+	StepHandOver           = "HandOver"
 	StepDeleteFromDest     = "DeleteFromDestination"
 	StepUnquiesce          = "Unquiesce"
 	StepCancelMovers       = "CancelCleanupMovers"
@@ -60,6 +61,10 @@ type stepDef struct {
 //   - Rollback removes everything the plan created on the destination
 //     (mover pods of its migrations too), then restores the source exactly
 //     as it was.
+//
+// A State plan applies no resources but the claims it creates: its
+// cutover ends after the final copy with HandOver, which says that the
+// data is in place and how to start the application on the destination.
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
@@ -67,8 +72,9 @@ var steps = []stepDef{
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: types(ferryv1.MigrationCutover), runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepCleanupMovers, run: cleanupMovers, of: always},
-	{name: StepMigrateResources, run: migrateResources, of: types(ferryv1.MigrationCutover)},
-	{name: StepWaitForWorkloads, run: waitForWorkloads, of: types(ferryv1.MigrationCutover)},
+	{name: StepMigrateResources, run: migrateResources, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
+	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
+	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
 }
@@ -123,6 +129,16 @@ func types(ts ...ferryv1.MigrationType) predicate {
 		}
 		return false
 	}
+}
+
+// planOf is a predicate that holds for migrations of plans of type t.
+func planOf(t ferryv1.PlanType) predicate {
+	return func(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p.Spec.Kind() == t }
+}
+
+// both is a predicate that holds when a and b do.
+func both(a, b predicate) predicate {
+	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return a(m, p) && b(m, p) }
 }
 
 // quiesces reports whether the migration stops the source application:

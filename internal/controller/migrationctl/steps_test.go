@@ -13,20 +13,30 @@ func TestItinerary(t *testing.T) {
 	tests := []struct {
 		name    string
 		spec    ferryv1.MigrationSpec
+		plan    ferryv1.PlanType
 		want    []string
 		skipped []string
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
-		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
 			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads}, nil},
-		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)},
+		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, "",
 			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads},
 			[]string{StepQuiesce, StepWaitForQuiesce}},
-		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
+		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
+		{"state stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanState,
+			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"state cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanState,
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepHandOver}, nil},
+		{"state cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, ferryv1.PlanState,
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepHandOver},
+			[]string{StepQuiesce, StepWaitForQuiesce}},
+		{"state rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanState,
+			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, &ferryv1.Plan{})
+			got := itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan}})
 			var names, skipped []string
 			for _, s := range got {
 				names = append(names, s.Name)
