@@ -17,7 +17,8 @@ import (
 
 func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "plan", Short: "Create and inspect migration plans"}
-	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand())
+	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand(),
+		newPlanExportCommand(), newPlanDiffCommand())
 	return cmd
 }
 

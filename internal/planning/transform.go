@@ -43,3 +43,25 @@ func Transform(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) 
 	}
 	return TransformContext(p, s, res.PVCs), nil
 }
+
+// MigrateOptions returns the options of a resource migration of plan p
+// between its clusters src and dst: its scope, its transforms ([Transform])
+// and the clusters' clients. The caller adds Ferry's labels and progress
+// reporting as its use needs them.
+func MigrateOptions(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (migrate.Options, error) {
+	s, err := Scope(p)
+	if err != nil {
+		return migrate.Options{}, fmt.Errorf("plan %s is not valid: %w", p.Name, err)
+	}
+	tc, err := Transform(ctx, p, src, dst)
+	if err != nil {
+		return migrate.Options{}, err
+	}
+	return migrate.Options{
+		Source:      migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic},
+		Destination: migrate.Destination{Discovery: dst.Kube.Discovery(), Dynamic: dst.Dynamic, Metadata: dst.Metadata},
+		Scope:       s,
+		Transform:   tc,
+		Plan:        p.Name,
+	}, nil
+}

@@ -126,28 +126,18 @@ func (s *session) validateRollback(ctx context.Context) (outcome, error) {
 // options builds the resource-migration options of the plan; only limits
 // the kinds further (nil: all the plan migrates).
 func (s *session) options(ctx context.Context, only []string) (migrate.Options, error) {
-	sc, err := s.migrateScope()
+	o, err := planning.MigrateOptions(ctx, s.plan, s.src, s.dst)
 	if err != nil {
 		return migrate.Options{}, err
 	}
 	if only != nil {
-		sc.Kinds.Include = only
+		o.Scope.Kinds.Include = only
 	}
-	tc, err := planning.Transform(ctx, s.plan, s.src, s.dst)
-	if err != nil {
-		return migrate.Options{}, err
+	o.Transform.Labels = transform.Marks(s.plan.Name, s.m.Name)
+	o.Progress = func(d, t int64) {
+		s.progress(ctx, ferryv1.Progress{Done: d, Total: t, Unit: "objects"}, fmt.Sprintf("%d of %d objects", d, t))
 	}
-	tc.Labels = transform.Marks(s.plan.Name, s.m.Name)
-	return migrate.Options{
-		Source:      migrate.Source{Discovery: s.src.Kube.Discovery(), Dynamic: s.src.Dynamic},
-		Destination: migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata},
-		Scope:       sc,
-		Transform:   tc,
-		Plan:        s.plan.Name,
-		Progress: func(d, t int64) {
-			s.progress(ctx, ferryv1.Progress{Done: d, Total: t, Unit: "objects"}, fmt.Sprintf("%d of %d objects", d, t))
-		},
-	}, nil
+	return o, nil
 }
 
 // prepareDestination creates the destination namespaces and the claims

@@ -179,6 +179,13 @@ func (o Options) produce(ctx context.Context, b batch, a *apply.Applier, snaps m
 			return ctx.Err()
 		}
 	}
+	return o.each(ctx, b, emit)
+}
+
+// each calls emit with every source object of a batch, untransformed (a
+// copy of the batch's static objects; the destination namespaces built
+// from the source's).
+func (o Options) each(ctx context.Context, b batch, emit func(*unstructured.Unstructured) error) error {
 	if b.isNSObj {
 		return o.produceNamespaces(ctx, emit)
 	}
@@ -198,10 +205,8 @@ func (o Options) produce(ctx context.Context, b batch, a *apply.Applier, snaps m
 // prepare transforms one object and checks that Ferry may write it.
 func (o Options) prepare(ctx context.Context, b batch, a *apply.Applier, snaps map[string]apply.Snapshot,
 	obj *unstructured.Unstructured) (apply.Item, string, error) {
-	if !b.isNSObj {
-		if skip := decide(&o.Transform, obj); skip != "" {
-			return apply.Item{}, skip, nil
-		}
+	if skip := transformed(&o, b, obj); skip != "" {
+		return apply.Item{}, skip, nil
 	}
 	ns := obj.GetNamespace()
 	snap, ok := snaps[ns]
