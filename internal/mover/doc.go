@@ -164,6 +164,13 @@
 // entries that vanish or change while being read are warnings, counted
 // in [Progress].Warnings; a file that changed is not committed (the
 // destination keeps its previous version) and the next sync copies it.
+// What the receiver got of a large file that changed is kept as a
+// partial file in its reserved directory (Abort with Keep; counted in
+// [Progress].Partial), never under the file's name, and the next
+// transfer of that path uses it as its basis: a database file rewritten
+// in place during a stage costs the next round only the blocks that
+// differ. A commit of the path, or a completed session that did not
+// transfer it, removes it.
 //
 // # Caveats
 //
@@ -174,7 +181,10 @@
 //     server clock runs further behind may hide attribute-only changes
 //     made just after a sync (Verify detects them).
 //   - A file that is written continuously is never committed while it
-//     changes; quiesce the application for the final sync.
+//     changes (only kept as a partial basis); quiesce the application for
+//     the final sync. Small files that change are sent whole next time.
+//   - A partial file takes room on the destination until the path is
+//     committed or the next completed session drops it.
 //   - Extended attributes of symlinks and special files are not copied;
 //     security labels and trusted.* attributes are copied where the
 //     receiver may set them but not verified, nor are the root

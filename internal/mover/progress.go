@@ -42,6 +42,11 @@ type Progress struct {
 	Skipped    int64   `json:"skipped"`
 	Deleted    int64   `json:"deleted"`
 	Warnings   int64   `json:"warnings"`
+	// Partial counts large files that changed while they were read: not
+	// committed (the destination keeps its previous version), but kept by
+	// the receiver as the basis of the next sync, which sends only the
+	// blocks that differ. Each is also a warning.
+	Partial int64 `json:"partial,omitempty"`
 	// FirstWarning is the first warning, "message: path", so that a
 	// caller can say what changed without reading the log.
 	FirstWarning   string  `json:"firstWarning,omitempty"`
@@ -61,6 +66,7 @@ type tracker struct {
 	bytesDone, bytesTotal, sent atomic.Int64
 	filesDone, filesTotal       atomic.Int64
 	skipped, deleted, warnings  atomic.Int64
+	partial                     atomic.Int64
 	totalsFinal                 atomic.Bool
 	walkFiles, walkBytes        atomic.Int64
 	totalsMu                    sync.Mutex               // serializes writes of the totals
@@ -149,6 +155,7 @@ func (t *tracker) snapshot() Progress {
 		Skipped:        t.skipped.Load(),
 		Deleted:        t.deleted.Load(),
 		Warnings:       t.warnings.Load(),
+		Partial:        t.partial.Load(),
 		FirstWarning:   t.firstWarningText(),
 		ElapsedSeconds: now.Sub(t.start).Seconds(),
 		TotalsFinal:    t.totalsFinal.Load(),

@@ -60,6 +60,7 @@ func (s *session) done(m *wire.Done) wire.Message {
 	if err := s.srv.root.Sync(); err != nil {
 		return s.toWire(err, "", 0)
 	}
+	s.dropUnusedPartials()
 	if err := s.srv.recordSync(m.State); err != nil {
 		// An older or missing state only makes the next sync compare
 		// more attributes; the data of this one is complete.

@@ -182,8 +182,9 @@ func writeSmall(f *os.File, file *wire.File) error {
 	return nil
 }
 
-// begin opens a large file in the scratch folder and, for a delta
-// transfer, the current file as the basis.
+// begin opens a large file in the scratch folder and its basis: the
+// partial file kept of an earlier attempt when there is one (see
+// recv_partial.go), else, for a delta transfer, the current file.
 func (s *session) begin(m *wire.FileBegin) wire.Message {
 	of, err := s.openLarge(m)
 	if err != nil {
@@ -232,7 +233,14 @@ func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
 		of.discard()
 		return nil, fmt.Errorf("truncate %q: %w", m.Path, err)
 	}
-	if m.Delta {
+	basis, size, err := s.openPartialBasis(m.Path)
+	if err != nil {
+		of.discard()
+		return nil, err
+	}
+	if basis != nil {
+		of.basis, of.oldSize = basis, size
+	} else if m.Delta {
 		if basis, err := dir.Open(name, false); err == nil {
 			st, err := basis.Stat()
 			if err == nil {
@@ -364,6 +372,7 @@ func (s *session) commit(m *wire.Commit) wire.Message {
 		of.discard()
 		return s.toWire(err, of.path(), of.size)
 	}
+	s.dropPartial(of.path())
 	s.stats.files.Add(1)
 	return &wire.OK{}
 }
@@ -396,7 +405,13 @@ func (s *session) abort(m *wire.Abort) wire.Message {
 	if err != nil {
 		return s.toWire(err, "", 0)
 	}
-	of.discard()
+	if !m.Keep {
+		of.discard()
+		return &wire.OK{}
+	}
+	if err := s.keep(of); err != nil {
+		return s.toWire(err, of.path(), of.size)
+	}
 	return &wire.OK{}
 }
 

@@ -250,8 +250,8 @@ func (s *sender) flushBatch() error {
 }
 
 // sendLarge transfers one large file, open as f, in ranges over all data
-// connections, then commits it, or aborts it if the source changed
-// meanwhile.
+// connections, then commits it, or, if the source changed meanwhile,
+// aborts it and has the receiver keep what it got as a partial file.
 func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool) error {
 	id := s.nextID.Add(1)
 	var old basisMap
@@ -275,9 +275,12 @@ func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsm
 	}
 	err = s.sendRanges(ctx, f, id, info.Meta.Size, &old, &deltaState{})
 	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
+		// What the receiver holds is mostly current: it keeps it as the
+		// basis of the next sync, which then sends only what differs.
 		s.links.fail(info)
-		s.warn("source file changed during transfer; not copied", rel, nil)
-		return s.finish(ctx, &wire.Abort{ID: id}, rel)
+		s.prog.partial.Add(1)
+		s.warn("source file changed during transfer; not committed, kept as the basis of the next sync", rel, nil)
+		return s.finish(ctx, &wire.Abort{ID: id, Keep: true}, rel)
 	}
 	if err != nil {
 		return fmt.Errorf("send file %s: %w", rel, err)

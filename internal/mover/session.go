@@ -35,8 +35,11 @@ type session struct {
 	wg     sync.WaitGroup
 
 	stats struct {
-		files, bytes, deleted atomic.Int64
+		files, bytes, deleted, partial atomic.Int64
 	}
+	// partials holds the keys of the partial files this session's
+	// transfers used or may have made (see recv_partial.go).
+	partials map[string]bool
 }
 
 // openFile is a large file being received in the scratch folder.
@@ -61,7 +64,7 @@ func newSession(ctx context.Context, srv *Server, id string) *session {
 	ctx, cancel := context.WithCancel(ctx)
 	return &session{
 		id: id, srv: srv, ctx: ctx, cancel: cancel,
-		conns: map[net.Conn]bool{}, files: map[uint64]*openFile{},
+		conns: map[net.Conn]bool{}, files: map[uint64]*openFile{}, partials: map[string]bool{},
 	}
 }
 

@@ -22,6 +22,7 @@ type Root struct {
 	reservedMu sync.Mutex
 	reserved   *Dir     // ReservedName, opened on first use
 	scratch    *Scratch // its scratch folder
+	partial    *Dir     // its folder of partial files
 }
 
 // OpenRoot opens the directory at path (created if missing) as a root.
@@ -44,6 +45,7 @@ func (r *Root) Path() string { return r.path }
 func (r *Root) Close() error {
 	if r.scratch != nil {
 		r.scratch.d.Close()
+		r.partial.Close()
 		r.reserved.Close()
 	}
 	return unix.Close(r.fd)

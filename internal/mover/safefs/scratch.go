@@ -16,14 +16,19 @@ import (
 
 // ReservedName is the receiver's own directory at the root of every
 // destination. It holds the temporary entries of transfers in progress
-// (ReservedName/tmp) and the state of the last completed sync. It is
+// (ReservedName/tmp), files whose transfer could not finish, kept as the
+// basis of the next (ReservedName/partial), and the state of the last
+// completed sync. It is
 // never listed, so a sync never copies or deletes it, and paths into it
 // from the network are refused; no user file can therefore collide with
 // a temporary one. A source root that holds it (a volume once synced
 // into) is walked without it.
 const ReservedName = ".ferry-mover"
 
-const scratchName = "tmp"
+const (
+	scratchName = "tmp"
+	partialName = "partial"
+)
 
 // IsReserved reports whether p, a checked path, is ReservedName or lies
 // below it.
@@ -56,7 +61,13 @@ func (r *Root) openReserved() error {
 		res.Close()
 		return err
 	}
-	r.reserved, r.scratch = res, &Scratch{d: tmp}
+	partial, err := res.forceDir(partialName)
+	if err != nil {
+		tmp.Close()
+		res.Close()
+		return err
+	}
+	r.reserved, r.scratch, r.partial = res, &Scratch{d: tmp}, partial
 	return nil
 }
 
@@ -206,4 +217,43 @@ func (r *Root) WriteState(name string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// KeepPartial keeps the scratch file tmp under key in the partial folder,
+// replacing what was kept there: a file whose transfer could not finish,
+// the basis of the next transfer of the same path.
+func (r *Root) KeepPartial(s *Scratch, tmp, key string) error {
+	if err := CheckName(key); err != nil {
+		return err
+	}
+	return r.partial.Place(s, tmp, key)
+}
+
+// OpenPartial opens the partial file kept under key, or returns nil, nil
+// when there is none.
+func (r *Root) OpenPartial(key string) (*os.File, error) {
+	if err := r.openReserved(); err != nil {
+		return nil, err
+	}
+	f, err := r.partial.Open(key, false)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	return f, err
+}
+
+// RemovePartial removes the partial file kept under key, if any.
+func (r *Root) RemovePartial(key string) error {
+	if err := r.openReserved(); err != nil {
+		return err
+	}
+	return r.partial.Unlink(key)
+}
+
+// PartialKeys lists the keys of the partial files kept.
+func (r *Root) PartialKeys() ([]string, error) {
+	if err := r.openReserved(); err != nil {
+		return nil, err
+	}
+	return r.partial.Names()
 }

@@ -252,9 +252,15 @@ func (m *Commit) decode(d *Decoder) {
 	m.Meta.decode(d)
 }
 
-func (m *Abort) encode(e *Encoder) { e.Uint(m.ID) }
+func (m *Abort) encode(e *Encoder) {
+	e.Uint(m.ID)
+	e.Bool(m.Keep)
+}
 
-func (m *Abort) decode(d *Decoder) { m.ID = d.Uint() }
+func (m *Abort) decode(d *Decoder) {
+	m.ID = d.Uint()
+	m.Keep = d.Bool()
+}
 
 func (m *HashFiles) encode(e *Encoder) {
 	e.Uint(uint64(len(m.Paths)))

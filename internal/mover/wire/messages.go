@@ -234,9 +234,13 @@ type Commit struct {
 	Meta Meta
 }
 
-// Abort discards file ID.
+// Abort discards file ID. With Keep the receiver keeps what it holds of
+// the file, out of sight, as the basis of the next transfer of the same
+// path (the source changed while it was read: most of it is likely
+// current), never under the file's name.
 type Abort struct {
-	ID uint64
+	ID   uint64
+	Keep bool
 }
 
 // HashFiles asks for the content sums of regular files: BLAKE3-256 over

@@ -35,7 +35,7 @@ func TestRoundTrip(t *testing.T) {
 		&Zero{ID: 9, Off: 5, Len: 10},
 		&RangeDone{ID: 9},
 		&Commit{ID: 9, Meta: sampleMeta()},
-		&Abort{ID: 9},
+		&Abort{ID: 9, Keep: true},
 		&HashFiles{Paths: []string{"a", "b/c"}},
 	}
 	a, b := net.Pipe()

@@ -1,0 +1,126 @@
+package mover_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"ferry.dev/ferry/internal/mover"
+	"ferry.dev/ferry/internal/mover/safefs"
+)
+
+// TestChangedLargeFileKeptAsBasis rewrites part of a large file while a
+// sync reads it: the sync does not commit it but reports it, the
+// destination holds nothing under its name, and the next sync sends only
+// the blocks that differ from what the first one read. A partial file
+// whose source is gone is removed by the next completed sync.
+func TestChangedLargeFileKeptAsBasis(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	b := newTree(t, src)
+	const size, changed = 32 << 20, 1 << 20
+	b.file("db/table", b.random(size))
+	pki := newPKI(t)
+	r := startReceiver(t, dst, serverTLS(t, pki), false)
+
+	// One data connection, so the ranges go out in order: once the
+	// first range is sent, its first MiB is rewritten behind it.
+	var written atomic.Int64
+	var once sync.Once
+	dial := mover.TLSDialer(r.addr, clientTLS(t, pki))
+	first := mover.Options{Root: src, Log: testLogger(t), Parallel: 1, Dial: func(ctx context.Context) (net.Conn, error) {
+		c, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, n: &written, hook: func(n int64) {
+			if n > mover.DefaultRangeSize+(1<<20) {
+				once.Do(func() { rewrite(t, b.path("db/table"), b.random(changed)) })
+			}
+		}}, nil
+	}}
+	p, err := mover.Sync(context.Background(), first)
+	if err != nil {
+		t.Fatalf("first sync: %v", err)
+	}
+	if p.Partial != 1 || p.Warnings != 1 {
+		t.Errorf("first sync: partial %d, warnings %d (%s); want 1 and 1", p.Partial, p.Warnings, p.FirstWarning)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "db", "table")); err == nil {
+		t.Fatal("the changed file was put in place")
+	}
+	if n := len(partials(t, dst)); n != 1 {
+		t.Fatalf("%d partial files kept, want 1", n)
+	}
+
+	p, err = runSync(context.Background(), t, src, r.addr, clientTLS(t, pki), withVerify)
+	if err != nil {
+		t.Fatalf("second sync: %v", err)
+	}
+	compareTrees(t, src, dst)
+	if p.BytesSent > 2*changed {
+		t.Errorf("second sync sent %d bytes; want about the %d changed", p.BytesSent, changed)
+	}
+	if n := len(partials(t, dst)); n != 0 {
+		t.Errorf("%d partial files left after the file was committed", n)
+	}
+
+	// A partial file whose source is deleted before the next sync goes.
+	b.file("db/other", b.random(size))
+	written.Store(0)
+	once = sync.Once{}
+	first.Root = src
+	rewriteOther := func(n int64) {
+		if n > mover.DefaultRangeSize+(1<<20) {
+			once.Do(func() { rewrite(t, b.path("db/other"), b.random(changed)) })
+		}
+	}
+	first.Dial = func(ctx context.Context) (net.Conn, error) {
+		c, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, n: &written, hook: rewriteOther}, nil
+	}
+	if p, err := mover.Sync(context.Background(), first); err != nil || p.Partial != 1 {
+		t.Fatalf("sync of db/other: partial %d, %v", p.Partial, err)
+	}
+	b.check(os.Remove(b.path("db/other")))
+	if _, err := runSync(context.Background(), t, src, r.addr, clientTLS(t, pki), withDelete, withVerify); err != nil {
+		t.Fatal(err)
+	}
+	compareTrees(t, src, dst)
+	if n := len(partials(t, dst)); n != 0 {
+		t.Errorf("%d partial files left of a deleted source file", n)
+	}
+}
+
+// rewrite writes data at the start of the file at path, in place.
+func rewrite(t *testing.T, path string, data []byte) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(data, 0); err != nil {
+		t.Error(err)
+	}
+}
+
+// partials lists the partial files the receiver at root keeps.
+func partials(t *testing.T, root string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(root, safefs.ReservedName, "partial"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
