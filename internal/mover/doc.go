@@ -208,7 +208,9 @@
 //     still not copied). Zeros the source stores as data travel as data on
 //     a fresh copy but become holes where a delta rewrites them; the
 //     content, and so Verify, does not tell the two apart.
-//   - Renamed files travel again; there is no rename detection.
+//   - Renames are found within a directory only, by size and mtime (see
+//     send_rename.go): a large file moved to another directory travels
+//     again, and small files always do.
 //   - The peer is authenticated by the CA: an authenticated sender may
 //     create device nodes inside the root when the receiver runs as root,
 //     like rsync would.

@@ -124,3 +124,25 @@ func partials(t *testing.T, root string) []string {
 	}
 	return out
 }
+
+// TestRenamedLargeFilesTravelAsRenames renames large files within their
+// directory (as PostgreSQL recycles WAL segments), rotates a log and
+// changes a renamed file a little: the next sync sends about the changed
+// bytes only, and the destination matches exactly, old names gone.
+func TestRenamedLargeFilesTravelAsRenames(t *testing.T) {
+	p := newSyncPair(t)
+	b := p.b
+	const seg = 4 << 20
+	for _, n := range []string{"pg_wal/0001", "pg_wal/0002", "pg_wal/0003", "log/app.log"} {
+		b.file(n, b.random(seg))
+	}
+	p.sync("first sync")
+	b.check(os.Rename(b.path("pg_wal/0001"), b.path("pg_wal/0009")))
+	b.check(os.Rename(b.path("pg_wal/0002"), b.path("pg_wal/000A")))
+	rewrite(t, b.path("pg_wal/000A"), b.random(64<<10))
+	b.check(os.Rename(b.path("log/app.log"), b.path("log/app.log.1")))
+	prog := p.sync("sync after the renames")
+	if prog.BytesSent > 512<<10 || prog.Reused != 3 {
+		t.Errorf("sync after renames sent %d bytes and reused %d files; want about 64 KiB and 3", prog.BytesSent, prog.Reused)
+	}
+}

@@ -47,6 +47,10 @@ type Progress struct {
 	// the receiver as the basis of the next sync, which sends only the
 	// blocks that differ. Each is also a warning.
 	Partial int64 `json:"partial,omitempty"`
+	// Reused counts new large files sent against a destination file of
+	// another name that the source no longer has (a rename): only the
+	// blocks that differ from it travel.
+	Reused int64 `json:"reused,omitempty"`
 	// FirstWarning is the first warning, "message: path", so that a
 	// caller can say what changed without reading the log.
 	FirstWarning   string  `json:"firstWarning,omitempty"`
@@ -66,7 +70,7 @@ type tracker struct {
 	bytesDone, bytesTotal, sent atomic.Int64
 	filesDone, filesTotal       atomic.Int64
 	skipped, deleted, warnings  atomic.Int64
-	partial                     atomic.Int64
+	partial, reused             atomic.Int64
 	totalsFinal                 atomic.Bool
 	walkFiles, walkBytes        atomic.Int64
 	totalsMu                    sync.Mutex               // serializes writes of the totals
@@ -156,6 +160,7 @@ func (t *tracker) snapshot() Progress {
 		Deleted:        t.deleted.Load(),
 		Warnings:       t.warnings.Load(),
 		Partial:        t.partial.Load(),
+		Reused:         t.reused.Load(),
 		FirstWarning:   t.firstWarningText(),
 		ElapsedSeconds: now.Sub(t.start).Seconds(),
 		TotalsFinal:    t.totalsFinal.Load(),

@@ -184,7 +184,8 @@ func writeSmall(f *os.File, file *wire.File) error {
 
 // begin opens a large file in the scratch folder and its basis: the
 // partial file kept of an earlier attempt when there is one (see
-// recv_partial.go), else, for a delta transfer, the current file.
+// recv_partial.go), else the other file the sender names (a rename), else,
+// for a delta transfer, the current file.
 func (s *session) begin(m *wire.FileBegin) wire.Message {
 	of, err := s.openLarge(m)
 	if err != nil {
@@ -237,6 +238,13 @@ func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
 	if err != nil {
 		of.discard()
 		return nil, err
+	}
+	if basis == nil && m.Basis != "" {
+		basis, size, err = s.openOtherBasis(m.Basis)
+		if err != nil {
+			of.discard()
+			return nil, err
+		}
 	}
 	if basis != nil {
 		of.basis, of.oldSize = basis, size
@@ -444,4 +452,28 @@ func (s *session) hashFile(p string) ([]byte, error) {
 	}
 	defer f.Close()
 	return fileSum(f)
+}
+
+// openOtherBasis opens the destination file p, which the sender names as
+// the basis of another path; a missing or non-regular file means no
+// basis, and an unsafe path is refused.
+func (s *session) openOtherBasis(p string) (*os.File, int64, error) {
+	dir, name, err := s.srv.root.OpenParent(p)
+	if errors.Is(err, safefs.ErrUnsafePath) {
+		return nil, 0, err
+	}
+	if err != nil {
+		return nil, 0, nil
+	}
+	defer dir.Close()
+	f, err := dir.Open(name, false)
+	if err != nil {
+		return nil, 0, nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, nil
+	}
+	return f, st.Size(), nil
 }

@@ -46,7 +46,10 @@ type srcFile struct {
 // which the listing does not show). It is sent again, to get an inode of
 // its own, when the destination file is hardlinked where the source is
 // not.
-func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, dest *wire.Entry, ops *opBatch) error {
+//
+// basis names the destination file of another name that a new large file
+// is sent against (a rename within its directory), or is "".
+func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, dest *wire.Entry, basis string, ops *opBatch) error {
 	size, rel := info.Meta.Size, sf.rel
 	if info.Nlink > 1 && s.links.seen(info, rel) {
 		s.prog.filesDone.Add(1)
@@ -79,9 +82,12 @@ func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, des
 		return err
 	}
 	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
+	if basis != "" {
+		s.prog.reused.Add(1)
+	}
 	s.jobs.Go(func() error {
 		defer f.Close()
-		return s.sendLarge(ctx, f, rel, info, delta)
+		return s.sendLarge(ctx, f, rel, info, delta, basis)
 	})
 	return nil
 }
@@ -252,11 +258,11 @@ func (s *sender) flushBatch() error {
 // sendLarge transfers one large file, open as f, in ranges over all data
 // connections, then commits it, or, if the source changed meanwhile,
 // aborts it and has the receiver keep what it got as a partial file.
-func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool) error {
+func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool, basis string) error {
 	id := s.nextID.Add(1)
 	var old basisMap
 	err := s.withConn(ctx, func(c *wire.Conn) error {
-		m, err := roundTrip(c, &wire.FileBegin{ID: id, Path: rel, Size: info.Meta.Size, Delta: delta})
+		m, err := roundTrip(c, &wire.FileBegin{ID: id, Path: rel, Size: info.Meta.Size, Delta: delta, Basis: basis})
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,17 @@ func (s *sender) finalize(ctx context.Context) error {
 	if err := s.sendOps(&ops); err != nil {
 		return fmt.Errorf("create hardlinks: %w", err)
 	}
+	for _, p := range s.laterRemoves {
+		ops.add(wire.Op{Kind: wire.OpRemove, Path: p})
+		if len(ops.ops) >= dirOpsPerRequest {
+			if err := s.sendOps(&ops); err != nil {
+				return fmt.Errorf("remove renamed files' old names: %w", err)
+			}
+		}
+	}
+	if err := s.sendOps(&ops); err != nil {
+		return fmt.Errorf("remove renamed files' old names: %w", err)
+	}
 	err := s.dirs.each(func(op wire.Op) error {
 		if err := ctx.Err(); err != nil {
 			return err

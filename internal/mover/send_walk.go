@@ -164,8 +164,9 @@ func (s *sender) readSource(dir *os.File, rel string) ([]srcEntry, error) {
 func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entries []srcEntry, dest map[string]wire.Entry) ([]subdir, error) {
 	var ops opBatch
 	var subs []subdir
+	bases := s.renameBases(rel, entries, dest)
 	for i := range entries {
-		sub, err := s.walkEntry(ctx, dir, rel, &entries[i], dest, &ops)
+		sub, err := s.walkEntry(ctx, dir, rel, &entries[i], dest, bases[entries[i].name], &ops)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +179,8 @@ func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entr
 }
 
 // walkEntry handles one source entry; a directory is returned for later.
-func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *srcEntry, dest map[string]wire.Entry, ops *opBatch) (*subdir, error) {
+// basis is the destination file a new large file is sent against, or "".
+func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *srcEntry, dest map[string]wire.Entry, basis string, ops *opBatch) (*subdir, error) {
 	rel := safefs.Join(dirRel, e.name)
 	info := e.info
 	if len(rel) > safefs.MaxPath {
@@ -211,7 +213,7 @@ func (s *sender) walkEntry(ctx context.Context, dir *os.File, dirRel string, e *
 	case wire.KindDir:
 		return &subdir{rel: rel, info: info}, nil
 	case wire.KindRegular:
-		return nil, s.syncFile(ctx, srcFile{dir: dir, name: e.name, rel: rel}, info, listed, ops)
+		return nil, s.syncFile(ctx, srcFile{dir: dir, name: e.name, rel: rel}, info, listed, basis, ops)
 	case wire.KindSymlink:
 		s.syncOther(rel, info, old, wire.OpSymlink, ops)
 	default:

@@ -113,6 +113,9 @@ type sender struct {
 
 	links    linkTracker
 	dirs     *spool
+	// laterRemoves are destination files used as the basis of a renamed
+	// file, removed once all data is acknowledged (see send_rename.go).
+	laterRemoves []string
 	sourceFS uint64 // st_dev of the source root
 
 	// state is what Done records: this source and when the sync started.

@@ -152,6 +152,7 @@ func (m *FileBegin) encode(e *Encoder) {
 	e.String(m.Path)
 	e.Int(m.Size)
 	e.Bool(m.Delta)
+	e.String(m.Basis)
 }
 
 func (m *FileBegin) decode(d *Decoder) {
@@ -159,6 +160,7 @@ func (m *FileBegin) decode(d *Decoder) {
 	m.Path = d.String()
 	m.Size = d.Int()
 	m.Delta = d.Bool()
+	m.Basis = d.String()
 }
 
 func (m *BeginOK) encode(e *Encoder) {

@@ -169,6 +169,10 @@ type FileBegin struct {
 	Path  string
 	Size  int64
 	Delta bool
+	// Basis, when set, names another destination file to use as the
+	// basis: one the source renamed to Path (or copied), which the sender
+	// deletes only after the transfer.
+	Basis string
 }
 
 // Extent is a run [Off, Off+Len) of a file that holds data.

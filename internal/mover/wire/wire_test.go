@@ -26,7 +26,7 @@ func TestRoundTrip(t *testing.T) {
 		&Ops{Ops: []Op{{Kind: OpLink, Path: "a", Target: "b", Meta: sampleMeta()}}},
 		&Done{State: SyncState{Source: []byte{4}, Start: 5}},
 		&Batch{Files: []File{{Path: "f", Meta: sampleMeta(), Segments: []Segment{{Off: 3, Data: []byte("abc")}}}}},
-		&FileBegin{ID: 9, Path: "big", Size: 1 << 33, Delta: true},
+		&FileBegin{ID: 9, Path: "big", Size: 1 << 33, Delta: true, Basis: "old/big"},
 		&BeginOK{OldSize: -1},
 		&BeginOK{OldSize: 1 << 40, Mapped: true, Extents: []Extent{{Off: 0, Len: 4096}, {Off: 1 << 39, Len: 1 << 20}}},
 		&RangeHashes{ID: 9, Off: 1 << 20, Len: 8 << 20, BlockSize: 128 << 10},
