@@ -111,12 +111,12 @@ type sender struct {
 	arena  *arena
 	nextID atomic.Uint64
 
-	links    linkTracker
-	dirs     *spool
+	links linkTracker
+	dirs  *spool
 	// laterRemoves are destination files used as the basis of a renamed
 	// file, removed once all data is acknowledged (see send_rename.go).
 	laterRemoves []string
-	sourceFS uint64 // st_dev of the source root
+	sourceFS     uint64 // st_dev of the source root
 
 	// state is what Done records: this source and when the sync started.
 	state wire.SyncState
