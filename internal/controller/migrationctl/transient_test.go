@@ -50,7 +50,9 @@ func TestTransient(t *testing.T) {
 func TestApplyFailedTransient(t *testing.T) {
 	cms := schema.GroupResource{Resource: "configmaps"}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-	cm := func(name string) ferryv1.ObjectResult { return ferryv1.ObjectResult{Kind: "ConfigMap", Namespace: "shop", Name: name} }
+	cm := func(name string) ferryv1.ObjectResult {
+		return ferryv1.ObjectResult{Kind: "ConfigMap", Namespace: "shop", Name: name}
+	}
 	tests := []struct {
 		name string
 		fill func(r *migrate.Report)
