@@ -38,13 +38,20 @@ func TestNetworkCutDuringCopy(t *testing.T) {
 	plan := "e2e-netcut"
 	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns) })
 	src.CreateClaim(t, ns, "data", "standard")
+	begin := time.Now()
 	want := fillClaim(t, src, ns, "data", 768)
+	t.Logf("filled the claim in %s", time.Since(begin).Round(time.Second))
 
 	mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns)
 	name := createdMigration(t, mustFerry(t, "stage", plan))
+	var moved int64
 	waitMigration(t, name, "the copy to move data", func(m *ferryv1.Migration) bool {
-		return len(m.Status.Volumes) == 1 && m.Status.Volumes[0].BytesDone > 0
+		if len(m.Status.Volumes) == 1 {
+			moved = m.Status.Volumes[0].BytesDone
+		}
+		return moved > 0
 	})
+	t.Logf("cutting the network with %d of %d MiB copied", moved>>20, 768)
 	heal := src.CutNetwork(t, dst)
 	started := time.Now()
 	time.Sleep(cutLength) // the fault itself, not a wait for a result
@@ -58,7 +65,9 @@ func TestNetworkCutDuringCopy(t *testing.T) {
 		t.Fatal("the cut dropped no packet: the copy was not under way during it (make the volume larger)")
 	}
 
+	healed := time.Now()
 	waitMigration(t, name, "the stage to end", func(m *ferryv1.Migration) bool { return m.Finished() || m.Stopped() })
+	t.Logf("the stage ended %s after the network came back", time.Since(healed).Round(time.Second))
 	m := migration(t, name)
 	copyStep := step(m, "CopyVolumes")
 	t.Logf("stage %s: %s; CopyVolumes: %s; volumes: %+v", name, m.Status.Phase, copyStep.Message, m.Status.Volumes)

@@ -34,7 +34,9 @@ func (e *Env) component(name string) (component, error) {
 		procEtcd: {proc: e.etcdProc, grace: 10 * time.Second, ready: func(ctx context.Context, c *Cluster) error {
 			return c.waitHTTP(ctx, procEtcd, c.EtcdClientURL()+"/health", 30*time.Second)
 		}},
-		procAPIServer: {proc: e.apiServerProc, grace: 10 * time.Second, ready: func(ctx context.Context, c *Cluster) error {
+		// kube-apiserver stops listening at once on SIGTERM, then drains
+		// its watches for longer than a test wants to wait.
+		procAPIServer: {proc: e.apiServerProc, grace: 5 * time.Second, ready: func(ctx context.Context, c *Cluster) error {
 			return c.waitAPI(ctx, 60*time.Second)
 		}},
 		procContainerd: {proc: e.containerdProc, grace: 10 * time.Second, ready: alive(procContainerd)},
