@@ -26,6 +26,20 @@ import (
 // looks at it to tell whether a controller runs.
 const LeaderElectionID = "ferry-controller"
 
+// Leader election. The leader gives up (and `ferry controller` exits)
+// when it cannot renew its Lease on the host for RenewDeadline; a
+// successor takes over at most LeaseDuration after the last renewal of a
+// leader that died (one that stops cleanly releases the Lease at once).
+// The deadline is long enough to ride out a restart of the host's API
+// server (often the destination's), so that a step under way carries on
+// through its retry of errors that pass, instead of the controller
+// exiting mid-step; Kubernetes' own 10 s would not.
+const (
+	LeaseDuration = 60 * time.Second
+	RenewDeadline = 40 * time.Second
+	RetryPeriod   = 4 * time.Second
+)
+
 // Options configure the manager.
 type Options struct {
 	// Namespace holds Ferry's objects on the host (ferry-system).
@@ -51,7 +65,7 @@ type Options struct {
 // watches only Ferry's namespace on the host and elects a leader, so that
 // one controller acts at a time.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
-	lease, renew, retry := 15*time.Second, 10*time.Second, 2*time.Second
+	lease, renew, retry := LeaseDuration, RenewDeadline, RetryPeriod
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  cluster.Scheme(),
 		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},

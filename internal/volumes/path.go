@@ -113,4 +113,7 @@ type Failure struct {
 	// side that reports (and had connected) still runs: Sync waits
 	// SenderGrace from At for that report before deciding on this one.
 	ReceiverOnly bool
+	// stillWrites marks the failure Sync makes of a final round whose
+	// source changed under it.
+	stillWrites bool
 }

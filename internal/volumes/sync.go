@@ -100,8 +100,8 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 // stillWrites is the failure of a final round during which the source
 // changed: after quiesce, something still writes to the claim.
 func stillWrites(t Transfer, obs Observation) Failure {
-	return Failure{Where: "the final copy", At: obs.Failure.At, Message: fmt.Sprintf(
-		"a pod still writes to claim %s/%s after quiesce (%d entries changed, first: %s): stop it (pods without a workload are not quiesced) and run `ferry retry`",
+	return Failure{Where: "the final copy", At: obs.Failure.At, stillWrites: true, Message: fmt.Sprintf(
+		"a pod still writes to claim %s/%s after quiesce (%d entries changed, first: %s)",
 		t.SourceNamespace, t.SourceClaim, obs.Progress.Warnings, obs.Progress.FirstWarning)}
 }
 
@@ -131,6 +131,11 @@ func retryOrFail(ctx context.Context, p Path, pol Policy, t Transfer, f Failure,
 		msg := f.Message
 		if attempt > 1 {
 			msg = fmt.Sprintf("attempt %d of %d: %s", attempt, most, msg)
+		}
+		if f.stillWrites {
+			sw := &StillWritingError{Transfer: t, failure: fmt.Sprintf("copy %s: %s failed: %s", Describe(t), f.Where, msg)}
+			vp.Phase, vp.Message = PhaseFailed, msg+": "+sw.advice()
+			return false, sw
 		}
 		vp.Phase, vp.Message = PhaseFailed, msg
 		return false, fmt.Errorf("copy %s: %s failed: %s: %w", Describe(t), f.Where, msg, ErrTransferFailed)

@@ -3,6 +3,7 @@ package volumes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -268,6 +269,43 @@ func TestSyncWarnings(t *testing.T) {
 			if (len(f.reset) > 0) != tt.reset {
 				t.Errorf("reset %v, want %v", f.reset, tt.reset)
 			}
+			if sw := StillWriting(err); (len(sw) == 1 && sw[0].Transfer == testTransfer) != tt.reported {
+				t.Errorf("StillWriting(%v) = %v, want the transfer: %v", err, sw, tt.reported)
+			}
 		})
+	}
+}
+
+// TestStillWritingError: the error of a source that keeps changing names
+// the writers once the caller found them, and is found in joined and
+// wrapped errors.
+func TestStillWritingError(t *testing.T) {
+	f := newFake(true)
+	f.rounds[testTransfer] = &Observation{State: RoundDone, Progress: Progress{Phase: mover.PhaseDone, Warnings: 1, FirstWarning: "source entry vanished: tmp"}}
+	_, err := Sync(context.Background(), f, Policy{MaxAttempts: 1, Final: true}, []Transfer{testTransfer}, nil)
+	joined := errors.Join(errors.New("other"), err)
+	sw := StillWriting(joined)
+	if len(sw) != 1 || !errors.Is(joined, ErrTransferFailed) {
+		t.Fatalf("StillWriting(%v) = %v", joined, sw)
+	}
+	tests := []struct {
+		writers []string
+		want    string
+	}{
+		{nil, "a pod still writes to claim shop/data after quiesce (1 entries changed, first: source entry vanished: tmp): stop it (pods without a workload are not quiesced) and run `ferry retry`"},
+		{[]string{"shop/rogue"}, "after quiesce (1 entries changed, first: source entry vanished: tmp): pod shop/rogue mounts it and runs (pods without a workload are not quiesced): stop them (delete a bare pod, scale its workload to zero) and run `ferry retry`"},
+		{[]string{"shop/a", "shop/b"}, ": pods shop/a, shop/b mount it and run (pods without a workload"},
+	}
+	for _, tt := range tests {
+		sw[0].Writers = tt.writers
+		if got := joined.Error(); !strings.Contains(got, tt.want) {
+			t.Errorf("writers %v: error\n%s\nwant it to contain\n%s", tt.writers, got, tt.want)
+		}
+	}
+	if sw := StillWriting(fmt.Errorf("step: %w", joined)); len(sw) != 1 {
+		t.Errorf("StillWriting of a wrapped error = %v", sw)
+	}
+	if StillWriting(errors.New("plain")) != nil || StillWriting(nil) != nil {
+		t.Error("StillWriting found an error in an unrelated one")
 	}
 }

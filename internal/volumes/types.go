@@ -3,6 +3,7 @@ package volumes
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -178,4 +179,59 @@ func validateTransfers(transfers []Transfer) error {
 		seenSrc[src], seenDst[dst] = true, true
 	}
 	return nil
+}
+
+// StillWritingError is the error of a transfer whose final copy, after
+// quiesce, kept finding the source changing: something still writes to
+// the source claim. It wraps ErrTransferFailed. Sync returns it (joined
+// with the errors of other transfers); the caller, who can list the
+// source's pods, may name them in Writers before it wraps or reports the
+// error (a wrapping fmt.Errorf copies the message as it is then).
+type StillWritingError struct {
+	// Transfer is the transfer whose source changed.
+	Transfer Transfer
+	// Writers name the pods ("namespace/name") that mount the source
+	// claim and still run; empty when the caller found none or did not
+	// look.
+	Writers []string
+	// failure names the copy and what changed.
+	failure string
+}
+
+// Error names the claim, what changed, the writers when known, and what
+// to do.
+func (e *StillWritingError) Error() string { return e.failure + ": " + e.advice() }
+
+// Unwrap returns ErrTransferFailed.
+func (e *StillWritingError) Unwrap() error { return ErrTransferFailed }
+
+// advice says which pods to stop, when known, and to retry.
+func (e *StillWritingError) advice() string {
+	if len(e.Writers) == 0 {
+		return "stop it (pods without a workload are not quiesced) and run `ferry retry`"
+	}
+	what := "pod " + e.Writers[0] + " mounts it and runs"
+	if len(e.Writers) > 1 {
+		what = "pods " + strings.Join(e.Writers, ", ") + " mount it and run"
+	}
+	return what + " (pods without a workload are not quiesced): stop them (delete a bare pod, scale its workload to zero) and run `ferry retry`"
+}
+
+// StillWriting returns the StillWritingErrors in err's tree (Sync joins
+// the errors of several transfers); nil when there are none.
+func StillWriting(err error) []*StillWritingError {
+	switch x := err.(type) {
+	case nil:
+		return nil
+	case *StillWritingError:
+		return []*StillWritingError{x}
+	case interface{ Unwrap() []error }:
+		var out []*StillWritingError
+		for _, e := range x.Unwrap() {
+			out = append(out, StillWriting(e)...)
+		}
+		return out
+	default:
+		return StillWriting(errors.Unwrap(err))
+	}
 }

@@ -99,7 +99,9 @@ func startController(t *testing.T) *controllerProcess {
 		t.Fatal(err)
 	}
 	p := &controllerProcess{cmd: cmd, log: log}
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 40*time.Second, true, func(ctx context.Context) (bool, error) {
+	// A controller killed before this one left its Lease: it expires one
+	// lease duration (60 s) after its last renewal.
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		return strings.Contains(strings.ToLower(log.String()), "successfully acquired lease"), nil
 	})
 	if err != nil {
@@ -121,9 +123,9 @@ func (p *controllerProcess) stop() {
 	_, _ = p.cmd.Process.Wait()
 }
 
-// withController runs a controller for the test and registers the two
-// clusters.
-func withController(t *testing.T) {
+// withController runs a controller for the test, registers the two
+// clusters and returns the controller.
+func withController(t *testing.T) *controllerProcess {
 	t.Helper()
 	p := startController(t)
 	t.Cleanup(func() {
@@ -134,6 +136,7 @@ func withController(t *testing.T) {
 	})
 	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
 	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
+	return p
 }
 
 // hostClient reads Ferry's objects on the host.

@@ -17,6 +17,15 @@
 // It fails the test, naming the make targets to run, when a file is
 // missing; LocalOrSkip skips the test instead.
 //
+// # Faults
+//
+// Cluster.StopComponent and StartComponent stop and start one process of
+// a cluster through the test bed's tool (TestBedTool: localclusters stop
+// and start); Cluster.CutNetwork drops the traffic between two nodes with
+// iptables in the first node's network namespace (named by the test
+// bed's netns file) until healed. Both undo themselves when the test ends,
+// failed or not.
+//
 // # Caveats
 //
 // Only _test files import this package, so it is never part of the ferry

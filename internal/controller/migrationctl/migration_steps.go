@@ -184,9 +184,27 @@ func (s *session) runMigrate(ctx context.Context, o migrate.Options, msg string)
 		return outcome{}, err
 	}
 	if n := report.Failed(); n > 0 {
-		return outcome{}, fmt.Errorf("%d objects failed to apply (%s); see status.objects", n, firstReasons(report.Objects(), 3))
+		return outcome{}, applyFailed(n, report)
 	}
 	return done(fmt.Sprintf("%s: %d objects", msg, report.Applied())), nil
+}
+
+// applyFailed is the error of a run in which n objects failed. When every
+// failure may pass by itself (the destination's API server restarting),
+// the error wraps the first cause, so that the step is retried as for any
+// such error; otherwise only the user can go on.
+func applyFailed(n int, report *migrate.Report) error {
+	err := fmt.Errorf("%d objects failed to apply (%s); see status.objects", n, firstReasons(report.Objects(), 3))
+	causes, complete := report.Causes()
+	if !complete || len(causes) == 0 {
+		return err
+	}
+	for _, c := range causes {
+		if !transient(c) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", err, causes[0])
 }
 
 // mergeResults replaces the counts of the kinds in next.

@@ -79,6 +79,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		s.m.Status.Volumes = st.Statuses()
 	}
 	if err != nil {
+		s.nameWriters(ctx, err)
 		return outcome{}, err
 	}
 	var done_, total int64

@@ -19,6 +19,8 @@ type Report struct {
 	mu       sync.Mutex
 	kinds    map[string]*ferryv1.KindResults
 	failed   []ferryv1.ObjectResult
+	causes   []error // of failed objects, as many as failed holds
+	uncaused int     // failed objects recorded without an error
 	skipped  []ferryv1.ObjectResult
 	done     int64
 	Warnings []string
@@ -33,6 +35,33 @@ func NewReport() *Report { return &Report{kinds: map[string]*ferryv1.KindResults
 func (r *Report) Add(o ferryv1.ObjectResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.add(o)
+	if o.Action == ferryv1.ObjectFailed {
+		r.uncaused++
+	}
+}
+
+// Fail records an object that failed with err, its Reason.
+func (r *Report) Fail(o ferryv1.ObjectResult, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o.Action, o.Reason = ferryv1.ObjectFailed, err.Error()
+	if len(r.failed) < ferryv1.MaxObjectResults {
+		r.causes = append(r.causes, err)
+	}
+	r.add(o)
+}
+
+// Causes returns the errors the failed objects failed with (of the first
+// MaxObjectResults of them), and whether every failure was recorded with
+// its error: the caller may then judge, say, whether they may pass.
+func (r *Report) Causes() (errs []error, complete bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error{}, r.causes...), r.uncaused == 0
+}
+
+func (r *Report) add(o ferryv1.ObjectResult) {
 	r.done++
 	k := r.kinds[o.Kind]
 	if k == nil {

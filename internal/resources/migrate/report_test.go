@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -65,5 +66,27 @@ func TestReportAppliedAndDeleted(t *testing.T) {
 				t.Errorf("Deleted = %d, %q; want %d, %q", n, kinds, tt.wantDeleted, tt.wantKinds)
 			}
 		})
+	}
+}
+
+// TestReportCauses: failures recorded with Fail keep their errors (as many
+// as are listed) and say so; one recorded by Add without an error makes
+// the causes incomplete.
+func TestReportCauses(t *testing.T) {
+	r := NewReport()
+	refused := errors.New("connect: connection refused")
+	for i := 0; i < ferryv1.MaxObjectResults+5; i++ {
+		r.Fail(ferryv1.ObjectResult{Kind: "ConfigMap", Name: fmt.Sprint(i)}, refused)
+	}
+	causes, complete := r.Causes()
+	if !complete || len(causes) != ferryv1.MaxObjectResults || !errors.Is(causes[0], refused) {
+		t.Errorf("causes: %d, complete %v; want %d, complete", len(causes), complete, ferryv1.MaxObjectResults)
+	}
+	if o := r.Objects()[0]; o.Action != ferryv1.ObjectFailed || o.Reason != refused.Error() || r.Failed() != ferryv1.MaxObjectResults+5 {
+		t.Errorf("failed object %+v, %d failed", o, r.Failed())
+	}
+	r.Add(ferryv1.ObjectResult{Kind: "Secret", Name: "a", Action: ferryv1.ObjectFailed, Reason: "denied"})
+	if _, complete := r.Causes(); complete {
+		t.Error("a failure without its error left the causes complete")
 	}
 }

@@ -133,7 +133,7 @@ func (o Options) batches(inv *Inventory) []batch {
 func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error {
 	kind := discover.KindName(b.res.GroupKind())
 	if err := o.served(b.res); err != nil {
-		o.failAll(ctx, b, report, err.Error())
+		o.failAll(ctx, b, report, err)
 		return nil
 	}
 	start := time.Now()
@@ -148,7 +148,8 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 	applier.All(ctx, items, func(r apply.Result) {
 		res := ferryv1.ObjectResult{Kind: kind, Namespace: r.Item.Obj.GetNamespace(), Name: r.Item.Obj.GetName(), Action: r.Action}
 		if r.Err != nil {
-			res.Reason = r.Err.Error()
+			report.Fail(res, r.Err)
+			return
 		}
 		report.Add(res)
 	})
@@ -274,12 +275,11 @@ func (o Options) served(r discover.Resource) error {
 	return nil
 }
 
-// failAll records every object of a batch as failed with reason.
-func (o Options) failAll(ctx context.Context, b batch, report *Report, reason string) {
+// failAll records every object of a batch as failed with cause.
+func (o Options) failAll(ctx context.Context, b batch, report *Report, cause error) {
 	kind := discover.KindName(b.res.GroupKind())
 	add := func(obj *unstructured.Unstructured) error {
-		report.Add(ferryv1.ObjectResult{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
-			Action: ferryv1.ObjectFailed, Reason: reason})
+		report.Fail(ferryv1.ObjectResult{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}, cause)
 		return nil
 	}
 	for _, obj := range b.static {
@@ -287,7 +287,7 @@ func (o Options) failAll(ctx context.Context, b batch, report *Report, reason st
 	}
 	for _, u := range b.units {
 		if err := discover.List(ctx, o.Source.Dynamic, u.Resource, u.Namespace, o.Scope.Selector, add); err != nil {
-			report.Add(ferryv1.ObjectResult{Kind: kind, Namespace: u.Namespace, Name: "*", Action: ferryv1.ObjectFailed, Reason: reason})
+			report.Fail(ferryv1.ObjectResult{Kind: kind, Namespace: u.Namespace, Name: "*"}, cause)
 		}
 	}
 }

@@ -9,6 +9,10 @@
 //	localclusters build      build and cache the Kubernetes components
 //	localclusters envtest    build them and print the folder for KUBEBUILDER_ASSETS
 //	localclusters envtest-reap  kill envtest servers that outlived their tests
+//	localclusters stop|start|restart CLUSTER COMPONENT
+//	                         stop, start or restart one process of a running
+//	                         cluster (e.g. restart dst kube-apiserver), for
+//	                         fault-injection tests
 package main
 
 import (
@@ -35,6 +39,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log every step")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: localclusters [flags] up|down|status|images|leftovers|build|envtest|envtest-reap")
+		fmt.Fprintln(flag.CommandLine.Output(), "       localclusters [flags] stop|start|restart CLUSTER COMPONENT   (components: "+strings.Join(bed.Components, ", ")+")")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -43,19 +48,30 @@ func main() {
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if flag.NArg() != 1 {
+	if want := argCount(flag.Arg(0)); flag.NArg() != want {
 		flag.Usage()
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, flag.Arg(0), *repo, strings.Split(*clusters, ",")); err != nil {
+	if err := run(ctx, flag.Arg(0), flag.Args()[1:], *repo, strings.Split(*clusters, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, verb, repo string, names []string) error {
+// componentVerbs act on one process of one cluster.
+var componentVerbs = map[string]bool{"stop": true, "start": true, "restart": true}
+
+// argCount is how many arguments a verb takes, itself included.
+func argCount(verb string) int {
+	if componentVerbs[verb] {
+		return 3
+	}
+	return 1
+}
+
+func run(ctx context.Context, verb string, args []string, repo string, names []string) error {
 	root, err := filepath.Abs(repo)
 	if err != nil {
 		return err
@@ -70,6 +86,9 @@ func run(ctx context.Context, verb, repo string, names []string) error {
 	}
 	if verb != "status" && verb != "leftovers" && os.Geteuid() != 0 {
 		return errors.New("the test bed needs root (network namespaces, cgroups, mounts): run it as root")
+	}
+	if componentVerbs[verb] {
+		return runComponent(ctx, env, verb, args[0], args[1])
 	}
 	switch verb {
 	case "up":
@@ -104,7 +123,23 @@ func run(ctx context.Context, verb, repo string, names []string) error {
 		}
 		return err
 	}
-	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers, build, envtest or envtest-reap", verb)
+	return fmt.Errorf("unknown command %q: use up, down, status, images, leftovers, build, envtest, envtest-reap, stop, start or restart", verb)
+}
+
+// runComponent stops, starts or restarts one process of a cluster.
+func runComponent(ctx context.Context, env *bed.Env, verb, cluster, component string) error {
+	c, err := env.Cluster(cluster)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "stop":
+		return env.StopComponent(c, component)
+	case "start":
+		return env.StartComponent(ctx, c, component)
+	default:
+		return env.RestartComponent(ctx, c, component)
+	}
 }
 
 func pushImages(ctx context.Context, env *bed.Env, root, moduleDir string) error {

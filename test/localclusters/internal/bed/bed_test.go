@@ -2,6 +2,7 @@ package bed
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +68,25 @@ func TestSplitRule(t *testing.T) {
 func TestUnescapeMount(t *testing.T) {
 	if got := unescapeMount(`/a\040b`); got != "/a b" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestComponents(t *testing.T) {
+	env, err := NewEnv("/x", DefaultClusters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.Clusters[0]
+	for _, name := range Components {
+		comp, err := env.component(name)
+		if err != nil {
+			t.Fatalf("component %s: %v", name, err)
+		}
+		if p := comp.proc(c); p.name != name || comp.ready == nil || comp.grace <= 0 {
+			t.Errorf("component %s: process %q, ready set %v, grace %s", name, p.name, comp.ready != nil, comp.grace)
+		}
+	}
+	if _, err := env.component("kube-apiservr"); err == nil || !strings.Contains(err.Error(), "kube-apiserver") {
+		t.Errorf("an unknown component gives %v, want the list of components", err)
 	}
 }

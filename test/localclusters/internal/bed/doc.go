@@ -23,8 +23,15 @@
 // folder, by default /var/lib/ferry-localclusters, never under a clone of
 // the repository: a later run from another clone can always find and clean
 // up what an interrupted run left behind. The user-facing files
-// (kubeconfig, registry, node-ip) are copied into the repository's
+// (kubeconfig, registry, node-ip, netns) are copied into the repository's
 // .localclusters folder.
+//
+// # Faults
+//
+// StopComponent, StartComponent and RestartComponent stop and start one
+// process of a running cluster, with the arguments Up gave it, for tests
+// that break a cluster on purpose (an API server restarting). While a
+// component is stopped the cluster counts as broken to Up.
 //
 // # Caveats
 //

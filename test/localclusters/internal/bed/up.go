@@ -229,7 +229,8 @@ func (e *Env) leftoverState(c *Cluster) bool {
 }
 
 // WriteOut writes the user-facing files of every running cluster into the
-// output folder: kubeconfig, registry and node-ip, and links kubectl.
+// output folder: kubeconfig, registry, node-ip and netns (the node's
+// network namespace, for tests that cut the network), and links kubectl.
 func (e *Env) WriteOut() error {
 	var errs []error
 	for _, c := range e.Clusters {
@@ -242,7 +243,8 @@ func (e *Env) WriteOut() error {
 			errs = append(errs, fmt.Errorf("read kubeconfig of %s: %w", c.Name, err))
 			continue
 		}
-		files := map[string]string{"kubeconfig": string(kc), "registry": c.Registry() + "\n", "node-ip": c.NodeIP() + "\n"}
+		files := map[string]string{"kubeconfig": string(kc), "registry": c.Registry() + "\n", "node-ip": c.NodeIP() + "\n",
+			"netns": c.NetNS() + "\n"}
 		for n, content := range files {
 			if err := os.WriteFile(filepath.Join(dir, n), []byte(content), 0o600); err != nil {
 				errs = append(errs, fmt.Errorf("write %s: %w", n, err))
