@@ -128,6 +128,7 @@ type moverSyncOptions struct {
 	peerName string
 	delete   bool
 	verify   bool
+	final    bool
 	progress string
 	parallel int
 	connect  time.Duration
@@ -163,6 +164,7 @@ included, which a rerun resumes).`,
 	cmd.Flags().StringVar(&o.peerName, "peer-name", "", "accept only a server certificate naming this identity URI (see certs --identity); any certificate of the CA valid for the host when empty")
 	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove destination entries absent on the source")
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the transfer")
+	cmd.Flags().BoolVar(&o.final, "final", false, "the last sync into this destination: the receiver removes its own directory (.ferry-mover) at the end")
 	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
 	cmd.Flags().IntVar(&o.parallel, "parallel", mover.DefaultParallel, "number of parallel data connections")
 	cmd.Flags().DurationVar(&o.connect, "connect-timeout", 30*time.Second, "how long to keep retrying while the receiver refuses or cannot be reached")
@@ -203,7 +205,7 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	opts := mover.Options{
 		Root: o.root, Dial: mover.RetryDialer(mover.TLSDialer(o.to, cfg), o.connect, log), Parallel: o.parallel,
-		Delete: o.delete, Verify: o.verify, Log: log,
+		Delete: o.delete, Verify: o.verify, Final: o.final, Log: log,
 	}
 	if o.progress == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ferry.dev/ferry/internal/mover"
+	"ferry.dev/ferry/internal/mover/safefs"
 )
 
 // These tests cover changes that leave a file's size and mtime alone —
@@ -292,4 +293,22 @@ func TestVerifyReportsAttributeDifference(t *testing.T) {
 	if !slices.Equal(verr.Paths, []string{"dir/f"}) {
 		t.Errorf("mismatching paths = %v, want [dir/f]", verr.Paths)
 	}
+}
+
+// TestFinalSyncLeavesNoReservedDirectory: a final sync leaves the
+// destination holding the source's data alone, and a later sync still
+// works (from no recorded state).
+func TestFinalSyncLeavesNoReservedDirectory(t *testing.T) {
+	p := newSyncPair(t)
+	p.b.file("data", p.b.random(100))
+	p.sync("stage")
+	final := func(o *mover.Options) { o.Final = true }
+	if _, err := runSync(context.Background(), t, p.src, p.addr, clientTLS(t, p.pki), withDelete, withVerify, final); err != nil {
+		t.Fatalf("final sync: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(p.dst, safefs.ReservedName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("reserved directory after the final sync: %v", err)
+	}
+	p.b.file("more", p.b.random(2<<20))
+	p.sync("sync after the final one")
 }

@@ -57,8 +57,17 @@ func (s *session) control(conn *wire.Conn) error {
 }
 
 func (s *session) done(m *wire.Done) wire.Message {
+	if m.Final {
+		if err := s.srv.root.RemoveReserved(); err != nil {
+			return s.toWire(err, "", 0)
+		}
+	}
 	if err := s.srv.root.Sync(); err != nil {
 		return s.toWire(err, "", 0)
+	}
+	if m.Final {
+		s.completed = true
+		return &wire.OK{}
 	}
 	s.dropUnusedPartials()
 	if err := s.srv.recordSync(m.State); err != nil {

@@ -61,6 +61,11 @@ type Options struct {
 	RangeSize int64
 	// BlockSize is the unit of block-hash comparison.
 	BlockSize int64
+	// Final marks the last sync into the destination: the receiver then
+	// removes its reserved directory (safefs.ReservedName) at the end,
+	// leaving the source's data alone; a later sync works, comparing
+	// every file's attributes once.
+	Final bool
 }
 
 func (o *Options) defaults() error {
@@ -234,7 +239,7 @@ func (s *sender) transfer(ctx context.Context, rootDir *os.File, root fsmeta.Inf
 			return err
 		}
 	}
-	if _, err := s.control(&wire.Done{State: s.state}); err != nil {
+	if _, err := s.control(&wire.Done{State: s.state, Final: s.opts.Final}); err != nil {
 		return fmt.Errorf("finish session: %w", err)
 	}
 	return nil

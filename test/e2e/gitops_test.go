@@ -50,6 +50,9 @@ func TestStatePlanIntoGitOpsClaim(t *testing.T) {
 	if got := volumeDigest(t, dst, ns, "app-data", -1); got != want {
 		t.Fatalf("ticks.log in the GitOps claim differs from the source's at cutover:\nsrc %s\ndst %s", want, got)
 	}
+	if got := volumeRoot(t, dst, ns, "app-data"); got != "ticks.log" {
+		t.Errorf("the GitOps claim holds %q after the cutover, want the app's ticks.log alone (no mover state)", got)
+	}
 	ctx := context.Background()
 	if _, err := dst.Kube.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("a State plan applied the Deployment on the destination (%v)", err)
@@ -112,4 +115,13 @@ func TestExportThenDiff(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, moved, "persistentvolumeclaim_data.yaml")); err != nil {
 		t.Errorf("exported claim: %v", err)
 	}
+}
+
+// volumeRoot lists the root of a claim, as "ls -A" does, one line.
+func volumeRoot(t *testing.T, c *harness.Cluster, ns, claim string) string {
+	t.Helper()
+	name := "ls-" + c.Name
+	out := c.RunPod(t, harness.NewPod(ns, name, c.Image(t, "tools"), "sh", "-c", "ls -A /data | tr '\\n' ' '").RestartNever().Claim(claim, "/data").Pod())
+	_ = c.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+	return strings.TrimSpace(out)
 }

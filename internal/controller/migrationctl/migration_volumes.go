@@ -18,7 +18,7 @@ import (
 // moverOptions are the direct path's options for a migration.
 func (s *session) moverOptions(migration string) direct.Options {
 	return direct.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
-		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster}
+		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster, Final: s.m.Spec.Type == ferryv1.MigrationCutover}
 }
 
 // loadBalancer tells whether the destination Cluster asks for its

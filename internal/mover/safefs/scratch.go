@@ -257,3 +257,18 @@ func (r *Root) PartialKeys() ([]string, error) {
 	}
 	return r.partial.Names()
 }
+
+// RemoveReserved removes the reserved directory and all it holds; it is
+// made again on next use.
+func (r *Root) RemoveReserved() error {
+	r.reservedMu.Lock()
+	defer r.reservedMu.Unlock()
+	if r.scratch != nil {
+		r.scratch.d.Close()
+		r.partial.Close()
+		r.reserved.Close()
+		r.reserved, r.scratch, r.partial = nil, nil, nil
+	}
+	root := &Dir{fd: r.fd, path: RootPath, anon: anonNone}
+	return root.RemoveAll(ReservedName)
+}

@@ -52,9 +52,15 @@ func (*OK) encode(*Encoder) {}
 
 func (*OK) decode(*Decoder) {}
 
-func (m *Done) encode(e *Encoder) { m.State.encode(e) }
+func (m *Done) encode(e *Encoder) {
+	m.State.encode(e)
+	e.Bool(m.Final)
+}
 
-func (m *Done) decode(d *Decoder) { m.State.decode(d) }
+func (m *Done) decode(d *Decoder) {
+	m.State.decode(d)
+	m.Final = d.Bool()
+}
 
 func (m *OpenDir) encode(e *Encoder) {
 	e.String(m.Path)

@@ -138,9 +138,12 @@ type Ops struct {
 }
 
 // Done ends a session after all work; the receiver flushes to disk and
-// records State, which the next session's HelloOK returns.
+// records State, which the next session's HelloOK returns. With Final it
+// removes its reserved directory instead: no later sync is expected, and
+// the destination holds the source's data alone.
 type Done struct {
 	State SyncState
+	Final bool
 }
 
 // Segment is a run of file data at Off. Bytes not covered by any segment

@@ -24,7 +24,7 @@ func TestRoundTrip(t *testing.T) {
 		&OpenDir{Path: "a/b", Create: true, Xattrs: true},
 		&DirList{Entries: []Entry{{Name: "x", Meta: sampleMeta(), Ino: 1 << 40, Nlink: 3, XattrSum: []byte{9, 8}}}, More: true},
 		&Ops{Ops: []Op{{Kind: OpLink, Path: "a", Target: "b", Meta: sampleMeta()}}},
-		&Done{State: SyncState{Source: []byte{4}, Start: 5}},
+		&Done{State: SyncState{Source: []byte{4}, Start: 5}, Final: true},
 		&Batch{Files: []File{{Path: "f", Meta: sampleMeta(), Segments: []Segment{{Off: 3, Data: []byte("abc")}}}}},
 		&FileBegin{ID: 9, Path: "big", Size: 1 << 33, Delta: true, Basis: "old/big"},
 		&BeginOK{OldSize: -1},

@@ -35,6 +35,10 @@ type Options struct {
 	// LoadBalancer instead of node ports, across clusters. Senders dial
 	// the load balancer's address, which the server certificate names.
 	LoadBalancer bool
+	// Final marks the last copy into the destinations (a cutover's): at
+	// its end the receivers remove the mover's reserved directory, so
+	// that a destination volume holds the source's data and nothing else.
+	Final bool
 }
 
 // Path is the direct path: a receiver pod on the destination and a

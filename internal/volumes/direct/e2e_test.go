@@ -36,7 +36,7 @@ head -c 3000000 /dev/urandom > big.bin
 // listScript prints what the test compares between source and destination.
 const listScript = `set -e
 cd /data
-find . -mindepth 1 | sort | while read -r f; do stat -c '%a %u %g %Y %F %n' "$f"; done
+find . -mindepth 1 -path ./.ferry-mover -prune -o -print | sort | while read -r f; do stat -c '%a %u %g %Y %F %n' "$f"; done
 echo "link -> $(readlink link)"
 cat hello.txt sub/deeper/n.txt secret.txt
 md5sum big.bin

@@ -50,9 +50,13 @@ const ConnectTimeout = 3 * time.Minute
 
 // senderArgs are the arguments of the sender's ferry command: it accepts
 // only a server certificate naming identity, its transfer's.
-func senderArgs(addr, identity string) []string {
-	return []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
+func senderArgs(addr, identity string, final bool) []string {
+	args := []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
 		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
+	if final {
+		args = append(args, "--final")
+	}
+	return args
 }
 
 // receiverPod is a transfer's receiver on the destination.
@@ -79,7 +83,7 @@ func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements)
 // nodeName when it is set.
 func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
-		clientSecretName(o.Migration, t), true, senderArgs(addr, transferIdentity(o.Migration, t)), res)
+		clientSecretName(o.Migration, t), true, senderArgs(addr, transferIdentity(o.Migration, t), o.Final), res)
 	p.Labels = podLabels(o.Migration, t, RoleSender)
 	p.Annotations = map[string]string{AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName

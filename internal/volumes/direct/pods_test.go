@@ -73,10 +73,12 @@ func TestSenderPod(t *testing.T) {
 		{"pinned", false, "10.200.2.2", 31234, "node-a", "10.200.2.2:31234"},
 		{"ipv6", false, "fd00::2", 30000, "", "[fd00::2]:30000"},
 		{"same cluster", true, "", 0, "", serviceName("mig-1", testTransfer) + ".shop-new.svc:8443"},
+		{"final", false, "10.200.2.2", 31234, "", "10.200.2.2:31234"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := testOptions(tt.same)
+			o.Final = tt.name == "final"
 			addr := senderAddress(o, testTransfer, tt.host, tt.nodePort)
 			if addr != tt.wantTo {
 				t.Errorf("address %q, want %q", addr, tt.wantTo)
@@ -87,6 +89,9 @@ func TestSenderPod(t *testing.T) {
 			}
 			wantArgs := []string{"mover", "sync", "--to", tt.wantTo, "--root", "/data", "--tls-dir", "/tls", "--delete", "--progress=json", "--connect-timeout", "3m0s",
 				"--peer-name", transferIdentity(o.Migration, testTransfer)}
+			if o.Final {
+				wantArgs = append(wantArgs, "--final")
+			}
 			checkMoverPod(t, p, "data", clientSecretName(o.Migration, testTransfer), true, wantArgs)
 		})
 	}
