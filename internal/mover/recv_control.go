@@ -58,6 +58,12 @@ func (s *session) control(conn *wire.Conn) error {
 
 func (s *session) done(m *wire.Done) wire.Message {
 	if m.Final {
+		s.mu.Lock()
+		open := len(s.files)
+		s.mu.Unlock()
+		if open > 0 {
+			return s.toWire(fmt.Errorf("%w: final Done with %d files still open", errProtocol, open), "", 0)
+		}
 		if err := s.srv.root.RemoveReserved(); err != nil {
 			return s.toWire(err, "", 0)
 		}

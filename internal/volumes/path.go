@@ -95,6 +95,9 @@ type Progress struct {
 	// under the copy; FirstWarning says what the first was and where.
 	Warnings     int64
 	FirstWarning string
+	// Partial counts large files that changed under the copy and whose
+	// partial copy the destination keeps as the next round's basis.
+	Partial int64
 }
 
 // Failure is why a round failed.

@@ -78,8 +78,11 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 		// read; whatever else ended (the receiver's pod) came after.
 		vp.Phase, vp.Message = PhaseSucceeded, ""
 		if w := obs.Progress.Warnings; w > 0 {
-			vp.Message = fmt.Sprintf("%d entries changed or vanished while the application ran (first: %s); the next stage or the cutover copies them",
-				w, obs.Progress.FirstWarning)
+			vp.Message = fmt.Sprintf("%s changed or vanished while the application ran (first: %s); the next stage or the cutover copies them",
+				entries(w), obs.Progress.FirstWarning)
+			if n := obs.Progress.Partial; n > 0 {
+				vp.Message += fmt.Sprintf(" (of %d large files, what was read is kept there: only the blocks that differ will travel)", n)
+			}
 		}
 		return false, nil
 	case obs.State == RoundFailed && reported:
@@ -192,4 +195,12 @@ func startAll(ctx context.Context, p Path, transfers []Transfer, which []int, vo
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// entries says "1 entry" or "N entries".
+func entries(n int64) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

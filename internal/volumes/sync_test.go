@@ -232,12 +232,14 @@ func TestSyncInvalidTransfers(t *testing.T) {
 // saying so; in the final copy after quiesce it runs again, and when the
 // source keeps changing the transfer fails naming the claim and the entry.
 func TestSyncWarnings(t *testing.T) {
-	changed := func() *Observation {
-		return &Observation{State: RoundDone, Progress: Progress{Phase: mover.PhaseDone, Warnings: 2,
+	changed := func(warnings, partial int64) *Observation {
+		return &Observation{State: RoundDone, Progress: Progress{Phase: mover.PhaseDone, Warnings: warnings, Partial: partial,
 			FirstWarning: "source file changed during transfer; not copied: db/wal"}}
 	}
 	tests := []struct {
 		name     string
+		warnings int64
+		partial  int64
 		final    bool
 		prev     []ferryv1.VolumeStatus
 		phase    Phase
@@ -246,17 +248,19 @@ func TestSyncWarnings(t *testing.T) {
 		reset    bool
 		reported bool
 	}{
-		{name: "stage: succeeds and says what changed", phase: PhaseSucceeded, attempt: 1,
+		{name: "stage: succeeds and says what changed", warnings: 2, phase: PhaseSucceeded, attempt: 1,
 			msg: "2 entries changed or vanished while the application ran (first: source file changed during transfer; not copied: db/wal); the next stage or the cutover copies them"},
-		{name: "final: runs again", final: true, phase: PhaseRetrying, attempt: 2, reset: true,
+		{name: "stage: one entry, a large file kept in part", warnings: 1, partial: 1, phase: PhaseSucceeded, attempt: 1,
+			msg: "1 entry changed or vanished while the application ran (first: source file changed during transfer; not copied: db/wal); the next stage or the cutover copies them (of 1 large files, what was read is kept there"},
+		{name: "final: runs again", warnings: 2, final: true, phase: PhaseRetrying, attempt: 2, reset: true,
 			msg: "a pod still writes to claim shop/data after quiesce (2 entries changed, first: source file changed during transfer; not copied: db/wal)"},
-		{name: "final, last attempt: fails", final: true, prev: prevStatus(PhaseRetrying, 3), phase: PhaseFailed, attempt: 3, reported: true,
+		{name: "final, last attempt: fails", warnings: 2, final: true, prev: prevStatus(PhaseRetrying, 3), phase: PhaseFailed, attempt: 3, reported: true,
 			msg: "stop it (pods without a workload are not quiesced) and run `ferry retry`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(true)
-			f.rounds[testTransfer] = changed()
+			f.rounds[testTransfer] = changed(tt.warnings, tt.partial)
 			pol := Policy{MaxAttempts: 3, RetryPause: time.Minute, Final: tt.final}
 			st, err := Sync(context.Background(), f, pol, []Transfer{testTransfer}, tt.prev)
 			if got := errors.Is(err, ErrTransferFailed); got != tt.reported || (!tt.reported && err != nil) {

@@ -217,7 +217,8 @@ func progressOf(log string) volumes.Progress {
 		return volumes.Progress{}
 	}
 	out := volumes.Progress{Phase: p.Phase, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal,
-		FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Warnings: p.Warnings, FirstWarning: p.FirstWarning}
+		FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Warnings: p.Warnings, FirstWarning: p.FirstWarning,
+		Partial: p.Partial}
 	if p.Phase == mover.PhaseDone {
 		// The scan is complete: the totals are what was copied.
 		out.BytesTotal, out.FilesTotal = max(p.BytesTotal, p.BytesDone), max(p.FilesTotal, p.FilesDone)
