@@ -82,24 +82,31 @@
 //     the current file's blocks in the range, copies them into the new
 //     file and returns the sums; the sender sends only blocks whose sums
 //     differ. A block of zeros has the empty sum on both sides, whether
-//     read or a hole, and a hole is not read. BeginOK maps the current
-//     file's data extents (at most wire.MaxBasisExtents), so a range that
-//     is a hole on the source travels not at all (the new file is all
-//     holes until written) and one that is a hole in the current file
-//     travels as on a fresh copy, without RangeHashes.
+//     read or a hole, and a hole is not read. BeginOK maps the basis's
+//     data extents (at most wire.MaxBasisExtents): the basis is the
+//     partial file kept of an earlier attempt, else the renamed file the
+//     sender names, else the current file. A range that is a hole on the
+//     source travels not at all (the new file is all holes until
+//     written) and one that is a hole in the basis travels as on a fresh
+//     copy, without RangeHashes.
 //
 // When all data is acknowledged the sender creates hardlinks (OpLink),
 // then applies directory attributes in walk post-order, deepest first,
 // from a spool file, so that nothing written later changes a directory's
 // mtime. With Verify it walks again and compares (OpenDir without create,
 // HashFiles, and listings with xattr digests). Done makes the receiver
-// syncfs the destination and record the sync's state; only then is the
-// session successful.
+// syncfs the destination and record the sync's state, or, with Final (a
+// cutover's last copy, `ferry mover sync --final`), remove its reserved
+// directory and keep the root's times; only then is the session
+// successful.
 //
 // Memory stays bounded by the largest directory: both sides hold one
 // directory listing at a time, file data is streamed in chunks of at
 // most 1 MiB, and directory attributes wait on disk. What grows with the
-// tree is the sender's table of files with several hardlinks.
+// tree is the sender's table of files with several hardlinks (and of
+// their destination inodes), its list of renamed files' old names, and
+// the receiver's set of partial-file keys a session used (bounded at
+// 100,000; past it, no partial file is dropped by that session).
 //
 // Neither side trusts its peer with its memory either. Every message
 // type has a frame limit (wire.MaxFrame: 1 KiB for a Hello, 1 MiB for a
@@ -137,8 +144,9 @@
 //
 // The receiver keeps a reserved directory at the destination root,
 // safefs.ReservedName (".ferry-mover"), which is never listed, copied or
-// deleted and which no path from the network may name: it holds the sync
-// state and a scratch folder. Every file, symlink, special file and
+// deleted by a sync (a Final Done removes it) and which no path from the
+// network may name: it holds the sync state, a scratch folder and the
+// partial files. Every file, symlink, special file and
 // hardlink is first made in the scratch folder under a random name and
 // renamed into place when complete, so an interrupted sync never leaves
 // a torn file under a real name, and no user file name can collide with
@@ -198,7 +206,9 @@
 //     million entries may not fit a mover pod's 1 GiB memory limit.
 //   - A changed large file is rebuilt in a new temporary file (basis
 //     blocks copied locally), so the destination needs room for both
-//     versions of the largest changed file.
+//     versions of the largest changed file. Partial files take room too;
+//     a transfer that finds less free room than the new file's size plus
+//     64 MiB removes them all first (they only save bytes on the wire).
 //   - Holes are what SEEK_DATA and SEEK_HOLE report; a file system that
 //     cannot tell makes a file all data, read in full. A block (128 KiB
 //     for a delta, 64 KiB for a sum) with any data in it is read whole.
@@ -208,9 +218,9 @@
 //     still not copied). Zeros the source stores as data travel as data on
 //     a fresh copy but become holes where a delta rewrites them; the
 //     content, and so Verify, does not tell the two apart.
-//   - Renames are found within a directory only, by size and mtime (see
-//     send_rename.go): a large file moved to another directory travels
-//     again, and small files always do.
+//   - Renames are found within a directory only, by size, preferring a
+//     same mtime (see send_rename.go): a large file moved to another
+//     directory travels again, and small files always do.
 //   - The peer is authenticated by the CA: an authenticated sender may
 //     create device nodes inside the root when the receiver runs as root,
 //     like rsync would.

@@ -296,8 +296,8 @@ func TestVerifyReportsAttributeDifference(t *testing.T) {
 }
 
 // TestFinalSyncLeavesNoReservedDirectory: a final sync leaves the
-// destination holding the source's data alone, and a later sync still
-// works (from no recorded state).
+// destination holding the source's data alone, the root's times
+// included, and a later sync still works (from no recorded state).
 func TestFinalSyncLeavesNoReservedDirectory(t *testing.T) {
 	p := newSyncPair(t)
 	p.b.file("data", p.b.random(100))
@@ -309,6 +309,7 @@ func TestFinalSyncLeavesNoReservedDirectory(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(p.dst, safefs.ReservedName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("reserved directory after the final sync: %v", err)
 	}
+	compareTrees(t, p.src, p.dst) // the root's mtime too, though the reserved directory went after it was set
 	p.b.file("more", p.b.random(2<<20))
 	p.sync("sync after the final one")
 }

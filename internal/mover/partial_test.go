@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"ferry.dev/ferry/internal/mover"
 	"ferry.dev/ferry/internal/mover/safefs"
 )
@@ -144,5 +146,53 @@ func TestRenamedLargeFilesTravelAsRenames(t *testing.T) {
 	prog := p.sync("sync after the renames")
 	if prog.BytesSent > 512<<10 || prog.Reused != 3 {
 		t.Errorf("sync after renames sent %d bytes and reused %d files; want about 64 KiB and 3", prog.BytesSent, prog.Reused)
+	}
+}
+
+// TestPartialFilesMakeRoom: on a destination without room for the current
+// file, a partial one and a new copy, the partial files go and the sync
+// succeeds against the current file, where keeping them would fill the
+// volume (needs root to mount a small tmpfs).
+func TestPartialFilesMakeRoom(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	src, dst := t.TempDir(), t.TempDir()
+	if err := unix.Mount("tmpfs", dst, "tmpfs", 0, "size=70m"); err != nil {
+		t.Skipf("cannot mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dst, unix.MNT_DETACH) })
+	b := newTree(t, src)
+	const size = 32 << 20
+	b.file("table", b.random(size))
+	pki := newPKI(t)
+	r := startReceiver(t, dst, serverTLS(t, pki), false)
+	if _, err := runSync(context.Background(), t, src, r.addr, clientTLS(t, pki)); err != nil {
+		t.Fatalf("first sync: %v", err)
+	}
+	var written atomic.Int64
+	var once sync.Once
+	dial := mover.TLSDialer(r.addr, clientTLS(t, pki))
+	changing := mover.Options{Root: src, Log: testLogger(t), Parallel: 1, Dial: func(ctx context.Context) (net.Conn, error) {
+		c, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, n: &written, hook: func(n int64) {
+			if n > 256<<10 { // while the changed MiB goes out
+				once.Do(func() { rewrite(t, b.path("table"), b.random(1<<20)) })
+			}
+		}}, nil
+	}}
+	rewrite(t, b.path("table"), b.random(1<<20)) // a change for the next sync to send, against the current file
+	if p, err := mover.Sync(context.Background(), changing); err != nil || p.Partial != 1 {
+		t.Fatalf("sync while the file changes: partial %d, %v", p.Partial, err)
+	}
+	if _, err := runSync(context.Background(), t, src, r.addr, clientTLS(t, pki), withVerify); err != nil {
+		t.Fatalf("sync with a partial file on a nearly full destination: %v", err)
+	}
+	compareTrees(t, src, dst)
+	if n := len(partials(t, dst)); n != 0 {
+		t.Errorf("%d partial files left", n)
 	}
 }

@@ -58,13 +58,17 @@ func (s *session) control(conn *wire.Conn) error {
 
 func (s *session) done(m *wire.Done) wire.Message {
 	if m.Final {
+		// No data connection may use the reserved directory once it
+		// goes; the session ends here, so their closing is expected.
+		s.cancel()
+		s.closeData()
 		s.mu.Lock()
 		open := len(s.files)
 		s.mu.Unlock()
 		if open > 0 {
 			return s.toWire(fmt.Errorf("%w: final Done with %d files still open", errProtocol, open), "", 0)
 		}
-		if err := s.srv.root.RemoveReserved(); err != nil {
+		if err := s.srv.root.RemoveReserved(!s.srv.chown); err != nil {
 			return s.toWire(err, "", 0)
 		}
 	}

@@ -234,7 +234,7 @@ func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
 		of.discard()
 		return nil, fmt.Errorf("truncate %q: %w", m.Path, err)
 	}
-	basis, size, err := s.openPartialBasis(m.Path)
+	basis, size, err := s.openPartialBasis(m.Path, m.Size)
 	if err != nil {
 		of.discard()
 		return nil, err

@@ -23,14 +23,34 @@ func partialKey(path string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// maxTrackedPartials bounds the keys a session remembers; past it, the
+// session keeps every partial file rather than drop one it may have used.
+const maxTrackedPartials = 100000
+
+// partialRoom is the room, besides the new file's size, that a transfer
+// wants free on the destination before it uses a partial file as its
+// basis; below it, partial files go, since the current file, the partial
+// and the new copy would not all fit.
+const partialRoom = 64 << 20
+
 // openPartialBasis opens the partial file kept for path as the basis of
-// its transfer and remembers that the session used the key; it returns
-// nil when there is none.
-func (s *session) openPartialBasis(path string) (*os.File, int64, error) {
+// its transfer of size bytes and remembers that the session used the
+// key; it returns nil when there is none. When the destination lacks
+// room for the new copy, partial files are removed first (they only save
+// bytes on the wire) and nil is returned.
+func (s *session) openPartialBasis(path string, size int64) (*os.File, int64, error) {
 	key := partialKey(path)
 	s.mu.Lock()
-	s.partials[key] = true
+	if len(s.partials) < maxTrackedPartials {
+		s.partials[key] = true
+	} else {
+		s.partialsOverflow = true
+	}
 	s.mu.Unlock()
+	if s.lowOnRoom(size) {
+		s.dropAllPartials()
+		return nil, 0, nil
+	}
 	f, err := s.srv.root.OpenPartial(key)
 	if err != nil || f == nil {
 		return nil, 0, err
@@ -71,6 +91,30 @@ func (s *session) dropPartial(path string) {
 	}
 }
 
+// lowOnRoom reports whether the destination has less free room than a
+// new file of size bytes and partialRoom need.
+func (s *session) lowOnRoom(size int64) bool {
+	_, free, err := s.srv.root.Statfs()
+	return err == nil && free < uint64(size)+partialRoom
+}
+
+// dropAllPartials removes every partial file, to make room.
+func (s *session) dropAllPartials() {
+	keys, err := s.srv.root.PartialKeys()
+	if err != nil {
+		s.srv.log.Warn("partial files not listed", "error", err)
+		return
+	}
+	if len(keys) > 0 {
+		s.srv.log.Info("removing partial files to make room", "count", len(keys))
+	}
+	for _, k := range keys {
+		if err := s.srv.root.RemovePartial(k); err != nil {
+			s.srv.log.Warn("partial file not removed", "key", k, "error", err)
+		}
+	}
+}
+
 // dropUnusedPartials removes, at the end of a completed session, the
 // partial files of paths the session did not transfer.
 func (s *session) dropUnusedPartials() {
@@ -81,6 +125,9 @@ func (s *session) dropUnusedPartials() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.partialsOverflow {
+		return
+	}
 	for _, k := range keys {
 		if !s.partials[k] {
 			if err := s.srv.root.RemovePartial(k); err != nil {

@@ -82,9 +82,6 @@ func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, des
 		return err
 	}
 	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
-	if basis != "" {
-		s.prog.reused.Add(1)
-	}
 	s.jobs.Go(func() error {
 		defer f.Close()
 		return s.sendLarge(ctx, f, rel, info, delta, basis)
@@ -280,9 +277,18 @@ func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsm
 		return fmt.Errorf("begin file %s: %w", rel, err)
 	}
 	err = s.sendRanges(ctx, f, id, info.Meta.Size, &old, &deltaState{})
-	if errors.Is(err, errSourceChanged) || (err == nil && !unchanged(f, info)) {
-		// What the receiver holds is mostly current: it keeps it as the
-		// basis of the next sync, which then sends only what differs.
+	if errors.Is(err, errSourceChanged) {
+		// A short read: the file shrank, and later ranges were not sent;
+		// what the receiver holds is no better a basis than its current
+		// file.
+		s.links.fail(info)
+		s.warn("source file changed during transfer; not copied", rel, nil)
+		return s.finish(ctx, &wire.Abort{ID: id}, rel)
+	}
+	if err == nil && !unchanged(f, info) {
+		// Every range was written: what the receiver holds is mostly
+		// current, and it keeps it as the basis of the next sync, which
+		// then sends only what differs.
 		s.links.fail(info)
 		s.prog.partial.Add(1)
 		s.warn("source file changed during transfer; not committed, kept as the basis of the next sync", rel, nil)
@@ -293,6 +299,9 @@ func (s *sender) sendLarge(ctx context.Context, f *os.File, rel string, info fsm
 	}
 	if err := s.finish(ctx, &wire.Commit{ID: id, Meta: info.Meta}, rel); err != nil {
 		return err
+	}
+	if basis != "" && old.size >= 0 {
+		s.prog.reused.Add(1)
 	}
 	s.prog.filesDone.Add(1)
 	return nil

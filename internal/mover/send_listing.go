@@ -14,8 +14,8 @@ import (
 var maxListingBytes int64 = 256 << 20
 
 // listEntryCost is what one listing entry costs in the sender's map by
-// name, beyond its name and symlink target: the entry (104 bytes), its
-// key and the map's slack and growth.
+// name, beyond its name, symlink target and xattr digest: the entry (144
+// bytes), its key and the map's slack and growth.
 const listEntryCost = 256
 
 // listingBudget counts what a listing being received costs.
@@ -30,7 +30,7 @@ func newListingBudget() *listingBudget { return &listingBudget{left: maxListingB
 // exceeds maxListingBytes.
 func (b *listingBudget) charge(e *wire.Entry) error {
 	b.entries++
-	b.left -= listEntryCost + int64(len(e.Name)+len(e.Meta.Target))
+	b.left -= listEntryCost + int64(len(e.Name)+len(e.Meta.Target)+len(e.XattrSum))
 	if b.left < 0 {
 		return fmt.Errorf("%w: more than %d MiB after %d entries", ErrListingTooLarge, maxListingBytes>>20, b.entries)
 	}

@@ -207,16 +207,17 @@ func (s *Server) handshake(ctx context.Context, c net.Conn) (*wire.Hello, error)
 func (s *Server) serveControl(ctx context.Context, c net.Conn, hello *wire.Hello) {
 	sess, err := s.startSession(ctx, string(hello.Session))
 	if err != nil {
-		refuse(c, &wire.Error{Code: wire.CodeBusy, Message: err.Error()})
+		code := wire.CodeInternal
+		if errors.Is(err, ErrBusy) {
+			code = wire.CodeBusy
+		} else {
+			s.log.Error("session not started", "error", err)
+		}
+		refuse(c, &wire.Error{Code: code, Message: err.Error()})
 		return
 	}
 	conn := wire.NewConn(c)
-	err = sess.prepare()
-	if err != nil {
-		replyErr(conn, sess.toWire(err, "", 0))
-	} else {
-		err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown, Last: s.lastSync()})
-	}
+	err = conn.Send(&wire.HelloOK{Version: wire.Version, Chown: s.chown, Last: s.lastSync()})
 	if err == nil {
 		err = sess.control(conn)
 	}
@@ -253,9 +254,15 @@ func (s *Server) startSession(ctx context.Context, id string) (*session, error) 
 	if s.active != nil {
 		return nil, ErrBusy
 	}
-	s.active = newSession(ctx, s, id)
-	s.log.Info("session started", "session", s.active.name())
-	return s.active, nil
+	sess := newSession(ctx, s, id)
+	// Ready before any data connection can find it.
+	if err := sess.prepare(); err != nil {
+		sess.cancel()
+		return nil, err
+	}
+	s.active = sess
+	s.log.Info("session started", "session", sess.name())
+	return sess, nil
 }
 
 func (s *Server) endSession(sess *session, err error) {

@@ -39,7 +39,8 @@ type session struct {
 	}
 	// partials holds the keys of the partial files this session's
 	// transfers used or may have made (see recv_partial.go).
-	partials map[string]bool
+	partials         map[string]bool
+	partialsOverflow bool // more keys than maxTrackedPartials
 }
 
 // openFile is a large file being received in the scratch folder.
@@ -106,6 +107,18 @@ func (s *session) detach(c net.Conn) {
 // handlers and removes the temporary files of unfinished transfers.
 func (s *session) close() {
 	s.cancel() // first, so handlers know the closed connections are expected
+	s.closeData()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, of := range s.files {
+		of.discard()
+		delete(s.files, id)
+	}
+}
+
+// closeData closes the data connections, refuses new ones and waits for
+// their handlers to return.
+func (s *session) closeData() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
@@ -113,12 +126,6 @@ func (s *session) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, of := range s.files {
-		of.discard()
-		delete(s.files, id)
-	}
 }
 
 func (s *session) addFile(id uint64, of *openFile) error {

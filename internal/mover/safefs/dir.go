@@ -23,8 +23,13 @@ func (d *Dir) Path() string { return d.path }
 // FD returns the O_PATH descriptor, valid until Close.
 func (d *Dir) FD() int { return d.fd }
 
-// Close releases the directory.
-func (d *Dir) Close() error { return unix.Close(d.fd) }
+// Close releases the directory; later uses of d fail with EBADF rather
+// than reach whatever reuses the descriptor's number.
+func (d *Dir) Close() error {
+	fd := d.fd
+	d.fd = -1
+	return unix.Close(fd)
+}
 
 // Lstat stats name without following it.
 func (d *Dir) Lstat(name string) (unix.Stat_t, error) {

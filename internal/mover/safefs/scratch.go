@@ -18,9 +18,9 @@ import (
 // destination. It holds the temporary entries of transfers in progress
 // (ReservedName/tmp), files whose transfer could not finish, kept as the
 // basis of the next (ReservedName/partial), and the state of the last
-// completed sync. It is
-// never listed, so a sync never copies or deletes it, and paths into it
-// from the network are refused; no user file can therefore collide with
+// completed sync. It is never listed, so a sync never copies or deletes
+// it (a final sync removes it: RemoveReserved), and paths into it from
+// the network are refused; no user file can therefore collide with
 // a temporary one. A source root that holds it (a volume once synced
 // into) is walked without it.
 const ReservedName = ".ferry-mover"
@@ -226,6 +226,11 @@ func (r *Root) KeepPartial(s *Scratch, tmp, key string) error {
 	if err := CheckName(key); err != nil {
 		return err
 	}
+	r.reservedMu.Lock()
+	defer r.reservedMu.Unlock()
+	if r.partial == nil {
+		return fmt.Errorf("keep partial file: %w", os.ErrClosed)
+	}
 	return r.partial.Place(s, tmp, key)
 }
 
@@ -259,8 +264,10 @@ func (r *Root) PartialKeys() ([]string, error) {
 }
 
 // RemoveReserved removes the reserved directory and all it holds; it is
-// made again on next use.
-func (r *Root) RemoveReserved() error {
+// made again on next use. The root keeps its times (the sync applied the
+// source's), and, when writable is set (a receiver without root, which
+// may lack write permission on the root), its mode.
+func (r *Root) RemoveReserved(writable bool) error {
 	r.reservedMu.Lock()
 	defer r.reservedMu.Unlock()
 	if r.scratch != nil {
@@ -269,6 +276,28 @@ func (r *Root) RemoveReserved() error {
 		r.reserved.Close()
 		r.reserved, r.scratch, r.partial = nil, nil, nil
 	}
+	var st unix.Stat_t
+	if err := unix.Fstat(r.fd, &st); err != nil {
+		return fmt.Errorf("stat root: %w", err)
+	}
+	fd, err := unix.Openat(r.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root: %w", err)
+	}
+	defer unix.Close(fd)
+	if writable && st.Mode&0o200 == 0 {
+		if err := unix.Fchmod(fd, st.Mode&0o7777|0o700); err != nil {
+			return fmt.Errorf("make root writable: %w", err)
+		}
+		defer unix.Fchmod(fd, st.Mode&0o7777)
+	}
 	root := &Dir{fd: r.fd, path: RootPath, anon: anonNone}
-	return root.RemoveAll(ReservedName)
+	if err := root.RemoveAll(ReservedName); err != nil {
+		return err
+	}
+	ts := []unix.Timespec{st.Atim, st.Mtim}
+	if err := unix.UtimesNanoAt(r.fd, ".", ts, 0); err != nil {
+		return fmt.Errorf("restore the root's times: %w", err)
+	}
+	return nil
 }

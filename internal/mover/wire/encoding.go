@@ -97,6 +97,9 @@ func (m *DirList) decode(d *Decoder) {
 		en.Ino = d.Uint()
 		en.Nlink = d.Uint()
 		en.XattrSum = clone(d.Blob())
+		if len(en.XattrSum) > MaxXattrSum {
+			d.fail("xattr digest too long")
+		}
 	}
 	m.More = d.Bool()
 }

@@ -35,8 +35,9 @@ type Message interface {
 }
 
 // Version is the protocol version sent in Hello. Version 2 added the
-// sync state (HelloOK.Last, Done.State), link facts in listings and
-// OpenDir.Xattrs.
+// sync state (HelloOK.Last, Done.State, Done.Final), link facts and xattr
+// digests in listings (OpenDir.Xattrs), the basis map (BeginOK.Mapped,
+// Extents), partial files (Abort.Keep) and renames (FileBegin.Basis).
 const Version = 2
 
 // Role says what a connection is for.
@@ -173,8 +174,8 @@ type FileBegin struct {
 	Size  int64
 	Delta bool
 	// Basis, when set, names another destination file to use as the
-	// basis: one the source renamed to Path (or copied), which the sender
-	// deletes only after the transfer.
+	// basis: one the source renamed to Path (or copied); with Delete, the
+	// sender removes it only after all data is acknowledged.
 	Basis string
 }
 

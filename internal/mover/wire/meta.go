@@ -99,6 +99,9 @@ func (m *Meta) decode(d *Decoder) {
 	}
 }
 
+// MaxXattrSum is the longest xattr digest a listing entry may carry.
+const MaxXattrSum = 32
+
 // Entry is one name in a directory listing with its metadata. Listings
 // carry no extended attributes, only, when asked, their digest. Ino and
 // Nlink are the destination's inode number and link count of a regular
