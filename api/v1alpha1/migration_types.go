@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -200,6 +202,14 @@ type MigrationStatus struct {
 	StartTime *metav1.Time `json:"startTime,omitempty"`
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// SourceStopped is when a cutover began to stop the source
+	// application (its Quiesce step started), and DestinationAvailable
+	// when the application's workloads were available on the
+	// destination: the application's downtime lies between them.
+	// +optional
+	SourceStopped *metav1.Time `json:"sourceStopped,omitempty"`
+	// +optional
+	DestinationAvailable *metav1.Time `json:"destinationAvailable,omitempty"`
 	// ObservedRetry is the value of the retry annotation last acted on.
 	// +optional
 	ObservedRetry string `json:"observedRetry,omitempty"`
@@ -234,4 +244,14 @@ type MigrationList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Migration `json:"items"`
+}
+
+// Downtime is how long the application was down in a cutover: from
+// SourceStopped to DestinationAvailable; false until both are known.
+func (m *Migration) Downtime() (time.Duration, bool) {
+	st := &m.Status
+	if st.SourceStopped == nil || st.DestinationAvailable == nil {
+		return 0, false
+	}
+	return st.DestinationAvailable.Sub(st.SourceStopped.Time), true
 }

@@ -40,8 +40,18 @@ func (r *renderer) render(m *ferryv1.Migration) {
 	}
 	if p := string(m.Status.Phase); r.seen[""] != p {
 		r.seen[""] = p
-		fmt.Fprintf(r.out, "%s  migration %s: %s\n", clock(migrationTime(m)), m.Name, p)
+		fmt.Fprintf(r.out, "%s  migration %s: %s%s\n", clock(migrationTime(m)), m.Name, p, downtime(m))
 	}
+}
+
+// downtime is ", downtime: D" once a cutover knows how long the
+// application was down, else "".
+func downtime(m *ferryv1.Migration) string {
+	d, ok := m.Downtime()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(", downtime: %s", d.Round(10*time.Millisecond))
 }
 
 // clock formats a time of day as the plain lines show it.
@@ -81,7 +91,7 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 		}
 		elapsed = end.Sub(m.Status.StartTime.Time).Round(100 * time.Millisecond).String()
 	}
-	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed)
+	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s%s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed, downtime(m))
 	for _, s := range m.Status.Itinerary {
 		fmt.Fprintf(&b, "  %s %-20s %8s  %s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), s.Message)
 		if s.Name == "CopyVolumes" && s.Phase == ferryv1.StepRunning {

@@ -50,3 +50,29 @@ func TestRenderFinishedMigrationTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderDowntime: a cutover that knows when the source stopped and
+// the destination was available says how long the application was down.
+func TestRenderDowntime(t *testing.T) {
+	stopped := metav1.NewTime(time.Now().Add(-time.Minute))
+	available := metav1.NewTime(stopped.Add(3210 * time.Millisecond))
+	tests := []struct {
+		name      string
+		available *metav1.Time
+		want      string
+	}{
+		{"both known", &available, "migration m1: Succeeded, downtime: 3.21s"},
+		{"not available yet", nil, "migration m1: Succeeded\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
+				Phase: ferryv1.MigrationSucceeded, SourceStopped: &stopped, DestinationAvailable: tt.available}}
+			var out bytes.Buffer
+			newRenderer(&out).render(m)
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("output %q lacks %q", out.String(), tt.want)
+			}
+		})
+	}
+}

@@ -615,3 +615,29 @@ func TestStatePlanAppliesNothingElse(t *testing.T) {
 		t.Errorf("the destination namespace, not Ferry's, after rollback: %v (deleting %v)", err, nsObj.DeletionTimestamp)
 	}
 }
+
+// TestCutoverRecordsDowntime: a cutover that quiesces records when the
+// source began to stop and when the destination was available, and says
+// how long the application was down; one that does not quiesce knows no
+// downtime.
+func TestCutoverRecordsDowntime(t *testing.T) {
+	startController(t)
+	for _, tt := range []struct {
+		name    string
+		quiesce *bool
+		want    bool
+	}{{"quiesced", nil, true}, {"not quiesced", ptr.To(false), false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := createPlan(t, app{}.create(t))
+			m := waitPhase(t, start(t, p.Name, ferryv1.MigrationCutover, tt.quiesce), ferryv1.MigrationSucceeded)
+			d, ok := m.Downtime()
+			if ok != tt.want || d < 0 {
+				t.Fatalf("downtime %s, known %v; want known %v (%+v, %+v)", d, ok, tt.want, m.Status.SourceStopped, m.Status.DestinationAvailable)
+			}
+			if s := stepOf(m, "WaitForWorkloads"); tt.want && !strings.Contains(s.Message, "the application was down for") {
+				t.Errorf("WaitForWorkloads message %q does not say the downtime", s.Message)
+			}
+			waitPhase(t, start(t, p.Name, ferryv1.MigrationRollback, nil), ferryv1.MigrationSucceeded)
+		})
+	}
+}

@@ -233,6 +233,7 @@ func firstReasons(objs []ferryv1.ObjectResult, n int) string {
 }
 
 func quiesceSource(ctx context.Context, s *session) (outcome, error) {
+	s.mark(&s.m.Status.SourceStopped)
 	var changed, unmanaged []string
 	for _, ns := range s.sourceNamespaces() {
 		rep, err := quiesce.Quiesce(ctx, s.src.Client, ns, s.m.Name)
@@ -274,7 +275,12 @@ func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
 		return outcome{}, err
 	}
 	if h.Ready {
-		return done(h.Summary()), nil
+		s.mark(&s.m.Status.DestinationAvailable)
+		msg := h.Summary()
+		if d, ok := s.m.Downtime(); ok {
+			msg += fmt.Sprintf("; the application was down for %s", d.Round(10*time.Millisecond))
+		}
+		return done(msg), nil
 	}
 	elapsed := time.Since(s.step().Started.Time)
 	grace := s.r.UnhealthyGrace
@@ -285,6 +291,17 @@ func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
 		return outcome{}, fmt.Errorf("workloads not available on cluster %s after %s: %s", s.dst.Name, elapsed.Round(time.Second), h.Summary())
 	}
 	return waiting(h.Summary(), time.Second), nil
+}
+
+// mark records now in the status time *t unless it is set already (a
+// step that runs again keeps its first time).
+func (s *session) mark(t **metav1.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if *t == nil {
+		now := metav1.Now()
+		*t = &now
+	}
 }
 
 func deleteFromDestination(ctx context.Context, s *session) (outcome, error) {
