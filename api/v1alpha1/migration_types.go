@@ -161,6 +161,21 @@ type VolumeStatus struct {
 	BytesTotal int64 `json:"bytesTotal,omitempty"`
 	FilesDone  int64 `json:"filesDone,omitempty"`
 	FilesTotal int64 `json:"filesTotal,omitempty"`
+	// What the round did: file data bytes sent (the rest matched by
+	// block comparison or was unchanged), files skipped as unchanged,
+	// entries deleted on the destination, large files kept in part for
+	// the next round (they changed while read) and large files sent
+	// against a renamed one's content.
+	// +optional
+	BytesSent int64 `json:"bytesSent,omitempty"`
+	// +optional
+	FilesSkipped int64 `json:"filesSkipped,omitempty"`
+	// +optional
+	Deleted int64 `json:"deleted,omitempty"`
+	// +optional
+	Partial int64 `json:"partial,omitempty"`
+	// +optional
+	Reused int64 `json:"reused,omitempty"`
 	// Message says why a copy waits or failed.
 	// +optional
 	Message string `json:"message,omitempty"`

@@ -98,6 +98,9 @@ type Progress struct {
 	// Partial counts large files that changed under the copy and whose
 	// partial copy the destination keeps as the next round's basis.
 	Partial int64
+	// Traffic: file data bytes sent, files skipped as unchanged, entries
+	// deleted, large files sent against a renamed file's content.
+	BytesSent, Skipped, Deleted, Reused int64
 }
 
 // Failure is why a round failed.

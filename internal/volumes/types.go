@@ -117,6 +117,8 @@ type VolumeProgress struct {
 	// grow while the source is still being scanned.
 	BytesDone, BytesTotal int64
 	FilesDone, FilesTotal int64
+	// What the round did so far (see Progress).
+	BytesSent, Skipped, Deleted, Partial, Reused int64
 	// Message explains a Pending, Retrying or Failed phase.
 	Message string
 }
@@ -129,7 +131,8 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
 			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: s.Path, Phase: string(v.Phase),
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
-			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, Message: v.Message})
+			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, BytesSent: v.BytesSent, FilesSkipped: v.Skipped,
+			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, Message: v.Message})
 	}
 	return out
 }
@@ -159,6 +162,7 @@ func (vp *VolumeProgress) setProgress(p Progress) {
 	vp.MoverPhase = p.Phase
 	vp.BytesDone, vp.BytesTotal = p.BytesDone, p.BytesTotal
 	vp.FilesDone, vp.FilesTotal = p.FilesDone, p.FilesTotal
+	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = p.BytesSent, p.Skipped, p.Deleted, p.Partial, p.Reused
 }
 
 // validateTransfers checks that every transfer names its claims and that

@@ -88,6 +88,9 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		done_ += v.BytesDone
 		total += v.BytesTotal
 		line := fmt.Sprintf("%s/%s %s %s/%s", v.SourceNamespace, v.SourceClaim, v.Phase, byteSize(v.BytesDone), byteSize(v.BytesTotal))
+		if v.Phase == volumes.PhaseSucceeded {
+			line += " (" + traffic(v) + ")"
+		}
 		if v.Message != "" && v.Phase != volumes.PhaseSucceeded {
 			line += " (" + v.Message + ")"
 		}
@@ -102,6 +105,22 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
 	}
 	return waiting(msg, time.Second), nil
+}
+
+// traffic says what a finished round did: the bytes it sent, and the
+// files it skipped, deleted, kept in part and sent against a renamed
+// file, where there were any.
+func traffic(v volumes.VolumeProgress) string {
+	parts := []string{"sent " + byteSize(v.BytesSent)}
+	for _, c := range []struct {
+		n    int64
+		what string
+	}{{v.Skipped, "unchanged"}, {v.Deleted, "deleted"}, {v.Partial, "kept in part for the next round"}, {v.Reused, "renamed"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // MoverStartTimeout is how long CopyVolumes waits for movers that have

@@ -218,7 +218,7 @@ func progressOf(log string) volumes.Progress {
 	}
 	out := volumes.Progress{Phase: p.Phase, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal,
 		FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Warnings: p.Warnings, FirstWarning: p.FirstWarning,
-		Partial: p.Partial}
+		Partial: p.Partial, BytesSent: p.BytesSent, Skipped: p.Skipped, Deleted: p.Deleted, Reused: p.Reused}
 	if p.Phase == mover.PhaseDone {
 		// The scan is complete: the totals are what was copied.
 		out.BytesTotal, out.FilesTotal = max(p.BytesTotal, p.BytesDone), max(p.FilesTotal, p.FilesDone)

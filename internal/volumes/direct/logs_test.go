@@ -10,7 +10,7 @@ import (
 
 const (
 	progressLine1 = `{"phase":"transferring","bytesDone":100,"bytesTotal":1000,"bytesSent":100,"filesDone":1,"filesTotal":10,"bytesPerSecond":0,"etaSeconds":-1,"skipped":0,"deleted":0,"warnings":0,"elapsedSeconds":0.5,"totalsFinal":false}`
-	progressLine2 = `{"phase":"done","bytesDone":1000,"bytesTotal":1000,"bytesSent":900,"filesDone":10,"filesTotal":10,"bytesPerSecond":0,"etaSeconds":0,"skipped":0,"deleted":0,"warnings":0,"elapsedSeconds":1,"totalsFinal":true}`
+	progressLine2 = `{"phase":"done","bytesDone":1000,"bytesTotal":1000,"bytesSent":900,"filesDone":10,"filesTotal":10,"bytesPerSecond":0,"etaSeconds":0,"skipped":3,"deleted":2,"warnings":1,"partial":1,"reused":4,"elapsedSeconds":1,"totalsFinal":true}`
 	progressFail  = `{"phase":"failed","bytesDone":500,"bytesTotal":1000,"bytesSent":500,"filesDone":3,"filesTotal":10,"bytesPerSecond":0,"etaSeconds":-1,"skipped":0,"deleted":0,"warnings":0,"elapsedSeconds":1,"totalsFinal":true,"error":"receiver: destination volume is full (path \"big\")"}`
 )
 
@@ -98,6 +98,9 @@ func TestProgressOf(t *testing.T) {
 	vp := progressOf(progressLine1 + "\n" + progressLine2 + "\n")
 	if vp.Phase != "done" || vp.BytesDone != 1000 || vp.BytesTotal != 1000 || vp.FilesDone != 10 || vp.FilesTotal != 10 {
 		t.Errorf("progressOf = %+v", vp)
+	}
+	if vp.BytesSent != 900 || vp.Skipped != 3 || vp.Deleted != 2 || vp.Warnings != 1 || vp.Partial != 1 || vp.Reused != 4 {
+		t.Errorf("progressOf traffic = %+v", vp)
 	}
 }
 
