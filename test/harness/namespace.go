@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Suffix returns six random hex digits, to make names unique per test
@@ -45,6 +46,16 @@ func (c *Cluster) CreateNamespace(t testing.TB, name string) {
 			t.Logf("delete namespace %s on %s: %v", name, c.Name, err)
 		}
 	})
+	// Pods need the namespace's default service account, which the
+	// controller manager adds a moment later (longer just after an API
+	// server restart, while its informers catch up).
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := c.Kube.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s on %s has no default service account: %v", name, c.Name, err)
+	}
 }
 
 // CreateClaim creates a 1 GiB ReadWriteOnce claim of storageClass in ns.

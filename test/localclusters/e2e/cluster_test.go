@@ -106,6 +106,16 @@ func (c *cluster) namespace(t *testing.T, prefix string) string {
 	t.Cleanup(func() {
 		_ = c.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 	})
+	// Pods need the namespace's default service account, which the
+	// controller manager adds a moment later (longer just after the API
+	// server restarted, while its informers catch up).
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := c.cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s on %s has no default service account: %v", ns, c.name, err)
+	}
 	return ns
 }
 
