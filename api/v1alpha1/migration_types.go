@@ -222,9 +222,9 @@ type MigrationStatus struct {
 	// when the application's workloads were available on the
 	// destination: the application's downtime lies between them.
 	// +optional
-	SourceStopped *metav1.Time `json:"sourceStopped,omitempty"`
+	SourceStopped *metav1.MicroTime `json:"sourceStopped,omitempty"`
 	// +optional
-	DestinationAvailable *metav1.Time `json:"destinationAvailable,omitempty"`
+	DestinationAvailable *metav1.MicroTime `json:"destinationAvailable,omitempty"`
 	// ObservedRetry is the value of the retry annotation last acted on.
 	// +optional
 	ObservedRetry string `json:"observedRetry,omitempty"`

@@ -54,11 +54,11 @@ func TestRenderFinishedMigrationTimes(t *testing.T) {
 // TestRenderDowntime: a cutover that knows when the source stopped and
 // the destination was available says how long the application was down.
 func TestRenderDowntime(t *testing.T) {
-	stopped := metav1.NewTime(time.Now().Add(-time.Minute))
-	available := metav1.NewTime(stopped.Add(3210 * time.Millisecond))
+	stopped := metav1.NewMicroTime(time.Now().Add(-time.Minute))
+	available := metav1.NewMicroTime(stopped.Add(3210 * time.Millisecond))
 	tests := []struct {
 		name      string
-		available *metav1.Time
+		available *metav1.MicroTime
 		want      string
 	}{
 		{"both known", &available, "migration m1: Succeeded, downtime: 3.21s"},

@@ -634,8 +634,10 @@ func TestCutoverRecordsDowntime(t *testing.T) {
 			if ok != tt.want || d < 0 {
 				t.Fatalf("downtime %s, known %v; want known %v (%+v, %+v)", d, ok, tt.want, m.Status.SourceStopped, m.Status.DestinationAvailable)
 			}
-			if s := stepOf(m, "WaitForWorkloads"); tt.want && !strings.Contains(s.Message, "the application was down for") {
-				t.Errorf("WaitForWorkloads message %q does not say the downtime", s.Message)
+			// The status keeps the times to the microsecond: what it says
+			// is what the step said.
+			if s := stepOf(m, "WaitForWorkloads"); tt.want && !strings.Contains(s.Message, "the application was down for "+d.Round(10*time.Millisecond).String()) {
+				t.Errorf("WaitForWorkloads message %q does not say the downtime of the status, %s", s.Message, d)
 			}
 			waitPhase(t, start(t, p.Name, ferryv1.MigrationRollback, nil), ferryv1.MigrationSucceeded)
 		})

@@ -295,11 +295,11 @@ func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
 
 // mark records now in the status time *t unless it is set already (a
 // step that runs again keeps its first time).
-func (s *session) mark(t **metav1.Time) {
+func (s *session) mark(t **metav1.MicroTime) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if *t == nil {
-		now := metav1.Now()
+		now := metav1.NowMicro()
 		*t = &now
 	}
 }
