@@ -77,14 +77,38 @@ func (a *Applier) Snapshot(ctx context.Context, gvr schema.GroupVersionResource,
 	}
 }
 
+// resource is where the object of it lives on the cluster.
+func (a *Applier) resource(it Item) dynamic.ResourceInterface {
+	ri := a.Dynamic.Resource(it.GVR)
+	if ns := it.Obj.GetNamespace(); ns != "" {
+		return ri.Namespace(ns)
+	}
+	return ri
+}
+
+// applyOptions are how Ferry applies: server-side, under its field
+// manager, taking over conflicting fields.
+func applyOptions(dryRun bool) metav1.ApplyOptions {
+	o := metav1.ApplyOptions{FieldManager: ferryv1.FieldManager, Force: true}
+	if dryRun {
+		o.DryRun = []string{metav1.DryRunAll}
+	}
+	return o
+}
+
+// Get returns what the cluster holds of the object of it.
+func (a *Applier) Get(ctx context.Context, it Item) (*unstructured.Unstructured, error) {
+	return a.resource(it).Get(ctx, it.Obj.GetName(), metav1.GetOptions{})
+}
+
+// DryRun returns the object as One would leave it, without writing it.
+func (a *Applier) DryRun(ctx context.Context, it Item) (*unstructured.Unstructured, error) {
+	return a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, applyOptions(true))
+}
+
 // One applies a single object and classifies the result.
 func (a *Applier) One(ctx context.Context, it Item) (ferryv1.ObjectAction, error) {
-	ri := a.Dynamic.Resource(it.GVR)
-	var res dynamic.ResourceInterface = ri
-	if ns := it.Obj.GetNamespace(); ns != "" {
-		res = ri.Namespace(ns)
-	}
-	out, err := res.Apply(ctx, it.Obj.GetName(), it.Obj, metav1.ApplyOptions{FieldManager: ferryv1.FieldManager, Force: true})
+	out, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, applyOptions(false))
 	if err != nil {
 		return ferryv1.ObjectFailed, err
 	}

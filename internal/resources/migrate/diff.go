@@ -8,12 +8,11 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/resources/apply"
 	"ferry.dev/ferry/internal/resources/discover"
 )
 
@@ -59,11 +58,9 @@ func Diff(ctx context.Context, o Options) ([]Change, error) {
 
 func (o Options) diffOne(ctx context.Context, res discover.Resource, obj *unstructured.Unstructured) (Change, error) {
 	c := Change{Kind: discover.KindName(res.GroupKind()), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-	var ri dynamic.ResourceInterface = o.Destination.Dynamic.Resource(res.GVR)
-	if c.Namespace != "" {
-		ri = o.Destination.Dynamic.Resource(res.GVR).Namespace(c.Namespace)
-	}
-	live, err := ri.Get(ctx, c.Name, metav1.GetOptions{})
+	a := &apply.Applier{Dynamic: o.Destination.Dynamic}
+	it := apply.Item{GVR: res.GVR, Obj: obj}
+	live, err := a.Get(ctx, it)
 	if apierrors.IsNotFound(err) {
 		c.Action = ferryv1.ObjectCreated
 		return c, nil
@@ -74,7 +71,7 @@ func (o Options) diffOne(ctx context.Context, res discover.Resource, obj *unstru
 	if live.GetLabels()[ferryv1.LabelPlan] != o.Plan {
 		c.Note = "exists on the destination and was not created by this plan: a cutover leaves it as it is"
 	}
-	would, err := ri.Apply(ctx, c.Name, obj, metav1.ApplyOptions{FieldManager: ferryv1.FieldManager, Force: true, DryRun: []string{metav1.DryRunAll}})
+	would, err := a.DryRun(ctx, it)
 	if err != nil {
 		return c, fmt.Errorf("dry-run apply of %s %s on the destination: %w", c.Kind, objectKey(obj), err)
 	}
