@@ -246,19 +246,28 @@ func (s *session) openLarge(m *wire.FileBegin) (*openFile, error) {
 			return nil, err
 		}
 	}
+	if basis == nil && m.Delta {
+		basis, size = openBasisIn(dir, name)
+	}
 	if basis != nil {
 		of.basis, of.oldSize = basis, size
-	} else if m.Delta {
-		if basis, err := dir.Open(name, false); err == nil {
-			st, err := basis.Stat()
-			if err == nil {
-				of.basis, of.oldSize = basis, st.Size()
-			} else {
-				basis.Close()
-			}
-		}
 	}
 	return of, nil
+}
+
+// openBasisIn opens the regular file name of dir read-only as a basis,
+// with its size; a missing or unreadable file is no basis (nil).
+func openBasisIn(dir *safefs.Dir, name string) (*os.File, int64) {
+	f, err := dir.Open(name, false)
+	if err != nil {
+		return nil, 0
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0
+	}
+	return f, st.Size()
 }
 
 func (s *session) write(m *wire.Data) *wire.Error {
@@ -466,14 +475,6 @@ func (s *session) openOtherBasis(p string) (*os.File, int64, error) {
 		return nil, 0, nil
 	}
 	defer dir.Close()
-	f, err := dir.Open(name, false)
-	if err != nil {
-		return nil, 0, nil
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, nil
-	}
-	return f, st.Size(), nil
+	f, size := openBasisIn(dir, name)
+	return f, size, nil
 }
