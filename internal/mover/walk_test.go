@@ -121,17 +121,6 @@ func findOutside(t *testing.T, dst string) string {
 	return found
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // deepTree makes levels nested directories of 200-byte names under root,
 // then one named last, by descriptor since their paths may exceed
 // PATH_MAX, and a file named leaf holding data in the deepest; it returns
