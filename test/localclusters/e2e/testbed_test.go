@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -88,6 +89,25 @@ func serveSampleApp(t *testing.T, c *cluster, ns string, typ corev1.ServiceType)
 		t.Fatalf("create service: %v", err)
 	}
 	c.waitPod(t, ns, "web", corev1.PodRunning)
+	// A ready pod is not yet a reachable Service: until its endpoint is
+	// published, kube-proxy rejects connections to the Service.
+	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		l, err := c.cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc.Name})
+		if err != nil {
+			return false, nil
+		}
+		for _, es := range l.Items {
+			for _, ep := range es.Endpoints {
+				if ep.Conditions.Ready != nil && *ep.Conditions.Ready {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("service %s/%s has no ready endpoint: %v", ns, svc.Name, err)
+	}
 	return svc
 }
 
