@@ -50,6 +50,10 @@ const (
 	// ReasonClaimNotUsable: a destination claim that exists already cannot
 	// receive the data; the message says why and what to do.
 	ReasonClaimNotUsable = "ClaimNotUsable"
+	// ReasonUnsupportedWorkload: a storage conversion would have to switch
+	// a workload whose claims Ferry cannot switch (a bare pod, an
+	// operator's resource).
+	ReasonUnsupportedWorkload = "UnsupportedWorkload"
 	// ReasonPlanNotFound: a Migration names a Plan that does not exist; it
 	// stays Pending until the plan is created.
 	ReasonPlanNotFound = "PlanNotFound"

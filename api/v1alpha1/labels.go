@@ -31,6 +31,14 @@ const (
 	// added to a DaemonSet's template so that its pods go away.
 	QuiesceNodeSelectorKey = "ferry.dev/quiesced"
 
+	// LabelSuperseded ("true") marks a claim that a storage conversion
+	// replaced: its workloads use the new claim, named in
+	// AnnotationSupersededBy; Ferry keeps it until the user deletes it.
+	LabelSuperseded = "ferry.dev/superseded"
+	// AnnotationSupersededBy names the claim that replaced a superseded
+	// claim, and the plan.
+	AnnotationSupersededBy = "ferry.dev/superseded-by"
+
 	// FinalizerMigration keeps a deleted Migration until its cancel steps
 	// have undone what it did (movers, destination objects, quiesce).
 	FinalizerMigration = "ferry.dev/migration"

@@ -30,8 +30,8 @@ const (
 	// with other names, classes or sizes); no other resource is applied.
 	PlanState PlanType = "State"
 	// PlanStorageConversion moves claims onto another storage class within
-	// one cluster and namespace (not available yet: such plans are never
-	// Ready).
+	// one cluster and namespace: new claims are created and filled, and at
+	// cutover the workloads are switched to them; the old claims are kept.
 	PlanStorageConversion PlanType = "StorageConversion"
 )
 

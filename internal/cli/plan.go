@@ -53,7 +53,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", "source cluster (a registered Cluster)")
 	f.StringVar(&o.to, "to", "", "destination cluster (a registered Cluster)")
-	f.StringVar(&o.kind, "type", "full", "what to migrate: full (resources and data), state (only the claims' data, into claims that may exist on the destination) or storage-conversion")
+	f.StringVar(&o.kind, "type", "full", "what to migrate: full (resources and data), state (only the claims' data, into claims that may exist on the destination) or storage-conversion (claims onto another class within one cluster: --from and --to the same)")
 	f.StringSliceVarP(&o.namespaces, "namespace", "n", nil, "namespace to migrate, NAME or SOURCE:DESTINATION to rename; repeat for more")
 	f.StringVarP(&o.selector, "selector", "l", "", "migrate only objects with these labels (e.g. app=shop)")
 	f.StringSliceVar(&o.include, "include-kinds", nil, "migrate only these kinds (Kind or Kind.group)")

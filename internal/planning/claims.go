@@ -31,6 +31,9 @@ func listClaims(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *c
 			return fmt.Errorf("list claims in %s on cluster %s: %w", m.Source, src.Name, err)
 		}
 		for _, c := range l.Items {
+			if p.Spec.Kind() == ferryv1.PlanStorageConversion && c.Labels[ferryv1.LabelPlan] == p.Name {
+				continue // a claim this conversion created: a target, not a source
+			}
 			pvc := decideClaim(&c, m.Destination, classes, overrides[c.Namespace+"/"+c.Name])
 			if isBlock(&c) && pvc.Action != ferryv1.PVCActionSkip {
 				block = append(block, c.Namespace+"/"+c.Name)

@@ -26,7 +26,16 @@
 // those can receive the data (bound or binding on first use, a writable
 // file system, no running pod writing them; smaller than the source's
 // request is a warning), and countClaims counts the claims to create.
-// StorageConversion plans are refused (checkType) until they are built.
+// A StorageConversion plan stays in one cluster and namespace
+// (checkConversionScope); after listClaims (which leaves out the claims
+// the plan created: they are targets), convertClaims keeps the claims
+// whose target class differs from their own, and names each new claim
+// ([ConversionName]; a StatefulSet's claims follow their template,
+// renamed the same way); checkConversionTargets refuses new names that
+// are taken, and checkSwitchable refuses workloads whose claims cannot be
+// switched at cutover (package claimswap: bare pods, operators' pods, a
+// StatefulSet converted in part). [ConversionMappings] gives the steps
+// the old-to-new names.
 //
 // [Claims] runs only the claim checks, for the steps that need the claim
 // list but not the rest (a volume copy).

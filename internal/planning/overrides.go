@@ -40,11 +40,15 @@ func checkClaimOverrides(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, 
 		}
 	}
 	problems = append(problems, sharedTargets(res.PVCs)...)
-	sts, err := statefulSetClaims(ctx, src, res.PVCs)
-	if err != nil {
-		return err
+	if p.Spec.Kind() != ferryv1.PlanStorageConversion {
+		// A conversion renames StatefulSets' claims with their templates
+		// (checkSwitchable checks those).
+		sts, err := statefulSetClaims(ctx, src, res.PVCs)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, sts...)
 	}
-	problems = append(problems, sts...)
 	if len(problems) > 0 {
 		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInvalidSpec, Message: "persistent volume claim overrides: " + strings.Join(problems, "; ")}
 	}

@@ -95,6 +95,9 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
 			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkExistingClaims, countClaims)
+	case ferryv1.PlanStorageConversion:
+		return run(ctx, p, src, dst, checkConversionScope, checkDestinationAccess, checkSourceNamespaces,
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkConversionTargets, checkSwitchable, countClaims)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
 			inventory, listClaims, checkClasses, checkClaimOverrides, tally)
@@ -110,6 +113,8 @@ func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*R
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides)
+	case ferryv1.PlanStorageConversion:
+		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides)
 	}

@@ -140,18 +140,3 @@ func runningPod(t *testing.T, ns, name, claim string) {
 		t.Fatal(err)
 	}
 }
-
-// TestValidateStorageConversionNotSupportedEnvtest: such plans are never
-// Ready, and say so.
-func TestValidateStorageConversionNotSupportedEnvtest(t *testing.T) {
-	src, dst := clients(t)
-	p := plan("shop")
-	p.Spec.Type = ferryv1.PlanStorageConversion
-	res, err := Validate(context.Background(), p, src, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if reason(res) != ferryv1.ReasonNotSupported || !strings.Contains(res.Problem.Message, "StorageConversion") {
-		t.Errorf("problem = %+v, want NotSupported naming StorageConversion", res.Problem)
-	}
-}

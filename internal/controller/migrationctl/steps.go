@@ -26,10 +26,14 @@ const (
 	StepMigrateResources   = "MigrateResources"
 	StepWaitForWorkloads   = "WaitForWorkloads"
 	StepHandOver           = "HandOver"
+	StepSwitchClaims       = "SwitchClaims"
+	StepStartWorkloads     = "StartWorkloads"
+	StepSwitchClaimsBack   = "SwitchClaimsBack"
 	StepDeleteFromDest     = "DeleteFromDestination"
 	StepUnquiesce          = "Unquiesce"
 	StepCancelMovers       = "CancelCleanupMovers"
 	StepCancelDelete       = "CancelDeleteCreated"
+	StepCancelSwitchBack   = "CancelSwitchClaimsBack"
 	StepCancelUnquiesce    = "CancelUnquiesce"
 )
 
@@ -65,15 +69,25 @@ type stepDef struct {
 // A State plan applies no resources but the claims it creates: its
 // cutover ends after the final copy with HandOver, which says that the
 // data is in place and how to start the application on the destination.
+//
+// A StorageConversion plan works within one cluster: its stage creates
+// the new claims and copies into them; its cutover, after the final copy,
+// switches the quiesced workloads to the new claims (SwitchClaims),
+// starts them again (StartWorkloads) and waits for them. Its rollback
+// stops them, switches them back (SwitchClaimsBack), deletes the new
+// claims and starts them again.
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
-	{name: StepQuiesce, run: quiesceSource, of: types(ferryv1.MigrationCutover), runs: quiesces},
-	{name: StepWaitForQuiesce, run: waitForQuiesce, of: types(ferryv1.MigrationCutover), runs: quiesces},
+	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
+	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepCleanupMovers, run: cleanupMovers, of: always},
+	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
+	{name: StepStartWorkloads, run: unquiesceSource, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
+	{name: StepSwitchClaimsBack, run: switchClaimsBack, of: both(types(ferryv1.MigrationRollback), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepMigrateResources, run: migrateResources, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
-	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
+	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
@@ -84,6 +98,7 @@ var steps = []stepDef{
 // source. They are appended to the itinerary when the cancel starts.
 var cancelSteps = []stepDef{
 	{name: StepCancelMovers, run: cleanupMovers, of: always},
+	{name: StepCancelSwitchBack, run: switchClaimsBack, of: planOf(ferryv1.PlanStorageConversion)},
 	{name: StepCancelDelete, run: cancelDelete, of: always},
 	{name: StepCancelUnquiesce, run: unquiesceSource, of: always},
 }
@@ -141,13 +156,27 @@ func both(a, b predicate) predicate {
 	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return a(m, p) && b(m, p) }
 }
 
+// either is a predicate that holds when a or b does.
+func either(a, b predicate) predicate {
+	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return a(m, p) || b(m, p) }
+}
+
+// stops tells whether the migration has the quiesce steps: a Cutover,
+// and the Rollback of a StorageConversion (its workloads stop to switch
+// back).
+var stops = either(types(ferryv1.MigrationCutover), both(types(ferryv1.MigrationRollback), planOf(ferryv1.PlanStorageConversion)))
+
 // quiesces reports whether the migration stops the source application:
-// by default for Cutover, never otherwise.
-func quiesces(m *ferryv1.Migration, _ *ferryv1.Plan) bool {
-	if m.Spec.Type != ferryv1.MigrationCutover {
-		return false
+// a Cutover unless spec.quiesce is false, and the Rollback of a
+// StorageConversion always.
+func quiesces(m *ferryv1.Migration, p *ferryv1.Plan) bool {
+	switch m.Spec.Type {
+	case ferryv1.MigrationCutover:
+		return m.Spec.Quiesce == nil || *m.Spec.Quiesce
+	case ferryv1.MigrationRollback:
+		return p.Spec.Kind() == ferryv1.PlanStorageConversion
 	}
-	return m.Spec.Quiesce == nil || *m.Spec.Quiesce
+	return false
 }
 
 // canceling reports whether the undo steps of a cancel are in the itinerary.

@@ -33,6 +33,13 @@ func TestItinerary(t *testing.T) {
 			[]string{StepQuiesce, StepWaitForQuiesce}},
 		{"state rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanState,
 			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
+		{"conversion stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanStorageConversion,
+			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"conversion cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanStorageConversion,
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers,
+				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads}, nil},
+		{"conversion rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanStorageConversion,
+			[]string{StepValidate, StepQuiesce, StepWaitForQuiesce, StepCleanupMovers, StepSwitchClaimsBack, StepDeleteFromDest, StepUnquiesce}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,9 +66,28 @@ func TestItinerary(t *testing.T) {
 }
 
 func TestCancelStepFuncs(t *testing.T) {
-	for _, n := range []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce} {
+	for _, n := range []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce} {
 		if fn, ok := funcOf(n); !ok || fn == nil {
 			t.Errorf("no function for cancel step %s", n)
+		}
+	}
+}
+
+func TestCancelItinerary(t *testing.T) {
+	tests := []struct {
+		plan ferryv1.PlanType
+		want []string
+	}{
+		{ferryv1.PlanFull, []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}},
+		{ferryv1.PlanStorageConversion, []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce}},
+	}
+	for _, tt := range tests {
+		var names []string
+		for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan}}) {
+			names = append(names, s.Name)
+		}
+		if !reflect.DeepEqual(names, tt.want) {
+			t.Errorf("cancel steps of a %s plan: %v, want %v", tt.plan, names, tt.want)
 		}
 	}
 }
