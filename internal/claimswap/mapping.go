@@ -1,7 +1,6 @@
 package claimswap
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -79,10 +78,4 @@ func ordinalClaim(name, set string) (template string, ordinal string, ok bool) {
 		return "", "", false
 	}
 	return template, ordinal, true
-}
-
-// claimName is the name of the claim of a StatefulSet's template for one
-// ordinal.
-func claimName(template, set, ordinal string) string {
-	return fmt.Sprintf("%s-%s-%s", template, set, ordinal)
 }
