@@ -27,6 +27,10 @@ const (
 	// AnnotationOriginalNodeSelector keeps a DaemonSet's pod-template
 	// nodeSelector from before quiesce, as JSON ("" when unset).
 	AnnotationOriginalNodeSelector = "ferry.dev/original-node-selector"
+	// AnnotationOriginalWhenScaled keeps a StatefulSet's claim retention
+	// policy whenScaled when quiesce changed it from Delete to Retain (so
+	// that scaling to 0 deletes no claim).
+	AnnotationOriginalWhenScaled = "ferry.dev/original-when-scaled"
 	// QuiesceNodeSelectorKey is the node-selector key that no node carries,
 	// added to a DaemonSet's template so that its pods go away.
 	QuiesceNodeSelectorKey = "ferry.dev/quiesced"

@@ -22,6 +22,7 @@ var Annotations = []string{
 	ferryv1.AnnotationOriginalReplicas,
 	ferryv1.AnnotationOriginalSuspend,
 	ferryv1.AnnotationOriginalNodeSelector,
+	ferryv1.AnnotationOriginalWhenScaled,
 }
 
 // EncodeReplicas returns the value of ferryv1.AnnotationOriginalReplicas

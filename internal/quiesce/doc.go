@@ -7,7 +7,9 @@
 // [Quiesce] works on the workloads of one namespace:
 //
 //   - Deployments, StatefulSets and ReplicaSets that no Deployment controls
-//     are scaled to 0 replicas;
+//     are scaled to 0 replicas; a StatefulSet whose claim retention policy
+//     says whenScaled: Delete gets Retain as well, or scaling it to 0 would
+//     delete its claims (the data to migrate);
 //   - CronJobs and unfinished Jobs get spec.suspend=true (the job
 //     controller deletes the pods of a suspended Job);
 //   - DaemonSets get the node selector {ferry.dev/quiesced: "true"} in their

@@ -3,6 +3,8 @@ package quiesce
 import (
 	"maps"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -113,4 +115,40 @@ func nodeSelectorField(selector func(client.Object) *map[string]string) field {
 			return nil
 		},
 	}
+}
+
+// whenScaledField is a StatefulSet's
+// spec.persistentVolumeClaimRetentionPolicy.whenScaled, quiesced as
+// Retain (never Delete: scaling to 0 would delete its claims) and kept as
+// the policy's value, or "" when unset.
+var whenScaledField = field{
+	annotation: ferryv1.AnnotationOriginalWhenScaled,
+	encode: func(obj client.Object) (string, error) {
+		if p := obj.(*appsv1.StatefulSet).Spec.PersistentVolumeClaimRetentionPolicy; p != nil {
+			return string(p.WhenScaled), nil
+		}
+		return "", nil
+	},
+	isQuiesced: func(obj client.Object) bool {
+		p := obj.(*appsv1.StatefulSet).Spec.PersistentVolumeClaimRetentionPolicy
+		return p == nil || p.WhenScaled != appsv1.DeletePersistentVolumeClaimRetentionPolicyType
+	},
+	quiesce: func(obj client.Object) {
+		setWhenScaled(obj.(*appsv1.StatefulSet), appsv1.RetainPersistentVolumeClaimRetentionPolicyType)
+	},
+	restore: func(obj client.Object, s string) error {
+		setWhenScaled(obj.(*appsv1.StatefulSet), appsv1.PersistentVolumeClaimRetentionPolicyType(s))
+		return nil
+	},
+}
+
+// setWhenScaled sets the retention policy's whenScaled in a new policy
+// (the old one may be shared with the copy a patch is computed from).
+func setWhenScaled(s *appsv1.StatefulSet, v appsv1.PersistentVolumeClaimRetentionPolicyType) {
+	p := &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{}
+	if s.Spec.PersistentVolumeClaimRetentionPolicy != nil {
+		*p = *s.Spec.PersistentVolumeClaimRetentionPolicy
+	}
+	p.WhenScaled = v
+	s.Spec.PersistentVolumeClaimRetentionPolicy = p
 }

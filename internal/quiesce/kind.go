@@ -21,6 +21,10 @@ type kind struct {
 	newList func() client.ObjectList
 	// field is the spec field that quiescing changes.
 	field field
+	// extra are fields changed along with field only when they are not in
+	// their quiesced state already; their originals are recorded then
+	// only, and restored when recorded.
+	extra []field
 	// skip returns why Quiesce leaves a workload that it has not quiesced
 	// yet alone, or "" when it quiesces it; nil means never.
 	skip func(client.Object) string
@@ -80,6 +84,9 @@ var (
 		newObject: func() client.Object { return &appsv1.StatefulSet{} },
 		newList:   func() client.ObjectList { return &appsv1.StatefulSetList{} },
 		field:     replicasField(func(o client.Object) **int32 { return &o.(*appsv1.StatefulSet).Spec.Replicas }),
+		// With whenScaled: Delete, scaling to 0 would delete every claim
+		// of the StatefulSet, the data to migrate.
+		extra: []field{whenScaledField},
 	}
 	// DaemonSets last: they are often node agents (log shippers, proxies)
 	// that the other pods use until they stop.

@@ -69,6 +69,22 @@ func quiesceObject(obj client.Object, k kind, by string) (outcome, string, error
 		k.field.quiesce(obj)
 		out = changed
 	}
+	for _, f := range k.extra {
+		if f.isQuiesced(obj) {
+			continue
+		}
+		ann := obj.GetAnnotations()
+		if _, ok := ann[f.annotation]; !ok {
+			orig, err := f.encode(obj)
+			if err != nil {
+				return unchanged, "", fmt.Errorf("record original of %s: %w", k.name, err)
+			}
+			ann[f.annotation] = orig
+			obj.SetAnnotations(ann)
+		}
+		f.quiesce(obj)
+		out = changed
+	}
 	return out, "", nil
 }
 
@@ -94,6 +110,13 @@ func unquiesceObject(obj client.Object, k kind) (outcome, error) {
 	}
 	if err := k.field.restore(obj, orig); err != nil {
 		return unchanged, fmt.Errorf("restore %s from annotation %s: %w", k.name, k.field.annotation, err)
+	}
+	for _, f := range k.extra {
+		if v, ok := obj.GetAnnotations()[f.annotation]; ok {
+			if err := f.restore(obj, v); err != nil {
+				return unchanged, fmt.Errorf("restore %s from annotation %s: %w", k.name, f.annotation, err)
+			}
+		}
 	}
 	removeAnnotations(obj)
 	return changed, nil

@@ -32,6 +32,15 @@ func statefulSet(replicas *int32, annotations map[string]string) *appsv1.Statefu
 	return &appsv1.StatefulSet{ObjectMeta: objectMeta("db", annotations), Spec: appsv1.StatefulSetSpec{Replicas: replicas}}
 }
 
+// deletingStatefulSet is a StatefulSet with a claim retention policy:
+// whenScaled as given, whenDeleted Delete.
+func deletingStatefulSet(replicas *int32, whenScaled appsv1.PersistentVolumeClaimRetentionPolicyType, annotations map[string]string) *appsv1.StatefulSet {
+	s := statefulSet(replicas, annotations)
+	s.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+		WhenScaled: whenScaled, WhenDeleted: appsv1.DeletePersistentVolumeClaimRetentionPolicyType}
+	return s
+}
+
 func replicaSet(replicas *int32, annotations map[string]string, owners ...metav1.OwnerReference) *appsv1.ReplicaSet {
 	rs := &appsv1.ReplicaSet{ObjectMeta: objectMeta("rs", annotations), Spec: appsv1.ReplicaSetSpec{Replicas: replicas}}
 	rs.OwnerReferences = owners
@@ -129,6 +138,15 @@ func TestQuiesceObject(t *testing.T) {
 			want:  statefulSet(ptr.To[int32](0), quiesced(replicasKey, "")),
 			out:   changed,
 			patch: `{"metadata":{"resourceVersion":"7","annotations":{"ferry.dev/quiesced-by":"m1","ferry.dev/original-replicas":""}},"spec":{"replicas":0}}`,
+		},
+		{
+			name: "statefulset that deletes claims when scaled keeps them",
+			kind: statefulSetKind,
+			in:   deletingStatefulSet(ptr.To[int32](2), appsv1.DeletePersistentVolumeClaimRetentionPolicyType, nil),
+			want: deletingStatefulSet(ptr.To[int32](0), appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
+				map[string]string{ferryv1.AnnotationQuiescedBy: "m1", replicasKey: "2", ferryv1.AnnotationOriginalWhenScaled: "Delete"}),
+			out:   changed,
+			patch: `{"metadata":{"resourceVersion":"7","annotations":{"ferry.dev/quiesced-by":"m1","ferry.dev/original-replicas":"2","ferry.dev/original-when-scaled":"Delete"}},"spec":{"persistentVolumeClaimRetentionPolicy":{"whenScaled":"Retain"},"replicas":0}}`,
 		},
 		{
 			name:  "statefulset already at 0 is still recorded",
@@ -420,6 +438,8 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{name: "deployment", kind: deploymentKind, in: deployment(ptr.To[int32](4), map[string]string{"team": "a"})},
 		{name: "statefulset unset", kind: statefulSetKind, in: statefulSet(nil, nil)},
+		{name: "statefulset deleting claims when scaled", kind: statefulSetKind,
+			in: deletingStatefulSet(ptr.To[int32](3), appsv1.DeletePersistentVolumeClaimRetentionPolicyType, map[string]string{"team": "a"})},
 		{name: "cronjob suspended", kind: cronJobKind, in: cronJob(ptr.To(true), nil)},
 		{name: "job unset", kind: jobKind, in: job(nil, nil)},
 		{name: "daemonset", kind: daemonSetKind, in: daemonSet(map[string]string{"a": "b"}, nil)},

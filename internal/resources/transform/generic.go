@@ -31,6 +31,7 @@ var generatedAnnotations = []string{
 	ferryv1.AnnotationOriginalReplicas,
 	ferryv1.AnnotationOriginalSuspend,
 	ferryv1.AnnotationOriginalNodeSelector,
+	ferryv1.AnnotationOriginalWhenScaled,
 }
 
 // genericTransform strips what the source's API server and controllers

@@ -88,6 +88,11 @@ func restoreQuiesced(obj *unstructured.Unstructured, gk schema.GroupKind, podSpe
 				return err
 			}
 		}
+		if v, ok := annotations[ferryv1.AnnotationOriginalWhenScaled]; ok && gk == gkStatefulSet {
+			if err := restoreWhenScaled(obj, v); err != nil {
+				return err
+			}
+		}
 	case gkJob, gkCronJob:
 		if v, ok := annotations[ferryv1.AnnotationOriginalSuspend]; ok {
 			if err := restoreSuspend(obj, v); err != nil {
@@ -117,6 +122,17 @@ func restoreReplicas(obj *unstructured.Unstructured, v string) error {
 		return nil
 	}
 	return setNested(obj, int64(*r), "spec", "replicas")
+}
+
+// restoreWhenScaled sets a StatefulSet's claim retention policy
+// whenScaled from the original-when-scaled annotation ("" removes it: the
+// API server defaults it).
+func restoreWhenScaled(obj *unstructured.Unstructured, v string) error {
+	if v == "" {
+		unstructured.RemoveNestedField(obj.Object, "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled")
+		return nil
+	}
+	return setNested(obj, v, "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled")
 }
 
 // restoreSuspend sets spec.suspend from the original-suspend annotation.

@@ -43,6 +43,16 @@ func TestWorkloadTransform(t *testing.T) {
 			want: forStatefulSet("shop", "db").set(map[string]interface{}{}, "spec").obj(),
 		},
 		{
+			name: "StatefulSet whose claims were kept from deletion by quiesce",
+			in: forStatefulSet("shop", "db").
+				annotations(ferryv1.AnnotationOriginalReplicas, "2", ferryv1.AnnotationOriginalWhenScaled, "Delete").
+				set(int64(0), "spec", "replicas").
+				set("Retain", "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled").obj(),
+			want: forStatefulSet("shop", "db").
+				set(int64(2), "spec", "replicas").
+				set("Delete", "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled").obj(),
+		},
+		{
 			name: "Deployment that was not quiesced",
 			in:   forDeployment("shop", "web").set(int64(2), "spec", "replicas").obj(),
 			want: forDeployment("shop", "web").set(int64(2), "spec", "replicas").obj(),
