@@ -234,6 +234,10 @@ func TestUnhealthyWorkloadsThenRetry(t *testing.T) {
 		Data: map[string]string{"GREETING": "hi"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The kubelet retries the pods with a growing back-off, which may
+	// outlast the controller's 8 s grace after the retry: wait, as a user
+	// would, until the fix took, so that the retry judges the fixed pods.
+	waitAvailable(t, dst, ns, "web")
 	mustFerry(t, "retry", name, "--wait")
 	m = migration(t, name)
 	for _, s := range m.Status.Itinerary {
