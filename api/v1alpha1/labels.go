@@ -40,8 +40,11 @@ const (
 	// AnnotationSupersededBy; Ferry keeps it until the user deletes it.
 	LabelSuperseded = "ferry.dev/superseded"
 	// AnnotationSupersededBy names the claim that replaced a superseded
-	// claim, and the plan.
+	// claim (in its namespace); AnnotationSupersededByPlan names the plan.
+	// Rollback switches back by these, whatever the claims' names.
 	AnnotationSupersededBy = "ferry.dev/superseded-by"
+	// AnnotationSupersededByPlan names the plan that superseded a claim.
+	AnnotationSupersededByPlan = "ferry.dev/superseded-by-plan"
 
 	// FinalizerMigration keeps a deleted Migration until its cancel steps
 	// have undone what it did (movers, destination objects, quiesce).

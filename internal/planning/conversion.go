@@ -40,13 +40,16 @@ func checkConversionScope(_ context.Context, p *ferryv1.Plan, s migrate.Scope, _
 // whose target class is its own is left out unless an override names it
 // (then the plan is wrong), and a converted claim gets a new name unless
 // the override gives one (ConversionName; a StatefulSet's claims follow
-// their renamed template, see claimswap).
+// their renamed template, see claimswap). A claim that this plan's cutover
+// superseded keeps the name it got then, though its StatefulSet's
+// template has the new name now.
 func convertClaims(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, src, _ *cluster.Clients, res *Result) error {
 	overrides := map[string]ferryv1.PVCOverride{}
 	for _, o := range p.Spec.PersistentVolumeClaims {
 		overrides[o.Namespace+"/"+o.Name] = o
 	}
 	sets := map[string][]appsv1.StatefulSet{}
+	superseded := map[string]string{} // "namespace/name" -> new name
 	var problems []string
 	converted := 0
 	for i := range res.PVCs {
@@ -68,11 +71,13 @@ func convertClaims(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, src, _
 			continue
 		}
 		if _, ok := sets[c.Namespace]; !ok {
-			l, err := src.Kube.AppsV1().StatefulSets(c.Namespace).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return fmt.Errorf("list StatefulSets in %s on cluster %s: %w", c.Namespace, src.Name, err)
+			if err := loadConversionState(ctx, src, c.Namespace, p.Name, sets, superseded); err != nil {
+				return err
 			}
-			sets[c.Namespace] = l.Items
+		}
+		if to, ok := superseded[c.Namespace+"/"+c.Name]; ok {
+			c.TargetName = to
+			continue
 		}
 		c.TargetName = conversionTarget(c.Name, c.StorageClass, c.TargetStorageClass, sets[c.Namespace])
 	}
@@ -81,6 +86,26 @@ func convertClaims(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, src, _
 		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInvalidSpec, Message: strings.Join(problems, "; ")}
 	case converted == 0:
 		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInvalidSpec, Message: "no claim to convert: name the target class of claims with --pvc NS/NAME:class=CLASS, or of a whole class with --storage-class-map OLD=NEW"}
+	}
+	return nil
+}
+
+// loadConversionState reads, in namespace ns, the StatefulSets and the
+// claims that plan superseded (by their new names).
+func loadConversionState(ctx context.Context, src *cluster.Clients, ns, plan string, sets map[string][]appsv1.StatefulSet, superseded map[string]string) error {
+	l, err := src.Kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list StatefulSets in %s on cluster %s: %w", ns, src.Name, err)
+	}
+	sets[ns] = l.Items
+	claims, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ferryv1.LabelSuperseded + "=true"})
+	if err != nil {
+		return fmt.Errorf("list superseded claims in %s on cluster %s: %w", ns, src.Name, err)
+	}
+	for _, c := range claims.Items {
+		if c.Annotations[ferryv1.AnnotationSupersededByPlan] == plan && c.Annotations[ferryv1.AnnotationSupersededBy] != "" {
+			superseded[ns+"/"+c.Name] = c.Annotations[ferryv1.AnnotationSupersededBy]
+		}
 	}
 	return nil
 }

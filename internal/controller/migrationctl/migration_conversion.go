@@ -30,8 +30,10 @@ func (s *session) conversionMappings(ctx context.Context) (map[string]claimswap.
 }
 
 // switchClaims switches the quiesced workloads of a storage conversion to
-// the new claims and marks the old claims superseded; they are kept
-// until the user deletes them.
+// the new claims. It marks the old claims superseded first (by the new
+// name and the plan), which is what switching back reads: a switch that
+// stops midway is undone in full. The old claims are kept until the user
+// deletes them.
 func switchClaims(ctx context.Context, s *session) (outcome, error) {
 	maps, err := s.conversionMappings(ctx)
 	if err != nil {
@@ -40,37 +42,48 @@ func switchClaims(ctx context.Context, s *session) (outcome, error) {
 	var switched []string
 	for _, ns := range sortedNamespaces(maps) {
 		m := maps[ns]
-		rep, err := claimswap.Swap(ctx, s.src.Client, ns, m, transform.Marks(s.plan.Name, s.m.Name))
-		if err != nil {
-			return outcome{}, fmt.Errorf("switch to the new claims on cluster %s: %w", s.src.Name, err)
-		}
-		switched = append(switched, reportNames(ns, rep)...)
 		for old, to := range m {
 			if err := markSuperseded(ctx, s.src.Client, ns, old, to, s.plan.Name); err != nil {
 				return outcome{}, err
 			}
 		}
+		rep, err := claimswap.Swap(ctx, s.src.Client, ns, m, transform.Marks(s.plan.Name, s.m.Name))
+		if err != nil {
+			return outcome{}, fmt.Errorf("switch to the new claims on cluster %s: %w", s.src.Name, err)
+		}
+		switched = append(switched, reportNames(ns, rep)...)
 	}
-	return done(fmt.Sprintf("switched %d workloads to the new claims (%s); the old claims are kept, labelled %s=true: delete them once you are satisfied (`kubectl delete pvc -l %s=true -n NAMESPACE`)",
-		len(switched), strings.Join(switched, ", "), ferryv1.LabelSuperseded, ferryv1.LabelSuperseded)), nil
+	return done(fmt.Sprintf("switched %d workloads to the new claims%s; the old claims are kept, labelled %s=true: delete them once you are satisfied (`kubectl delete pvc -l %s=true -n NAMESPACE`)",
+		len(switched), listSuffix(switched), ferryv1.LabelSuperseded, ferryv1.LabelSuperseded)), nil
 }
 
-// switchClaimsBack undoes switchClaims: the workloads use the old claims
-// again, which lose their superseded mark; the new claims are left for
-// the deletion step.
+// switchClaimsBack undoes switchClaims, by the marks it left on the old
+// claims: the workloads use the old claims again, and those lose their
+// mark. It fails while anything still uses a new claim, so that the
+// deletion step never deletes a claim in use.
 func switchClaimsBack(ctx context.Context, s *session) (outcome, error) {
-	maps, err := s.conversionMappings(ctx)
-	if err != nil {
-		return outcome{}, err
-	}
 	var switched []string
-	for _, ns := range sortedNamespaces(maps) {
-		m := maps[ns]
-		rep, err := claimswap.Swap(ctx, s.src.Client, ns, m.Inverse(), transform.Marks(s.plan.Name, s.m.Name))
+	for _, ns := range s.sourceNamespaces() {
+		m, err := supersededClaims(ctx, s.src.Client, ns, s.plan.Name)
+		if err != nil {
+			return outcome{}, err
+		}
+		if len(m) == 0 {
+			continue
+		}
+		back := m.Inverse()
+		rep, err := claimswap.Swap(ctx, s.src.Client, ns, back, transform.Marks(s.plan.Name, s.m.Name))
 		if err != nil {
 			return outcome{}, fmt.Errorf("switch back to the old claims on cluster %s: %w", s.src.Name, err)
 		}
 		switched = append(switched, reportNames(ns, rep)...)
+		left, err := claimswap.Check(ctx, s.src.Client, ns, back)
+		if err != nil {
+			return outcome{}, err
+		}
+		if users := append(left.Switched, left.Recreated...); len(users) > 0 {
+			return outcome{}, fmt.Errorf("workloads %s in namespace %s still use the new claims after the switch back; the new claims are kept", strings.Join(users, ", "), ns)
+		}
 		for old := range m {
 			if err := markSuperseded(ctx, s.src.Client, ns, old, "", s.plan.Name); err != nil {
 				return outcome{}, err
@@ -78,6 +91,22 @@ func switchClaimsBack(ctx context.Context, s *session) (outcome, error) {
 		}
 	}
 	return done(fmt.Sprintf("switched %d workloads back to the old claims%s", len(switched), listSuffix(switched))), nil
+}
+
+// supersededClaims returns the old-to-new names of the claims of
+// namespace ns that plan superseded.
+func supersededClaims(ctx context.Context, c client.Client, ns, plan string) (claimswap.Mapping, error) {
+	var l corev1.PersistentVolumeClaimList
+	if err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{ferryv1.LabelSuperseded: "true"}); err != nil {
+		return nil, fmt.Errorf("list superseded claims in %s: %w", ns, err)
+	}
+	m := claimswap.Mapping{}
+	for _, p := range l.Items {
+		if p.Annotations[ferryv1.AnnotationSupersededByPlan] == plan && p.Annotations[ferryv1.AnnotationSupersededBy] != "" {
+			m[p.Name] = p.Annotations[ferryv1.AnnotationSupersededBy]
+		}
+	}
+	return m, nil
 }
 
 func reportNames(ns string, rep claimswap.Report) []string {
@@ -121,6 +150,7 @@ func markSuperseded(ctx context.Context, c client.Client, ns, name, to, plan str
 	if to == "" {
 		delete(pvc.Labels, ferryv1.LabelSuperseded)
 		delete(pvc.Annotations, ferryv1.AnnotationSupersededBy)
+		delete(pvc.Annotations, ferryv1.AnnotationSupersededByPlan)
 	} else {
 		if pvc.Labels == nil {
 			pvc.Labels = map[string]string{}
@@ -129,7 +159,8 @@ func markSuperseded(ctx context.Context, c client.Client, ns, name, to, plan str
 			pvc.Annotations = map[string]string{}
 		}
 		pvc.Labels[ferryv1.LabelSuperseded] = "true"
-		pvc.Annotations[ferryv1.AnnotationSupersededBy] = fmt.Sprintf("%s (plan %s)", to, plan)
+		pvc.Annotations[ferryv1.AnnotationSupersededBy] = to
+		pvc.Annotations[ferryv1.AnnotationSupersededByPlan] = plan
 	}
 	if err := c.Patch(ctx, &pvc, client.MergeFrom(before), client.FieldOwner(ferryv1.FieldManager)); err != nil {
 		return fmt.Errorf("mark claim %s/%s: %w", ns, name, err)
