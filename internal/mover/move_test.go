@@ -2,9 +2,13 @@ package mover_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"ferry.dev/ferry/internal/mover"
 )
 
 // TestMovedLargeFilesTravelAsMoves moves large files to other
@@ -62,4 +66,42 @@ func TestMovedLargeFileWithoutDelete(t *testing.T) {
 			t.Errorf("destination %s holds other content than the moved file", rel)
 		}
 	}
+}
+
+// TestMoveKeepsOldNameUntilDataAcknowledged: a sync that fails while a
+// moved (and much changed) file's data travels leaves the old name on the
+// destination as it was; the next sync completes the move.
+func TestMoveKeepsOldNameUntilDataAcknowledged(t *testing.T) {
+	const size = 5 << 20
+	p := newSyncPair(t)
+	b := p.b
+	b.file("a/x", b.random(size))
+	p.sync("first sync")
+	old := fileHash(t, filepath.Join(p.dst, "a/x"))
+	b.check(os.MkdirAll(b.path("b"), 0o755))
+	b.check(os.Rename(b.path("a/x"), b.path("b/y")))
+	rewrite(t, b.path("b/y"), b.random(4<<20))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var written atomic.Int64
+	dial := mover.TLSDialer(p.addr, clientTLS(t, p.pki))
+	opts := mover.Options{Root: p.src, Log: testLogger(t), Delete: true, Dial: func(ctx context.Context) (net.Conn, error) {
+		c, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, n: &written, hook: func(n int64) {
+			if n > 1<<20 {
+				cancel()
+			}
+		}}, nil
+	}}
+	if _, err := mover.Sync(ctx, opts); err == nil {
+		t.Fatal("sync cancelled during the transfer succeeded")
+	}
+	if got := fileHash(t, filepath.Join(p.dst, "a/x")); got != old {
+		t.Error("the moved file's old name was removed or changed by a failed sync")
+	}
+	p.sync("sync after the failed one")
 }
