@@ -84,8 +84,8 @@
 //     differ. A block of zeros has the empty sum on both sides, whether
 //     read or a hole, and a hole is not read. BeginOK maps the basis's
 //     data extents (at most wire.MaxBasisExtents): the basis is the
-//     partial file kept of an earlier attempt, else the renamed file the
-//     sender names, else the current file. A range that is a hole on the
+//     partial file kept of an earlier attempt, else the renamed or moved
+//     file the sender names, else the current file. A range that is a hole on the
 //     source travels not at all (the new file is all holes until
 //     written) and one that is a hole in the basis travels as on a fresh
 //     copy, without RangeHashes.
@@ -104,9 +104,11 @@
 // directory listing at a time, file data is streamed in chunks of at
 // most 1 MiB, and directory attributes wait on disk. What grows with the
 // tree is the sender's table of files with several hardlinks (and of
-// their destination inodes), its list of renamed files' old names, and
-// the receiver's set of partial-file keys a session used (bounded at
-// 100,000; past it, no partial file is dropped by that session).
+// their destination inodes), its list of renamed and moved files' old
+// names, and the receiver's set of partial-file keys a session used
+// (bounded at 100,000; past it, no partial file is dropped by that
+// session). Move detection holds at most 1,024 destination files and
+// 1,024 new files, by path (see Caveats).
 //
 // Neither side trusts its peer with its memory either. Every message
 // type has a frame limit (wire.MaxFrame: 1 KiB for a Hello, 1 MiB for a
@@ -218,9 +220,25 @@
 //     still not copied). Zeros the source stores as data travel as data on
 //     a fresh copy but become holes where a delta rewrites them; the
 //     content, and so Verify, does not tell the two apart.
-//   - Renames are found within a directory only, by size, preferring a
-//     same mtime (see send_rename.go): a large file moved to another
-//     directory travels again, and small files always do.
+//   - Renames and moves of large files are found by size, preferring a
+//     same mtime (and, across directories, a same name); a wrong guess
+//     costs the block hashes only. Within a directory (send_rename.go)
+//     the listings decide at once. Across directories (send_move.go) the
+//     old name may be walked before or after the new one, so a large
+//     destination file the source no longer has is kept, instead of
+//     deleted with its directory, until the end of the walk, and a new
+//     large file without a basis in its directory waits for one: sent
+//     when a destination file of its size and mtime turns up, else after
+//     the walk against the best one of its size left, or none. Removed
+//     large files thus take their room on the destination until the end
+//     of the walk, and new large files may go out after it. At most
+//     1,024 files wait and 1,024 are kept per sync; past that, files
+//     travel as without detection. A first sync into an empty
+//     destination waits for nothing. The old name of a renamed or moved
+//     file goes only once all data is acknowledged, and only with
+//     Options.Delete. Small files always travel, and so do the files of
+//     a directory removed or renamed as a whole (the destination
+//     directory is removed unlisted).
 //   - The peer is authenticated by the CA: an authenticated sender may
 //     create device nodes inside the root when the receiver runs as root,
 //     like rsync would.

@@ -23,7 +23,7 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // newPKI writes fresh certificates into a temporary directory.
-func newPKI(t *testing.T) string {
+func newPKI(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := certs.Generate(dir, nil); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"ferry.dev/ferry/internal/mover"
@@ -18,6 +19,10 @@ type peer struct {
 	srv  *mover.Server
 	id   []byte
 	conn *wire.Conn
+	// pipes are the peer's ends of its connections, and served counts
+	// the receiver's ServeConn calls, which end once those close.
+	pipes  []net.Conn
+	served sync.WaitGroup
 }
 
 func newPeer(t *testing.T, dst string) *peer {
@@ -29,14 +34,25 @@ func newPeer(t *testing.T, dst string) *peer {
 	p := &peer{t: t, srv: srv, id: make([]byte, 16)}
 	_, _ = rand.Read(p.id)
 	p.conn = p.dial(wire.RoleControl)
-	t.Cleanup(func() { p.conn.Close(); srv.Close() })
+	t.Cleanup(p.close)
 	return p
+}
+
+// close closes the peer's connections, waits until the receiver is done
+// with them and closes it, as Server.Close wants.
+func (p *peer) close() {
+	for _, c := range p.pipes {
+		c.Close()
+	}
+	p.served.Wait()
+	p.srv.Close()
 }
 
 func (p *peer) dial(role wire.Role) *wire.Conn {
 	p.t.Helper()
 	a, b := net.Pipe()
-	go p.srv.ServeConn(context.Background(), b)
+	p.pipes = append(p.pipes, a)
+	p.served.Go(func() { p.srv.ServeConn(context.Background(), b) })
 	c := wire.NewConn(a)
 	if _, ok := p.call(c, &wire.Hello{Version: wire.Version, Session: p.id, Role: role}).(*wire.HelloOK); !ok {
 		p.t.Fatal("hello refused")

@@ -297,15 +297,22 @@ func (s *session) zero(m *wire.Zero) *wire.Error {
 	if of.done || m.Off < 0 || m.Len < 0 || m.Off+m.Len > of.size {
 		return s.toWire(fmt.Errorf("%w: hole outside file", errProtocol), of.path(), of.size)
 	}
-	if err := punchHole(of.f, m.Off, m.Len); err != nil {
+	if err := punchHole(of.f, m.Off, m.Len, of.size); err != nil {
 		return s.toWire(fmt.Errorf("punch hole in %q at offset %d: %w", of.path(), m.Off, err), of.path(), of.size)
 	}
 	return nil
 }
 
-// punchHole deallocates a range, writing zeros where holes are unsupported.
-func punchHole(f *os.File, off, n int64) error {
-	err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+// punchHole deallocates [off, off+n) of f, a file of size bytes, writing
+// zeros where holes are unsupported. A hole up to the end of the file
+// takes its last, partial page too: a punch that ends inside a page only
+// zeroes that part of it, which would leave the page allocated.
+func punchHole(f *os.File, off, n, size int64) error {
+	punch := n
+	if off+n == size {
+		punch = (size+fsmeta.PageSize-1)/fsmeta.PageSize*fsmeta.PageSize - off
+	}
+	err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, punch)
 	if err == nil || !(errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS)) {
 		return err
 	}

@@ -48,7 +48,8 @@ type srcFile struct {
 // not.
 //
 // basis names the destination file of another name that a new large file
-// is sent against (a rename within its directory), or is "".
+// is sent against (a rename within its directory), or is "": then a new
+// large file may find one elsewhere or wait for one (send_move.go).
 func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, dest *wire.Entry, basis string, ops *opBatch) error {
 	size, rel := info.Meta.Size, sf.rel
 	if info.Nlink > 1 && s.links.seen(info, rel) {
@@ -73,6 +74,12 @@ func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, des
 	if size < s.opts.SmallFile {
 		return s.addSmall(sf, info)
 	}
+	if dest == nil && basis == "" {
+		var wait bool
+		if basis, wait = s.newLargeBasis(rel, info); wait {
+			return nil // sent later (send_move.go)
+		}
+	}
 	// The file is opened here, relative to its directory, while the walk
 	// holds that open; the job that sends it closes it. The job limit
 	// bounds how many are open at once.
@@ -81,12 +88,17 @@ func (s *sender) syncFile(ctx context.Context, sf srcFile, info fsmeta.Info, des
 		s.links.fail(info)
 		return err
 	}
-	delta := old != nil && old.Kind == wire.KindRegular && old.Size > 0
+	s.startLarge(ctx, f, rel, info, old != nil && old.Kind == wire.KindRegular && old.Size > 0, basis)
+	return nil
+}
+
+// startLarge starts the transfer of the large file rel, open as f, which
+// the job closes.
+func (s *sender) startLarge(ctx context.Context, f *os.File, rel string, info fsmeta.Info, delta bool, basis string) {
 	s.jobs.Go(func() error {
 		defer f.Close()
 		return s.sendLarge(ctx, f, rel, info, delta, basis)
 	})
-	return nil
 }
 
 // addAttrs queues an attribute update of an unchanged file, with its

@@ -16,7 +16,9 @@ import (
 // travel, whatever the guess: a wrong one costs only the block hashes.
 // The old name, which the directory's deletions would remove before the
 // transfer starts, is removed only once all data is acknowledged
-// (sender.finalize), or kept without Options.Delete.
+// (sender.finalize), or kept without Options.Delete. New large files and
+// destination files left unpaired here go on to move detection across
+// directories (send_move.go).
 
 // renameBases pairs, in the directory rel, new large source files with
 // destination files of the same size that the source no longer has; it
@@ -50,9 +52,7 @@ func (s *sender) renameBases(rel string, entries []srcEntry, dest map[string]wir
 		old := pickBasis(gone, m, dest)
 		out[e.name] = safefs.Join(rel, old)
 		delete(dest, old)
-		if s.opts.Delete {
-			s.laterRemoves = append(s.laterRemoves, safefs.Join(rel, old))
-		}
+		s.removeLater(safefs.Join(rel, old))
 	}
 	return out
 }

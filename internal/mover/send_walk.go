@@ -164,6 +164,9 @@ func (s *sender) readSource(dir *os.File, rel string) ([]srcEntry, error) {
 func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entries []srcEntry, dest map[string]wire.Entry) ([]subdir, error) {
 	var ops opBatch
 	var subs []subdir
+	if rel == safefs.RootPath && len(dest) == 0 {
+		s.moves.off = true // a first sync: nothing was moved
+	}
 	bases := s.renameBases(rel, entries, dest)
 	for i := range entries {
 		sub, err := s.walkEntry(ctx, dir, rel, &entries[i], dest, bases[entries[i].name], &ops)
@@ -174,7 +177,9 @@ func (s *sender) walkEntries(ctx context.Context, dir *os.File, rel string, entr
 			subs = append(subs, *sub)
 		}
 	}
-	s.addDeletes(rel, dest, &ops)
+	if err := s.addLeftovers(ctx, rel, dest, &ops); err != nil {
+		return nil, err
+	}
 	return subs, s.sendOps(&ops)
 }
 
@@ -253,19 +258,26 @@ func (s *sender) sameOwner(src, dst *wire.Meta) bool {
 	return !s.chown || (src.UID == dst.UID && src.GID == dst.GID)
 }
 
-// addDeletes removes, with Delete, what is left of the destination listing.
-func (s *sender) addDeletes(dir string, dest map[string]wire.Entry, ops *opBatch) {
-	if !s.opts.Delete {
-		return
-	}
+// addLeftovers handles what is left of the destination listing, the
+// entries the source no longer has: large files go to move detection
+// (send_move.go), the others are removed with Delete.
+func (s *sender) addLeftovers(ctx context.Context, dir string, dest map[string]wire.Entry, ops *opBatch) error {
 	names := make([]string, 0, len(dest))
 	for name := range dest {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		ops.add(wire.Op{Kind: wire.OpRemove, Path: safefs.Join(dir, name)})
+		e, p := dest[name], safefs.Join(dir, name)
+		taken, err := s.offerGone(ctx, p, &e)
+		if err != nil {
+			return err
+		}
+		if !taken && s.opts.Delete {
+			ops.add(wire.Op{Kind: wire.OpRemove, Path: p})
+		}
 	}
+	return nil
 }
 
 // dirNames lists the open source directory rel, sorted, without

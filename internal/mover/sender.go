@@ -119,9 +119,12 @@ type sender struct {
 	links linkTracker
 	dirs  *spool
 	// laterRemoves are destination files used as the basis of a renamed
-	// file, removed once all data is acknowledged (see send_rename.go).
+	// or moved file, removed once all data is acknowledged (see
+	// send_rename.go and send_move.go).
 	laterRemoves []string
-	sourceFS     uint64 // st_dev of the source root
+	moves        moveTracker
+	rootDir      *os.File // the source root, open during the transfer
+	sourceFS     uint64   // st_dev of the source root
 
 	// state is what Done records: this source and when the sync started.
 	state wire.SyncState
@@ -218,7 +221,11 @@ func (s *sender) transfer(ctx context.Context, rootDir *os.File, root fsmeta.Inf
 	s.prog.setPhase(PhaseTransferring)
 	s.jobs, s.jobCtx = errgroup.WithContext(ctx)
 	s.jobs.SetLimit(2 * s.opts.Parallel)
+	s.rootDir = rootDir
 	walkErr := s.walkDir(s.jobCtx, rootDir, safefs.RootPath, root)
+	if walkErr == nil {
+		walkErr = s.finishMoves(s.jobCtx)
+	}
 	if walkErr == nil {
 		s.prog.walked()
 		walkErr = s.flushBatch()

@@ -278,3 +278,21 @@ func TestVerifySparseEquivalence(t *testing.T) {
 		})
 	}
 }
+
+// TestSparseDeltaTailHole punches out the end of a file whose size is not
+// a whole number of pages, where the destination has data: the last,
+// partial page is a hole on the source and must be one on the
+// destination, not a page of zeros (a hole punched up to the end of the
+// file has to take that page whole).
+func TestSparseDeltaTailHole(t *testing.T) {
+	const size = 4<<20 + 1000
+	p := newSyncPair(t)
+	f := p.b.openSparse("disk.img", size)
+	f.write(0, p.b.random(size))
+	f.close(time.Unix(1_600_000_000, 0))
+	p.sync("first sync")
+	f = p.b.openSparse("disk.img", -1)
+	f.punch(size-200<<10, 1<<20) // past the end: the kernel frees the partial page
+	f.close(time.Unix(1_600_000_100, 0))
+	p.sync("sync after punching the tail")
+}
