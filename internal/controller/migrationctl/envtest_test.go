@@ -281,7 +281,7 @@ func TestItineraryOfEachType(t *testing.T) {
 	}{
 		{ferryv1.MigrationStage, nil, "Validate=Succeeded PrepareDestination=Succeeded CopyVolumes=Succeeded CleanupMovers=Succeeded"},
 		{ferryv1.MigrationCutover, ptr.To(false), "Validate=Succeeded PrepareDestination=Succeeded Quiesce=Skipped WaitForQuiesce=Skipped " +
-			"CopyVolumes=Succeeded CleanupMovers=Succeeded MigrateResources=Succeeded WaitForWorkloads=Succeeded"},
+			"CopyVolumes=Succeeded StopMovers=Succeeded MigrateResources=Succeeded WaitForWorkloads=Succeeded CleanupMovers=Succeeded"},
 		{ferryv1.MigrationRollback, nil, "Validate=Succeeded CleanupMovers=Succeeded DeleteFromDestination=Succeeded Unquiesce=Succeeded"},
 	}
 	for _, tt := range tests {

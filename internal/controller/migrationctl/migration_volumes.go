@@ -142,8 +142,20 @@ func noProgressFor(st volumes.State, elapsed time.Duration) bool {
 }
 
 // cleanupMovers removes the mover pods, services and secrets: this
-// migration's, or on Rollback those of every migration of the plan.
+// migration's, or on Rollback those of every migration of the plan; it
+// waits until the pods are gone.
 func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
+	return s.removeMovers(ctx, true)
+}
+
+// stopMovers deletes the movers like cleanupMovers but does not wait for
+// their pods to terminate: the copy is complete, and CleanupMovers waits
+// for them later, off the downtime.
+func stopMovers(ctx context.Context, s *session) (outcome, error) {
+	return s.removeMovers(ctx, false)
+}
+
+func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) {
 	names := []string{s.m.Name}
 	if s.m.Spec.Type == ferryv1.MigrationRollback {
 		var l ferryv1.MigrationList
@@ -170,8 +182,11 @@ func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
 			going = append(going, n)
 		}
 	}
-	if len(going) > 0 {
+	switch {
+	case len(going) > 0 && wait:
 		return waiting("waiting for the mover pods of "+strings.Join(going, ", ")+" to terminate", time.Second), nil
+	case len(going) > 0:
+		return done("mover pods, services and secrets deleted; CleanupMovers waits for the pods to terminate"), nil
 	}
 	return done("mover pods, services and secrets removed"), nil
 }

@@ -21,6 +21,7 @@ const (
 	StepPrepareDestination = "PrepareDestination"
 	StepCopyVolumes        = "CopyVolumes"
 	StepCleanupMovers      = "CleanupMovers"
+	StepStopMovers         = "StopMovers"
 	StepQuiesce            = "Quiesce"
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
@@ -82,12 +83,14 @@ var steps = []stepDef{
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
-	{name: StepCleanupMovers, run: cleanupMovers, of: always},
+	{name: StepStopMovers, run: stopMovers, of: restarts},
+	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
 	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepStartWorkloads, run: unquiesceSource, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepSwitchClaimsBack, run: switchClaimsBack, of: both(types(ferryv1.MigrationRollback), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepMigrateResources, run: migrateResources, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))},
+	{name: StepCleanupMovers, run: cleanupMovers, of: restarts},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
@@ -154,6 +157,17 @@ func planOf(t ferryv1.PlanType) predicate {
 // both is a predicate that holds when a and b do.
 func both(a, b predicate) predicate {
 	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return a(m, p) && b(m, p) }
+}
+
+// restarts holds for the cutovers that start the application again
+// (Full, StorageConversion): their movers are deleted right after the
+// copy (StopMovers) and waited for only once the workloads are available
+// (CleanupMovers last), so that the pods' termination is not downtime.
+var restarts = both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))
+
+// not is a predicate that holds when a does not.
+func not(a predicate) predicate {
+	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return !a(m, p) }
 }
 
 // either is a predicate that holds when a or b does.
