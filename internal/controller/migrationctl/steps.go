@@ -149,9 +149,11 @@ func types(ts ...ferryv1.MigrationType) predicate {
 	}
 }
 
-// planOf is a predicate that holds for migrations of plans of type t.
+// planOf is a predicate that holds for migrations of plans of type t; it
+// never holds without a plan (a Migration canceled before its plan was
+// loaded).
 func planOf(t ferryv1.PlanType) predicate {
-	return func(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p.Spec.Kind() == t }
+	return func(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p != nil && p.Spec.Kind() == t }
 }
 
 // both is a predicate that holds when a and b do.
@@ -188,7 +190,7 @@ func quiesces(m *ferryv1.Migration, p *ferryv1.Plan) bool {
 	case ferryv1.MigrationCutover:
 		return m.Spec.Quiesce == nil || *m.Spec.Quiesce
 	case ferryv1.MigrationRollback:
-		return p.Spec.Kind() == ferryv1.PlanStorageConversion
+		return p != nil && p.Spec.Kind() == ferryv1.PlanStorageConversion
 	}
 	return false
 }

@@ -81,6 +81,14 @@ func TestCancelItinerary(t *testing.T) {
 		{ferryv1.PlanFull, []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}},
 		{ferryv1.PlanStorageConversion, []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce}},
 	}
+	// A Migration canceled before its plan was loaded has no plan.
+	var names []string
+	for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, nil) {
+		names = append(names, s.Name)
+	}
+	if want := []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}; !reflect.DeepEqual(names, want) {
+		t.Errorf("cancel steps without a plan: %v, want %v", names, want)
+	}
 	for _, tt := range tests {
 		var names []string
 		for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan}}) {
