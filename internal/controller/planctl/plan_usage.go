@@ -34,6 +34,11 @@ func (r *Reconciler) measure(ctx context.Context, p *ferryv1.Plan, res **plannin
 	if !measurable(*res) {
 		return measured{}, nil
 	}
+	if p.Status.ActiveMigration != "" && len(p.Status.Usage) > 0 {
+		// Not while a migration runs: a measurement pod would race its
+		// quiesce and copy; its Validate step took the figures there are.
+		return measured{}, nil
+	}
 	src, _, prob, err := cluster.ForPlan(ctx, r.Client, r.Registry, p)
 	if err != nil || prob != nil {
 		return measured{}, err
