@@ -105,8 +105,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	if ms.busy {
-		return ctrl.Result{RequeueAfter: MeasurePoll}, nil
+	if d := ms.requeue(); d > 0 {
+		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	if res.Problem != nil {
 		return ctrl.Result{RequeueAfter: 15 * time.Second}, nil

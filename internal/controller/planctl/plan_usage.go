@@ -13,9 +13,13 @@ import (
 	"ferry.dev/ferry/internal/volumes/usage"
 )
 
-// MeasurePoll is how soon a plan whose claims are being measured is
-// reconciled again.
-const MeasurePoll = 3 * time.Second
+// How soon a plan whose claims are being measured is reconciled again:
+// MeasurePoll while some have no figures (its Ready waits for them),
+// RefreshPoll while figures that stand are taken again.
+const (
+	MeasurePoll = 3 * time.Second
+	RefreshPoll = 10 * time.Second
+)
 
 // measured is what the measurement phase found: how many claims have no
 // figures yet, and whether any are still being measured.
@@ -75,6 +79,18 @@ func measurable(res *planning.Result) bool {
 // describe` shows the figures.
 func sizedOut(reason string) bool {
 	return reason == ferryv1.ReasonInsufficientCapacity || reason == ferryv1.ReasonUsageUnknown
+}
+
+// requeue is how soon to come back for the measurement, 0 when it is
+// done.
+func (m measured) requeue() time.Duration {
+	switch {
+	case m.missing > 0:
+		return MeasurePoll
+	case m.busy:
+		return RefreshPoll
+	}
+	return 0
 }
 
 // measuringProblem is the Ready condition of a plan whose claims have no
