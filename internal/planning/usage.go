@@ -3,6 +3,7 @@ package planning
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
@@ -26,10 +27,11 @@ func ProposeCapacity(used int64, headroom int32, request resource.Quantity) reso
 	if need.Sign() == 0 {
 		need.SetInt64(1) // data holds no block: the smallest whole GiB
 	}
-	q := *resource.NewQuantity(0, resource.BinarySI)
-	if need.IsInt64() && need.Int64() <= (1<<63-1)/gib {
-		q = *resource.NewQuantity(need.Int64()*gib, resource.BinarySI)
+	gibs := int64(math.MaxInt64 / gib) // the most a quantity of bytes holds
+	if need.IsInt64() && need.Int64() < gibs {
+		gibs = need.Int64()
 	}
+	q := *resource.NewQuantity(gibs*gib, resource.BinarySI)
 	if request.Cmp(q) > 0 {
 		return request.DeepCopy()
 	}

@@ -2,6 +2,7 @@ package planning
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -32,6 +33,7 @@ func TestProposeCapacity(t *testing.T) {
 		{"never below the request", 1 * mib, 10, "20Gi", "20Gi"},
 		{"a request that is not a whole GiB stays as it is", 1 * mib, 10, "1500Mi", "1500Mi"},
 		{"empty volume: the smallest whole GiB", 0, 10, "", "1Gi"},
+		{"beyond a quantity: the largest whole GiB", math.MaxInt64 - 1, 1000, "", "8589934591Gi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
