@@ -15,9 +15,10 @@ import (
 	"ferry.dev/ferry/internal/volumes"
 )
 
-// Paths inside the mover containers.
+// Paths inside the mover containers: DataDir is where the claim is
+// mounted.
 const (
-	dataDir = "/data"
+	DataDir = "/data"
 	tlsDir  = "/tls"
 )
 
@@ -40,7 +41,7 @@ var (
 // receiverArgs are the arguments of the receiver's ferry command: it
 // accepts only a client certificate naming identity, its transfer's.
 func receiverArgs(identity string) []string {
-	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once",
+	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", DataDir, "--tls-dir", tlsDir, "--once",
 		"--peer-name", identity}
 }
 
@@ -51,7 +52,7 @@ const ConnectTimeout = 3 * time.Minute
 // senderArgs are the arguments of the sender's ferry command: it accepts
 // only a server certificate naming identity, its transfer's.
 func senderArgs(addr, identity string, final bool) []string {
-	args := []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
+	args := []string{"mover", "sync", "--to", addr, "--root", DataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
 		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
 	if final {
 		args = append(args, "--final")
@@ -90,11 +91,23 @@ func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.
 	return p
 }
 
-// moverPod is what both mover pods share: root without privilege
-// escalation (numeric owners are kept), the claim at /data, the
-// transfer's own TLS Secret at /tls (the only place its key appears), no
-// restarts.
+// moverPod is what both mover pods share: a [ClaimPod] with the
+// transfer's own TLS Secret at /tls (the only place its key appears).
 func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, res corev1.ResourceRequirements) *corev1.Pod {
+	p := ClaimPod(image, name, namespace, claim, readOnly, args, res)
+	c := &p.Spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "tls", MountPath: tlsDir, ReadOnly: true})
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "tls",
+		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret, DefaultMode: ptr.To[int32](0o400)}}})
+	return p
+}
+
+// ClaimPod is a pod of the ferry image running "ferry ARGS..." on a
+// claim, as every mover pod does: root without privilege escalation
+// (numeric owners are kept), no service account token, the claim at
+// [DataDir] (read-only when readOnly), no restarts, the container's
+// termination message its result file or else the tail of its log.
+func ClaimPod(image, name, namespace, claim string, readOnly bool, args []string, res corev1.ResourceRequirements) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec: corev1.PodSpec{
@@ -113,14 +126,10 @@ func moverPod(image, name, namespace, claim, secret string, readOnly bool, args 
 				},
 				Resources:                res,
 				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
-				VolumeMounts: []corev1.VolumeMount{
-					{Name: "data", MountPath: dataDir, ReadOnly: readOnly},
-					{Name: "tls", MountPath: tlsDir, ReadOnly: true},
-				},
+				VolumeMounts:             []corev1.VolumeMount{{Name: "data", MountPath: DataDir, ReadOnly: readOnly}},
 			}},
 			Volumes: []corev1.Volume{
 				{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: readOnly}}},
-				{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret, DefaultMode: ptr.To[int32](0o400)}}},
 			},
 		},
 	}
@@ -222,9 +231,9 @@ func containerLimits(ranges []corev1.LimitRange) []corev1.LimitRangeItem {
 	return items
 }
 
-// claimNode is the node of a running pod (not a mover) that mounts the
+// ClaimNode is the node of a running pod (not a mover) that mounts the
 // claim, or "" when there is none; with several, the first by name.
-func claimNode(pods []corev1.Pod, claim string) string {
+func ClaimNode(pods []corev1.Pod, claim string) string {
 	var names []string
 	nodes := map[string]string{}
 	for _, p := range pods {

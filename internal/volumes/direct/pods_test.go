@@ -171,8 +171,8 @@ func TestClaimNode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := claimNode(tt.pods, "data"); got != tt.want {
-				t.Errorf("claimNode = %q, want %q", got, tt.want)
+			if got := ClaimNode(tt.pods, "data"); got != tt.want {
+				t.Errorf("ClaimNode = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -100,7 +100,7 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 	}
 	msg := ""
 	if rc == nil {
-		pod := receiverPod(p.o, t, namespaceResources(ctx, p.o.Destination.Kube, t.DestinationNamespace))
+		pod := receiverPod(p.o, t, NamespaceResources(ctx, p.o.Destination.Kube, t.DestinationNamespace))
 		if err := createPod(ctx, p.o.Destination.Kube, pod); err != nil {
 			return "", err
 		}
@@ -133,8 +133,8 @@ func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.P
 	if err != nil {
 		return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 	}
-	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), claimNode(pods.Items, t.SourceClaim),
-		namespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
+	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), ClaimNode(pods.Items, t.SourceClaim),
+		NamespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
 	if err := createPod(ctx, p.o.Source.Kube, pod); err != nil {
 		return "", err
 	}
@@ -166,9 +166,9 @@ func ensureService(ctx context.Context, o Options, t volumes.Transfer) (*corev1.
 	return svc, nil
 }
 
-// namespaceResources are the mover's resources in a namespace, fitted to
+// NamespaceResources are the mover's resources in a namespace, fitted to
 // its LimitRanges; when they cannot be read, the defaults.
-func namespaceResources(ctx context.Context, kube kubernetes.Interface, namespace string) corev1.ResourceRequirements {
+func NamespaceResources(ctx context.Context, kube kubernetes.Interface, namespace string) corev1.ResourceRequirements {
 	lrs, err := kube.CoreV1().LimitRanges(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return moverResources(nil)
