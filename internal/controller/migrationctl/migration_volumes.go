@@ -11,6 +11,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/planning"
+	"ferry.dev/ferry/internal/prepull"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/internal/volumes/direct"
 )
@@ -178,7 +179,11 @@ func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) 
 		if err != nil {
 			return outcome{}, fmt.Errorf("remove the movers of %s: %w", n, err)
 		}
-		if !gone {
+		pullersGone, err := prepull.Cleanup(ctx, s.dst.Kube, n)
+		if err != nil {
+			return outcome{}, fmt.Errorf("remove the image pullers of %s: %w", n, err)
+		}
+		if !gone || !pullersGone {
 			going = append(going, n)
 		}
 	}

@@ -20,6 +20,7 @@ const (
 	StepValidate           = "Validate"
 	StepPrepareDestination = "PrepareDestination"
 	StepCopyVolumes        = "CopyVolumes"
+	StepPrePullImages      = "PrePullImages"
 	StepCleanupMovers      = "CleanupMovers"
 	StepStopMovers         = "StopMovers"
 	StepQuiesce            = "Quiesce"
@@ -58,8 +59,9 @@ type stepDef struct {
 // steps is the step table, in the order steps run.
 //
 //   - Stage prepares the destination (namespaces and the claims that will
-//     receive data) and copies the volumes' data while the application
-//     keeps running.
+//     receive data), pulls the workloads' images onto the destination's
+//     nodes (Full plans; a cutover does it too, before quiesce) and copies
+//     the volumes' data while the application keeps running.
 //   - Cutover quiesces the source, copies what changed since the last
 //     stage, then recreates everything on the destination, so workloads
 //     start on their data, and waits until they are available there.
@@ -80,6 +82,7 @@ type stepDef struct {
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepPrePullImages, run: prePullImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},

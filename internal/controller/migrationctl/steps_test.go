@@ -17,11 +17,11 @@ func TestItinerary(t *testing.T) {
 		want    []string
 		skipped []string
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
 		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
 		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, "",
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
 			[]string{StepQuiesce, StepWaitForQuiesce}},
 		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
 		{"state stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanState,
