@@ -176,6 +176,10 @@ type VolumeStatus struct {
 	Partial int64 `json:"partial,omitempty"`
 	// +optional
 	Reused int64 `json:"reused,omitempty"`
+	// BytesMatched counts the bytes of large files that block comparison
+	// found unchanged, so that they did not travel.
+	// +optional
+	BytesMatched int64 `json:"bytesMatched,omitempty"`
 	// Message says why a copy waits or failed.
 	// +optional
 	Message string `json:"message,omitempty"`

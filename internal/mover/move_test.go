@@ -42,6 +42,11 @@ func TestMovedLargeFilesTravelAsMoves(t *testing.T) {
 	if prog.BytesSent > 512<<10 || prog.Reused != int64(len(moves)) {
 		t.Errorf("sync after moves sent %d bytes and reused %d files; want about 64 KiB and %d", prog.BytesSent, prog.Reused, len(moves))
 	}
+	// What did not travel was matched block by block: the four files but
+	// the 64 KiB rewritten.
+	if want := int64(len(moves))*size - 64<<10; prog.BytesMatched < want-512<<10 || prog.BytesMatched > int64(len(moves))*size {
+		t.Errorf("sync after moves matched %d bytes by block comparison, want about %d", prog.BytesMatched, want)
+	}
 }
 
 // TestMovedLargeFileWithoutDelete: without Delete the old name of a moved

@@ -32,9 +32,12 @@ type Progress struct {
 	// runs longer than a second; final once TotalsFinal is true.
 	BytesTotal int64 `json:"bytesTotal"`
 	// BytesSent counts file data bytes put on the wire.
-	BytesSent  int64 `json:"bytesSent"`
-	FilesDone  int64 `json:"filesDone"`
-	FilesTotal int64 `json:"filesTotal"`
+	BytesSent int64 `json:"bytesSent"`
+	// BytesMatched counts the bytes of large files that block comparison
+	// found unchanged on the destination, so they did not travel.
+	BytesMatched int64 `json:"bytesMatched,omitempty"`
+	FilesDone    int64 `json:"filesDone"`
+	FilesTotal   int64 `json:"filesTotal"`
 	// BytesPerSecond is the recent rate of BytesDone.
 	BytesPerSecond float64 `json:"bytesPerSecond"`
 	// EtaSeconds is the estimated time left, or -1 while unknown.
@@ -68,6 +71,7 @@ type tracker struct {
 	start                       time.Time
 	phase                       atomic.Value // string
 	bytesDone, bytesTotal, sent atomic.Int64
+	matched                     atomic.Int64 // bytes found unchanged by block comparison
 	filesDone, filesTotal       atomic.Int64
 	skipped, deleted, warnings  atomic.Int64
 	partial, reused             atomic.Int64
@@ -154,6 +158,7 @@ func (t *tracker) snapshot() Progress {
 		BytesDone:      t.bytesDone.Load(),
 		BytesTotal:     max(t.bytesTotal.Load(), t.walkBytes.Load()),
 		BytesSent:      t.sent.Load(),
+		BytesMatched:   t.matched.Load(),
 		FilesDone:      t.filesDone.Load(),
 		FilesTotal:     max(t.filesTotal.Load(), t.walkFiles.Load()),
 		Skipped:        t.skipped.Load(),

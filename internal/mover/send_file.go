@@ -507,12 +507,14 @@ func (s *sender) sendBlocks(c *wire.Conn, f *os.File, id uint64, off, end, oldSi
 		case b == nil && !oldData:
 			if hasOld {
 				matched++
+				s.prog.matched.Add(n)
 			}
 			continue
 		case b != nil && oldData && min(bs, oldSize-p) == n:
 			sum := blake3.Sum256(b)
 			if bytes.Equal(sum[:], sums[i]) {
 				matched++
+				s.prog.matched.Add(n)
 				continue
 			}
 		}

@@ -101,6 +101,9 @@ type Progress struct {
 	// Traffic: file data bytes sent, files skipped as unchanged, entries
 	// deleted, large files sent against a renamed file's content.
 	BytesSent, Skipped, Deleted, Reused int64
+	// BytesMatched: bytes of large files found unchanged by block
+	// comparison (not sent).
+	BytesMatched int64
 }
 
 // Failure is why a round failed.

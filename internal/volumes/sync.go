@@ -117,6 +117,7 @@ func keepPrevious(vp *VolumeProgress, prev ferryv1.VolumeStatus) {
 	vp.Attempt = max(prev.Attempt, 1)
 	vp.BytesDone, vp.BytesTotal, vp.FilesDone, vp.FilesTotal = prev.BytesDone, prev.BytesTotal, prev.FilesDone, prev.FilesTotal
 	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = prev.BytesSent, prev.FilesSkipped, prev.Deleted, prev.Partial, prev.Reused
+	vp.BytesMatched = prev.BytesMatched
 	vp.Message = prev.Message
 }
 

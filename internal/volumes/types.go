@@ -119,6 +119,7 @@ type VolumeProgress struct {
 	FilesDone, FilesTotal int64
 	// What the round did so far (see Progress).
 	BytesSent, Skipped, Deleted, Partial, Reused int64
+	BytesMatched                                 int64
 	// Message explains a Pending, Retrying or Failed phase.
 	Message string
 }
@@ -132,7 +133,7 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: s.Path, Phase: string(v.Phase),
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
 			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, BytesSent: v.BytesSent, FilesSkipped: v.Skipped,
-			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, Message: v.Message})
+			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, BytesMatched: v.BytesMatched, Message: v.Message})
 	}
 	return out
 }
@@ -163,6 +164,7 @@ func (vp *VolumeProgress) setProgress(p Progress) {
 	vp.BytesDone, vp.BytesTotal = p.BytesDone, p.BytesTotal
 	vp.FilesDone, vp.FilesTotal = p.FilesDone, p.FilesTotal
 	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = p.BytesSent, p.Skipped, p.Deleted, p.Partial, p.Reused
+	vp.BytesMatched = p.BytesMatched
 }
 
 // validateTransfers checks that every transfer names its claims and that

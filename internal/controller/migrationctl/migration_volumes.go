@@ -113,6 +113,9 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 // file, where there were any.
 func traffic(v volumes.VolumeProgress) string {
 	parts := []string{"sent " + byteSize(v.BytesSent)}
+	if v.BytesMatched > 0 {
+		parts = append(parts, byteSize(v.BytesMatched)+" matched by block comparison")
+	}
 	for _, c := range []struct {
 		n    int64
 		what string
