@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -104,7 +104,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover
+bench: bench-go bench-resources bench-mover bench-downtime
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -112,6 +112,10 @@ bench-go:
 # Resource migration: N ConfigMaps by cutover vs the raw client-go create rate.
 bench-resources: clusters-up images build
 	$(GO) run ./bench/resources -n 10000 -n 50000
+
+# Downtime of a cutover after one stage, per plan type (the sample app).
+bench-downtime: clusters-up images build
+	$(GO) run ./bench/downtime -rounds 3
 
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -88,20 +89,9 @@ func Swap(ctx context.Context, c client.Client, ns string, m Mapping, labels map
 
 func joinProblems(p []string) string {
 	if len(p) > 3 {
-		return fmt.Sprintf("%s; and %d more", joinN(p[:3]), len(p)-3)
+		return fmt.Sprintf("%s; and %d more", strings.Join(p[:3], "; "), len(p)-3)
 	}
-	return joinN(p)
-}
-
-func joinN(p []string) string {
-	out := ""
-	for i, s := range p {
-		if i > 0 {
-			out += "; "
-		}
-		out += s
-	}
-	return out
+	return strings.Join(p, "; ")
 }
 
 // plan lists the changes that switch namespace ns to m. With complete, a
