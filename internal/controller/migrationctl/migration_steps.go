@@ -21,6 +21,11 @@ import (
 
 // Time limits of the waiting steps.
 const (
+	// DowntimePoll is how often the steps inside a cutover's downtime
+	// (WaitForQuiesce, the final CopyVolumes, WaitForWorkloads) look
+	// again: every poll's delay is downtime. Other waits poll every
+	// second or more.
+	DowntimePoll = 250 * time.Millisecond
 	QuiesceTimeout   = 10 * time.Minute
 	WorkloadsTimeout = 5 * time.Minute
 	// NamespaceTimeout bounds the wait for deleted destination namespaces
@@ -266,7 +271,7 @@ func waitForQuiesce(ctx context.Context, s *session) (outcome, error) {
 	if time.Since(s.step().Started.Time) > QuiesceTimeout {
 		return outcome{}, fmt.Errorf("pods still running after %s: %s; look for finalizers or stuck volumes on the source", QuiesceTimeout, strings.Join(running, ", "))
 	}
-	return waiting(msg, time.Second), nil
+	return waiting(msg, DowntimePoll), nil
 }
 
 func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
@@ -290,7 +295,7 @@ func waitForWorkloads(ctx context.Context, s *session) (outcome, error) {
 	if elapsed > WorkloadsTimeout || (len(h.Problems) > 0 && elapsed > grace) {
 		return outcome{}, fmt.Errorf("workloads not available on cluster %s after %s: %s", s.dst.Name, elapsed.Round(time.Second), h.Summary())
 	}
-	return waiting(h.Summary(), time.Second), nil
+	return waiting(h.Summary(), DowntimePoll), nil
 }
 
 // mark records now in the status time *t unless it is set already (a

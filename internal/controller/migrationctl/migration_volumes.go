@@ -105,6 +105,9 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	if noProgressFor(st, time.Since(s.step().Started.Time)) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)
 	}
+	if s.m.Spec.Type == ferryv1.MigrationCutover {
+		return waiting(msg, 2*DowntimePoll), nil
+	}
 	return waiting(msg, time.Second), nil
 }
 
