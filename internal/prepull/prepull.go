@@ -131,16 +131,29 @@ type Result struct {
 // Done reports whether no pull is still going.
 func (r Result) Done() bool { return len(r.Pending) == 0 }
 
+// Node is a node that runs pods, with the images its status says it has.
+type Node struct {
+	Name   string
+	Images map[string]bool
+}
+
 // Pass creates the missing pullers of migration for wants on nodes and
-// reads them; labels are added to the pullers (the migration's marks).
+// reads them; labels are added to the pullers (the migration's marks). An
+// image the node's status lists (the kubelet reports up to 50 by
+// default) counts as pulled without a puller.
 // Finished pullers stay (they run nothing) so that a later pass still
 // sees their outcome; once the Result is Done, the caller deletes them
 // with Cleanup. It is idempotent.
-func Pass(ctx context.Context, kube kubernetes.Interface, migration string, labels map[string]string, wants []Want, nodes []string) (Result, error) {
+func Pass(ctx context.Context, kube kubernetes.Interface, migration string, labels map[string]string, wants []Want, nodes []Node) (Result, error) {
 	res := Result{Failed: map[string]string{}}
 	n := 0
 	for _, w := range wants {
-		for _, node := range nodes {
+		for _, nd := range nodes {
+			node := nd.Name
+			if nd.Images[w.Image] {
+				res.Pulled++
+				continue
+			}
 			if n++; n > MaxPullers {
 				res.Skipped++
 				continue
@@ -293,24 +306,34 @@ func Cleanup(ctx context.Context, kube kubernetes.Interface, migration string) (
 	return len(l.Items) == 0, nil
 }
 
-// Nodes returns the names of the cluster's nodes that run pods: Ready and
-// not cordoned.
-func Nodes(ctx context.Context, kube kubernetes.Interface) ([]string, error) {
+// Nodes returns the cluster's nodes that run pods (Ready and not
+// cordoned), by name.
+func Nodes(ctx context.Context, kube kubernetes.Interface) ([]Node, error) {
 	l, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list nodes: %w", err)
 	}
-	var out []string
+	var out []Node
 	for _, n := range l.Items {
-		if n.Spec.Unschedulable {
-			continue
-		}
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				out = append(out, n.Name)
+		if !n.Spec.Unschedulable && ready(&n) {
+			nd := Node{Name: n.Name, Images: map[string]bool{}}
+			for _, img := range n.Status.Images {
+				for _, name := range img.Names {
+					nd.Images[name] = true
+				}
 			}
+			out = append(out, nd)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+func ready(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
