@@ -92,7 +92,7 @@ var steps = []stepDef{
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
-	{name: StepMoveVolumes, run: moveVolumes, of: both(types(ferryv1.MigrationCutover), handsOver), runs: movesClaims},
+	{name: StepMoveVolumes, run: moveVolumes, of: both(types(ferryv1.MigrationCutover), moves)},
 	{name: StepStopMovers, run: stopMovers, of: restarts},
 	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
 	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
@@ -103,7 +103,7 @@ var steps = []stepDef{
 	{name: StepCleanupMovers, run: cleanupMovers, of: restarts},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
-	{name: StepMoveVolumesBack, run: moveVolumesBack, of: both(types(ferryv1.MigrationRollback), handsOver), runs: movesClaims},
+	{name: StepMoveVolumesBack, run: moveVolumesBack, of: both(types(ferryv1.MigrationRollback), moves)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
 }
 
@@ -114,7 +114,7 @@ var cancelSteps = []stepDef{
 	{name: StepCancelMovers, run: cleanupMovers, of: always},
 	{name: StepCancelSwitchBack, run: switchClaimsBack, of: planOf(ferryv1.PlanStorageConversion)},
 	{name: StepCancelDelete, run: cancelDelete, of: always},
-	{name: StepCancelMoveBack, run: moveVolumesBack, of: handsOver, runs: movesClaims},
+	{name: StepCancelMoveBack, run: moveVolumesBack, of: moves},
 	{name: StepCancelUnquiesce, run: unquiesceSource, of: always},
 }
 
@@ -207,12 +207,12 @@ func quiesces(m *ferryv1.Migration, p *ferryv1.Plan) bool {
 	return false
 }
 
-// handsOver holds for the plans that hand claims to another cluster and
-// so may move them (Full, State).
-var handsOver = either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanState))
+// moves holds for the Full and State plans that move claims (an
+// override with action move; validation refuses it for other plans):
+// only their itineraries have MoveVolumes and its undo.
+var moves = both(either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanState)), movesClaims)
 
-// movesClaims reports whether the plan moves claims (an override with
-// action move): MoveVolumes and its undo run, else they are Skipped.
+// movesClaims reports whether plan p has an override with action move.
 func movesClaims(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
 	if p == nil {
 		return false
