@@ -1,0 +1,159 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/md5"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/test/harness"
+)
+
+// TestMoveSharedHostPath moves the writing app's claim, on a hostPath PV
+// of the test bed's shared disk, to the destination: the stage copies
+// nothing, the cutover hands the PV over (0 bytes sent) and the app on the
+// destination goes on with the source's data in the same directory; the
+// rollback deletes the destination's PV and claim, binds the source claim
+// to its PV again and leaves the data in place.
+func TestMoveSharedHostPath(t *testing.T) {
+	withController(t)
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "move-e2e")
+	plan := "move-e2e"
+	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns); deletePlanPVs(t, plan, src, dst) })
+	writingApp(t, src, ns)
+	ctx := context.Background()
+	claim, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := getPV(t, src, claim.Spec.VolumeName)
+	if pv.Spec.HostPath == nil {
+		t.Fatalf("the test bed's claim is not on a hostPath PV: %+v", pv.Spec.PersistentVolumeSource)
+	}
+	dir, policy := pv.Spec.HostPath.Path, pv.Spec.PersistentVolumeReclaimPolicy
+
+	out := mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns,
+		"--registry-rewrite", src.Registry+"/="+dst.Registry+"/", "--pvc", ns+"/data:action=move")
+	if !strings.Contains(out, "must be the same storage on the destination's nodes") {
+		t.Errorf("the plan does not warn that the host path must be shared:\n%s", out)
+	}
+	out = mustFerry(t, "stage", plan, "--wait")
+	m := migration(t, createdMigration(t, out))
+	if st := step(m, "CopyVolumes"); st == nil || !strings.Contains(st.Message, ns+"/data not copied: moved at cutover") || len(m.Status.Volumes) != 0 {
+		t.Errorf("the stage's copy: %+v, volumes %+v", st, m.Status.Volumes)
+	}
+	if _, err := dst.Kube.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the stage created the destination PV (%v)", err)
+	}
+
+	before := hostFile(t, filepath.Join(dir, "ticks.log"))
+	out = mustFerry(t, "cutover", plan, "--wait")
+	m = migration(t, createdMigration(t, out))
+	if st := step(m, "MoveVolumes"); st == nil || st.Phase != ferryv1.StepSucceeded || !strings.Contains(st.Message, "moved 1 volumes, 0 B sent") {
+		t.Errorf("MoveVolumes: %+v", st)
+	}
+	if len(m.Status.Volumes) != 1 || m.Status.Volumes[0].Phase != "Moved" || m.Status.Volumes[0].BytesSent != 0 {
+		t.Errorf("volume status after the cutover: %+v", m.Status.Volumes)
+	}
+	assertMovedOver(t, src, dst, ns, pv.Name, dir)
+	if got, want := volumeDigest(t, dst, ns, "data", len(before)), fmt.Sprintf("%d %x", len(before), md5.Sum(before)); got != want {
+		t.Errorf("ticks.log on dst does not start with what the source wrote before the cutover: %s, want %s", got, want)
+	}
+	if after := hostFile(t, filepath.Join(dir, "ticks.log")); len(after) <= len(before) {
+		t.Errorf("the app on dst did not append to the moved volume: %d bytes, %d before the cutover", len(after), len(before))
+	}
+
+	mustFerry(t, "rollback", plan, "--wait")
+	assertMovedBack(t, src, dst, ns, pv.Name, policy)
+	if after := hostFile(t, filepath.Join(dir, "ticks.log")); len(after) < len(before) || string(after[:len(before)]) != string(before) {
+		t.Errorf("the host directory lost data in the rollback: %d bytes, %d before the cutover", len(after), len(before))
+	}
+	waitAvailable(t, src, ns, "web")
+}
+
+// assertMovedOver checks the cutover's handover: the source claim gone,
+// its PV kept (Retain, the claim recorded), the destination claim bound
+// to a PV of the same host path.
+func assertMovedOver(t *testing.T, src, dst *harness.Cluster, ns, name, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the source claim is still there after the cutover (%v)", err)
+	}
+	kept := getPV(t, src, name)
+	if kept.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain || kept.Annotations[ferryv1.AnnotationMovedClaim] == "" {
+		t.Errorf("source PV after the cutover: policy %s, annotations %v", kept.Spec.PersistentVolumeReclaimPolicy, kept.Annotations)
+	}
+	moved := getPV(t, dst, name)
+	if moved.Spec.HostPath == nil || moved.Spec.HostPath.Path != dir || moved.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		t.Errorf("destination PV: %+v", moved.Spec)
+	}
+	c, err := dst.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+	if err != nil || c.Spec.VolumeName != name || c.Status.Phase != corev1.ClaimBound {
+		t.Errorf("destination claim: %v %+v", err, c)
+	}
+	waitAvailable(t, dst, ns, "web")
+}
+
+// assertMovedBack checks the rollback: the destination's PV gone, the
+// source claim bound to its PV again, whose policy and marks are restored.
+func assertMovedBack(t *testing.T, src, dst *harness.Cluster, ns, name string, policy corev1.PersistentVolumeReclaimPolicy) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := dst.Kube.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the destination PV is still there after the rollback (%v)", err)
+	}
+	if _, err := dst.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the destination claim is still there after the rollback (%v)", err)
+	}
+	c, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+	if err != nil || c.Spec.VolumeName != name || c.Status.Phase != corev1.ClaimBound {
+		t.Fatalf("source claim after the rollback: %v %+v", err, c)
+	}
+	pv := getPV(t, src, name)
+	if pv.Spec.PersistentVolumeReclaimPolicy != policy || pv.Annotations[ferryv1.AnnotationMovedClaim] != "" || pv.Labels[ferryv1.LabelPlan] != "" {
+		t.Errorf("source PV after the rollback: policy %s (want %s), annotations %v, labels %v", pv.Spec.PersistentVolumeReclaimPolicy, policy, pv.Annotations, pv.Labels)
+	}
+}
+
+func getPV(t *testing.T, c *harness.Cluster, name string) *corev1.PersistentVolume {
+	t.Helper()
+	pv, err := c.Kube.CoreV1().PersistentVolumes().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get PV %s on %s: %v", name, c.Name, err)
+	}
+	return pv
+}
+
+// hostFile reads a file of the test bed's shared disk.
+func hostFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the host path: %v", err)
+	}
+	return b
+}
+
+// deletePlanPVs deletes the PVs a failed test left labelled with the plan
+// (a moved volume not brought back).
+func deletePlanPVs(t *testing.T, plan string, clusters ...*harness.Cluster) {
+	for _, c := range clusters {
+		err := c.Kube.CoreV1().PersistentVolumes().DeleteCollection(context.Background(), metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: ferryv1.LabelPlan + "=" + plan})
+		if err != nil {
+			t.Logf("delete the PVs of plan %s on %s: %v", plan, c.Name, err)
+		}
+	}
+}
