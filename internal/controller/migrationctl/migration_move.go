@@ -379,4 +379,3 @@ func deleteIfPresent(ctx context.Context, del func(context.Context, string, meta
 	}
 	return nil
 }
-
