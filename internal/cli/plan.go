@@ -217,7 +217,7 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 
 // describeVolumes writes the plan's claim list: per claim its class and
 // action, the space its data takes (used), its request, the proposed
-// capacity and what its target gets.
+// capacity and what its target gets (a moved claim: the PV it binds to).
 func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 	resize := "off"
 	if p.Spec.AutoResize {
@@ -232,6 +232,9 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 			capacity = v.Capacity
 		}
 		target := fmt.Sprintf("%s/%s (%s, %s", v.TargetNamespace, v.TargetName, v.TargetStorageClass, orDash(capacity))
+		if v.Action == ferryv1.PVCActionMove {
+			target = fmt.Sprintf("%s/%s (PV %s, %s", v.TargetNamespace, v.TargetName, v.SourceVolume, orDash(capacity))
+		}
 		if len(v.TargetAccessModes) > 0 {
 			target += ", " + strings.Join(v.TargetAccessModes, "+")
 		}

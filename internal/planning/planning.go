@@ -48,10 +48,19 @@ func (r *Result) Summary() string {
 				existing++
 			}
 		}
-		return fmt.Sprintf("state only: %d volumes to copy, %d of them into claims that exist on the destination; no other resources are applied",
-			len(r.Copied()), existing)
+		return fmt.Sprintf("state only: %d volumes to copy, %d of them into claims that exist on the destination%s; no other resources are applied",
+			len(r.Copied()), existing, r.movedSummary())
 	}
-	return fmt.Sprintf("%d objects and %d volumes to migrate", r.Total, len(r.Copied()))
+	return fmt.Sprintf("%d objects and %d volumes to migrate%s", r.Total, len(r.Copied()), r.movedSummary())
+}
+
+// movedSummary ends the summary with the number of volumes to move (""
+// when none).
+func (r *Result) movedSummary() string {
+	if n := len(r.Moved()); n > 0 {
+		return fmt.Sprintf(", %d to move (no data copied)", n)
+	}
+	return ""
 }
 
 // Copied returns the claims of the list whose data the migration copies.

@@ -45,8 +45,9 @@ func TestMoveSharedHostPath(t *testing.T) {
 
 	out := mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns,
 		"--registry-rewrite", src.Registry+"/="+dst.Registry+"/", "--pvc", ns+"/data:action=move")
-	if !strings.Contains(out, "must be the same storage on the destination's nodes") {
-		t.Errorf("the plan does not warn that the host path must be shared:\n%s", out)
+	if !strings.Contains(out, "must be the same storage on the destination's nodes") || !strings.Contains(out, "0 volumes to migrate, 1 to move") ||
+		!strings.Contains(out, ns+"/data (PV "+pv.Name) {
+		t.Errorf("the plan does not say it moves the claim to its PV, or does not warn that the host path must be shared:\n%s", out)
 	}
 	out = mustFerry(t, "stage", plan, "--wait")
 	m := migration(t, createdMigration(t, out))
