@@ -143,7 +143,7 @@ func volumeProblem(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clien
 	} else {
 		warnings = append(warnings, fmt.Sprintf("claim %s: %s", key, warn))
 	}
-	if pv.Spec.NodeAffinity != nil {
+	if pv.Spec.NodeAffinity != nil && len(problems) == 0 {
 		warnings = append(warnings, fmt.Sprintf("claim %s: the node affinity of PV %s names the source's nodes and is not carried over to the destination", key, pv.Name))
 	}
 	other, err := dst.Kube.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{})

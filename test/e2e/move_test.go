@@ -13,7 +13,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/test/harness"
@@ -155,6 +157,70 @@ func deletePlanPVs(t *testing.T, plan string, clusters ...*harness.Cluster) {
 			metav1.ListOptions{LabelSelector: ferryv1.LabelPlan + "=" + plan})
 		if err != nil {
 			t.Logf("delete the PVs of plan %s on %s: %v", plan, c.Name, err)
+		}
+	}
+}
+
+// TestMoveRefused asks to move what cannot move: a claim on a local PV
+// (only its node reaches it) and a move within one cluster. Each plan is
+// refused with a problem that names the cause and says what to do, and
+// nothing changes on the source.
+func TestMoveRefused(t *testing.T) {
+	withController(t)
+	src := harness.Local(t, "src")
+	ns := src.Namespace(t, "move-bad")
+	ctx := context.Background()
+	pvName := "local-" + ns
+	local := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pvName},
+		Spec: corev1.PersistentVolumeSpec{
+			PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/tmp/" + pvName}},
+			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			ClaimRef:               &corev1.ObjectReference{Namespace: ns, Name: "pinned"},
+			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpExists}}}}}},
+		}}
+	createOrFail(t, src, src.Kube.CoreV1().PersistentVolumes().Create, local)
+	t.Cleanup(func() {
+		_ = src.Kube.CoreV1().PersistentVolumes().Delete(context.Background(), pvName, metav1.DeleteOptions{})
+	})
+	pinned := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pinned"},
+		Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: ptr.To(""), VolumeName: pvName,
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+	createOrFail(t, src, src.Kube.CoreV1().PersistentVolumeClaims(ns).Create, pinned)
+	src.CreateClaim(t, ns, "shared", "standard")
+
+	tests := []struct {
+		name, to, claim string
+		want            []string
+	}{
+		{"local volume", "dst", "pinned", []string{"claim " + ns + "/pinned: its volume (PV " + pvName + ") is of type Local", "use action copy"}},
+		{"within one cluster", "src", "shared", []string{"within one cluster use a StorageConversion plan"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := fmt.Sprintf("move-bad-%d", i)
+			t.Cleanup(func() { deletePlan(t, plan) })
+			args := []string{"plan", "create", plan, "--from", "src", "--to", tt.to, "-n", ns, "--pvc", ns + "/" + tt.claim + ":action=move"}
+			if tt.to == "src" {
+				args[8] = ns + ":" + ns + "-2"
+			}
+			if out, err := ferry(t, args...); err == nil {
+				t.Fatalf("plan create succeeded:\n%s", out)
+			}
+			cond := planReady(t, plan)
+			for _, w := range tt.want {
+				if cond.Reason != ferryv1.ReasonInvalidSpec || !strings.Contains(cond.Message, w) {
+					t.Errorf("Ready = %s %q, want InvalidSpec containing %q", cond.Reason, cond.Message, w)
+				}
+			}
+		})
+	}
+	for _, name := range []string{"pinned", "shared"} {
+		c, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil || c.DeletionTimestamp != nil {
+			t.Errorf("claim %s after the refused plans: %v", name, err)
 		}
 	}
 }
