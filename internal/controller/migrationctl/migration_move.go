@@ -329,6 +329,9 @@ func (s *session) rebindSourceClaim(ctx context.Context, pv *corev1.PersistentVo
 	claims := s.src.Kube.CoreV1().PersistentVolumeClaims(record.Namespace)
 	claim, err := claims.Get(ctx, record.Name, metav1.GetOptions{})
 	switch {
+	case err == nil && claim.DeletionTimestamp != nil:
+		// A cancel while MoveVolumes waited for the claim to go.
+		return fmt.Sprintf("waiting for claim %s/%s on cluster %s to go before it is recreated", record.Namespace, record.Name, s.src.Name), nil
 	case err == nil && claim.Spec.VolumeName != pv.Name:
 		return "", fmt.Errorf("claim %s/%s on cluster %s exists and is not the moved one (volume %q): delete it, then `ferry retry`", record.Namespace, record.Name, s.src.Name, claim.Spec.VolumeName)
 	case err == nil && claim.Status.Phase == corev1.ClaimBound:
