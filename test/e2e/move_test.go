@@ -224,3 +224,66 @@ func TestMoveRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveCancelAfterRestart keeps the source claim in use by a bare pod
+// (which quiesce leaves running) so that MoveVolumes waits for the claim
+// to go, kills the controller there, and cancels the cutover with a new
+// controller: the new controller picks the waiting step up, the cancel
+// waits for the claim to go (the pod deleted then), recreates it bound to
+// its PV, restores the PV's reclaim policy and starts the app again.
+func TestMoveCancelAfterRestart(t *testing.T) {
+	p := startController(t)
+	defer func() { p.stop() }()
+	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
+	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
+	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
+	ns := src.Namespace(t, "move-cancel")
+	plan := "move-cancel"
+	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns); deletePlanPVs(t, plan, src, dst) })
+	writingApp(t, src, ns)
+	ctx := context.Background()
+	holder := harness.NewPod(ns, "holder", src.Image(t, "tools"), "sleep", "3600").Claim("data", "/data").Pod()
+	createOrFail(t, src, src.Kube.CoreV1().Pods(ns).Create, holder)
+	claim, err := src.Kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := getPV(t, src, claim.Spec.VolumeName)
+	dir := pv.Spec.HostPath.Path
+	before := hostFile(t, filepath.Join(dir, "ticks.log"))
+
+	mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns,
+		"--registry-rewrite", src.Registry+"/="+dst.Registry+"/", "--pvc", ns+"/data:action=move")
+	name := createdMigration(t, mustFerry(t, "cutover", plan))
+	waitMigration(t, name, "MoveVolumes to wait for the source claim", func(m *ferryv1.Migration) bool {
+		s := step(m, "MoveVolumes")
+		return s != nil && s.Phase == ferryv1.StepRunning && strings.Contains(s.Message, "on cluster src to go")
+	})
+	p.kill()
+	if kept := getPV(t, src, pv.Name); kept.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		t.Fatalf("the source PV's policy while its claim goes: %s", kept.Spec.PersistentVolumeReclaimPolicy)
+	}
+	p = startController(t)
+	out, err := ferry(t, "cancel", name)
+	if err != nil {
+		t.Fatalf("cancel: %v\n%s", err, out)
+	}
+	waitMigration(t, name, "the cancel to wait for the claim to go", func(m *ferryv1.Migration) bool {
+		s := step(m, "CancelMoveVolumesBack")
+		return s != nil && s.Phase == ferryv1.StepRunning && strings.Contains(s.Message, "to go before it is recreated")
+	})
+	if err := src.Kube.CoreV1().Pods(ns).Delete(ctx, "holder", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitMigration(t, name, "the cancel to end", func(m *ferryv1.Migration) bool {
+		return m.Status.Phase == ferryv1.MigrationCanceled || m.Status.Phase == ferryv1.MigrationFailed
+	})
+	if m := migration(t, name); m.Status.Phase != ferryv1.MigrationCanceled {
+		t.Fatalf("migration %s: %s %v", name, m.Status.Phase, m.Status.Errors)
+	}
+	assertMovedBack(t, src, dst, ns, pv.Name, pv.Spec.PersistentVolumeReclaimPolicy)
+	if after := hostFile(t, filepath.Join(dir, "ticks.log")); len(after) < len(before) || string(after[:len(before)]) != string(before) {
+		t.Errorf("the host directory lost data in the cancel: %d bytes, %d before", len(after), len(before))
+	}
+	waitAvailable(t, src, ns, "web")
+}
