@@ -46,6 +46,17 @@ const (
 	// AnnotationSupersededByPlan names the plan that superseded a claim.
 	AnnotationSupersededByPlan = "ferry.dev/superseded-by-plan"
 
+	// AnnotationMovedClaim, on a source PersistentVolume whose claim a
+	// cutover moved (action move), keeps that claim as JSON (its name,
+	// namespace, labels, annotations and spec): rollback recreates it
+	// from there, and validation still lists the claim after its
+	// deletion. The PV carries LabelPlan while it is moved.
+	AnnotationMovedClaim = "ferry.dev/moved-claim"
+	// AnnotationOriginalReclaimPolicy keeps a moved source PV's
+	// persistentVolumeReclaimPolicy from before the move (it is Retain
+	// while moved); rollback restores it.
+	AnnotationOriginalReclaimPolicy = "ferry.dev/original-reclaim-policy"
+
 	// FinalizerMigration keeps a deleted Migration until its cancel steps
 	// have undone what it did (movers, destination objects, quiesce).
 	FinalizerMigration = "ferry.dev/migration"

@@ -14,7 +14,10 @@ const (
 	PVCActionCopy PVCAction = "copy"
 	// PVCActionSkip leaves the claim and its data behind.
 	PVCActionSkip PVCAction = "skip"
-	// PVCActionMove re-creates the volume on the destination pointing at the same storage.
+	// PVCActionMove re-creates the volume on the destination pointing at
+	// the same storage (NFS, hostPath on storage both clusters' nodes
+	// reach); no data is copied. Full and State plans between two
+	// clusters only.
 	PVCActionMove PVCAction = "move"
 )
 
@@ -64,6 +67,11 @@ type PVCOverride struct {
 	// TargetAccessModes on the destination; the source's when empty.
 	// +optional
 	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
+	// SourceVolume names the PersistentVolume the source claim is bound
+	// to. A moved claim (action move) binds on the destination to a PV of
+	// the same name and volume source, which its cutover creates.
+	// +optional
+	SourceVolume string `json:"sourceVolume,omitempty"`
 	// TargetExists says the destination claim exists already and is used
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
@@ -163,6 +171,11 @@ type PlanPVC struct {
 	TargetCapacity string `json:"targetCapacity,omitempty"`
 	// +optional
 	TargetAccessModes []string `json:"targetAccessModes,omitempty"`
+	// SourceVolume names the PersistentVolume the source claim is bound
+	// to. A moved claim (action move) binds on the destination to a PV of
+	// the same name and volume source, which its cutover creates.
+	// +optional
+	SourceVolume string `json:"sourceVolume,omitempty"`
 	// TargetExists says the destination claim exists already and is used
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional

@@ -68,7 +68,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringSliceVar(&o.exclude, "exclude-kinds", nil, "never migrate these kinds (Kind or Kind.group)")
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
-	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy or skip), name, class, capacity and access (modes joined by +); repeat for more")
+	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity and access (modes joined by +); repeat for more")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
 	return cmd
@@ -217,7 +217,7 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 
 // describeVolumes writes the plan's claim list: per claim its class and
 // action, the space its data takes (used), its request, the proposed
-// capacity and what its target gets.
+// capacity and what its target gets (a moved claim: the PV it binds to).
 func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 	resize := "off"
 	if p.Spec.AutoResize {
@@ -232,6 +232,9 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 			capacity = v.Capacity
 		}
 		target := fmt.Sprintf("%s/%s (%s, %s", v.TargetNamespace, v.TargetName, v.TargetStorageClass, orDash(capacity))
+		if v.Action == ferryv1.PVCActionMove {
+			target = fmt.Sprintf("%s/%s (PV %s, %s", v.TargetNamespace, v.TargetName, v.SourceVolume, orDash(capacity))
+		}
 		if len(v.TargetAccessModes) > 0 {
 			target += ", " + strings.Join(v.TargetAccessModes, "+")
 		}

@@ -30,7 +30,11 @@ func listClaims(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *c
 		if err != nil {
 			return fmt.Errorf("list claims in %s on cluster %s: %w", m.Source, src.Name, err)
 		}
-		for _, c := range l.Items {
+		moved, err := movedAway(ctx, p, src, m.Source, l.Items)
+		if err != nil {
+			return err
+		}
+		for _, c := range append(l.Items, moved...) {
 			if p.Spec.Kind() == ferryv1.PlanStorageConversion && c.Labels[ferryv1.LabelPlan] == p.Name {
 				continue // a claim this conversion created: a target, not a source
 			}
@@ -75,6 +79,7 @@ func checkClasses(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, _, dst 
 func decideClaim(c *corev1.PersistentVolumeClaim, namespace string, classes transform.StorageClassMap, o ferryv1.PVCOverride) ferryv1.PlanPVC {
 	pvc := ferryv1.PlanPVC{Namespace: c.Namespace, Name: c.Name, Action: ferryv1.PVCActionCopy,
 		TargetNamespace: namespace, TargetName: c.Name}
+	pvc.SourceVolume = c.Spec.VolumeName
 	if c.Spec.StorageClassName != nil {
 		pvc.StorageClass = *c.Spec.StorageClassName
 	}
@@ -86,6 +91,10 @@ func decideClaim(c *corev1.PersistentVolumeClaim, namespace string, classes tran
 	}
 	pvc.TargetStorageClass = classes.Target(pvc.StorageClass)
 	applyOverride(&pvc, o)
+	if pvc.Action == ferryv1.PVCActionMove {
+		// Bound by name to a PV of class "" (see checkMoves).
+		pvc.TargetStorageClass = ""
+	}
 	return pvc
 }
 
@@ -109,9 +118,9 @@ func applyOverride(pvc *ferryv1.PlanPVC, o ferryv1.PVCOverride) {
 
 // missingClasses names, sorted and once each, the storage classes that
 // the claims the migration creates (not those that exist), or the
-// mapping, need and that the
-// destination does not have; a claim without a class needs the default
-// class def ("" when there is none).
+// mapping, need and that the destination does not have (a moved claim
+// needs none: it binds to its PV by name); a claim without a class needs
+// the default class def ("" when there is none).
 func missingClasses(pvcs []ferryv1.PlanPVC, mapping map[string]string, have map[string]bool, def string) []string {
 	var missing []string
 	for _, c := range pvcs {
@@ -119,7 +128,7 @@ func missingClasses(pvcs []ferryv1.PlanPVC, mapping map[string]string, have map[
 		if target == "" {
 			target = def
 		}
-		if c.Action != ferryv1.PVCActionSkip && !c.TargetExists && (target == "" || !have[target]) {
+		if c.Action != ferryv1.PVCActionSkip && c.Action != ferryv1.PVCActionMove && !c.TargetExists && (target == "" || !have[target]) {
 			missing = append(missing, fmt.Sprintf("%q (for claim %s/%s)", target, c.Namespace, c.Name))
 		}
 	}

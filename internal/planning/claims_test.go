@@ -151,4 +151,8 @@ func TestSummary(t *testing.T) {
 	if got, want := res.Summary(), "9 objects and 2 volumes to migrate"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
+	res.PVCs = append(res.PVCs, ferryv1.PlanPVC{Name: "d", Action: ferryv1.PVCActionMove})
+	if got, want := res.Summary(), "9 objects and 2 volumes to migrate, 1 to move (no data copied)"; got != want {
+		t.Errorf("Summary with a moved claim = %q, want %q", got, want)
+	}
 }

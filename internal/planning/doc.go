@@ -16,6 +16,7 @@
 //   - listClaims: the claim list (raw block claims are refused);
 //   - checkClasses: the storage classes the claims to create need;
 //   - checkClaimOverrides: the plan's claim overrides are possible;
+//   - checkMoves: the claims to move can be moved (see Moved claims);
 //   - applyUsage, checkCapacity: the claims' measured usage and proposed
 //     capacities, and that each copy fits (see Usage and capacity);
 //   - tally: what the migration will apply and skip, counted with the
@@ -56,6 +57,27 @@
 // destination claim that already exists, another action, a capacity from
 // the used bytes) is a field of ferryv1.PlanPVC set in decideClaim or a
 // check after it; its consumers read it from the list.
+//
+// # Moved claims
+//
+// A claim with action move keeps its data where it is: storage both
+// clusters reach. checkMoves (in every plan type's checks, after
+// checkClaimOverrides) refuses a move in a StorageConversion plan or
+// within one cluster, an override of the moved claim's class, capacity or
+// access modes, a target claim that exists already (one the plan
+// created for the move is its own: findExistingClaims leaves it alone), an
+// unbound claim, a volume type other than NFS and hostPath
+// ([MoveSupport] names it and says to copy), and a PV of the volume's
+// name on the destination that is not the plan's. It warns, for NFS,
+// that the destination nodes' reach of the server is not tested, and,
+// for hostPath, that the path must be the same storage on the
+// destination's nodes (Ferry cannot know it). PlanPVC.SourceVolume names
+// the source PV; the destination claim binds by name to a PV of that name
+// and class "" (PlanPVC.TargetStorageClass is empty). After a cutover the
+// source claim is gone; listClaims still lists it from its record on the
+// PV (annotation ferryv1.AnnotationMovedClaim, [MovedClaim]), so that the
+// plan, a retried cutover and the rollback know it. [Result.Moved] gives
+// the claims to move, as [Result.Copied] the claims to copy.
 //
 // # Usage and capacity
 //

@@ -18,7 +18,7 @@ import (
 
 // validActions and validAccessModes are what a claim override may ask for.
 var (
-	validActions     = []ferryv1.PVCAction{"", ferryv1.PVCActionCopy, ferryv1.PVCActionSkip}
+	validActions     = []ferryv1.PVCAction{"", ferryv1.PVCActionCopy, ferryv1.PVCActionSkip, ferryv1.PVCActionMove}
 	validAccessModes = []string{"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"}
 )
 
@@ -63,10 +63,8 @@ func overrideProblems(o ferryv1.PVCOverride, found bool) []string {
 		return []string{fmt.Sprintf("claim %s is not in the plan's namespaces (or not selected)", key)}
 	}
 	var out []string
-	if o.Action == ferryv1.PVCActionMove {
-		out = append(out, fmt.Sprintf("claim %s: action move is not supported yet; use copy or skip", key))
-	} else if !slices.Contains(validActions, o.Action) {
-		out = append(out, fmt.Sprintf("claim %s: unknown action %q; use copy or skip", key, o.Action))
+	if !slices.Contains(validActions, o.Action) {
+		out = append(out, fmt.Sprintf("claim %s: unknown action %q; use copy, move or skip", key, o.Action))
 	}
 	if o.TargetName != "" {
 		if errs := validation.IsDNS1123Subdomain(o.TargetName); len(errs) > 0 {

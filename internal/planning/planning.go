@@ -48,10 +48,19 @@ func (r *Result) Summary() string {
 				existing++
 			}
 		}
-		return fmt.Sprintf("state only: %d volumes to copy, %d of them into claims that exist on the destination; no other resources are applied",
-			len(r.Copied()), existing)
+		return fmt.Sprintf("state only: %d volumes to copy, %d of them into claims that exist on the destination%s; no other resources are applied",
+			len(r.Copied()), existing, r.movedSummary())
 	}
-	return fmt.Sprintf("%d objects and %d volumes to migrate", r.Total, len(r.Copied()))
+	return fmt.Sprintf("%d objects and %d volumes to migrate%s", r.Total, len(r.Copied()), r.movedSummary())
+}
+
+// movedSummary ends the summary with the number of volumes to move (""
+// when none).
+func (r *Result) movedSummary() string {
+	if n := len(r.Moved()); n > 0 {
+		return fmt.Sprintf(", %d to move (no data copied)", n)
+	}
+	return ""
 }
 
 // Copied returns the claims of the list whose data the migration copies.
@@ -94,13 +103,13 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, applyUsage, checkExistingClaims, checkCapacity, countClaims)
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkExistingClaims, checkCapacity, countClaims)
 	case ferryv1.PlanStorageConversion:
 		return run(ctx, p, src, dst, checkConversionScope, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, convertClaims, checkClasses, checkClaimOverrides, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity, tally)
+			inventory, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity, tally)
 	}
 	return run(ctx, p, src, dst, checkType)
 }
@@ -113,11 +122,11 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
-		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
 	case ferryv1.PlanStorageConversion:
-		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
 	case ferryv1.PlanFull:
-		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
 	}
 	return run(ctx, p, src, dst, checkType)
 }

@@ -22,8 +22,9 @@ import (
 type destClaims map[string]*corev1.PersistentVolumeClaim
 
 // findExistingClaims marks the claims of the list whose target exists on
-// the destination: a State plan copies into them as they are.
-func findExistingClaims(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
+// the destination: a State plan copies into them as they are. A moved
+// claim's target that the plan created is its own, not one that existed.
+func findExistingClaims(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
 	res.existing = destClaims{}
 	for i := range res.PVCs {
 		c := &res.PVCs[i]
@@ -36,6 +37,9 @@ func findExistingClaims(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, _
 		}
 		if err != nil {
 			return fmt.Errorf("get claim %s/%s on cluster %s: %w", c.TargetNamespace, c.TargetName, dst.Name, err)
+		}
+		if c.Action == ferryv1.PVCActionMove && got.Labels[ferryv1.LabelPlan] == p.Name {
+			continue
 		}
 		c.TargetExists = true
 		c.TargetStorageClass = ptrValue(got.Spec.StorageClassName)

@@ -33,34 +33,48 @@ func (s *session) loadBalancer(ctx context.Context) (bool, error) {
 	return c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer, nil
 }
 
-// transfers lists the claims the plan copies. It runs on every poll of
+// transfers lists the claims the plan copies, and names those it moves
+// instead (MoveVolumes, at cutover). It runs on every poll of
 // CopyVolumes, so it checks only what concerns the claims; the Validate
 // step checked the rest of the plan.
-func (s *session) transfers(ctx context.Context) ([]volumes.Transfer, error) {
+func (s *session) transfers(ctx context.Context) ([]volumes.Transfer, []string, error) {
 	res, err := planning.Claims(ctx, s.plan, s.src, s.dst)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if res.Problem != nil {
-		return nil, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
+		return nil, nil, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}
 	var out []volumes.Transfer
 	for _, p := range res.Copied() {
 		out = append(out, volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
 			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName})
 	}
-	return out, nil
+	var moved []string
+	for _, p := range res.Moved() {
+		moved = append(moved, p.Namespace+"/"+p.Name)
+	}
+	return out, moved, nil
+}
+
+// movedNote ends CopyVolumes' message with the claims it leaves to
+// MoveVolumes ("" when none).
+func movedNote(moved []string) string {
+	if len(moved) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s not copied: moved at cutover", strings.Join(moved, ", "))
 }
 
 // copyVolumes runs a mover pair per claim until every copy succeeded; on
 // Cutover, after quiesce, it is the final sync.
 func copyVolumes(ctx context.Context, s *session) (outcome, error) {
-	transfers, err := s.transfers(ctx)
+	transfers, moved, err := s.transfers(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
 	if len(transfers) == 0 {
-		return done("no volumes to copy"), nil
+		return done("no volumes to copy" + movedNote(moved)), nil
 	}
 	if s.r.MoverImage == "" {
 		return outcome{}, errors.New("no mover image: set one on the host with `ferry config set mover-image IMAGE` (or start the controller with --mover-image IMAGE), restart a running controller, then `ferry retry`")
@@ -100,7 +114,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	s.step().Progress = &ferryv1.Progress{Done: done_, Total: total, Unit: "bytes"}
 	msg := strings.Join(lines, "; ")
 	if st.Done {
-		return done(fmt.Sprintf("copied %d volumes: %s", len(st.Volumes), msg)), nil
+		return done(fmt.Sprintf("copied %d volumes: %s%s", len(st.Volumes), msg, movedNote(moved))), nil
 	}
 	if noProgressFor(st, time.Since(s.step().Started.Time)) {
 		return outcome{}, fmt.Errorf("no volume data moved after %s: %s; check the mover pods' events (image pull, scheduling)", MoverStartTimeout, msg)

@@ -20,6 +20,8 @@ const (
 	StepValidate           = "Validate"
 	StepPrepareDestination = "PrepareDestination"
 	StepCopyVolumes        = "CopyVolumes"
+	StepMoveVolumes        = "MoveVolumes"
+	StepMoveVolumesBack    = "MoveVolumesBack"
 	StepPrePullImages      = "PrePullImages"
 	StepCleanupMovers      = "CleanupMovers"
 	StepStopMovers         = "StopMovers"
@@ -36,6 +38,7 @@ const (
 	StepCancelMovers       = "CancelCleanupMovers"
 	StepCancelDelete       = "CancelDeleteCreated"
 	StepCancelSwitchBack   = "CancelSwitchClaimsBack"
+	StepCancelMoveBack     = "CancelMoveVolumesBack"
 	StepCancelUnquiesce    = "CancelUnquiesce"
 )
 
@@ -63,11 +66,14 @@ type stepDef struct {
 //     nodes (Full plans; a cutover does it too, before quiesce) and copies
 //     the volumes' data while the application keeps running.
 //   - Cutover quiesces the source, copies what changed since the last
-//     stage, then recreates everything on the destination, so workloads
+//     stage, hands the moved claims' volumes to the destination
+//     (MoveVolumes: same storage, no data copied; a stage leaves them
+//     alone), then recreates everything on the destination, so workloads
 //     start on their data, and waits until they are available there.
 //   - Rollback removes everything the plan created on the destination
-//     (mover pods of its migrations too), then restores the source exactly
-//     as it was.
+//     (mover pods of its migrations too), binds the moved claims' volumes
+//     to their source claims again (MoveVolumesBack), then restores the
+//     source exactly as it was.
 //
 // A State plan applies no resources but the claims it creates: its
 // cutover ends after the final copy with HandOver, which says that the
@@ -86,6 +92,7 @@ var steps = []stepDef{
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepMoveVolumes, run: moveVolumes, of: both(types(ferryv1.MigrationCutover), moves)},
 	{name: StepStopMovers, run: stopMovers, of: restarts},
 	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
 	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
@@ -96,6 +103,7 @@ var steps = []stepDef{
 	{name: StepCleanupMovers, run: cleanupMovers, of: restarts},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
+	{name: StepMoveVolumesBack, run: moveVolumesBack, of: both(types(ferryv1.MigrationRollback), moves)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
 }
 
@@ -106,6 +114,7 @@ var cancelSteps = []stepDef{
 	{name: StepCancelMovers, run: cleanupMovers, of: always},
 	{name: StepCancelSwitchBack, run: switchClaimsBack, of: planOf(ferryv1.PlanStorageConversion)},
 	{name: StepCancelDelete, run: cancelDelete, of: always},
+	{name: StepCancelMoveBack, run: moveVolumesBack, of: moves},
 	{name: StepCancelUnquiesce, run: unquiesceSource, of: always},
 }
 
@@ -194,6 +203,24 @@ func quiesces(m *ferryv1.Migration, p *ferryv1.Plan) bool {
 		return m.Spec.Quiesce == nil || *m.Spec.Quiesce
 	case ferryv1.MigrationRollback:
 		return p != nil && p.Spec.Kind() == ferryv1.PlanStorageConversion
+	}
+	return false
+}
+
+// moves holds for the Full and State plans that move claims (an
+// override with action move; validation refuses it for other plans):
+// only their itineraries have MoveVolumes and its undo.
+var moves = both(either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanState)), movesClaims)
+
+// movesClaims reports whether plan p has an override with action move.
+func movesClaims(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
+	if p == nil {
+		return false
+	}
+	for _, o := range p.Spec.PersistentVolumeClaims {
+		if o.Action == ferryv1.PVCActionMove {
+			return true
+		}
 	}
 	return false
 }

@@ -10,40 +10,52 @@ import (
 )
 
 func TestItinerary(t *testing.T) {
+	moving := []ferryv1.PVCOverride{{Namespace: "shop", Name: "logs", Action: ferryv1.PVCActionSkip}, {Namespace: "shop", Name: "data", Action: ferryv1.PVCActionMove}}
 	tests := []struct {
 		name    string
 		spec    ferryv1.MigrationSpec
 		plan    ferryv1.PlanType
 		want    []string
 		skipped []string
+		claims  []ferryv1.PVCOverride
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, nil},
 		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, nil},
 		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, "",
 			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
-			[]string{StepQuiesce, StepWaitForQuiesce}},
-		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
+			[]string{StepQuiesce, StepWaitForQuiesce}, nil},
+		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil, nil},
 		{"state stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanState,
-			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil, nil},
 		{"state cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanState,
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepHandOver}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepHandOver}, nil, nil},
 		{"state cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, ferryv1.PlanState,
 			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepHandOver},
-			[]string{StepQuiesce, StepWaitForQuiesce}},
+			[]string{StepQuiesce, StepWaitForQuiesce}, nil},
 		{"state rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanState,
-			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
+			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil, nil},
+		{"moving stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanFull,
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, moving},
+		{"moving cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepMoveVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, moving},
+		{"moving rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanFull,
+			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepMoveVolumesBack, StepUnquiesce}, nil, moving},
+		{"moving state cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanState,
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepMoveVolumes, StepCleanupMovers, StepHandOver}, nil, moving},
+		{"moving state rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanState,
+			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepMoveVolumesBack, StepUnquiesce}, nil, moving},
 		{"conversion stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanStorageConversion,
-			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil, nil},
 		{"conversion cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanStorageConversion,
 			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers,
-				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads, StepCleanupMovers}, nil},
+				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads, StepCleanupMovers}, nil, nil},
 		{"conversion rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanStorageConversion,
-			[]string{StepValidate, StepQuiesce, StepWaitForQuiesce, StepCleanupMovers, StepSwitchClaimsBack, StepDeleteFromDest, StepUnquiesce}, nil},
+			[]string{StepValidate, StepQuiesce, StepWaitForQuiesce, StepCleanupMovers, StepSwitchClaimsBack, StepDeleteFromDest, StepUnquiesce}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan}})
+			got := itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan, PersistentVolumeClaims: tt.claims}})
 			var names, skipped []string
 			for _, s := range got {
 				names = append(names, s.Name)
@@ -66,7 +78,7 @@ func TestItinerary(t *testing.T) {
 }
 
 func TestCancelStepFuncs(t *testing.T) {
-	for _, n := range []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce} {
+	for _, n := range []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelMoveBack, StepCancelUnquiesce} {
 		if fn, ok := funcOf(n); !ok || fn == nil {
 			t.Errorf("no function for cancel step %s", n)
 		}
@@ -75,11 +87,14 @@ func TestCancelStepFuncs(t *testing.T) {
 
 func TestCancelItinerary(t *testing.T) {
 	tests := []struct {
-		plan ferryv1.PlanType
-		want []string
+		plan   ferryv1.PlanType
+		want   []string
+		claims []ferryv1.PVCOverride
 	}{
-		{ferryv1.PlanFull, []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}},
-		{ferryv1.PlanStorageConversion, []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce}},
+		{ferryv1.PlanFull, []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}, nil},
+		{ferryv1.PlanState, []string{StepCancelMovers, StepCancelDelete, StepCancelMoveBack, StepCancelUnquiesce},
+			[]ferryv1.PVCOverride{{Namespace: "shop", Name: "data", Action: ferryv1.PVCActionMove}}},
+		{ferryv1.PlanStorageConversion, []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce}, nil},
 	}
 	// A Migration canceled before its plan was loaded has no plan.
 	var names []string
@@ -91,7 +106,7 @@ func TestCancelItinerary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var names []string
-		for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan}}) {
+		for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan, PersistentVolumeClaims: tt.claims}}) {
 			names = append(names, s.Name)
 		}
 		if !reflect.DeepEqual(names, tt.want) {

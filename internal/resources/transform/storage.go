@@ -21,7 +21,8 @@ var bindingAnnotations = []string{
 
 // storageTransform unbinds PersistentVolumeClaims from the source's volumes
 // and applies the plan's decision for each claim (Context.Claims: skip,
-// name, class, capacity, access modes); it maps the storage classes of
+// name, class, capacity, access modes; a moved claim binds by name to its
+// volume's PV); it maps the storage classes of
 // StatefulSet claim templates, and of claims the plan did not list.
 type storageTransform struct{}
 
@@ -56,6 +57,9 @@ func (*storageTransform) Transform(tc *Context, obj *unstructured.Unstructured) 
 	if cl.Action == ferryv1.PVCActionSkip {
 		return SkipClaim, nil
 	}
+	if cl.Action == ferryv1.PVCActionMove {
+		return "", bindToMoved(obj, cl)
+	}
 	return "", applyClaim(obj, cl)
 }
 
@@ -84,6 +88,20 @@ func applyClaim(obj *unstructured.Unstructured, cl ferryv1.PlanPVC) error {
 		}
 	}
 	return nil
+}
+
+// bindToMoved makes a moved claim bind to the PV its cutover creates on
+// the destination: the source volume's name, class "" (so that no
+// default class is set and nothing provisions it). The claim is Pending
+// until that PV exists.
+func bindToMoved(obj *unstructured.Unstructured, cl ferryv1.PlanPVC) error {
+	if cl.TargetName != "" {
+		obj.SetName(cl.TargetName)
+	}
+	if err := setNested(obj, cl.SourceVolume, "spec", "volumeName"); err != nil {
+		return err
+	}
+	return setNested(obj, "", "spec", "storageClassName")
 }
 
 // mapStorageClass maps spec.storageClassName of an unstructured claim when

@@ -71,6 +71,7 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 			planned("cache", ferryv1.PVCActionSkip, "cache", "fast-ssd", ""),
 			planned("logs", ferryv1.PVCActionCopy, "logs", "fast-ssd", "5Gi"),
 			{Namespace: "shop", Name: "scratch", Action: ferryv1.PVCActionCopy, TargetNamespace: "shop", TargetName: "scratch"},
+			{Namespace: "shop", Name: "shared", Action: ferryv1.PVCActionMove, TargetNamespace: "shop", TargetName: "shared-2", SourceVolume: "pvc-77"},
 		}),
 	}
 	source := func(name string) *builder {
@@ -99,6 +100,16 @@ func TestStorageTransformClaimOverrides(t *testing.T) {
 				set([]interface{}{"ReadWriteOnce"}, "spec", "accessModes").obj(),
 		},
 		{name: "skipped claim", tc: tc, in: source("cache").obj(), wantSkip: true},
+		{
+			name: "moved claim binds by name to its volume, class empty",
+			tc:   tc,
+			in:   source("shared").set("pvc-77", "spec", "volumeName").annotations("pv.kubernetes.io/bind-completed", "yes").obj(),
+			want: forPVC("shop", "shared-2").
+				set("", "spec", "storageClassName").
+				set("pvc-77", "spec", "volumeName").
+				set("10Gi", "spec", "resources", "requests", "storage").
+				set([]interface{}{"ReadWriteOnce"}, "spec", "accessModes").obj(),
+		},
 		{
 			name: "claim without class stays without",
 			tc:   tc,
