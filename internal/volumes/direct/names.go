@@ -6,31 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/labels"
-
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/volumes"
-)
-
-// Labels and annotations of the mover objects, besides ferryv1.LabelMigration
-// and ferryv1.LabelManagedBy.
-const (
-	// LabelComponent is set to ComponentMover on every object made here.
-	LabelComponent = "app.kubernetes.io/component"
-	// ComponentMover is the value of LabelComponent.
-	ComponentMover = "mover"
-	// LabelTransfer names the transfer (its Service name) of a pod; the
-	// Service selects its receiver with it and LabelRole.
-	LabelTransfer = "ferry.dev/mover-transfer"
-	// LabelRole is RoleReceiver or RoleSender.
-	LabelRole = "ferry.dev/mover-role"
-	// RoleReceiver is the pod on the destination, running "mover serve".
-	RoleReceiver = "receiver"
-	// RoleSender is the pod on the source, running "mover sync".
-	RoleSender = "sender"
-
-	// AnnotationClaim on a pod names the claim it copies, as namespace/name.
-	AnnotationClaim = "ferry.dev/mover-claim"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // MoverPort is the port the receiver listens on.
@@ -96,34 +73,15 @@ func serviceHosts(migration string, t volumes.Transfer) []string {
 	return []string{short, short + ".cluster.local"}
 }
 
-// commonLabels are on every object of the migration.
-func commonLabels(migration string) map[string]string {
-	return map[string]string{
-		ferryv1.LabelMigration: migration,
-		ferryv1.LabelManagedBy: ferryv1.ManagedByValue,
-		LabelComponent:         ComponentMover,
-	}
-}
-
 // podLabels are the labels of a transfer's pod of the given role.
 func podLabels(migration string, t volumes.Transfer, role string) map[string]string {
-	l := commonLabels(migration)
-	l[LabelTransfer] = transferName(migration, t)
-	l[LabelRole] = role
+	l := moverpod.CommonLabels(migration)
+	l[moverpod.LabelTransfer] = transferName(migration, t)
+	l[moverpod.LabelRole] = role
 	return l
 }
 
 // receiverSelector selects a transfer's receiver pod.
 func receiverSelector(migration string, t volumes.Transfer) map[string]string {
-	return map[string]string{LabelTransfer: transferName(migration, t), LabelRole: RoleReceiver}
-}
-
-// migrationSelector selects every object of the migration made here.
-func migrationSelector(migration string) string {
-	return labels.SelectorFromSet(commonLabels(migration)).String()
-}
-
-// isMoverPod tells whether a pod was made by this package (of any migration).
-func isMoverPod(l map[string]string) bool {
-	return l[LabelComponent] == ComponentMover && l[ferryv1.LabelManagedBy] == ferryv1.ManagedByValue
+	return map[string]string{moverpod.LabelTransfer: transferName(migration, t), moverpod.LabelRole: moverpod.RoleReceiver}
 }
