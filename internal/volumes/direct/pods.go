@@ -46,7 +46,7 @@ func senderArgs(addr, identity string, final bool) []string {
 func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverPod(o.Image, receiverName(o.Migration, t), t.DestinationNamespace, t.DestinationClaim,
 		serverSecretName(o.Migration, t), false, receiverArgs(transferIdentity(o.Migration, t)), res)
-	p.Labels = podLabels(o.Migration, t, moverpod.RoleReceiver)
+	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleReceiver)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.DestinationNamespace + "/" + t.DestinationClaim}
 	c := &p.Spec.Containers[0]
 	c.Ports = []corev1.ContainerPort{{Name: "mover", ContainerPort: MoverPort, Protocol: corev1.ProtocolTCP}}
@@ -67,7 +67,7 @@ func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements)
 func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
 		clientSecretName(o.Migration, t), true, senderArgs(addr, transferIdentity(o.Migration, t), o.Final), res)
-	p.Labels = podLabels(o.Migration, t, moverpod.RoleSender)
+	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleSender)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName
 	return p

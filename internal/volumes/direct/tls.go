@@ -223,7 +223,7 @@ func parseCert(pemBytes []byte) (*x509.Certificate, error) {
 // secretFor is a Secret of a transfer holding data.
 func secretFor(migration string, t volumes.Transfer, namespace, name string, data map[string][]byte) *corev1.Secret {
 	l := moverpod.CommonLabels(migration)
-	l[moverpod.LabelTransfer] = transferName(migration, t)
+	l[moverpod.LabelTransfer] = moverpod.TransferName(migration, t)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: l},
 		Type:       corev1.SecretTypeOpaque,

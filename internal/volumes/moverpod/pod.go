@@ -1,9 +1,10 @@
 package moverpod
 
 import (
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"context"
 	"fmt"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
