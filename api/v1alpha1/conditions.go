@@ -54,6 +54,15 @@ const (
 	// a workload whose claims Ferry cannot switch (a bare pod, an
 	// operator's resource).
 	ReasonUnsupportedWorkload = "UnsupportedWorkload"
+	// ReasonInsufficientCapacity: a claim's data does not fit the capacity
+	// of its destination claim; the message gives both figures.
+	ReasonInsufficientCapacity = "InsufficientCapacity"
+	// ReasonUsageUnknown: a plan resizes claims by their used space
+	// (spec.autoResize), and a claim's could not be measured.
+	ReasonUsageUnknown = "UsageUnknown"
+	// ReasonMeasuring: the plan's controller is measuring the used space
+	// of its claims; the plan is validated once the figures are in.
+	ReasonMeasuring = "Measuring"
 	// ReasonPlanNotFound: a Migration names a Plan that does not exist; it
 	// stays Pending until the plan is created.
 	ReasonPlanNotFound = "PlanNotFound"

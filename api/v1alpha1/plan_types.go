@@ -103,6 +103,30 @@ type PlanSpec struct {
 	// PersistentVolumeClaims overrides the action and target of single claims.
 	// +optional
 	PersistentVolumeClaims []PVCOverride `json:"persistentVolumeClaims,omitempty"`
+	// AutoResize makes each copied claim's proposed capacity (its measured
+	// used bytes plus ResizeHeadroomPercent, see PlanPVC.ProposedCapacity)
+	// its target capacity. A capacity an override sets wins over the
+	// proposal; a destination claim that exists already is never resized.
+	// +optional
+	AutoResize bool `json:"autoResize,omitempty"`
+	// ResizeHeadroomPercent is the room a proposed capacity leaves above
+	// the used bytes, in percent; 10 when unset.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	ResizeHeadroomPercent *int32 `json:"resizeHeadroomPercent,omitempty"`
+}
+
+// DefaultResizeHeadroomPercent is the headroom of a proposed capacity when
+// the plan sets none.
+const DefaultResizeHeadroomPercent = 10
+
+// Headroom returns the plan's resize headroom in percent.
+func (s *PlanSpec) Headroom() int32 {
+	if s.ResizeHeadroomPercent == nil {
+		return DefaultResizeHeadroomPercent
+	}
+	return *s.ResizeHeadroomPercent
 }
 
 // Kind returns the plan's type, Full when unset.
@@ -143,6 +167,60 @@ type PlanPVC struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
+	// Usage is the space the claim's data takes on the source, as last
+	// measured; nil before the first measurement.
+	// +optional
+	Usage *VolumeUsage `json:"usage,omitempty"`
+	// ProposedCapacity is what the destination claim should have: the
+	// used bytes plus the plan's headroom, rounded up to a whole GiB, and
+	// never below the source's request. Empty while the used bytes are
+	// unknown. With spec.autoResize it is the TargetCapacity, unless an
+	// override sets one.
+	// +optional
+	ProposedCapacity string `json:"proposedCapacity,omitempty"`
+}
+
+// UsageMethod says how a claim's usage was measured.
+// +kubebuilder:validation:Enum=Kubelet;Pod
+type UsageMethod string
+
+const (
+	// UsageKubelet: read from the kubelet's stats summary of the node
+	// where a pod mounts the claim (through the API server's node proxy).
+	UsageKubelet UsageMethod = "Kubelet"
+	// UsagePod: a short-lived pod mounted the claim read-only and walked
+	// it with the mover's own walk (`ferry mover usage`).
+	UsagePod UsageMethod = "Pod"
+)
+
+// VolumeUsage is the space a claim's data takes, or why it is unknown.
+type VolumeUsage struct {
+	// UsedBytes is the space allocated to the claim's files (st_blocks,
+	// as du counts it; hard links once). Nil when unknown.
+	// +optional
+	UsedBytes *int64 `json:"usedBytes,omitempty"`
+	// UsedInodes is the number of files, directories and other entries.
+	// +optional
+	UsedInodes *int64 `json:"usedInodes,omitempty"`
+	// MeasuredAt is when the figures (or the failure) were taken.
+	MeasuredAt metav1.Time `json:"measuredAt"`
+	// Method says how they were taken; empty when the measurement failed.
+	// +optional
+	Method UsageMethod `json:"method,omitempty"`
+	// Unknown, when set, says why the figures could not be taken.
+	// +optional
+	Unknown string `json:"unknown,omitempty"`
+}
+
+// Known reports whether the used bytes were measured.
+func (u *VolumeUsage) Known() bool { return u != nil && u.UsedBytes != nil }
+
+// ClaimUsage is the measured usage of one source claim.
+type ClaimUsage struct {
+	// Namespace and Name of the claim on the source.
+	Namespace   string `json:"namespace"`
+	Name        string `json:"name"`
+	VolumeUsage `json:",inline"`
 }
 
 // KindCount is how many objects of one kind the plan migrates.
@@ -182,6 +260,11 @@ type PlanStatus struct {
 	// PersistentVolumeClaims found on the source, with their actions.
 	// +optional
 	PersistentVolumeClaims []PlanPVC `json:"persistentVolumeClaims,omitempty"`
+	// Usage holds the used space the plan's controller measured for the
+	// claims to copy, which validation (the plan's and a Migration's)
+	// reads; the controller measures again figures older than ten minutes.
+	// +optional
+	Usage []ClaimUsage `json:"usage,omitempty"`
 	// ObjectCounts per kind of the objects the plan would apply now on
 	// the destination, its namespaces included.
 	// +optional

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -24,10 +25,12 @@ func newMoverCommand() *cobra.Command {
 		Short: "Copy persistent volume data between clusters",
 		Long: `The data mover copies a directory tree to another host over mutual TLS:
 "serve" receives into a directory, "sync" sends one, "certs" makes the
-per-migration certificates both sides need; "local" copies between two
-directories of one host in one process, without TLS or a network.`,
+per-migration certificates both sides need, "usage" measures the space a
+directory's data takes, "local" copies between two directories of one host
+in one process, without TLS or a network.`,
 	}
-	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverLocalCommand())
+	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverUsageCommand(),
+		newMoverLocalCommand())
 	return cmd
 }
 
@@ -320,4 +323,47 @@ func printSummary(cmd *cobra.Command, p mover.Progress) {
 		p.Phase, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal, p.BytesSent,
 		time.Duration(p.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
 		p.Skipped, p.Deleted, p.Warnings)
+}
+
+type moverUsageOptions struct {
+	resultFile string
+}
+
+func newMoverUsageCommand() *cobra.Command {
+	o := &moverUsageOptions{}
+	cmd := &cobra.Command{
+		Use:   "usage PATH",
+		Short: "Measure the space a directory's data takes, as a sync would copy it",
+		Long: `Walk PATH with the sync's own walk (lost+found, the mover's reserved
+directory and other file systems left out, hard links counted once) and
+print one JSON line: bytes (allocated, as du counts them: what a copy needs
+on the destination, since a sync keeps holes), apparentBytes, inodes and
+skipped (entries that vanished during the walk, and mount points).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&o.resultFile, "result-file", "", "also write the JSON result to this file (a pod's /dev/termination-log)")
+	return cmd
+}
+
+func (o *moverUsageOptions) run(cmd *cobra.Command, root string) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	u, err := mover.MeasureUsage(ctx, root)
+	if err != nil {
+		return fmt.Errorf("measure usage of %s: %w", root, err)
+	}
+	line, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode usage: %w", err)
+	}
+	if o.resultFile != "" {
+		if err := os.WriteFile(o.resultFile, line, 0o644); err != nil {
+			return fmt.Errorf("--result-file: %w", err)
+		}
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), string(line))
+	return err
 }

@@ -184,3 +184,29 @@ func TestMoverPeerName(t *testing.T) {
 		t.Errorf("serve with a bad --peer-name = %v", err)
 	}
 }
+
+func TestMoverUsage(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "f"), bytes.Repeat([]byte{1}, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	result := filepath.Join(t.TempDir(), "termination-log")
+	out, _, err := runCLI(context.Background(), "mover", "usage", root, "--result-file", result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) != string(file) {
+		t.Errorf("stdout %q and result file %q differ", out, file)
+	}
+	var u mover.Usage
+	if err := json.Unmarshal(file, &u); err != nil {
+		t.Fatalf("result %q: %v", file, err)
+	}
+	if u.Inodes != 2 || u.ApparentBytes != 1<<20 || u.Bytes < 1<<20 {
+		t.Errorf("usage = %+v, want 2 inodes, 1 MiB apparent and at least 1 MiB allocated", u)
+	}
+}

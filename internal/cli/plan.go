@@ -13,6 +13,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/ops"
+	"ferry.dev/ferry/internal/planning"
 )
 
 func newPlanCommand() *cobra.Command {
@@ -32,6 +33,9 @@ type planCreateOptions struct {
 	scMap            map[string]string
 	rewrites         []string
 	pvcs             []string
+	autoResize       bool
+	headroom         *int32 // nil: the plan's default
+	headroomFlag     int32
 }
 
 func newPlanCreateCommand() *cobra.Command {
@@ -42,10 +46,14 @@ func newPlanCreateCommand() *cobra.Command {
 		Example: `  ferry plan create shop --from src --to dst -n shop
   ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast
   ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip
-  ferry plan create shop-state --type state --from src --to dst -n shop --pvc shop/data:name=shop-data`,
+  ferry plan create shop-state --type state --from src --to dst -n shop --pvc shop/data:name=shop-data
+  ferry plan create shop --from src --to dst -n shop --auto-resize --resize-headroom 20`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
+			if cmd.Flags().Changed("resize-headroom") {
+				o.headroom = &o.headroomFlag
+			}
 			return o.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
@@ -61,6 +69,8 @@ func newPlanCreateCommand() *cobra.Command {
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
 	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy or skip), name, class, capacity and access (modes joined by +); repeat for more")
+	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
+	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
 	return cmd
 }
 
@@ -93,6 +103,10 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.host.namespace},
 		Spec: ferryv1.PlanSpec{Type: kind, SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
 			IncludedKinds: o.include, ExcludedKinds: o.exclude, StorageClassMapping: o.scMap}}
+	if o.headroom != nil && (*o.headroom < 0 || *o.headroom > 1000) {
+		return nil, fmt.Errorf("--resize-headroom %d: give a percentage from 0 to 1000", *o.headroom)
+	}
+	p.Spec.AutoResize, p.Spec.ResizeHeadroomPercent = o.autoResize, o.headroom
 	if o.selector != "" {
 		sel, err := metav1.ParseToLabelSelector(o.selector)
 		if err != nil {
@@ -194,27 +208,68 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 		_ = tw.Flush()
 	}
 	if len(p.Status.PersistentVolumeClaims) > 0 {
-		fmt.Fprintln(out, "Volumes:")
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  CLAIM\tCAPACITY\tCLASS\tACTION\tTARGET")
-		for _, v := range p.Status.PersistentVolumeClaims {
-			target := fmt.Sprintf("%s/%s (%s", v.TargetNamespace, v.TargetName, v.TargetStorageClass)
-			if v.TargetCapacity != "" {
-				target += ", " + v.TargetCapacity
-			}
-			if len(v.TargetAccessModes) > 0 {
-				target += ", " + strings.Join(v.TargetAccessModes, "+")
-			}
-			if v.TargetExists {
-				target += ", exists"
-			}
-			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.Capacity, v.StorageClass, v.Action, target)
-		}
-		_ = tw.Flush()
+		describeVolumes(out, p)
 	}
 	for _, w := range p.Status.Warnings {
 		fmt.Fprintf(out, "Warning: %s\n", w)
 	}
+}
+
+// describeVolumes writes the plan's claim list: per claim its class and
+// action, the space its data takes (used), its request, the proposed
+// capacity and what its target gets.
+func describeVolumes(out io.Writer, p *ferryv1.Plan) {
+	resize := "off"
+	if p.Spec.AutoResize {
+		resize = "on"
+	}
+	fmt.Fprintf(out, "Volumes (auto-resize %s, headroom %d%%):\n", resize, p.Spec.Headroom())
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CLAIM\tCLASS\tACTION\tUSED\tREQUEST\tPROPOSED\tTARGET")
+	for _, v := range p.Status.PersistentVolumeClaims {
+		capacity := v.TargetCapacity
+		if capacity == "" {
+			capacity = v.Capacity
+		}
+		target := fmt.Sprintf("%s/%s (%s, %s", v.TargetNamespace, v.TargetName, v.TargetStorageClass, orDash(capacity))
+		if len(v.TargetAccessModes) > 0 {
+			target += ", " + strings.Join(v.TargetAccessModes, "+")
+		}
+		if v.TargetExists {
+			target += ", exists"
+		}
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.StorageClass, v.Action, usedText(v.Usage),
+			orDash(v.Capacity), orDash(v.ProposedCapacity), target)
+	}
+	_ = tw.Flush()
+	for _, v := range p.Status.PersistentVolumeClaims {
+		if v.Usage != nil && v.Usage.Unknown != "" {
+			fmt.Fprintf(out, "  %s/%s: used space unknown: %s\n", v.Namespace, v.Name, v.Usage.Unknown)
+		}
+	}
+}
+
+// usedText is a claim's measured used space, its inodes and how it was
+// measured, "?" when unknown and "-" before the first measurement.
+func usedText(u *ferryv1.VolumeUsage) string {
+	switch {
+	case u == nil:
+		return "-"
+	case !u.Known():
+		return "?"
+	}
+	s := planning.HumanBytes(*u.UsedBytes)
+	if u.UsedInodes != nil {
+		s += fmt.Sprintf(", %d inodes", *u.UsedInodes)
+	}
+	return s + " (" + strings.ToLower(string(u.Method)) + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // parsePVCOverride parses a --pvc value, NS/NAME:KEY=VALUE,...

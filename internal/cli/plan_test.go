@@ -8,6 +8,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
@@ -48,6 +49,15 @@ func TestPlanOptions(t *testing.T) {
 					t.Errorf("claim overrides %+v", c)
 				}
 			}},
+		{name: "auto-resize with headroom", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			autoResize: true, headroom: ptr.To[int32](25)},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				if !p.Spec.AutoResize || p.Spec.Headroom() != 25 {
+					t.Errorf("spec %+v, want auto-resize with 25%% headroom", p.Spec)
+				}
+			}},
+		{name: "headroom out of range", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			headroom: ptr.To[int32](-1)}, wantErr: "0 to 1000"},
 		{name: "claim without namespace", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"data:action=skip"}}, wantErr: "NAMESPACE/NAME"},
 		{name: "claim without change", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data"}}, wantErr: "no change"},
 		{name: "claim with unknown key", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:size=1Gi"}}, wantErr: `unknown key "size"`},
@@ -150,5 +160,30 @@ func TestMappingFlag(t *testing.T) {
 				t.Fatalf("map %v, err %v; want %v", m, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDescribeVolumes(t *testing.T) {
+	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "shop"}, Spec: ferryv1.PlanSpec{AutoResize: true},
+		Status: ferryv1.PlanStatus{PersistentVolumeClaims: []ferryv1.PlanPVC{
+			{Namespace: "shop", Name: "data", StorageClass: "standard", Capacity: "16Mi", Action: ferryv1.PVCActionCopy,
+				TargetNamespace: "shop", TargetName: "data", TargetStorageClass: "standard", TargetCapacity: "1Gi", ProposedCapacity: "1Gi",
+				Usage: &ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](40 << 20), UsedInodes: ptr.To[int64](3), Method: ferryv1.UsagePod}},
+			{Namespace: "shop", Name: "logs", StorageClass: "standard", Capacity: "1Gi", Action: ferryv1.PVCActionCopy,
+				TargetNamespace: "shop", TargetName: "logs", TargetStorageClass: "standard",
+				Usage: &ferryv1.VolumeUsage{Unknown: "the measurement pod failed: boom"}},
+		}}}
+	var out strings.Builder
+	describePlan(&out, p)
+	for _, want := range []string{
+		"Volumes (auto-resize on, headroom 10%):",
+		"CLAIM      CLASS     ACTION  USED                      REQUEST  PROPOSED  TARGET",
+		"shop/data  standard  copy    40.0 MiB, 3 inodes (pod)  16Mi     1Gi       shop/data (standard, 1Gi)",
+		"shop/logs  standard  copy    ?                         1Gi      -         shop/logs (standard, 1Gi)",
+		"shop/logs: used space unknown: the measurement pod failed: boom",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("describe does not show %q:\n%s", want, out.String())
+		}
 	}
 }

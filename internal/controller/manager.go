@@ -88,7 +88,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	reg := cluster.NewRegistry(cfg, mgr.GetClient())
 	setups := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
-		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
+		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg, MoverImage: o.MoverImage},
 		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry"),
 			UnhealthyGrace: o.UnhealthyGrace, MoverImage: o.MoverImage},
 	}

@@ -18,8 +18,8 @@ import (
 )
 
 // PlanValidationTimeout is how long WaitPlanValidated waits for the
-// controller.
-const PlanValidationTimeout = 2 * time.Minute
+// controller, which may have to measure the claims' used space first.
+const PlanValidationTimeout = 5 * time.Minute
 
 // NewPlan returns the Plan name with spec in the client's namespace, or
 // why it cannot be one.
@@ -100,8 +100,9 @@ func (o *Client) ApplyPlan(ctx context.Context, p *ferryv1.Plan) (PlanApplied, e
 }
 
 // WaitPlanValidated waits until the controller has validated the plan's
-// current generation for the request token (from ApplyPlan) and returns
-// the plan.
+// current generation for the request token (from ApplyPlan), its claims'
+// used space measured (Ready's reason is not Measuring), and returns the
+// plan.
 func (o *Client) WaitPlanValidated(ctx context.Context, name, token string) (*ferryv1.Plan, error) {
 	var p ferryv1.Plan
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, PlanValidationTimeout, true, func(ctx context.Context) (bool, error) {
@@ -120,7 +121,7 @@ func (o *Client) WaitPlanValidated(ctx context.Context, name, token string) (*fe
 // generation of the plan for the request token.
 func planValidated(p *ferryv1.Plan, token string) bool {
 	c := meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady)
-	return c != nil && p.Status.ObservedGeneration == p.Generation && p.Status.ObservedValidate == token
+	return c != nil && c.Reason != ferryv1.ReasonMeasuring && p.Status.ObservedGeneration == p.Generation && p.Status.ObservedValidate == token
 }
 
 // PlanReady returns nil for a Ready plan, or an error with the reason it

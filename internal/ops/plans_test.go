@@ -74,6 +74,8 @@ func TestPlanReadyAndValidated(t *testing.T) {
 		{name: "older generation", p: plan(3, 2, "t", cond(metav1.ConditionTrue)), wantValidated: false},
 		{name: "older request", p: plan(2, 2, "old", cond(metav1.ConditionTrue)), wantValidated: false},
 		{name: "never validated", p: plan(1, 0, "", nil), wantReadyErr: "not validated yet"},
+		{name: "measuring", p: plan(2, 2, "t", []metav1.Condition{{Type: ferryv1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: ferryv1.ReasonMeasuring, Message: "measuring used space of 1 claims"}}), wantValidated: false, wantReadyErr: "Measuring"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

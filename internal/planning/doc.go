@@ -16,6 +16,8 @@
 //   - listClaims: the claim list (raw block claims are refused);
 //   - checkClasses: the storage classes the claims to create need;
 //   - checkClaimOverrides: the plan's claim overrides are possible;
+//   - applyUsage, checkCapacity: the claims' measured usage and proposed
+//     capacities, and that each copy fits (see Usage and capacity);
 //   - tally: what the migration will apply and skip, counted with the
 //     transforms' own decisions (see [migrate.Inventory.Tally]).
 //
@@ -25,17 +27,19 @@
 // they are, their classes not checked), checkExistingClaims checks that
 // those can receive the data (bound or binding on first use, a writable
 // file system, no running pod writing them; smaller than the source's
-// request is a warning), and countClaims counts the claims to create.
+// request is a warning while its used bytes are unknown), checkCapacity
+// refuses one smaller than the source's used bytes, and countClaims
+// counts the claims to create.
 // A StorageConversion plan stays in one cluster and namespace
 // (checkConversionScope); after listClaims (which leaves out the claims
 // the plan created: they are targets), convertClaims keeps the claims
 // whose target class differs from their own, and names each new claim
 // ([ConversionName]; a StatefulSet's claims follow their template,
 // renamed the same way); checkConversionTargets refuses new names that
-// are taken, and checkSwitchable refuses workloads whose claims cannot be
-// switched at cutover (package claimswap: bare pods, operators' pods, a
-// StatefulSet converted in part). [ConversionMappings] gives the steps
-// the old-to-new names.
+// are taken, checkCapacity copies that would not fit, and checkSwitchable
+// refuses workloads whose claims cannot be switched at cutover (package
+// claimswap: bare pods, operators' pods, a StatefulSet converted in
+// part). [ConversionMappings] gives the steps the old-to-new names.
 //
 // [Claims] runs only the claim checks, for the steps that need the claim
 // list but not the rest (a volume copy).
@@ -53,9 +57,32 @@
 // the used bytes) is a field of ferryv1.PlanPVC set in decideClaim or a
 // check after it; its consumers read it from the list.
 //
+// # Usage and capacity
+//
+// The plan's controller measures the used space of the claims to copy
+// (package usage) and keeps the figures in the Plan's status.usage;
+// validation takes them from there as they are (the controller keeps
+// them at most ten minutes old, and does not measure again while a
+// migration of the plan runs), so a Migration's Validate step and its
+// copy use the figures of the plan's validation. applyUsage puts them
+// into the claim list (PlanPVC.Usage) with PlanPVC.ProposedCapacity,
+// [ProposeCapacity] of them: the used bytes plus
+// spec.resizeHeadroomPercent (10%), rounded up to a whole GiB, never
+// below the source's request. With spec.autoResize the proposal is the
+// target capacity of each claim the migration creates; a capacity the
+// plan's override gives wins (the user said so), and a destination claim
+// that exists is never resized. checkCapacity then refuses, with reason
+// InsufficientCapacity and both figures, a copy whose used bytes exceed
+// its destination's capacity (the target capacity, else the source's
+// request), and with reason UsageUnknown an autoResize plan with a claim
+// whose usage is unknown and that has no explicit capacity. Without
+// autoResize unknown usage does not block.
+//
 // # Caveats
 //
 // Validation reads both clusters at one moment: a claim created on the
 // source after it is not in the list; the transforms map its storage class
-// and leave the rest as it is.
+// and leave the rest as it is. Data written after the measurement is not
+// in the figures: the headroom is for it, and a copy that still does not
+// fit fails as a full destination volume.
 package planning

@@ -94,29 +94,30 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkExistingClaims, countClaims)
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, applyUsage, checkExistingClaims, checkCapacity, countClaims)
 	case ferryv1.PlanStorageConversion:
 		return run(ctx, p, src, dst, checkConversionScope, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkConversionTargets, checkSwitchable, countClaims)
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, tally)
+			inventory, listClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity, tally)
 	}
 	return run(ctx, p, src, dst, checkType)
 }
 
 // Claims finds the plan's claims and what it does with each, with only
-// the checks that concern them (storage classes, claim overrides): what a
+// the checks that concern them (storage classes, claim overrides, used
+// space against capacity): what a
 // volume copy needs, without listing every object of the namespaces as
 // Validate does.
 func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
-		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides)
+		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
 	case ferryv1.PlanStorageConversion:
-		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides)
+		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
 	case ferryv1.PlanFull:
-		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides)
+		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides, applyUsage, checkCapacity)
 	}
 	return run(ctx, p, src, dst, checkType)
 }

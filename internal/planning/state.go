@@ -54,8 +54,9 @@ func findExistingClaims(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, _
 // uses as it is can receive the data: it is bound, or will bind when the
 // mover's pod mounts it; it is a file system the mover can write; no
 // running pod on the destination mounts it for writing. A claim smaller
-// than its source's request is a warning: the copy fails if the data does
-// not fit.
+// than its source's request is a warning while the source's used bytes
+// are unknown (the copy fails if the data does not fit); once they are
+// measured, checkCapacity refuses a claim smaller than them.
 func checkExistingClaims(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
 	var problems []string
 	users := map[string]map[string][]string{} // namespace -> claim -> running pods writing it
@@ -83,7 +84,8 @@ func checkExistingClaims(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, 
 				name, strings.Join(pods, ", ")))
 			continue
 		}
-		if src, err := resource.ParseQuantity(c.Capacity); err == nil && capacityBelow(got, src) {
+		if src, err := resource.ParseQuantity(c.Capacity); err == nil && !c.Usage.Known() && capacityBelow(got, src) {
+			// With the used bytes measured, checkCapacity decides instead.
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has %s, less than the source's request of %s: the copy fails if the data does not fit",
 				name, c.TargetCapacity, c.Capacity))
 		}

@@ -38,6 +38,7 @@ func TestValidateStatePlanEnvtest(t *testing.T) {
 		wantReason  string
 		wantMessage []string
 		wantWarning string
+		used        int64 // measured used bytes of the source claim data, when set
 	}{
 		{name: "bound claim of another class", existing: gitopsClaim(classFast, "1Gi", corev1.ReadWriteOnce), bound: true},
 		{name: "pending claim that binds on first use", existing: gitopsClaim(wffc, "1Gi", corev1.ReadWriteOnce)},
@@ -54,6 +55,11 @@ func TestValidateStatePlanEnvtest(t *testing.T) {
 			wantReason: ferryv1.ReasonClaimNotUsable, wantMessage: []string{"mounted for writing by running pods app-0", "scale their workload to zero"}},
 		{name: "smaller claim", existing: gitopsClaim(classFast, "512Mi", corev1.ReadWriteOnce), bound: true,
 			wantWarning: "has 512Mi, less than the source's request of 1Gi"},
+		{name: "smaller claim whose data fits", existing: gitopsClaim(classFast, "512Mi", corev1.ReadWriteOnce), bound: true,
+			used: 300 << 20},
+		{name: "claim smaller than the used bytes", existing: gitopsClaim(classFast, "512Mi", corev1.ReadWriteOnce), bound: true,
+			used: 700 << 20, wantReason: ferryv1.ReasonInsufficientCapacity,
+			wantMessage: []string{"data holds 700.0 MiB, destination claim", "has capacity 512.0 MiB", "enlarge that claim to at least 1Gi"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +82,10 @@ func TestValidateStatePlanEnvtest(t *testing.T) {
 			p.Spec.Type = ferryv1.PlanState
 			p.Spec.StorageClassMapping = map[string]string{"local-path": classStandard}
 			p.Spec.PersistentVolumeClaims = []ferryv1.PVCOverride{{Namespace: shop, Name: "data", TargetName: "shop-data"}}
+			if tt.used > 0 {
+				p.Status.Usage = []ferryv1.ClaimUsage{{Namespace: shop, Name: "data", VolumeUsage: ferryv1.VolumeUsage{
+					UsedBytes: ptr.To(tt.used), MeasuredAt: metav1.Now(), Method: ferryv1.UsagePod}}}
+			}
 			res, err := Validate(ctx, p, src, dst)
 			if err != nil {
 				t.Fatal(err)
@@ -90,6 +100,9 @@ func TestValidateStatePlanEnvtest(t *testing.T) {
 			}
 			if tt.wantWarning != "" && !strings.Contains(strings.Join(res.Warnings, "\n"), tt.wantWarning) {
 				t.Errorf("warnings %q do not contain %q", res.Warnings, tt.wantWarning)
+			}
+			if tt.used > 0 && len(res.Warnings) > 0 {
+				t.Errorf("warnings %q, want none once the used bytes decide", res.Warnings)
 			}
 			if res.Problem != nil {
 				return

@@ -145,7 +145,8 @@ func hostClient(t *testing.T) client.Client {
 	return harness.Local(t, "dst").Client
 }
 
-// planReady waits for the plan's validation and returns its Ready condition.
+// planReady waits for the plan's validation (its claims measured) and
+// returns its Ready condition.
 func planReady(t *testing.T, name string) *metav1.Condition {
 	t.Helper()
 	hc := hostClient(t)
@@ -156,7 +157,7 @@ func planReady(t *testing.T, name string) *metav1.Condition {
 			return false, nil
 		}
 		cond = meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady)
-		return cond != nil && p.Status.ObservedGeneration == p.Generation, nil
+		return cond != nil && cond.Reason != ferryv1.ReasonMeasuring && p.Status.ObservedGeneration == p.Generation, nil
 	})
 	if err != nil {
 		t.Fatalf("plan %s not validated: %v", name, err)

@@ -182,6 +182,16 @@ func (r *Reconciler) advance(ctx context.Context, s *session) (ctrl.Result, erro
 			s.abandon("canceled before it changed anything: nothing to undo")
 			return ctrl.Result{}, nil
 		}
+		if s.plan == nil {
+			// The cancel steps depend on the plan's type (a conversion
+			// switches its workloads back); a deleted plan waits for its
+			// migrations, so it is there.
+			p, err := r.getPlan(ctx, m)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			s.plan = p
+		}
 		s.startCancel()
 	case m.Status.Phase == ferryv1.MigrationFailed:
 		if m.Annotations[ferryv1.AnnotationRetry] == "" || m.Annotations[ferryv1.AnnotationRetry] == m.Status.ObservedRetry {

@@ -11,6 +11,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/planning"
+	"ferry.dev/ferry/internal/prepull"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/internal/volumes/direct"
 )
@@ -143,8 +144,20 @@ func noProgressFor(st volumes.State, elapsed time.Duration) bool {
 }
 
 // cleanupMovers removes the mover pods, services and secrets: this
-// migration's, or on Rollback those of every migration of the plan.
+// migration's, or on Rollback those of every migration of the plan; it
+// waits until the pods are gone.
 func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
+	return s.removeMovers(ctx, true)
+}
+
+// stopMovers deletes the movers like cleanupMovers but does not wait for
+// their pods to terminate: the copy is complete, and CleanupMovers waits
+// for them later, off the downtime.
+func stopMovers(ctx context.Context, s *session) (outcome, error) {
+	return s.removeMovers(ctx, false)
+}
+
+func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) {
 	names := []string{s.m.Name}
 	if s.m.Spec.Type == ferryv1.MigrationRollback {
 		var l ferryv1.MigrationList
@@ -167,12 +180,19 @@ func cleanupMovers(ctx context.Context, s *session) (outcome, error) {
 		if err != nil {
 			return outcome{}, fmt.Errorf("remove the movers of %s: %w", n, err)
 		}
-		if !gone {
+		pullersGone, err := prepull.Cleanup(ctx, s.dst.Kube, n)
+		if err != nil {
+			return outcome{}, fmt.Errorf("remove the image pullers of %s: %w", n, err)
+		}
+		if !gone || !pullersGone {
 			going = append(going, n)
 		}
 	}
-	if len(going) > 0 {
+	switch {
+	case len(going) > 0 && wait:
 		return waiting("waiting for the mover pods of "+strings.Join(going, ", ")+" to terminate", time.Second), nil
+	case len(going) > 0:
+		return done("mover pods, services and secrets deleted; CleanupMovers waits for the pods to terminate"), nil
 	}
 	return done("mover pods, services and secrets removed"), nil
 }

@@ -20,7 +20,9 @@ const (
 	StepValidate           = "Validate"
 	StepPrepareDestination = "PrepareDestination"
 	StepCopyVolumes        = "CopyVolumes"
+	StepPrePullImages      = "PrePullImages"
 	StepCleanupMovers      = "CleanupMovers"
+	StepStopMovers         = "StopMovers"
 	StepQuiesce            = "Quiesce"
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
@@ -57,8 +59,9 @@ type stepDef struct {
 // steps is the step table, in the order steps run.
 //
 //   - Stage prepares the destination (namespaces and the claims that will
-//     receive data) and copies the volumes' data while the application
-//     keeps running.
+//     receive data), pulls the workloads' images onto the destination's
+//     nodes (Full plans; a cutover does it too, before quiesce) and copies
+//     the volumes' data while the application keeps running.
 //   - Cutover quiesces the source, copies what changed since the last
 //     stage, then recreates everything on the destination, so workloads
 //     start on their data, and waits until they are available there.
@@ -79,15 +82,18 @@ type stepDef struct {
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepPrePullImages, run: prePullImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
-	{name: StepCleanupMovers, run: cleanupMovers, of: always},
+	{name: StepStopMovers, run: stopMovers, of: restarts},
+	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
 	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepStartWorkloads, run: unquiesceSource, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepSwitchClaimsBack, run: switchClaimsBack, of: both(types(ferryv1.MigrationRollback), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepMigrateResources, run: migrateResources, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))},
+	{name: StepCleanupMovers, run: cleanupMovers, of: restarts},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
@@ -146,14 +152,27 @@ func types(ts ...ferryv1.MigrationType) predicate {
 	}
 }
 
-// planOf is a predicate that holds for migrations of plans of type t.
+// planOf is a predicate that holds for migrations of plans of type t; it
+// never holds without a plan (a Migration canceled before its plan was
+// loaded).
 func planOf(t ferryv1.PlanType) predicate {
-	return func(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p.Spec.Kind() == t }
+	return func(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p != nil && p.Spec.Kind() == t }
 }
 
 // both is a predicate that holds when a and b do.
 func both(a, b predicate) predicate {
 	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return a(m, p) && b(m, p) }
+}
+
+// restarts holds for the cutovers that start the application again
+// (Full, StorageConversion): their movers are deleted right after the
+// copy (StopMovers) and waited for only once the workloads are available
+// (CleanupMovers last), so that the pods' termination is not downtime.
+var restarts = both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))
+
+// not is a predicate that holds when a does not.
+func not(a predicate) predicate {
+	return func(m *ferryv1.Migration, p *ferryv1.Plan) bool { return !a(m, p) }
 }
 
 // either is a predicate that holds when a or b does.
@@ -174,7 +193,7 @@ func quiesces(m *ferryv1.Migration, p *ferryv1.Plan) bool {
 	case ferryv1.MigrationCutover:
 		return m.Spec.Quiesce == nil || *m.Spec.Quiesce
 	case ferryv1.MigrationRollback:
-		return p.Spec.Kind() == ferryv1.PlanStorageConversion
+		return p != nil && p.Spec.Kind() == ferryv1.PlanStorageConversion
 	}
 	return false
 }

@@ -17,11 +17,11 @@ func TestItinerary(t *testing.T) {
 		want    []string
 		skipped []string
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
 		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
 		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, "",
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers, StepMigrateResources, StepWaitForWorkloads},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
 			[]string{StepQuiesce, StepWaitForQuiesce}},
 		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil},
 		{"state stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanState,
@@ -36,8 +36,8 @@ func TestItinerary(t *testing.T) {
 		{"conversion stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanStorageConversion,
 			[]string{StepValidate, StepPrepareDestination, StepCopyVolumes, StepCleanupMovers}, nil},
 		{"conversion cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanStorageConversion,
-			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepCleanupMovers,
-				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers,
+				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads, StepCleanupMovers}, nil},
 		{"conversion rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanStorageConversion,
 			[]string{StepValidate, StepQuiesce, StepWaitForQuiesce, StepCleanupMovers, StepSwitchClaimsBack, StepDeleteFromDest, StepUnquiesce}, nil},
 	}
@@ -80,6 +80,14 @@ func TestCancelItinerary(t *testing.T) {
 	}{
 		{ferryv1.PlanFull, []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}},
 		{ferryv1.PlanStorageConversion, []string{StepCancelMovers, StepCancelSwitchBack, StepCancelDelete, StepCancelUnquiesce}},
+	}
+	// A Migration canceled before its plan was loaded has no plan.
+	var names []string
+	for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, nil) {
+		names = append(names, s.Name)
+	}
+	if want := []string{StepCancelMovers, StepCancelDelete, StepCancelUnquiesce}; !reflect.DeepEqual(names, want) {
+		t.Errorf("cancel steps without a plan: %v, want %v", names, want)
 	}
 	for _, tt := range tests {
 		var names []string

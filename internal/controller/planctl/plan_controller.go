@@ -1,5 +1,13 @@
 // Package planctl reconciles Plan objects: it validates each plan against
-// its clusters and records what it would migrate.
+// its clusters and records what it would migrate, and measures the used
+// space of the claims it copies (package usage) into the plan's status,
+// where validation reads it. Ready is false with reason Measuring until
+// every claim to copy has figures (or a reason they are unknown); figures
+// are taken again when older than usage.MaxAge, the old ones standing
+// meanwhile. A Migration's Validate step and its volume copy use the
+// figures in the status as they are: at most usage.MaxAge old while the
+// controller runs, and the copy's own full-volume failure is the last
+// guard.
 package planctl
 
 import (
@@ -32,6 +40,9 @@ const Revalidate = time.Minute
 type Reconciler struct {
 	client.Client
 	Registry *cluster.Registry
+	// MoverImage is the image of the pods that measure the claims' used
+	// space (package usage); without it only the kubelet measures.
+	MoverImage string
 }
 
 // SetupWithManager registers the reconciler; a change of a Cluster
@@ -78,14 +89,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// The Cluster watch brings the plan back once the cluster is checked.
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
+	var ms measured
+	if err == nil {
+		ms, err = r.measure(ctx, &p, &res)
+	}
 	if err != nil {
 		res = &planning.Result{Problem: &cluster.Problem{Reason: ferryv1.ReasonClusterNotReady, Message: err.Error()}}
+	}
+	if ms.missing > 0 {
+		res.Problem = measuringProblem(ms.missing)
 	}
 	setStatus(&p, res)
 	if !equality.Semantic.DeepEqual(base.Status, p.Status) {
 		if err := r.Status().Patch(ctx, &p, client.MergeFrom(base)); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if d := ms.requeue(); d > 0 {
+		return ctrl.Result{RequeueAfter: d}, nil
 	}
 	if res.Problem != nil {
 		return ctrl.Result{RequeueAfter: 15 * time.Second}, nil
@@ -116,6 +137,9 @@ func (r *Reconciler) deleting(ctx context.Context, p *ferryv1.Plan) (ctrl.Result
 		}
 	}
 	if len(left) == 0 {
+		if err := r.cleanupMeasurements(ctx, p); err != nil {
+			return ctrl.Result{}, err
+		}
 		patch := client.MergeFrom(p.DeepCopy())
 		controllerutil.RemoveFinalizer(p, ferryv1.FinalizerPlan)
 		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, p, patch))
@@ -153,6 +177,9 @@ func setStatus(p *ferryv1.Plan, res *planning.Result) {
 	ready := metav1.Condition{Type: ferryv1.ConditionReady, ObservedGeneration: p.Generation}
 	if res.Problem != nil {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, res.Problem.Reason, res.Problem.Message
+		if sizedOut(res.Problem.Reason) || res.Problem.Reason == ferryv1.ReasonMeasuring {
+			p.Status.PersistentVolumeClaims = res.PVCs
+		}
 	} else {
 		ready.Status, ready.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
 		ready.Message = res.Summary()

@@ -167,8 +167,8 @@ func (c *Context) claimName(ns, name string) string {
 	return name
 }
 
-// image rewrites an image reference with the first matching rewrite.
-func (c *Context) image(ref string) string {
+// Image rewrites an image reference with the first matching rewrite.
+func (c *Context) Image(ref string) string {
 	if c == nil {
 		return ref
 	}

@@ -27,12 +27,12 @@ func TestContextImage(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range cases {
-		if got := tc.image(tt.in); got != tt.want {
+		if got := tc.Image(tt.in); got != tt.want {
 			t.Errorf("image(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	var none *Context
-	if got := none.image("a/b"); got != "a/b" {
+	if got := none.Image("a/b"); got != "a/b" {
 		t.Errorf("nil context image = %q", got)
 	}
 }

@@ -177,7 +177,7 @@ func rewriteImages(tc *Context, podSpec map[string]interface{}) {
 				continue
 			}
 			if image, ok := container["image"].(string); ok {
-				container["image"] = tc.image(image)
+				container["image"] = tc.Image(image)
 			}
 		}
 	}

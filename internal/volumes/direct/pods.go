@@ -14,16 +14,14 @@ import (
 	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// Paths inside the mover containers.
-const (
-	dataDir = "/data"
-	tlsDir  = "/tls"
-)
+// tlsDir is where the direct path's mover pods mount their transfer's
+// TLS Secret; the claim is at moverpod.DataDir.
+const tlsDir = "/tls"
 
 // receiverArgs are the arguments of the receiver's ferry command: it
 // accepts only a client certificate naming identity, its transfer's.
 func receiverArgs(identity string) []string {
-	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", dataDir, "--tls-dir", tlsDir, "--once",
+	return []string{"mover", "serve", "--listen", ":" + strconv.Itoa(MoverPort), "--root", moverpod.DataDir, "--tls-dir", tlsDir, "--once",
 		"--peer-name", identity}
 }
 
@@ -34,7 +32,7 @@ const ConnectTimeout = 3 * time.Minute
 // senderArgs are the arguments of the sender's ferry command: it accepts
 // only a server certificate naming identity, its transfer's.
 func senderArgs(addr, identity string, final bool) []string {
-	args := []string{"mover", "sync", "--to", addr, "--root", dataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
+	args := []string{"mover", "sync", "--to", addr, "--root", moverpod.DataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
 		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
 	if final {
 		args = append(args, "--final")
@@ -77,7 +75,7 @@ func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.
 // transfer's own TLS Secret at /tls (the only place its key appears).
 func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, res corev1.ResourceRequirements) *corev1.Pod {
 	return moverpod.Pod(image, name, namespace, args, res,
-		moverpod.Mount{Name: "data", Path: dataDir, Claim: claim, ReadOnly: readOnly},
+		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: claim, ReadOnly: readOnly},
 		moverpod.Mount{Name: "tls", Path: tlsDir, Secret: secret})
 }
 

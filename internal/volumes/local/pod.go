@@ -7,11 +7,9 @@ import (
 	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// Paths inside the local copy's container.
-const (
-	sourceDir = "/source"
-	dataDir   = "/data"
-)
+// sourceDir is where the local copy's pod mounts the source claim; the
+// destination claim is at moverpod.DataDir.
+const sourceDir = "/source"
 
 // podName is the name of a transfer's pod.
 func podName(migration string, t volumes.Transfer) string {
@@ -20,7 +18,7 @@ func podName(migration string, t volumes.Transfer) string {
 
 // copyArgs are the arguments of the pod's ferry command.
 func copyArgs(final bool) []string {
-	args := []string{"mover", "local", "--source", sourceDir, "--destination", dataDir, "--delete", "--progress=json"}
+	args := []string{"mover", "local", "--source", sourceDir, "--destination", moverpod.DataDir, "--delete", "--progress=json"}
 	if final {
 		args = append(args, "--final")
 	}
@@ -35,7 +33,7 @@ func copyArgs(final bool) []string {
 func copyPod(o Options, t volumes.Transfer, node string, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), res,
 		moverpod.Mount{Name: "source", Path: sourceDir, Claim: t.SourceClaim, ReadOnly: true},
-		moverpod.Mount{Name: "data", Path: dataDir, Claim: t.DestinationClaim})
+		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.DestinationClaim})
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleLocal)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	if node != "" {

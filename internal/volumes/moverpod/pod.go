@@ -31,6 +31,10 @@ var (
 	defaultMemoryLimit   = resource.MustParse("1Gi")
 )
 
+// DataDir is where a mover pod mounts the claim it copies (for the local
+// path, the destination claim).
+const DataDir = "/data"
+
 // Mount is a volume of a mover pod: a claim or a Secret (then always
 // read-only, its files mode 0400), mounted at Path.
 type Mount struct {
