@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-
 	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/mover"

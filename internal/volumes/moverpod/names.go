@@ -19,8 +19,8 @@ func shortHash(parts ...string) string {
 }
 
 // TransferName is the stem of the names of a transfer's objects (for the
-// direct path also its Service's name): ferry-mover-<hash of the migration and both claims>, 22
-// characters, a valid DNS-1123 label.
+// direct path also its Service's name): ferry-mover-<hash of the
+// migration and both claims>, 22 characters, a valid DNS-1123 label.
 func TransferName(migration string, t volumes.Transfer) string {
 	return NamePrefix + shortHash(migration, t.SourceNamespace, t.SourceClaim, t.DestinationNamespace, t.DestinationClaim)
 }

@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
 // Default resources of a mover container. The memory request is about a
