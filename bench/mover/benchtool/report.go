@@ -252,6 +252,9 @@ func (r *report) writeBytes(p func(string, ...any)) {
 	p("| tool | reported by the tool: sent (received) | sent / changed | TLS bytes on the wire, sender → receiver (←) | wire / changed |\n")
 	p("|---|---:|---:|---:|---:|\n")
 	for _, t := range []string{"ferry", "rsync"} {
+		if len(r.values("tmpfs", "d", t, fWall)) == 0 {
+			continue // not in this run (TOOLS)
+		}
 		s, rc := r.med("tmpfs", "d", t, fBytesSent), r.med("tmpfs", "d", t, fBytesRecv)
 		ws, wr := r.med("tmpfs", "d-wire", t, fBytesSent), r.med("tmpfs", "d-wire", t, fBytesRecv)
 		p("| %s | %s (%s) | %sx | %s (%s) | %sx |\n", toolNames[t], human(s), human(rc), num(s/ch, 2),
