@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of the Ferry data mover against rsync over stunnel (MTC's
-# method) and plain cp -a, on the same data over loopback. Run as root from
-# anywhere in the repository:
+# method) and plain cp -a, on the same data over loopback, and of the
+# mover's local copy (`ferry mover local`, both sides in one process, as
+# the local data path runs it) against cp -a. Run as root from anywhere in
+# the repository:
 #
 #   bench/mover/run.sh > results.md      # progress on stderr, Markdown on stdout
 #
@@ -15,7 +17,8 @@
 # A full run takes 12-14 minutes on 2 vCPUs and needs about 13 GiB of free
 # memory (the tmpfs) and 31 GiB of free disk under /var/tmp.
 #
-# Knobs (environment): ROUNDS (7), DISK_ROUNDS (3), MILLION (1: run the
+# Knobs (environment): TOOLS ("ferry local rsync cp": the tools of a full
+# round; the incremental cases run them but cp), ROUNDS (7), DISK_ROUNDS (3), MILLION (1: run the
 # 1,000,000-file case), MILLION_RSYNC (1: rsync it too), DISK (1: run the
 # disk case), QUICK (1: tiny data sets, to check the harness itself),
 # SETS ("a b": the data sets to run; "b" alone skips (a), (c) of (a) and (d);
@@ -35,6 +38,7 @@
 set -euo pipefail
 export LC_ALL=C
 
+TOOLS=${TOOLS:-ferry local rsync cp}
 ROUNDS=${ROUNDS:-7}
 DISK_ROUNDS=${DISK_ROUNDS:-3}
 MILLION=${MILLION:-1}
@@ -133,8 +137,11 @@ if [[ -n $(cd "$REPO" && git status --porcelain -- internal/mover internal/cli/m
 fi
 FERRY=$SCRATCH/ferry BT=$SCRATCH/benchtool
 # The tools of a full round and of an incremental one (cp -a has no
-# incremental mode).
-FULL_TOOLS=(ferry rsync cp) INC_TOOLS=(ferry rsync)
+# incremental mode); the baseline, when there is one, runs after ferry.
+read -r -a FULL_TOOLS <<<"$TOOLS"
+for t in "${FULL_TOOLS[@]}"; do
+	[[ " ferry local rsync cp " == *" $t "* ]] || die "unknown tool $t in TOOLS: use ferry, local, rsync, cp"
+done
 BASE_FERRY="" BASE_REV=""
 if [[ -n $BASELINE ]]; then
 	BASE_REV=$(cd "$REPO" && git rev-parse --short "$BASELINE^{commit}") || die "BASELINE $BASELINE is no revision"
@@ -143,8 +150,18 @@ if [[ -n $BASELINE ]]; then
 	(cd "$SCRATCH/base-src" && go build -o "$SCRATCH/ferry-base" ./cmd/ferry) || die "building the baseline failed"
 	git -C "$REPO" worktree remove --force "$SCRATCH/base-src"
 	BASE_FERRY=$SCRATCH/ferry-base
-	FULL_TOOLS=(ferry base rsync cp) INC_TOOLS=(ferry base rsync)
+	with_base=()
+	for t in "${FULL_TOOLS[@]}"; do
+		with_base+=("$t")
+		if [[ $t == ferry ]]; then with_base+=(base); fi
+	done
+	FULL_TOOLS=("${with_base[@]}")
 fi
+INC_TOOLS=()
+for t in "${FULL_TOOLS[@]}"; do
+	if [[ $t != cp ]]; then INC_TOOLS+=("$t"); fi
+done
+has_tool() { [[ " ${FULL_TOOLS[*]} " == *" $1 "* ]]; }
 
 pick_port() {
 	local p
@@ -356,6 +373,28 @@ EOF
 	R_BS=$(rsync_bytes sent) R_BR=$(rsync_bytes received)
 }
 
+# run_local SRC DST: one local copy, `ferry mover local` (sender and
+# receiver in one process over socket pairs, no TLS), as the local data
+# path's pod runs it.
+run_local() {
+	local src=$1 dst=$2 e u s m
+	mkdir -p "$dst"
+	local t0=$EPOCHREALTIME
+	if ! timeout "$SYNC_TIMEOUT" /usr/bin/time -f "$TF" -o "$SCRATCH/ferry-local.time" "$FERRY" mover local \
+		--source "$src" --destination "$dst" --delete --progress=json \
+		>"$SCRATCH/ferry-local.out" 2>"$SCRATCH/ferry-local.err"; then
+		tail -n 5 "$SCRATCH/ferry-local.err" "$SCRATCH/ferry-local.out" >&2
+		die "ferry mover local $src -> $dst failed or hung (exit status above)"
+	fi
+	sync -f "$dst"
+	R_WALL=$(since "$t0")
+	grep -q '"phase":"done"' <(tail -n1 "$SCRATCH/ferry-local.out") || die "ferry local: last progress line is not phase done"
+	read -r e u s m < <(lastline "$SCRATCH/ferry-local.time")
+	R_CPUS=$(add "$u" "$s") R_RSSS=$m R_CPUR=- R_RSSR=-
+	R_BS=$(tail -n1 "$SCRATCH/ferry-local.out" | grep -o '"bytesSent":[0-9]*' | cut -d: -f2)
+	R_BR=-
+}
+
 # run_cp SRC DST: cp -a into DST.
 run_cp() {
 	local src=$1 dst=$2 e u s m
@@ -490,6 +529,7 @@ if has_set a; then
 	log "tmpfs: (d) once more through a byte-counting proxy"
 	"$BT" mutate "$MNT/src-a/$CHANGE_FILE" 0.01 1M 200 >/dev/null
 	for t in ferry rsync; do
+		has_tool "$t" || continue
 		if [[ $t == ferry ]]; then to=$FPORT; else to=$P1; fi
 		start_bg proxy "$BT" proxy "127.0.0.1:$PPORT" "127.0.0.1:$to" "$SCRATCH/proxy.count"
 		ppid=$BGPID

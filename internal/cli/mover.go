@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -25,9 +26,11 @@ func newMoverCommand() *cobra.Command {
 		Long: `The data mover copies a directory tree to another host over mutual TLS:
 "serve" receives into a directory, "sync" sends one, "certs" makes the
 per-migration certificates both sides need, "usage" measures the space a
-directory's data takes.`,
+directory's data takes, "local" copies between two directories of one host
+in one process, without TLS or a network.`,
 	}
-	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverUsageCommand())
+	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverUsageCommand(),
+		newMoverLocalCommand())
 	return cmd
 }
 
@@ -209,12 +212,19 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 		Root: o.root, Dial: mover.RetryDialer(mover.TLSDialer(o.to, cfg), o.connect, log), Parallel: o.parallel,
 		Delete: o.delete, Verify: o.verify, Final: o.final, Log: log,
 	}
-	if o.progress == "json" {
+	return reportSync(cmd, o.progress, opts, func(opts mover.Options) (mover.Progress, error) { return mover.Sync(ctx, opts) })
+}
+
+// reportSync runs a sync (remote or local) with opts, reporting progress
+// as JSON lines on stdout (progress "json") or a summary on stderr, and
+// turns its result into the sync command's exit status.
+func reportSync(cmd *cobra.Command, progress string, opts mover.Options, run func(mover.Options) (mover.Progress, error)) error {
+	if progress == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		opts.Progress = func(p mover.Progress) { _ = enc.Encode(p) }
 	}
-	p, err := mover.Sync(ctx, opts)
-	if o.progress == "" {
+	p, err := run(opts)
+	if progress == "" {
 		printSummary(cmd, p)
 	}
 	if err == nil {
@@ -226,6 +236,74 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 		return &ExitError{Code: mover.ExitCode(err), Err: err}
 	}
 	return nil
+}
+
+type moverLocalOptions struct {
+	source, destination string
+	delete, verify      bool
+	final               bool
+	progress            string
+	parallel            int
+}
+
+func newMoverLocalCommand() *cobra.Command {
+	o := &moverLocalOptions{}
+	cmd := &cobra.Command{
+		Use:   "local",
+		Short: "Copy a directory into another one on this host",
+		Long: `Copy --source into --destination on this host, sender and receiver in one
+process over in-memory socket pairs (no TLS, no network), with everything
+"sync" does: the same fidelity, incremental re-runs (a destination filled by
+"sync" or "local" is compared, not copied again), partial files, progress
+and exit status. Used where both volumes can be mounted on one node.
+
+Exit status: as "sync": 0 when the destination matches; 3 when the
+destination volume is full; 5 when --verify found differences; 6 when a
+source path is longer than 4095 bytes; 7 when entries changed, vanished or
+were skipped under the copy; 1 for any other failure.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd)
+		},
+	}
+	cmd.Flags().StringVar(&o.source, "source", "", "source directory")
+	cmd.Flags().StringVar(&o.destination, "destination", "", "destination directory")
+	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove destination entries absent on the source")
+	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the copy")
+	cmd.Flags().BoolVar(&o.final, "final", false, "the last copy into this destination: its own directory (.ferry-mover) is removed at the end")
+	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
+	cmd.Flags().IntVar(&o.parallel, "parallel", mover.LocalDefaultParallel, "number of parallel data streams")
+	return cmd
+}
+
+func (o *moverLocalOptions) validate() error {
+	if o.source == "" || o.destination == "" {
+		return errors.New("--source and --destination are required")
+	}
+	if filepath.Clean(o.source) == filepath.Clean(o.destination) {
+		return fmt.Errorf("--source and --destination are the same directory %q", o.source)
+	}
+	if o.progress != "" && o.progress != "json" {
+		return fmt.Errorf("unknown progress format %q: use json or leave it empty", o.progress)
+	}
+	if o.parallel < 1 || o.parallel > mover.MaxParallel {
+		return fmt.Errorf("--parallel %d: want 1 to %d", o.parallel, mover.MaxParallel)
+	}
+	return nil
+}
+
+func (o *moverLocalOptions) run(cmd *cobra.Command) error {
+	tuneMoverGC()
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	opts := mover.Options{Root: o.source, Parallel: o.parallel, Delete: o.delete, Verify: o.verify, Final: o.final, Log: log}
+	return reportSync(cmd, o.progress, opts, func(opts mover.Options) (mover.Progress, error) {
+		return mover.Local(ctx, o.destination, opts)
+	})
 }
 
 // requirePeer makes cfg accept only a peer naming identity, unless it is

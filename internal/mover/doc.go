@@ -10,7 +10,14 @@
 // per-migration CA and, per transfer, certificates naming its identity that
 // each side requires of its peer (package certs, [TLSDialer],
 // [TLSListener]); tests use loopback TLS or net.Pipe through
-// [Server.ServeConn].
+// [Server.ServeConn]. [Local] runs both sides in one process, over Unix
+// socket pairs without TLS (`ferry mover local`, the local data path's
+// pod, both volumes mounted on one node): the same protocol, so the same
+// fidelity, delta, sync state, partial files, progress and Final
+// semantics, and a destination filled by one is synced incrementally by
+// the other. It opens 8 data connections by default (LocalDefaultParallel):
+// in one trial on a 2-vCPU machine's ext4 disk, 100,000 small files copied
+// about 15% faster with 8 than with 4, and 2 GiB in 4 files about 10%.
 //
 // A sync is incremental: files whose size and mtime match the destination
 // are skipped; changed files of at least Options.SmallFile bytes (1 MiB)

@@ -1,5 +1,10 @@
 package mover
 
+import (
+	"context"
+	"net"
+)
+
 // ForceNamedTemps makes s write small files under named temporary files,
 // as on file systems without O_TMPFILE.
 func ForceNamedTemps(s *Server) { s.root.ForceNamedTemps() }
@@ -17,3 +22,9 @@ func SetMaxListingBytes(n int64) (restore func()) {
 // process have read to compare or checksum (not to send) so far. Tests
 // using it must not run in parallel with syncs.
 func ContentReads() int64 { return contentReads.Load() }
+
+// LocalWrapped is Local with the sender's end of every connection wrapped
+// by wrap.
+func LocalWrapped(ctx context.Context, dst string, opts Options, wrap func(net.Conn) net.Conn) (Progress, error) {
+	return local(ctx, dst, opts, wrap)
+}

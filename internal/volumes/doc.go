@@ -22,9 +22,7 @@
 //     receiver whose sender is gone): Reset and start again, costing no
 //     attempt.
 //
-// The package in use today is [ferry.dev/ferry/internal/volumes/direct]:
-// a receiver pod on the destination and a sender pod on the source per
-// claim, over mutual TLS.
+// The paths are described under Paths below.
 //
 // # Rounds and failures
 //
@@ -52,31 +50,40 @@
 // twice. Statuses name their path (VolumeStatus.Path) and Sync takes only
 // its own path's.
 //
-// # Paths to come
+// # Paths
 //
-// The interface leaves room for these without a change to Sync:
+//   - [ferry.dev/ferry/internal/volumes/direct], "direct": a receiver pod
+//     on the destination and a sender pod on the source per claim, over
+//     mutual TLS; across clusters, and within one where the claims cannot
+//     share a pod.
+//   - [ferry.dev/ferry/internal/volumes/local], "local": within one
+//     cluster, one pod per claim mounting both claims on one node (the
+//     node of a running pod that uses the source claim, by node affinity;
+//     else where the scheduler finds both volumes mountable) and copying
+//     through the file system with the mover's fidelity and progress
+//     ("ferry mover local"); Prepare has nothing to share and is Ready,
+//     Reset and Cleanup delete the pod. local.Decide tells per transfer
+//     whether both claims can share a node.
+//   - [Dispatch] lets one Sync drive both: it carries each transfer over
+//     the path its route names and Prepares each path with its own
+//     transfers; each volume's status names its own path
+//     (VolumeStatus.Path, from Dispatch.PathOf), so attempts and reports
+//     stay with the path that copies the claim. The migration controller
+//     routes a transfer by the path its status already names, else by
+//     local.Decide.
 //
-//   - A split-in-time copy through object storage (a repository): two
-//     paths, "upload" and "download", each one-sided. During Stage and
-//     Cutover the copy step runs Sync over the upload path: Prepare
-//     checks the Repository and ensures its key Secret in the source
-//     namespaces (Ready false with the Repository's condition while it
-//     is not usable), Start creates an uploader pod mounting the source
-//     claim read-only, Observe reads its pod and JSON progress (Done once
-//     the snapshot is complete), Reset deletes the pod (the next round
-//     resumes: stored chunks are not sent again). A later step runs Sync
-//     over the download path with a restorer pod on the destination; as
-//     its name differs, the upload's statuses count neither as its
-//     attempts nor as its reports. Neither sets ReceiverOnly.
-//   - A same-node local copy (storage-class conversion, state migration
-//     within one cluster): a path "local" whose Start creates one pod
-//     mounting both claims on the node where the source claim is
-//     attached and copying through the file system with the mover's
-//     fidelity and progress; Prepare has nothing to share and is Ready,
-//     Reset and Cleanup delete the pod. Where both claims cannot share a
-//     node, the caller lists the transfer for the direct path instead;
-//     a Path that dispatches each transfer to "local" or "direct" (and
-//     Prepares each with its own transfers) lets one Sync drive both.
+// The interface leaves room for a split-in-time copy through object
+// storage (a repository) without a change to Sync: two paths, "upload"
+// and "download", each one-sided. During Stage and Cutover the copy step
+// runs Sync over the upload path: Prepare checks the Repository and
+// ensures its key Secret in the source namespaces (Ready false with the
+// Repository's condition while it is not usable), Start creates an
+// uploader pod mounting the source claim read-only, Observe reads its pod
+// and JSON progress (Done once the snapshot is complete), Reset deletes
+// the pod (the next round resumes: stored chunks are not sent again). A
+// later step runs Sync over the download path with a restorer pod on the
+// destination; as its name differs, the upload's statuses count neither
+// as its attempts nor as its reports. Neither sets ReceiverOnly.
 //
 // # Caveats
 //

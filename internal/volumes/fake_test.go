@@ -8,6 +8,8 @@ import (
 // fakePath is an in-memory Path: each transfer's round is an Observation
 // that the test sets and that Start and Reset change as a path would.
 type fakePath struct {
+	// name is the path's name; "fake" when empty.
+	name   string
 	rounds map[Transfer]*Observation
 	// ready is what Prepare returns.
 	ready Readiness
@@ -27,7 +29,12 @@ func newFake(ready bool) *fakePath {
 	return &fakePath{rounds: map[Transfer]*Observation{}, ready: Readiness{Ready: ready, Message: "waiting for the repository"}}
 }
 
-func (f *fakePath) Name() string { return "fake" }
+func (f *fakePath) Name() string {
+	if f.name != "" {
+		return f.name
+	}
+	return "fake"
+}
 
 func (f *fakePath) Prepare(_ context.Context, transfers []Transfer) (Readiness, error) {
 	f.prepared = append(f.prepared, slices.Clone(transfers))

@@ -6,8 +6,9 @@ import (
 )
 
 // Path is one way of carrying a claim's data from the source to the
-// destination: the direct mover pod pair (package direct), and later an
-// upload to and download from object storage or a same-node local copy.
+// destination: the direct mover pod pair (package direct), the same-node
+// local copy (package local), and later an upload to and download from
+// object storage.
 // [Sync] drives a Path; the Path knows its own objects, Sync decides.
 //
 // No method blocks: each does one pass of API calls and returns. What a

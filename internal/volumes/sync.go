@@ -33,7 +33,9 @@ func Sync(ctx context.Context, p Path, pol Policy, transfers []Transfer, prev []
 	var errs []error
 	var toStart []int
 	for i, t := range transfers {
-		start, err := advance(ctx, p, pol, t, previous(prev, p.Name(), t), &st.Volumes[i])
+		name := pathName(p, t)
+		start, err := advance(ctx, p, pol, t, previous(prev, name, t), &st.Volumes[i])
+		st.Volumes[i].Path = name
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -164,7 +166,7 @@ func retryOrFail(ctx context.Context, p Path, pol Policy, t Transfer, f Failure,
 func reset(ctx context.Context, p Path, t Transfer, vp *VolumeProgress) (bool, error) {
 	gone, err := p.Reset(ctx, t)
 	if err != nil {
-		return false, fmt.Errorf("reset the %s copy of %s: %w", p.Name(), Describe(t), err)
+		return false, fmt.Errorf("reset the %s copy of %s: %w", pathName(p, t), Describe(t), err)
 	}
 	if gone {
 		vp.Phase = PhasePending

@@ -95,7 +95,8 @@ const (
 
 // State is the progress of all transfers.
 type State struct {
-	// Path is the name of the path that copies.
+	// Path is the name of the path Sync drove (for a Dispatch, its
+	// paths' names joined: "local+direct").
 	Path string
 	// Done is true when every transfer Succeeded.
 	Done bool
@@ -106,6 +107,9 @@ type State struct {
 // VolumeProgress is the progress of one transfer.
 type VolumeProgress struct {
 	Transfer
+	// Path names the path that copies the transfer: State.Path, or for a
+	// Dispatch the one its route names.
+	Path  string
 	Phase Phase
 	// Attempt numbers the current round, from 1.
 	Attempt int
@@ -130,12 +134,20 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 	out := make([]ferryv1.VolumeStatus, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
 		out = append(out, ferryv1.VolumeStatus{Namespace: v.SourceNamespace, Claim: v.SourceClaim,
-			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: s.Path, Phase: string(v.Phase),
+			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: v.pathName(s.Path), Phase: string(v.Phase),
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
 			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, BytesSent: v.BytesSent, FilesSkipped: v.Skipped,
 			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, BytesMatched: v.BytesMatched, Message: v.Message})
 	}
 	return out
+}
+
+// pathName is the path named in vp, or else the state's.
+func (vp VolumeProgress) pathName(state string) string {
+	if vp.Path != "" {
+		return vp.Path
+	}
+	return state
 }
 
 // previous finds t's entry among the statuses of the last Sync over the

@@ -46,8 +46,9 @@ var (
 		"s-v": "(s) re-sync with --verify, no change",
 		"1M":  "1,000,000 files of 100 B",
 	}
-	toolOrder = []string{"ferry", "base", "rsync", "cp"}
-	toolNames = map[string]string{"ferry": "Ferry mover", "base": "Ferry mover, baseline", "rsync": "rsync + stunnel", "cp": "cp -a"}
+	toolOrder = []string{"ferry", "base", "local", "rsync", "cp"}
+	toolNames = map[string]string{"ferry": "Ferry mover", "base": "Ferry mover, baseline",
+		"local": "Ferry local copy (`mover local`)", "rsync": "rsync + stunnel", "cp": "cp -a"}
 )
 
 func cmdReport(args []string) error {
@@ -206,7 +207,7 @@ func (r *report) write(w *os.File) {
 				recv := mib(r.med(setting, k, t, fRSSRecv))
 				cpu := fmt.Sprintf("%s (%s + %s)", num(r.med(setting, k, t, fCPU), 2),
 					num(r.med(setting, k, t, fCPUSend), 2), num(r.med(setting, k, t, fCPURecv), 2))
-				if t == "cp" {
+				if t == "cp" || t == "local" {
 					recv = "(one process)"
 					cpu = num(r.med(setting, k, t, fCPU), 2)
 				}
@@ -220,6 +221,7 @@ func (r *report) write(w *os.File) {
 	r.writeBytes(p)
 	r.writeMemory(p)
 	r.writeVerdicts(p)
+	r.writeLocalTargets(p)
 }
 
 // writeMemory compares peak RSS at 100,000 files (b) and 1,000,000 files.
@@ -250,6 +252,9 @@ func (r *report) writeBytes(p func(string, ...any)) {
 	p("| tool | reported by the tool: sent (received) | sent / changed | TLS bytes on the wire, sender → receiver (←) | wire / changed |\n")
 	p("|---|---:|---:|---:|---:|\n")
 	for _, t := range []string{"ferry", "rsync"} {
+		if len(r.values("tmpfs", "d", t, fWall)) == 0 {
+			continue // not in this run (TOOLS)
+		}
 		s, rc := r.med("tmpfs", "d", t, fBytesSent), r.med("tmpfs", "d", t, fBytesRecv)
 		ws, wr := r.med("tmpfs", "d-wire", t, fBytesSent), r.med("tmpfs", "d-wire", t, fBytesRecv)
 		p("| %s | %s (%s) | %sx | %s (%s) | %sx |\n", toolNames[t], human(s), human(rc), num(s/ch, 2),
@@ -261,10 +266,10 @@ func (r *report) writeBytes(p func(string, ...any)) {
 // paired returns, for every round in which both tools ran case k on
 // tmpfs, the wall time of tool a divided by that of tool b: neighbours in
 // time, so less disturbed by load that changes during a run.
-func (r *report) paired(k, a, b string) []float64 {
+func (r *report) paired(setting, k, a, b string) []float64 {
 	walls := map[string]map[string]float64{}
 	for _, x := range r.recs {
-		if x.setting == "tmpfs" && x.kase == k && (x.tool == a || x.tool == b) {
+		if x.setting == setting && x.kase == k && (x.tool == a || x.tool == b) {
 			if walls[x.round] == nil {
 				walls[x.round] = map[string]float64{}
 			}
@@ -297,7 +302,7 @@ func (r *report) writeVerdicts(p func(string, ...any)) {
 		if math.IsNaN(x) {
 			return
 		}
-		pr := r.paired(k, a, b)
+		pr := r.paired("tmpfs", k, a, b)
 		cpu := r.med("tmpfs", k, a, fCPU) / r.med("tmpfs", k, b, fCPU)
 		p("| %s | %.2fx | %.2fx (%.2f–%.2f) | %.2fx | %s |\n", target, x, median(pr), slices.Min(pr), slices.Max(pr), cpu, verdict(ok(x)))
 	}
@@ -325,6 +330,44 @@ func (r *report) writeVerdicts(p func(string, ...any)) {
 	}
 }
 
+// localBound is how much slower than cp -a the local copy may be on (a)
+// and (b).
+const localBound = 1.25
+
+// writeLocalTargets compares the local copy with cp -a, and with the
+// mover over TLS, in each setting the run had them.
+func (r *report) writeLocalTargets(p func(string, ...any)) {
+	verdict := func(ok bool) string {
+		if ok {
+			return "**met**"
+		}
+		return "**missed**"
+	}
+	header := false
+	for _, setting := range []string{"tmpfs", "disk"} {
+		for _, k := range []string{"a", "b"} {
+			x := r.med(setting, k, "local", fWall) / r.med(setting, k, "cp", fWall)
+			if math.IsNaN(x) {
+				continue
+			}
+			if !header {
+				p("#### Targets of the local copy\n\n")
+				p("Ratios are local copy / cp -a (below %.2f: the target is met); the last column is the mover over TLS / cp -a in the same run.\n\n", localBound)
+				p("| setting | case | ratio of median wall times | median of per-round ratios (min–max) | ratio of median CPU s | verdict | Ferry mover over TLS / cp -a |\n|---|---|---:|---:|---:|---|---:|\n")
+				header = true
+			}
+			pr := r.paired(setting, k, "local", "cp")
+			cpu := r.med(setting, k, "local", fCPU) / r.med(setting, k, "cp", fCPU)
+			tls := r.med(setting, k, "ferry", fWall) / r.med(setting, k, "cp", fWall)
+			p("| %s | %s | %.2fx | %.2fx (%.2f–%.2f) | %.2fx | %s | %sx |\n", setting, caseNames[k], x, median(pr),
+				slices.Min(pr), slices.Max(pr), cpu, verdict(x <= localBound), num(tls, 2))
+		}
+	}
+	if header {
+		p("\n")
+	}
+}
+
 // regressionBound is how much slower than the baseline a case's median
 // wall time may be and still count as noise: the spread of repeated runs
 // of one binary on this machine kind (see docs/benchmarks.md).
@@ -344,7 +387,7 @@ func (r *report) writeRegression(p func(string, ...any), verdict func(bool) stri
 		if math.IsNaN(x) {
 			continue
 		}
-		pr := r.paired(k, "ferry", "base")
+		pr := r.paired("tmpfs", k, "ferry", "base")
 		lo, mid, hi := math.NaN(), math.NaN(), math.NaN()
 		if len(pr) > 0 {
 			lo, mid, hi = slices.Min(pr), median(pr), slices.Max(pr)

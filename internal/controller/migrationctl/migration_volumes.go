@@ -19,7 +19,7 @@ import (
 // moverOptions are the direct path's options for a migration.
 func (s *session) moverOptions(migration string) direct.Options {
 	return direct.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
-		SameCluster: s.plan.Spec.SourceCluster == s.plan.Spec.DestinationCluster, Final: s.m.Spec.Type == ferryv1.MigrationCutover}
+		SameCluster: s.sameCluster(), Final: s.m.Spec.Type == ferryv1.MigrationCutover}
 }
 
 // loadBalancer tells whether the destination Cluster asks for its
@@ -66,8 +66,10 @@ func movedNote(moved []string) string {
 	return fmt.Sprintf("; %s not copied: moved at cutover", strings.Join(moved, ", "))
 }
 
-// copyVolumes runs a mover pair per claim until every copy succeeded; on
-// Cutover, after quiesce, it is the final sync.
+// copyVolumes copies every claim until each copy succeeded, over the path
+// copyPath chooses (a mover pod pair per claim, or within one cluster one
+// local copy pod where both claims can share a node); on Cutover, after
+// quiesce, it is the final sync.
 func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	transfers, moved, err := s.transfers(ctx)
 	if err != nil {
@@ -79,13 +81,12 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	if s.r.MoverImage == "" {
 		return outcome{}, errors.New("no mover image: set one on the host with `ferry config set mover-image IMAGE` (or start the controller with --mover-image IMAGE), restart a running controller, then `ferry retry`")
 	}
-	o := s.moverOptions(s.m.Name)
-	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
-		return outcome{}, err
-	}
-	path, err := direct.New(o)
+	path, wait, err := s.copyPath(ctx, transfers)
 	if err != nil {
 		return outcome{}, err
+	}
+	if wait != "" {
+		return waiting(wait, time.Second), nil
 	}
 	st, err := volumes.Sync(ctx, path, volumes.Policy{Final: quiesces(s.m, s.plan)}, transfers, s.m.Status.Volumes)
 	if len(st.Volumes) > 0 {
@@ -102,7 +103,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	for _, v := range st.Volumes {
 		done_ += v.BytesDone
 		total += v.BytesTotal
-		line := fmt.Sprintf("%s/%s %s %s/%s", v.SourceNamespace, v.SourceClaim, v.Phase, byteSize(v.BytesDone), byteSize(v.BytesTotal))
+		line := fmt.Sprintf("%s/%s %s %s/%s, %s path", v.SourceNamespace, v.SourceClaim, v.Phase, byteSize(v.BytesDone), byteSize(v.BytesTotal), v.Path)
 		if v.Phase == volumes.PhaseSucceeded {
 			line += " (" + traffic(v) + ")"
 		}
@@ -191,7 +192,7 @@ func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) 
 	}
 	var going []string
 	for _, n := range names {
-		path, err := direct.New(s.moverOptions(n))
+		path, err := s.cleanupPath(n)
 		if err != nil {
 			return outcome{}, err
 		}

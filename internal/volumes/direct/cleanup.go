@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // Cleanup deletes every pod, Service and Secret of the migration made by
@@ -16,39 +17,25 @@ import (
 // mover) in all namespaces of both clusters, in one pass. done is false
 // while pods are still terminating: call it again. It is idempotent.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
-	sel := metav1.ListOptions{LabelSelector: migrationSelector(p.o.Migration)}
+	sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(p.o.Migration)}
+	done := true
 	for _, c := range p.o.clusters() {
-		if err := deleteAll(ctx, c, sel); err != nil {
+		if err := deleteServicesAndSecrets(ctx, c, sel); err != nil {
 			return false, err
 		}
-	}
-	for _, c := range p.o.clusters() {
-		pods, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel)
+		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)
 		if err != nil {
-			return false, fmt.Errorf("list mover pods of cluster %s: %w", c.Name, err)
+			return false, err
 		}
-		if len(pods.Items) > 0 {
-			return false, nil
-		}
+		done = done && !remaining
 	}
-	return true, nil
+	return done, nil
 }
 
-// deleteAll deletes the selected pods, Services and Secrets of a cluster.
-func deleteAll(ctx context.Context, c *cluster.Clients, sel metav1.ListOptions) error {
+// deleteServicesAndSecrets deletes the selected Services and Secrets of a
+// cluster.
+func deleteServicesAndSecrets(ctx context.Context, c *cluster.Clients, sel metav1.ListOptions) error {
 	core := c.Kube.CoreV1()
-	pods, err := core.Pods(metav1.NamespaceAll).List(ctx, sel)
-	if err != nil {
-		return fmt.Errorf("list mover pods of cluster %s: %w", c.Name, err)
-	}
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp != nil {
-			continue
-		}
-		if err := ignoreNotFound(core.Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})); err != nil {
-			return fmt.Errorf("delete pod %s/%s of cluster %s: %w", p.Namespace, p.Name, c.Name, err)
-		}
-	}
 	svcs, err := core.Services(metav1.NamespaceAll).List(ctx, sel)
 	if err != nil {
 		return fmt.Errorf("list mover services of cluster %s: %w", c.Name, err)

@@ -17,6 +17,7 @@ import (
 
 	"ferry.dev/ferry/internal/mover/certs"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // TestTransferIdentities: two transfers of one source namespace get a
@@ -53,8 +54,8 @@ func TestTransferIdentities(t *testing.T) {
 			certFile string
 			keys     []string
 		}{
-			{RoleSender, sender, "client.crt", []string{"ca.crt", "client.crt", "client.key"}},
-			{RoleReceiver, receiver, "server.crt", []string{"ca.crt", "server.crt", "server.key"}},
+			{moverpod.RoleSender, sender, "client.crt", []string{"ca.crt", "client.crt", "client.key"}},
+			{moverpod.RoleReceiver, receiver, "server.crt", []string{"ca.crt", "server.crt", "server.key"}},
 		} {
 			secret := onlySecretVolume(t, c.pod)
 			checkNoKeyInSpec(t, c.pod)
@@ -72,14 +73,14 @@ func TestTransferIdentities(t *testing.T) {
 			sides[c.role] = append(sides[c.role], side{secret: secret, peer: argAfter(c.pod, "--peer-name"), ownURI: cert.URIs[0].String(), data: s.Data})
 		}
 	}
-	for _, role := range []string{RoleSender, RoleReceiver} {
+	for _, role := range []string{moverpod.RoleSender, moverpod.RoleReceiver} {
 		a, b := sides[role][0], sides[role][1]
 		if a.secret == b.secret || a.ownURI == b.ownURI {
 			t.Errorf("two transfers' %ss share secret %s / identity %s", role, a.secret, a.ownURI)
 		}
 	}
 	for i := range transfers {
-		snd, rcv := sides[RoleSender][i], sides[RoleReceiver][i]
+		snd, rcv := sides[moverpod.RoleSender][i], sides[moverpod.RoleReceiver][i]
 		if rcv.peer == "" || rcv.peer != snd.ownURI {
 			t.Errorf("transfer %d: receiver accepts %q, its sender's certificate names %q", i, rcv.peer, snd.ownURI)
 		}
@@ -91,7 +92,7 @@ func TestTransferIdentities(t *testing.T) {
 		if err := handshake(t, rcv.data, rcv.peer, snd.data); err != nil {
 			t.Errorf("transfer %d: receiver refuses its own sender: %v", i, err)
 		}
-		if err := handshake(t, rcv.data, rcv.peer, sides[RoleSender][1-i].data); !errors.Is(err, certs.ErrPeerIdentity) {
+		if err := handshake(t, rcv.data, rcv.peer, sides[moverpod.RoleSender][1-i].data); !errors.Is(err, certs.ErrPeerIdentity) {
 			t.Errorf("transfer %d: receiver with the other transfer's client certificate: %v, want %v", i, err, certs.ErrPeerIdentity)
 		}
 	}

@@ -1,81 +1,41 @@
 package direct
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/labels"
-
-	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/volumes"
-)
-
-// Labels and annotations of the mover objects, besides ferryv1.LabelMigration
-// and ferryv1.LabelManagedBy.
-const (
-	// LabelComponent is set to ComponentMover on every object made here.
-	LabelComponent = "app.kubernetes.io/component"
-	// ComponentMover is the value of LabelComponent.
-	ComponentMover = "mover"
-	// LabelTransfer names the transfer (its Service name) of a pod; the
-	// Service selects its receiver with it and LabelRole.
-	LabelTransfer = "ferry.dev/mover-transfer"
-	// LabelRole is RoleReceiver or RoleSender.
-	LabelRole = "ferry.dev/mover-role"
-	// RoleReceiver is the pod on the destination, running "mover serve".
-	RoleReceiver = "receiver"
-	// RoleSender is the pod on the source, running "mover sync".
-	RoleSender = "sender"
-
-	// AnnotationClaim on a pod names the claim it copies, as namespace/name.
-	AnnotationClaim = "ferry.dev/mover-claim"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // MoverPort is the port the receiver listens on.
 const MoverPort = 8443
 
-// namePrefix starts every object name.
-const namePrefix = "ferry-mover-"
-
-// shortHash is 10 hex digits of the SHA-256 of parts, NUL-separated so
-// that ("ab","c") and ("a","bc") differ.
-func shortHash(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(sum[:])[:10]
-}
-
-// transferName is the name of a transfer's Service and the stem of its pod
-// names: ferry-mover-<hash of the migration and both claims>, 22
-// characters, a valid DNS-1123 label.
-func transferName(migration string, t volumes.Transfer) string {
-	return namePrefix + shortHash(migration, t.SourceNamespace, t.SourceClaim, t.DestinationNamespace, t.DestinationClaim)
-}
-
 // receiverName is the name of a transfer's receiver pod.
 func receiverName(migration string, t volumes.Transfer) string {
-	return transferName(migration, t) + "-recv"
+	return moverpod.TransferName(migration, t) + "-recv"
 }
 
 // senderName is the name of a transfer's sender pod.
 func senderName(migration string, t volumes.Transfer) string {
-	return transferName(migration, t) + "-send"
+	return moverpod.TransferName(migration, t) + "-send"
 }
 
 // serviceName is the name of a transfer's Service.
-func serviceName(migration string, t volumes.Transfer) string { return transferName(migration, t) }
+func serviceName(migration string, t volumes.Transfer) string {
+	return moverpod.TransferName(migration, t)
+}
 
 // serverSecretName is a transfer's Secret with the CA and its server
 // certificate, in the destination namespace; only its receiver mounts it.
 func serverSecretName(migration string, t volumes.Transfer) string {
-	return transferName(migration, t) + "-server"
+	return moverpod.TransferName(migration, t) + "-server"
 }
 
 // clientSecretName is a transfer's Secret with the CA and its client
 // certificate, in the source namespace; only its sender mounts it.
 func clientSecretName(migration string, t volumes.Transfer) string {
-	return transferName(migration, t) + "-client"
+	return moverpod.TransferName(migration, t) + "-client"
 }
 
 // identityPrefix starts every transfer identity.
@@ -86,7 +46,7 @@ const identityPrefix = "ferry://migration/"
 // peer: ferry://migration/<migration>/transfer/<the hash of its name>. A
 // migration name is a label value, which needs no escaping in a URI path.
 func transferIdentity(migration string, t volumes.Transfer) string {
-	return identityPrefix + migration + "/transfer/" + strings.TrimPrefix(transferName(migration, t), namePrefix)
+	return identityPrefix + migration + "/transfer/" + strings.TrimPrefix(moverpod.TransferName(migration, t), moverpod.NamePrefix)
 }
 
 // serviceHosts are the DNS names of a transfer's Service, both put in the
@@ -96,34 +56,7 @@ func serviceHosts(migration string, t volumes.Transfer) []string {
 	return []string{short, short + ".cluster.local"}
 }
 
-// commonLabels are on every object of the migration.
-func commonLabels(migration string) map[string]string {
-	return map[string]string{
-		ferryv1.LabelMigration: migration,
-		ferryv1.LabelManagedBy: ferryv1.ManagedByValue,
-		LabelComponent:         ComponentMover,
-	}
-}
-
-// podLabels are the labels of a transfer's pod of the given role.
-func podLabels(migration string, t volumes.Transfer, role string) map[string]string {
-	l := commonLabels(migration)
-	l[LabelTransfer] = transferName(migration, t)
-	l[LabelRole] = role
-	return l
-}
-
 // receiverSelector selects a transfer's receiver pod.
 func receiverSelector(migration string, t volumes.Transfer) map[string]string {
-	return map[string]string{LabelTransfer: transferName(migration, t), LabelRole: RoleReceiver}
-}
-
-// migrationSelector selects every object of the migration made here.
-func migrationSelector(migration string) string {
-	return labels.SelectorFromSet(commonLabels(migration)).String()
-}
-
-// isMoverPod tells whether a pod was made by this package (of any migration).
-func isMoverPod(l map[string]string) bool {
-	return l[LabelComponent] == ComponentMover && l[ferryv1.LabelManagedBy] == ferryv1.ManagedByValue
+	return map[string]string{moverpod.LabelTransfer: moverpod.TransferName(migration, t), moverpod.LabelRole: moverpod.RoleReceiver}
 }

@@ -10,6 +10,7 @@ import (
 
 	"ferry.dev/ferry/internal/mover"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // TestObserve maps the pods of a round to what Observe reports.
@@ -60,8 +61,8 @@ func TestObserve(t *testing.T) {
 					p.DeletionTimestamp, p.Finalizers = &now, []string{"test/hold"}
 				}
 			}
-			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverResources(nil))
-			rc := receiverPod(o, testTransfer, moverResources(nil))
+			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil))
+			rc := receiverPod(o, testTransfer, moverpod.Resources(nil))
 			put(s, tt.sender)
 			put(rc, tt.receiver)
 			if tt.sender != nil {

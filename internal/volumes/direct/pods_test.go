@@ -5,14 +5,13 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 var testTransfer = volumes.Transfer{SourceNamespace: "shop", SourceClaim: "data", DestinationNamespace: "shop-new", DestinationClaim: "data-copy"}
@@ -28,7 +27,7 @@ func testOptions(same bool) Options {
 
 func TestReceiverPod(t *testing.T) {
 	o := testOptions(false)
-	p := receiverPod(o, testTransfer, moverResources(nil))
+	p := receiverPod(o, testTransfer, moverpod.Resources(nil))
 	if p.Namespace != "shop-new" || p.Name != receiverName(o.Migration, testTransfer) {
 		t.Errorf("receiver %s/%s", p.Namespace, p.Name)
 	}
@@ -48,7 +47,7 @@ func TestReceiverPod(t *testing.T) {
 	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(p.Labels)) {
 		t.Errorf("service selector %v does not select receiver labels %v", svc.Spec.Selector, p.Labels)
 	}
-	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverResources(nil))
+	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil))
 	if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(sender.Labels)) {
 		t.Error("service selector selects the sender")
 	}
@@ -83,7 +82,7 @@ func TestSenderPod(t *testing.T) {
 			if addr != tt.wantTo {
 				t.Errorf("address %q, want %q", addr, tt.wantTo)
 			}
-			p := senderPod(o, testTransfer, addr, tt.node, moverResources(nil))
+			p := senderPod(o, testTransfer, addr, tt.node, moverpod.Resources(nil))
 			if p.Namespace != "shop" || p.Name != senderName(o.Migration, testTransfer) || p.Spec.NodeName != tt.node {
 				t.Errorf("sender %s/%s on %q", p.Namespace, p.Name, p.Spec.NodeName)
 			}
@@ -100,7 +99,7 @@ func TestSenderPod(t *testing.T) {
 // checkMoverPod checks what both mover pods share.
 func checkMoverPod(t *testing.T, p *corev1.Pod, claim, secret string, readOnly bool, args []string) {
 	t.Helper()
-	for k, v := range map[string]string{ferryv1.LabelMigration: "mig-1", ferryv1.LabelManagedBy: "ferry", LabelComponent: "mover"} {
+	for k, v := range map[string]string{ferryv1.LabelMigration: "mig-1", ferryv1.LabelManagedBy: "ferry", moverpod.LabelComponent: "mover"} {
 		if p.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, p.Labels[k], v)
 		}
@@ -145,96 +144,6 @@ func checkMoverPod(t *testing.T, p *corev1.Pod, claim, secret string, readOnly b
 	}
 	if v := vols["tls"].Secret; v == nil || v.SecretName != secret {
 		t.Errorf("tls volume %+v, want secret %s", v, secret)
-	}
-}
-
-func TestClaimNode(t *testing.T) {
-	pod := func(name, node, claim string, phase corev1.PodPhase, mover bool) corev1.Pod {
-		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: phase}}
-		p.Spec.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}}}
-		if mover {
-			p.Labels = commonLabels("other")
-		}
-		return p
-	}
-	tests := []struct {
-		name string
-		pods []corev1.Pod
-		want string
-	}{
-		{"none", nil, ""},
-		{"running user", []corev1.Pod{pod("app-0", "n1", "data", corev1.PodRunning, false)}, "n1"},
-		{"other claim", []corev1.Pod{pod("app-0", "n1", "logs", corev1.PodRunning, false)}, ""},
-		{"not running", []corev1.Pod{pod("app-0", "n1", "data", corev1.PodSucceeded, false), pod("app-1", "n2", "data", corev1.PodPending, false)}, ""},
-		{"mover ignored", []corev1.Pod{pod("ferry-mover-x-send", "n3", "data", corev1.PodRunning, true)}, ""},
-		{"first by name", []corev1.Pod{pod("b", "n2", "data", corev1.PodRunning, false), pod("a", "n1", "data", corev1.PodRunning, false)}, "n1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ClaimNode(tt.pods, "data"); got != tt.want {
-				t.Errorf("ClaimNode = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestMoverRequests(t *testing.T) {
-	q := resource.MustParse
-	lr := func(typ corev1.LimitType, def, maxL, minL corev1.ResourceList) corev1.LimitRange {
-		return corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: typ, Default: def, Max: maxL, Min: minL}}}}
-	}
-	tests := []struct {
-		name        string
-		ranges      []corev1.LimitRange
-		cpu, memory string
-	}{
-		{"none", nil, "50m", "128Mi"},
-		{"large defaults", []corev1.LimitRange{lr(corev1.LimitTypeContainer, corev1.ResourceList{"cpu": q("1"), "memory": q("1Gi")}, nil, nil)}, "50m", "128Mi"},
-		{"small default limit", []corev1.LimitRange{lr(corev1.LimitTypeContainer, corev1.ResourceList{"memory": q("32Mi")}, nil, nil)}, "50m", "32Mi"},
-		{"max", []corev1.LimitRange{lr(corev1.LimitTypePod, nil, corev1.ResourceList{"cpu": q("20m")}, nil)}, "20m", "128Mi"},
-		{"min", []corev1.LimitRange{lr(corev1.LimitTypeContainer, nil, nil, corev1.ResourceList{"cpu": q("100m"), "memory": q("256Mi")})}, "100m", "256Mi"},
-		{"pvc ignored", []corev1.LimitRange{lr(corev1.LimitTypePersistentVolumeClaim, nil, corev1.ResourceList{"memory": q("1Mi")}, nil)}, "50m", "128Mi"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := moverRequests(tt.ranges)
-			if got.Cpu().String() != tt.cpu || got.Memory().String() != tt.memory {
-				t.Errorf("requests cpu %s memory %s, want %s %s", got.Cpu(), got.Memory(), tt.cpu, tt.memory)
-			}
-		})
-	}
-}
-
-// TestMoverResources checks the memory limit that bounds a mover (its
-// soft memory limit is three quarters of it) and that it fits the
-// namespace's LimitRanges.
-func TestMoverResources(t *testing.T) {
-	q := resource.MustParse
-	item := func(maxL, minL, ratio corev1.ResourceList) []corev1.LimitRange {
-		return []corev1.LimitRange{{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
-			{Type: corev1.LimitTypeContainer, Max: maxL, Min: minL, MaxLimitRequestRatio: ratio}}}}}
-	}
-	tests := []struct {
-		name           string
-		ranges         []corev1.LimitRange
-		request, limit string
-	}{
-		{"none", nil, "128Mi", "1Gi"},
-		{"max below the limit", item(corev1.ResourceList{"memory": q("512Mi")}, nil, nil), "128Mi", "512Mi"},
-		{"max below the request", item(corev1.ResourceList{"memory": q("100Mi")}, nil, nil), "100Mi", "100Mi"},
-		{"min above the limit", item(nil, corev1.ResourceList{"memory": q("2Gi")}, nil), "2Gi", "2Gi"},
-		{"limit to request ratio", item(nil, nil, corev1.ResourceList{"memory": q("4")}), "128Mi", "512Mi"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := moverResources(tt.ranges)
-			if got.Requests.Memory().String() != tt.request || got.Limits.Memory().String() != tt.limit {
-				t.Errorf("memory request %s limit %s, want %s %s", got.Requests.Memory(), got.Limits.Memory(), tt.request, tt.limit)
-			}
-			if _, ok := got.Limits[corev1.ResourceCPU]; ok {
-				t.Error("a CPU limit is set; a LimitRange default should apply")
-			}
-		})
 	}
 }
 

@@ -2,13 +2,11 @@ package direct
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // Reset deletes a transfer's pods (not its Service, which keeps its node
@@ -27,19 +25,8 @@ func (p *Path) Reset(ctx context.Context, t volumes.Transfer) (bool, error) {
 // deletePods deletes the given pods of a transfer that are not being
 // deleted yet, each only if it is still the pod that was read.
 func deletePods(ctx context.Context, o Options, sender, receiver *corev1.Pod) error {
-	for _, pod := range []*corev1.Pod{sender, receiver} {
-		if pod == nil || pod.DeletionTimestamp != nil {
-			continue
-		}
-		kube := o.Source.Kube
-		if pod == receiver {
-			kube = o.Destination.Kube
-		}
-		uid := pod.UID
-		err := kube.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			return fmt.Errorf("delete pod %s/%s: %w", pod.Namespace, pod.Name, err)
-		}
+	if err := moverpod.DeletePod(ctx, o.Source.Kube, sender); err != nil {
+		return err
 	}
-	return nil
+	return moverpod.DeletePod(ctx, o.Destination.Kube, receiver)
 }

@@ -8,9 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // Prepare ensures the Services of type LoadBalancer (their addresses go
@@ -100,8 +100,8 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 	}
 	msg := ""
 	if rc == nil {
-		pod := receiverPod(p.o, t, NamespaceResources(ctx, p.o.Destination.Kube, t.DestinationNamespace))
-		if err := createPod(ctx, p.o.Destination.Kube, pod); err != nil {
+		pod := receiverPod(p.o, t, moverpod.NamespaceResources(ctx, p.o.Destination.Kube, t.DestinationNamespace))
+		if err := moverpod.CreatePod(ctx, p.o.Destination.Kube, pod); err != nil {
 			return "", err
 		}
 		msg = "starting the receiver"
@@ -133,20 +133,12 @@ func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.P
 	if err != nil {
 		return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 	}
-	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), ClaimNode(pods.Items, t.SourceClaim),
-		NamespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
-	if err := createPod(ctx, p.o.Source.Kube, pod); err != nil {
+	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), moverpod.ClaimNode(pods.Items, t.SourceClaim),
+		moverpod.NamespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
+	if err := moverpod.CreatePod(ctx, p.o.Source.Kube, pod); err != nil {
 		return "", err
 	}
 	return "starting the movers", nil
-}
-
-func createPod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) error {
-	_, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: fieldManager})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
-	}
-	return nil
 }
 
 func ensureService(ctx context.Context, o Options, t volumes.Transfer) (*corev1.Service, error) {
@@ -164,14 +156,4 @@ func ensureService(ctx context.Context, o Options, t volumes.Transfer) (*corev1.
 		return nil, fmt.Errorf("create service %s/%s: %w", want.Namespace, want.Name, err)
 	}
 	return svc, nil
-}
-
-// NamespaceResources are the mover's resources in a namespace, fitted to
-// its LimitRanges; when they cannot be read, the defaults.
-func NamespaceResources(ctx context.Context, kube kubernetes.Interface, namespace string) corev1.ResourceRequirements {
-	lrs, err := kube.CoreV1().LimitRanges(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return moverResources(nil)
-	}
-	return moverResources(lrs.Items)
 }

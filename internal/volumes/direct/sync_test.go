@@ -15,6 +15,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/mover"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // syncer runs volumes.Sync over a new direct path per call, as a
@@ -171,7 +172,7 @@ func TestSyncRounds(t *testing.T) {
 		t.Fatalf("cleanup = %v, %v", done, err)
 	}
 	for _, kube := range []kubernetes.Interface{src, dst} {
-		sel := metav1.ListOptions{LabelSelector: migrationSelector(o.Migration)}
+		sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(o.Migration)}
 		pods, _ := kube.CoreV1().Pods("").List(ctx, sel)
 		svcs, _ := kube.CoreV1().Services("").List(ctx, sel)
 		secrets, _ := kube.CoreV1().Secrets("").List(ctx, sel)
@@ -223,7 +224,7 @@ func setPhase(t *testing.T, kube kubernetes.Interface, p *corev1.Pod, phase core
 
 func findPod(t *testing.T, kube kubernetes.Interface, ns, name string) *corev1.Pod {
 	t.Helper()
-	p, err := getPod(context.Background(), kube, ns, name)
+	p, err := moverpod.GetPod(context.Background(), kube, ns, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,10 +312,10 @@ func TestCleanupWaitsForTerminatingPods(t *testing.T) {
 	ctx := context.Background()
 	o := testOptions(false)
 	now := metav1.Now()
-	going := receiverPod(o, testTransfer, moverResources(nil))
+	going := receiverPod(o, testTransfer, moverpod.Resources(nil))
 	going.DeletionTimestamp, going.Finalizers = &now, []string{"test/hold"}
 	noErr(t, errOf(o.Destination.Kube.CoreV1().Pods(going.Namespace).Create(ctx, going, metav1.CreateOptions{})))
-	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverResources(nil))
+	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil))
 	noErr(t, errOf(o.Source.Kube.CoreV1().Pods(sender.Namespace).Create(ctx, sender, metav1.CreateOptions{})))
 	p := mustNew(t, o)
 	start := time.Now()

@@ -16,6 +16,7 @@ import (
 
 	"ferry.dev/ferry/internal/mover/certs"
 	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // renewBefore is how long before expiry the certificates are replaced.
@@ -221,8 +222,8 @@ func parseCert(pemBytes []byte) (*x509.Certificate, error) {
 
 // secretFor is a Secret of a transfer holding data.
 func secretFor(migration string, t volumes.Transfer, namespace, name string, data map[string][]byte) *corev1.Secret {
-	l := commonLabels(migration)
-	l[LabelTransfer] = transferName(migration, t)
+	l := moverpod.CommonLabels(migration)
+	l[moverpod.LabelTransfer] = moverpod.TransferName(migration, t)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: l},
 		Type:       corev1.SecretTypeOpaque,

@@ -17,14 +17,14 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/mover"
-	"ferry.dev/ferry/internal/volumes/direct"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// RoleUsage is the direct.LabelRole of a measurement pod.
+// RoleUsage is the moverpod.LabelRole of a measurement pod.
 const RoleUsage = "usage"
 
 // AnnotationClaim on a measurement pod names the claim it measures.
-const AnnotationClaim = direct.AnnotationClaim
+const AnnotationClaim = moverpod.AnnotationClaim
 
 // podName is the name of the pod measuring claim c for plan:
 // ferry-usage-<hash of the plan and the claim>.
@@ -38,10 +38,10 @@ func podName(plan string, c Claim) string {
 // own, not the application's), the plan's, and the role usage.
 func podLabels(plan string) map[string]string {
 	return map[string]string{
-		ferryv1.LabelPlan:      plan,
-		ferryv1.LabelManagedBy: ferryv1.ManagedByValue,
-		direct.LabelComponent:  direct.ComponentMover,
-		direct.LabelRole:       RoleUsage,
+		ferryv1.LabelPlan:       plan,
+		ferryv1.LabelManagedBy:  ferryv1.ManagedByValue,
+		moverpod.LabelComponent: moverpod.ComponentMover,
+		moverpod.LabelRole:      RoleUsage,
 	}
 }
 
@@ -49,8 +49,9 @@ func podLabels(plan string) map[string]string {
 // claim mounted read-only, its JSON result in the termination message,
 // on node when it is set (a claim mounted there may be ReadWriteOnce).
 func (m *Measurer) measurePod(c Claim, node string, res corev1.ResourceRequirements) *corev1.Pod {
-	p := direct.ClaimPod(m.Image, podName(m.Plan, c), c.Namespace, c.Name, true,
-		[]string{"mover", "usage", direct.DataDir, "--result-file", corev1.TerminationMessagePathDefault}, res)
+	p := moverpod.Pod(m.Image, podName(m.Plan, c), c.Namespace,
+		[]string{"mover", "usage", moverpod.DataDir, "--result-file", corev1.TerminationMessagePathDefault}, res,
+		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: c.Name, ReadOnly: true})
 	p.Labels = podLabels(m.Plan)
 	p.Annotations = map[string]string{AnnotationClaim: c.Namespace + "/" + c.Name}
 	p.Spec.NodeName = node
@@ -62,7 +63,7 @@ func (m *Measurer) measurePod(c Claim, node string, res corev1.ResourceRequireme
 // when the pod is refused (admission, a quota, Pod Security): those are
 // Unknown, with the refusal.
 func (m *Measurer) startPod(ctx context.Context, c Claim, node string) (*ferryv1.VolumeUsage, error) {
-	pod := m.measurePod(c, node, direct.NamespaceResources(ctx, m.Source.Kube, c.Namespace))
+	pod := m.measurePod(c, node, moverpod.NamespaceResources(ctx, m.Source.Kube, c.Namespace))
 	_, err := m.Source.Kube.CoreV1().Pods(c.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: ferryv1.FieldManager})
 	switch {
 	case err == nil || apierrors.IsAlreadyExists(err):

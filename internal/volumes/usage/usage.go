@@ -12,7 +12,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
-	"ferry.dev/ferry/internal/volumes/direct"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // How long figures are kept, and how long a pod may take.
@@ -158,7 +158,7 @@ func (m *Measurer) claimNode(ctx context.Context, c Claim) (string, error) {
 		l = got.Items
 		m.pods[c.Namespace] = l
 	}
-	return direct.ClaimNode(l, c.Name), nil
+	return moverpod.ClaimNode(l, c.Name), nil
 }
 
 // fromKubelet reads the figures of claim c from the stats summary of the

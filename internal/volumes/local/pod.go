@@ -1,0 +1,47 @@
+package local
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"ferry.dev/ferry/internal/volumes"
+	"ferry.dev/ferry/internal/volumes/moverpod"
+)
+
+// sourceDir is where the local copy's pod mounts the source claim; the
+// destination claim is at moverpod.DataDir.
+const sourceDir = "/source"
+
+// podName is the name of a transfer's pod.
+func podName(migration string, t volumes.Transfer) string {
+	return moverpod.TransferName(migration, t) + "-local"
+}
+
+// copyArgs are the arguments of the pod's ferry command.
+func copyArgs(final bool) []string {
+	args := []string{"mover", "local", "--source", sourceDir, "--destination", moverpod.DataDir, "--delete", "--progress=json"}
+	if final {
+		args = append(args, "--final")
+	}
+	return args
+}
+
+// copyPod is a transfer's pod: the source claim read-only at /source, the
+// destination claim at /data, required to run on node when it is set.
+// Node affinity, not spec.nodeName, pins it: a pod given a node name
+// skips the scheduler, which binds a destination claim that waits for
+// its first consumer.
+func copyPod(o Options, t volumes.Transfer, node string, res corev1.ResourceRequirements) *corev1.Pod {
+	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), res,
+		moverpod.Mount{Name: "source", Path: sourceDir, Claim: t.SourceClaim, ReadOnly: true},
+		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.DestinationClaim})
+	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleLocal)
+	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
+	if node != "" {
+		p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}},
+			}}},
+		}}
+	}
+	return p
+}

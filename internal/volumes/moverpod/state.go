@@ -1,0 +1,136 @@
+package moverpod
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// ClaimNode is the node of a running pod (not a mover) that mounts the
+// claim, or "" when there is none; with several, the first by name.
+func ClaimNode(pods []corev1.Pod, claim string) string {
+	var names []string
+	nodes := map[string]string{}
+	for _, p := range pods {
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil || p.Spec.NodeName == "" || IsMoverPod(p.Labels) {
+			continue
+		}
+		for _, v := range p.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
+				names = append(names, p.Name)
+				nodes[p.Name] = p.Spec.NodeName
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return nodes[names[0]]
+}
+
+// PodReady tells whether a pod runs and passes its readiness probe.
+func PodReady(p *corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// terminated is how a pod's mover container ended, or nil.
+func terminated(p *corev1.Pod) *corev1.ContainerStateTerminated {
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// ExitCode is the exit code of a pod's terminated container, or -1.
+func ExitCode(p *corev1.Pod) int {
+	if t := terminated(p); t != nil {
+		return int(t.ExitCode)
+	}
+	return -1
+}
+
+// FailedAt is when a failed pod's container ended; zero when unknown.
+func FailedAt(p *corev1.Pod) time.Time {
+	if t := terminated(p); t != nil {
+		return t.FinishedAt.Time
+	}
+	return time.Time{}
+}
+
+// Failed tells whether p exists and failed.
+func Failed(p *corev1.Pod) bool { return p != nil && p.Status.Phase == corev1.PodFailed }
+
+// Terminating tells whether p exists and is being deleted.
+func Terminating(p *corev1.Pod) bool { return p != nil && p.DeletionTimestamp != nil }
+
+// GetPod gets a pod, or nil when it does not exist.
+func GetPod(ctx context.Context, kube kubernetes.Interface, namespace, name string) (*corev1.Pod, error) {
+	p, err := kube.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pod %s/%s: %w", namespace, name, err)
+	}
+	return p, nil
+}
+
+// DeletePod deletes pod unless it is being deleted already, only if it is
+// still the pod that was read (same UID); one that is gone is fine.
+func DeletePod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) error {
+	if pod == nil || pod.DeletionTimestamp != nil {
+		return nil
+	}
+	uid := pod.UID
+	err := kube.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("delete pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// DeleteMigrationPods deletes the mover pods of a migration on a cluster
+// (named clusterName in errors), all namespaces; remaining tells whether
+// any still exist afterwards (terminating), so that a caller calls again
+// until none is left.
+func DeleteMigrationPods(ctx context.Context, kube kubernetes.Interface, clusterName, migration string) (remaining bool, err error) {
+	sel := metav1.ListOptions{LabelSelector: MigrationSelector(migration)}
+	pods, err := kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel)
+	if err != nil {
+		return false, fmt.Errorf("list mover pods of cluster %s: %w", clusterName, err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		err := kube.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("delete pod %s/%s of cluster %s: %w", p.Namespace, p.Name, clusterName, err)
+		}
+	}
+	if len(pods.Items) == 0 {
+		return false, nil
+	}
+	if pods, err = kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel); err != nil {
+		return false, fmt.Errorf("list mover pods of cluster %s: %w", clusterName, err)
+	}
+	return len(pods.Items) > 0, nil
+}
