@@ -25,7 +25,7 @@ const (
 	// (WaitForQuiesce, the final CopyVolumes, WaitForWorkloads) look
 	// again: every poll's delay is downtime. Other waits poll every
 	// second or more.
-	DowntimePoll = 250 * time.Millisecond
+	DowntimePoll     = 250 * time.Millisecond
 	QuiesceTimeout   = 10 * time.Minute
 	WorkloadsTimeout = 5 * time.Minute
 	// NamespaceTimeout bounds the wait for deleted destination namespaces
