@@ -25,13 +25,9 @@ import (
 	"ferry.dev/ferry/test/harness"
 )
 
-// ferryBin is the ferry binary built for the tests, and host is the host
-// cluster (dst) where the controller runs as a separate process, as it
-// would in production.
-var (
-	ferryBin string
-	ctrlProc *controllerProcess
-)
+// ferryBin is the ferry binary built for the tests; the controller runs
+// from it as a separate process on the host (dst), as in production.
+var ferryBin string
 
 const ferryNS = "ferry-system"
 
