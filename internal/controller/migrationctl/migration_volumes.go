@@ -103,7 +103,7 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	for _, v := range st.Volumes {
 		done_ += v.BytesDone
 		total += v.BytesTotal
-		line := fmt.Sprintf("%s/%s %s %s/%s, %s path", v.SourceNamespace, v.SourceClaim, v.Phase, byteSize(v.BytesDone), byteSize(v.BytesTotal), v.Path)
+		line := fmt.Sprintf("%s/%s %s %s/%s, %s path", v.SourceNamespace, v.SourceClaim, v.Phase, planning.HumanBytes(v.BytesDone), planning.HumanBytes(v.BytesTotal), v.Path)
 		if v.Phase == volumes.PhaseSucceeded {
 			line += " (" + traffic(v) + ")"
 		}
@@ -130,9 +130,9 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 // files it skipped, deleted, kept in part and sent against a renamed
 // file, where there were any.
 func traffic(v volumes.VolumeProgress) string {
-	parts := []string{"sent " + byteSize(v.BytesSent)}
+	parts := []string{"sent " + planning.HumanBytes(v.BytesSent)}
 	if v.BytesMatched > 0 {
-		parts = append(parts, byteSize(v.BytesMatched)+" matched by block comparison")
+		parts = append(parts, planning.HumanBytes(v.BytesMatched)+" matched by block comparison")
 	}
 	for _, c := range []struct {
 		n    int64
@@ -215,17 +215,4 @@ func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) 
 		return done("mover pods, services and secrets deleted; CleanupMovers waits for the pods to terminate"), nil
 	}
 	return done("mover pods, services and secrets removed"), nil
-}
-
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
