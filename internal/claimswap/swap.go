@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -104,7 +105,7 @@ func plan(ctx context.Context, c client.Client, ns string, m Mapping, labels map
 	}
 	var changes []change
 	for _, f := range []func(context.Context, client.Client, string, Mapping, map[string]string, []string, bool, *Report) ([]change, error){
-		planDeployments, planReplicaSets, planDaemonSets, planCronJobs, planStatefulSets, planJobs,
+		planInPlace, planStatefulSets, planJobs,
 	} {
 		chs, err := f(ctx, c, ns, m, labels, claims, complete, &rep)
 		if err != nil {
@@ -134,64 +135,51 @@ func claimNames(ctx context.Context, c client.Client, ns string) ([]string, erro
 	return out, nil
 }
 
-func planDeployments(ctx context.Context, c client.Client, ns string, m Mapping, _ map[string]string, _ []string, _ bool, _ *Report) ([]change, error) {
-	var l appsv1.DeploymentList
-	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("list Deployments in namespace %s: %w", ns, err)
-	}
-	var out []change
-	for i := range l.Items {
-		o := &l.Items[i]
-		if len(m.uses(&o.Spec.Template.Spec)) > 0 {
-			out = append(out, patchChange(c, "Deployment/"+o.Name, o, func(x client.Object) { m.swapVolumes(&x.(*appsv1.Deployment).Spec.Template.Spec) }))
-		}
-	}
-	return out, nil
+// inPlace is a workload kind whose pod template Swap patches in place.
+type inPlace struct {
+	kind string
+	list func() client.ObjectList
+	// spec returns the pod spec of one listed object.
+	spec func(client.Object) *corev1.PodSpec
+	// skip tells objects switched through another one (a Deployment's
+	// ReplicaSets follow their Deployment).
+	skip func(client.Object) bool
 }
 
-func planReplicaSets(ctx context.Context, c client.Client, ns string, m Mapping, _ map[string]string, _ []string, _ bool, _ *Report) ([]change, error) {
-	var l appsv1.ReplicaSetList
-	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("list ReplicaSets in namespace %s: %w", ns, err)
-	}
-	var out []change
-	for i := range l.Items {
-		o := &l.Items[i]
-		if controlledBy(o, "Deployment") || len(m.uses(&o.Spec.Template.Spec)) == 0 {
-			continue // a Deployment's ReplicaSets follow their Deployment
-		}
-		out = append(out, patchChange(c, "ReplicaSet/"+o.Name, o, func(x client.Object) { m.swapVolumes(&x.(*appsv1.ReplicaSet).Spec.Template.Spec) }))
-	}
-	return out, nil
+// inPlaceKinds are the kinds whose references Swap patches.
+var inPlaceKinds = []inPlace{
+	{kind: "Deployment", list: func() client.ObjectList { return &appsv1.DeploymentList{} },
+		spec: func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.Deployment).Spec.Template.Spec }},
+	{kind: "ReplicaSet", list: func() client.ObjectList { return &appsv1.ReplicaSetList{} },
+		spec: func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.ReplicaSet).Spec.Template.Spec },
+		skip: func(o client.Object) bool { return controlledBy(o, "Deployment") }},
+	{kind: "DaemonSet", list: func() client.ObjectList { return &appsv1.DaemonSetList{} },
+		spec: func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.DaemonSet).Spec.Template.Spec }},
+	{kind: "CronJob", list: func() client.ObjectList { return &batchv1.CronJobList{} },
+		spec: func(o client.Object) *corev1.PodSpec {
+			return &o.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		}},
 }
 
-func planDaemonSets(ctx context.Context, c client.Client, ns string, m Mapping, _ map[string]string, _ []string, _ bool, _ *Report) ([]change, error) {
-	var l appsv1.DaemonSetList
-	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("list DaemonSets in namespace %s: %w", ns, err)
-	}
+// planInPlace lists the workloads of the in-place kinds that use mapped
+// claims, each a patch of its pod template.
+func planInPlace(ctx context.Context, c client.Client, ns string, m Mapping, _ map[string]string, _ []string, _ bool, _ *Report) ([]change, error) {
 	var out []change
-	for i := range l.Items {
-		o := &l.Items[i]
-		if len(m.uses(&o.Spec.Template.Spec)) > 0 {
-			out = append(out, patchChange(c, "DaemonSet/"+o.Name, o, func(x client.Object) { m.swapVolumes(&x.(*appsv1.DaemonSet).Spec.Template.Spec) }))
+	for _, k := range inPlaceKinds {
+		l := k.list()
+		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list %ss in namespace %s: %w", k.kind, ns, err)
 		}
-	}
-	return out, nil
-}
-
-func planCronJobs(ctx context.Context, c client.Client, ns string, m Mapping, _ map[string]string, _ []string, _ bool, _ *Report) ([]change, error) {
-	var l batchv1.CronJobList
-	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("list CronJobs in namespace %s: %w", ns, err)
-	}
-	var out []change
-	for i := range l.Items {
-		o := &l.Items[i]
-		if len(m.uses(&o.Spec.JobTemplate.Spec.Template.Spec)) > 0 {
-			out = append(out, patchChange(c, "CronJob/"+o.Name, o, func(x client.Object) {
-				m.swapVolumes(&x.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec)
-			}))
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return nil, fmt.Errorf("extract %s list: %w", k.kind, err)
+		}
+		for _, item := range items {
+			o, ok := item.(client.Object)
+			if !ok || (k.skip != nil && k.skip(o)) || len(m.uses(k.spec(o))) == 0 {
+				continue
+			}
+			out = append(out, patchChange(c, k.kind+"/"+o.GetName(), o, func(x client.Object) { m.swapVolumes(k.spec(x)) }))
 		}
 	}
 	return out, nil
