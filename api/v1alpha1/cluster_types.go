@@ -31,6 +31,36 @@ type ClusterSpec struct {
 	// +kubebuilder:validation:Enum=NodePort;LoadBalancer
 	// +optional
 	MoverService string `json:"moverService,omitempty"`
+	// Registry is the cluster's internal image registry, whose images a
+	// migration copies to the destination's registry.
+	// +optional
+	Registry *RegistrySpec `json:"registry,omitempty"`
+}
+
+// RegistrySpec says how to reach a cluster's internal image registry.
+type RegistrySpec struct {
+	// Address of the registry as reached from where the copy runs
+	// (Ferry's controller), HOST[:PORT].
+	Address string `json:"address"`
+	// InternalAddress is the registry's address as pods reference it,
+	// when it differs from Address (often a Service name, e.g.
+	// image-registry.openshift-image-registry.svc:5000). Image
+	// references with either prefix count as internal.
+	// +optional
+	InternalAddress string `json:"internalAddress,omitempty"`
+	// CABundle is the PEM bundle that signs the registry's certificate.
+	// +optional
+	CABundle []byte `json:"caBundle,omitempty"`
+	// Insecure allows plain HTTP and skips verification of the registry's
+	// certificate.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
+	// CredentialsSecretRef names a Secret in the Cluster's namespace with
+	// the registry's credentials: keys "username" and "password" (basic
+	// auth), or "token" (a bearer token, e.g. an OpenShift
+	// service-account token). Anonymous access without it.
+	// +optional
+	CredentialsSecretRef *SecretReference `json:"credentialsSecretRef,omitempty"`
 }
 
 // Values of ClusterSpec.MoverService.

@@ -8,6 +8,9 @@ const (
 	ConditionReady = "Ready"
 	// ConditionWarning lists problems that do not block a migration.
 	ConditionWarning = "Warning"
+	// ConditionRegistryReady says a Cluster's image registry answered and
+	// accepted its credentials; absent when the Cluster has no registry.
+	ConditionRegistryReady = "RegistryReady"
 	// ConditionRunning is true while a Migration runs.
 	ConditionRunning = "Running"
 	// ConditionSucceeded is true once a Migration finished its itinerary.
@@ -30,6 +33,16 @@ const (
 	ReasonInsufficientPermissions = "InsufficientPermissions"
 	// ReasonSecretNotFound: the token Secret of a Cluster is missing or incomplete.
 	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonRegistryUnreachable: the cluster's image registry did not answer.
+	ReasonRegistryUnreachable = "RegistryUnreachable"
+	// ReasonRegistryUnauthorized: the image registry rejected the credentials.
+	ReasonRegistryUnauthorized = "RegistryUnauthorized"
+	// ReasonHookNotFound: a Plan names a Hook that does not exist.
+	ReasonHookNotFound = "HookNotFound"
+	// ReasonInvalidHook: a Plan's hook cannot run as given (a phase the
+	// migration type does not have, a service account that does not
+	// exist on the side where it runs); the message says which.
+	ReasonInvalidHook = "InvalidHook"
 	// ReasonClusterNotFound: a Plan names a Cluster that does not exist.
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonClusterNotReady: a Plan names a Cluster that is not Ready.

@@ -20,6 +20,7 @@ var (
 func addKnownTypes(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&Cluster{}, &ClusterList{},
+		&Hook{}, &HookList{},
 		&Plan{}, &PlanList{},
 		&Migration{}, &MigrationList{},
 	)

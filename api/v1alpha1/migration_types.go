@@ -82,6 +82,47 @@ type Step struct {
 	// Progress of the step, when it can be measured.
 	// +optional
 	Progress *Progress `json:"progress,omitempty"`
+	// Hook is the plan's hook the step runs, for the steps that run one.
+	// +optional
+	Hook *PlanHook `json:"hook,omitempty"`
+	// Log holds the last lines of the step's output (a hook's Job pod
+	// logs or exec output), up to MaxStepLogLines.
+	// +optional
+	Log []string `json:"log,omitempty"`
+}
+
+// MaxStepLogLines caps Step.Log.
+const MaxStepLogLines = 20
+
+// ImageStatus is the progress of one image copy.
+type ImageStatus struct {
+	// Source is the image reference as the source's workloads use it.
+	Source string `json:"source"`
+	// Destination is the reference on the destination, as the migrated
+	// workloads use it.
+	Destination string `json:"destination"`
+	// Digest of the copied manifest or index (the same on both sides).
+	// +optional
+	Digest string `json:"digest,omitempty"`
+	// Phase: Pending, Running, Succeeded or Failed.
+	Phase string `json:"phase"`
+	// Layers (blobs) and bytes done and to copy; blobs the destination
+	// had already count as done and are not sent.
+	// +optional
+	LayersDone int64 `json:"layersDone,omitempty"`
+	// +optional
+	LayersTotal int64 `json:"layersTotal,omitempty"`
+	// +optional
+	BytesDone int64 `json:"bytesDone,omitempty"`
+	// +optional
+	BytesTotal int64 `json:"bytesTotal,omitempty"`
+	// BytesSent counts the blob bytes that travelled (the rest were on
+	// the destination already).
+	// +optional
+	BytesSent int64 `json:"bytesSent,omitempty"`
+	// Message says why a copy failed and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Progress counts the work of a step.
@@ -213,6 +254,10 @@ type MigrationStatus struct {
 	// step.
 	// +optional
 	Volumes []VolumeStatus `json:"volumes,omitempty"`
+	// Images is the progress of each image copy of the last CopyImages
+	// step.
+	// +optional
+	Images []ImageStatus `json:"images,omitempty"`
 	// Errors of the last failed attempt.
 	// +optional
 	Errors []string `json:"errors,omitempty"`

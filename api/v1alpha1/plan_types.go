@@ -123,6 +123,10 @@ type PlanSpec struct {
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	ResizeHeadroomPercent *int32 `json:"resizeHeadroomPercent,omitempty"`
+	// Hooks are the user's steps, run at their phases of the plan's
+	// migrations.
+	// +optional
+	Hooks []PlanHook `json:"hooks,omitempty"`
 }
 
 // DefaultResizeHeadroomPercent is the headroom of a proposed capacity when
