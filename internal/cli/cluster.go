@@ -56,7 +56,7 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, or LoadBalancer where nodes are not reachable")
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
-	f.StringVar(&o.host.namespace, "ferry-namespace", ops.DefaultNamespace, "namespace of Ferry's objects on the host cluster")
+	f.StringVar(&o.host.namespace, "ferry-namespace", ops.Namespace(), "namespace of Ferry's objects on the host cluster (default from $FERRY_NAMESPACE, else ferry-system)")
 	return cmd
 }
 

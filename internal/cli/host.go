@@ -39,7 +39,7 @@ type hostOptions struct {
 func (o *hostOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context of the host cluster")
-	fs.StringVar(&o.namespace, "ferry-namespace", ops.DefaultNamespace, "namespace of Ferry's objects on the host cluster")
+	fs.StringVar(&o.namespace, "ferry-namespace", ops.Namespace(), "namespace of Ferry's objects on the host cluster (default from $FERRY_NAMESPACE, else ferry-system)")
 }
 
 // restConfig loads the host cluster's configuration.

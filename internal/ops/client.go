@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -10,6 +11,20 @@ import (
 
 // DefaultNamespace holds Ferry's objects on the host unless told otherwise.
 const DefaultNamespace = "ferry-system"
+
+// NamespaceEnv, when set, replaces DefaultNamespace as the default of the
+// CLI's and the controller's --ferry-namespace: one environment variable
+// points every command at a second installation on the same host.
+const NamespaceEnv = "FERRY_NAMESPACE"
+
+// Namespace returns the default namespace of Ferry's objects: $FERRY_NAMESPACE,
+// else DefaultNamespace.
+func Namespace() string {
+	if ns := os.Getenv(NamespaceEnv); ns != "" {
+		return ns
+	}
+	return DefaultNamespace
+}
 
 // Client performs Ferry's operations on the host cluster.
 type Client struct {

@@ -22,6 +22,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/ops"
 	"ferry.dev/ferry/test/harness"
 )
 
@@ -29,7 +30,11 @@ import (
 // from it as a separate process on the host (dst), as in production.
 var ferryBin string
 
-const ferryNS = "ferry-system"
+// ferryNS holds Ferry's objects on the host: ferry-system, or
+// $FERRY_NAMESPACE, which the ferry processes the tests start read too, so
+// that two runs of the suite can share the clusters (each with its own
+// controller Lease).
+var ferryNS = ops.Namespace()
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
