@@ -31,7 +31,11 @@ func TestHooks(t *testing.T) {
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
 	ns := src.Namespace(t, "e2e-hooks")
 	plan := "e2e-hooks"
-	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns); deleteHooks(t, "e2e-mark-job", "e2e-mark-exec", "e2e-smoke") })
+	t.Cleanup(func() {
+		deletePlan(t, plan)
+		deleteNamespace(t, dst, ns)
+		deleteHooks(t, "e2e-mark-job", "e2e-mark-exec", "e2e-smoke")
+	})
 	servingApp(t, src, ns)
 
 	mustFerry(t, "hook", "create", "e2e-mark-job", "--image", src.Image(t, "tools"), "--claim", "data:/data",
