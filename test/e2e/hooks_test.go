@@ -20,12 +20,14 @@ import (
 	"ferry.dev/ferry/test/harness"
 )
 
-// TestHooks cuts over an app (busybox's httpd serving its claim) with
-// three hooks: a PreBackup Job hook that mounts the claim and writes a
-// marker, then a PreBackup exec hook in the running app container that
-// writes another (both must reach the destination through the final
-// copy, in that order), and a PostRestore Job hook on the destination
-// that fetches both markers from the app there.
+// TestHooks stages and cuts over an app (busybox's httpd serving its
+// claim) with four hooks: a PreBackup Job hook that mounts the claim and
+// writes a marker, then a PreBackup exec hook in the running app
+// container that writes another (both must reach the destination through
+// the final copy, in that order; only the exec hook runs in the stage,
+// as only it says stages), a PostRestore Job hook on the destination
+// that fetches both markers from the app there, and a PostRollback hook
+// that fetches one from the source app once the rollback restarted it.
 func TestHooks(t *testing.T) {
 	withController(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
@@ -44,12 +46,17 @@ func TestHooks(t *testing.T) {
 		"sh", "-c", `echo "exec $FERRY_PLAN $FERRY_HOOK" > /data/marker-exec && echo second >> /data/order`)
 	mustFerry(t, "hook", "create", "e2e-smoke", "--image", dst.Image(t, "tools"), "--timeout", "2m", "--retries", "2",
 		"--script", `wget -qO- http://web/marker-job && wget -qO- http://web/marker-exec`)
+	mustFerry(t, "hook", "create", "e2e-back", "--image", src.Image(t, "tools"), "--retries", "3", "--script", `wget -qO- http://web/order`)
 	out := mustFerry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns, "--registry-rewrite", src.Registry+"/="+dst.Registry+"/",
-		"--hook", "e2e-mark-job:PreBackup", "--hook", "e2e-mark-exec:PreBackup", "--hook", "e2e-smoke:PostRestore")
+		"--hook", "e2e-mark-job:PreBackup", "--hook", "e2e-mark-exec:PreBackup:stages", "--hook", "e2e-smoke:PostRestore", "--hook", "e2e-back:PostRollback")
 	for _, want := range []string{"Hooks:", "PreBackup    e2e-mark-job", "PostRestore  e2e-smoke"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan describe does not list %q:\n%s", want, out)
 		}
+	}
+	stage := migration(t, createdMigration(t, mustFerry(t, "stage", plan, "--wait")))
+	if step(stage, "PreBackupHook/e2e-mark-job") != nil || step(stage, "PreBackupHook/e2e-mark-exec") == nil {
+		t.Errorf("a stage runs the PreBackup hooks marked stages, and only those: %+v", stage.Status.Itinerary)
 	}
 	name := createdMigration(t, mustFerry(t, "cutover", plan, "--wait"))
 	m := migration(t, name)
@@ -71,8 +78,8 @@ func TestHooks(t *testing.T) {
 		t.Errorf("the PostRestore hook did not read both markers from the app on dst: log %q", smoke.Log)
 	}
 	got := strings.TrimSpace(readFile(t, dst, ns, "data", "/data/order"))
-	if got != "first\nsecond" {
-		t.Errorf("order file on dst %q, want the Job hook's line, then the exec hook's", got)
+	if got != "second\nfirst\nsecond" {
+		t.Errorf("order file on dst %q, want the stage's exec hook line, then the cutover's Job hook's and exec hook's", got)
 	}
 	t.Logf("hook timings: job %s, exec %s, smoke %s", stepTook(job), stepTook(exec), stepTook(smoke))
 	assertNoHookObjects(t, ns, src, dst)
@@ -80,7 +87,11 @@ func TestHooks(t *testing.T) {
 	if !strings.Contains(status, "PreBackupHook/e2e-mark-job") || !strings.Contains(status, "| job wrote its marker") {
 		t.Errorf("ferry status does not show the hook step and its log:\n%s", status)
 	}
-	mustFerry(t, "rollback", plan, "--wait")
+	rb := migration(t, createdMigration(t, mustFerry(t, "rollback", plan, "--wait")))
+	if last := rb.Status.Itinerary[len(rb.Status.Itinerary)-1]; last.Name != "PostRollbackHook/e2e-back" || !logHas(last.Log, "first") {
+		t.Errorf("the rollback's last step should be its PostRollback hook, reading the source app: %+v", last)
+	}
+	assertNoHookObjects(t, ns, src, dst)
 }
 
 // TestHookFailureTimeoutRetry runs a cutover whose PreBackup hook fails
