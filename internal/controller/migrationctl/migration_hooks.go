@@ -28,8 +28,14 @@ import (
 	"ferry.dev/ferry/internal/resources/transform"
 )
 
-// hookPoll is how often a running hook is looked at.
-const hookPoll = time.Second
+// How often a running hook is looked at: a hook may run inside a
+// cutover's downtime (PostBackup, PreRestore), so every poll's delay may
+// be downtime; an exec's end costs nothing to look at (it is in this
+// process), a Job's costs two reads.
+const (
+	hookPoll = 500 * time.Millisecond
+	execPoll = DowntimePoll
+)
 
 // hookRun is the state of one hook step's run in this process.
 type hookRun struct {
@@ -235,7 +241,7 @@ func (s *session) runExecHook(ctx context.Context, run *hookRun) (outcome, error
 			er.mu.Lock()
 			pod := er.pod
 			er.mu.Unlock()
-			return waiting(fmt.Sprintf("hook %s: running in pod %s on the %s in %s", run.hook.Name, pod, run.place.Side, run.place.Namespace), hookPoll), nil
+			return waiting(fmt.Sprintf("hook %s: running in pod %s on the %s in %s", run.hook.Name, pod, run.place.Side, run.place.Namespace), execPoll), nil
 		}
 	}
 	targets, err := hooks.Targets(ctx, run.cl.Kube, run.place.Namespace, run.hook.Spec.Exec)
@@ -249,7 +255,7 @@ func (s *session) runExecHook(ctx context.Context, run *hookRun) (outcome, error
 	er := &execRun{cancel: cancel, done: make(chan struct{})}
 	s.r.execs.Store(key, er)
 	go er.run(rctx, run, targets)
-	return waiting(fmt.Sprintf("hook %s: started in %d pods on the %s in %s", run.hook.Name, len(targets), run.place.Side, run.place.Namespace), hookPoll), nil
+	return waiting(fmt.Sprintf("hook %s: started in %d pods on the %s in %s", run.hook.Name, len(targets), run.place.Side, run.place.Namespace), execPoll), nil
 }
 
 // run executes the command in each target in turn, stopping at the first
