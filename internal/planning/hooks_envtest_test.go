@@ -40,7 +40,8 @@ func TestCheckHooks(t *testing.T) {
 		warnings int
 	}{
 		{"fine", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "backup", Phase: ferryv1.HookPreBackup}, {Hook: "plain", Phase: ferryv1.HookPostRestore}}, "", "", 0},
-		{"service account of the migrated namespace", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "backup", Phase: ferryv1.HookPostRestore}}, "", "", 0},
+		{"service account the migration brings, after the apply", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "backup", Phase: ferryv1.HookPostRestore}}, "", "", 0},
+		{"service account the migration brings, before the apply", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "backup", Phase: ferryv1.HookPreRestore}}, ferryv1.ReasonInvalidHook, "service account backup does not exist in " + ns + " on the destination", 0},
 		{"missing hook", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "nothere", Phase: ferryv1.HookPreBackup}}, ferryv1.ReasonHookNotFound, "ferry hook create nothere", 0},
 		{"state plans restore nothing", ferryv1.PlanState, []ferryv1.PlanHook{{Hook: "plain", Phase: ferryv1.HookPostRestore}}, ferryv1.ReasonInvalidHook, "a State plan has no phase PostRestore", 0},
 		{"stages on restore", ferryv1.PlanFull, []ferryv1.PlanHook{{Hook: "plain", Phase: ferryv1.HookPreRestore, Stages: true}}, ferryv1.ReasonInvalidHook, "only PreBackup and PostBackup", 0},
