@@ -25,6 +25,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/hooks"
+	"ferry.dev/ferry/internal/podexec"
 	"ferry.dev/ferry/internal/resources/transform"
 )
 
@@ -290,7 +291,7 @@ func (er *execRun) run(ctx context.Context, run *hookRun, targets []hooks.Target
 
 // execFailure says why an exec in a target failed ("" when it did not).
 func execFailure(err error, t hooks.Target, timeout time.Duration, parent context.Context) string {
-	var ee *hooks.ExitError
+	var ee *podexec.ExitError
 	switch {
 	case err == nil:
 		return ""
