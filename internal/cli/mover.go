@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,7 @@ directory's data takes, "local" copies between two directories of one host
 in one process, without TLS or a network.`,
 	}
 	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverUsageCommand(),
-		newMoverLocalCommand())
+		newMoverLocalCommand(), newMoverReleaseCommand())
 	return cmd
 }
 
@@ -137,6 +138,10 @@ type moverSyncOptions struct {
 	progress string
 	parallel int
 	connect  time.Duration
+	// startFile, when set, holds the sync back until the file exists
+	// (ferry mover release), for up to startTimeout.
+	startFile    string
+	startTimeout time.Duration
 }
 
 func newMoverSyncCommand() *cobra.Command {
@@ -173,6 +178,8 @@ included, which a rerun resumes).`,
 	cmd.Flags().StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
 	cmd.Flags().IntVar(&o.parallel, "parallel", mover.DefaultParallel, "number of parallel data connections")
 	cmd.Flags().DurationVar(&o.connect, "connect-timeout", 30*time.Second, "how long to keep retrying while the receiver refuses or cannot be reached")
+	cmd.Flags().StringVar(&o.startFile, "start-file", "", "wait until this file exists before reading anything (see ferry mover release): a sender started ahead of its copy")
+	cmd.Flags().DurationVar(&o.startTimeout, "start-timeout", 30*time.Minute, "how long --start-file is waited for before the sync fails")
 	return cmd
 }
 
@@ -208,11 +215,61 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	if err := awaitStart(ctx, o.startFile, o.startTimeout, log); err != nil {
+		return err
+	}
 	opts := mover.Options{
 		Root: o.root, Dial: mover.RetryDialer(mover.TLSDialer(o.to, cfg), o.connect, log), Parallel: o.parallel,
 		Delete: o.delete, Verify: o.verify, Final: o.final, Log: log,
 	}
 	return reportSync(cmd, o.progress, opts, func(opts mover.Options) (mover.Progress, error) { return mover.Sync(ctx, opts) })
+}
+
+// startPoll is how often a held sender looks for its start file.
+const startPoll = 10 * time.Millisecond
+
+// awaitStart waits until file exists ("" waits for nothing), for up to
+// timeout.
+func awaitStart(ctx context.Context, file string, timeout time.Duration, log *slog.Logger) error {
+	if file == "" {
+		return nil
+	}
+	log.Info("waiting for the start signal", "file", file)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(startPoll)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(file); err == nil {
+			log.Info("start signal received")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no start signal (%s) within %s: %w", file, timeout, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func newMoverReleaseCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "release FILE",
+		Short: "Start a sync held back by --start-file FILE",
+		Long: `Create FILE, which a "ferry mover sync --start-file FILE" waits for. Ferry's
+controller starts a cutover's senders before the quiesce, held back this
+way, and releases them by running this command in their container once
+the application is stopped: the final copy then starts without a pod
+start.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			f, err := os.OpenFile(args[0], os.O_CREATE|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("release: %w", err)
+			}
+			return f.Close()
+		},
+	}
 }
 
 // reportSync runs a sync (remote or local) with opts, reporting progress

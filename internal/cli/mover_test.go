@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -208,5 +209,30 @@ func TestMoverUsage(t *testing.T) {
 	}
 	if u.Inodes != 2 || u.ApparentBytes != 1<<20 || u.Bytes < 1<<20 {
 		t.Errorf("usage = %+v, want 2 inodes, 1 MiB apparent and at least 1 MiB allocated", u)
+	}
+}
+
+func TestAwaitStart(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	file := filepath.Join(t.TempDir(), "go")
+	if err := awaitStart(context.Background(), "", time.Millisecond, log); err != nil {
+		t.Errorf("no start file: %v", err)
+	}
+	if err := awaitStart(context.Background(), file, 50*time.Millisecond, log); err == nil || !strings.Contains(err.Error(), "no start signal") {
+		t.Errorf("without the file: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- awaitStart(context.Background(), file, time.Minute, log) }()
+	time.Sleep(30 * time.Millisecond)
+	if _, _, err := runCLI(context.Background(), "mover", "release", file); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("released: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the release did not end the wait")
 	}
 }

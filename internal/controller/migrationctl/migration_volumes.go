@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/planning"
@@ -215,4 +216,63 @@ func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) 
 		return done("mover pods, services and secrets deleted; CleanupMovers waits for the pods to terminate"), nil
 	}
 	return done("mover pods, services and secrets removed"), nil
+}
+
+// ArmTimeout bounds StartMovers' wait for the movers: those not started
+// by then are started by the final copy, as without it.
+const ArmTimeout = 2 * time.Minute
+
+// startMovers starts a cutover's movers across clusters before the
+// quiesce: the receivers, and the senders held back until the final copy
+// releases them, so that no pod start is in the downtime. It never fails
+// the migration: what it could not start, CopyVolumes starts.
+func startMovers(ctx context.Context, s *session) (outcome, error) {
+	transfers, _, err := s.transfers(ctx)
+	if err != nil || len(transfers) == 0 || s.r.MoverImage == "" {
+		return done("nothing to start ahead: the final copy starts its movers"), nil
+	}
+	o := s.moverOptions(s.m.Name)
+	o.Hold = true
+	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
+		return s.armingFailed(ctx, err), nil
+	}
+	d, err := direct.New(o)
+	if err != nil {
+		return s.armingFailed(ctx, err), nil
+	}
+	r, err := d.Prepare(ctx, transfers)
+	if err != nil {
+		return s.armingFailed(ctx, err), nil
+	}
+	armed, waits := 0, ""
+	for _, t := range transfers {
+		if r.Ready {
+			if _, err := d.Start(ctx, t); err != nil {
+				return s.armingFailed(ctx, err), nil
+			}
+		}
+		ok, msg, err := d.Armed(ctx, t)
+		if err != nil {
+			return s.armingFailed(ctx, err), nil
+		}
+		if ok {
+			armed++
+		} else if waits == "" {
+			waits = fmt.Sprintf("%s/%s: %s", t.SourceNamespace, t.SourceClaim, msg)
+		}
+	}
+	if armed == len(transfers) {
+		return done(fmt.Sprintf("the movers of %d volumes are started and wait for the final copy", armed)), nil
+	}
+	if time.Since(s.step().Started.Time) > ArmTimeout {
+		return done(fmt.Sprintf("the movers of %d of %d volumes are started; the final copy starts the others (%s)", armed, len(transfers), waits)), nil
+	}
+	return waiting(fmt.Sprintf("%d of %d volumes' movers started; %s", armed, len(transfers), waits), 500*time.Millisecond), nil
+}
+
+// armingFailed ends StartMovers on an error: logged, and left to the
+// final copy.
+func (s *session) armingFailed(ctx context.Context, err error) outcome {
+	logf.FromContext(ctx).Info("cannot start the movers ahead of the quiesce", "error", err.Error())
+	return done(fmt.Sprintf("could not start the movers ahead (%v); the final copy starts them", err))
 }

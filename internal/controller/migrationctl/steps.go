@@ -27,6 +27,7 @@ const (
 	StepPrePullImages      = "PrePullImages"
 	StepCleanupMovers      = "CleanupMovers"
 	StepStopMovers         = "StopMovers"
+	StepStartMovers        = "StartMovers"
 	StepQuiesce            = "Quiesce"
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
@@ -103,6 +104,7 @@ var steps = []stepDef{
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepPrePullImages, run: prePullImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{hooks: ferryv1.HookPreBackup, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepStartMovers, run: startMovers, of: both(types(ferryv1.MigrationCutover), acrossClusters), runs: quiesces},
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
@@ -282,6 +284,12 @@ func movesClaims(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
 		}
 	}
 	return false
+}
+
+// acrossClusters holds for the plans between two clusters (the direct
+// path's movers; within one cluster the local path needs no pair).
+func acrossClusters(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
+	return p != nil && p.Spec.SourceCluster != p.Spec.DestinationCluster
 }
 
 // hasHooks holds for the plans with hooks.

@@ -176,3 +176,33 @@ func TestItineraryWithHooks(t *testing.T) {
 		t.Errorf("cancel steps of a plan with hooks: %v, want %s first", names, StepCancelHooks)
 	}
 }
+
+func TestItineraryAcrossClusters(t *testing.T) {
+	p := &ferryv1.Plan{Spec: ferryv1.PlanSpec{SourceCluster: "src", DestinationCluster: "dst"}}
+	tests := []struct {
+		name string
+		spec ferryv1.MigrationSpec
+		want []string
+		skip []string
+	}{
+		{"cutover starts its movers before the quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
+		{"without quiesce there is no downtime to save", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
+			[]string{StepStartMovers, StepQuiesce, StepWaitForQuiesce}},
+		{"a stage has none", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage},
+			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
+	}
+	for _, tt := range tests {
+		var names, skipped []string
+		for _, s := range itinerary(steps, &ferryv1.Migration{Spec: tt.spec}, p) {
+			names = append(names, s.Name)
+			if s.Phase == ferryv1.StepSkipped {
+				skipped = append(skipped, s.Name)
+			}
+		}
+		if !reflect.DeepEqual(names, tt.want) || !reflect.DeepEqual(skipped, tt.skip) {
+			t.Errorf("%s: %v (skipped %v), want %v (skipped %v)", tt.name, names, skipped, tt.want, tt.skip)
+		}
+	}
+}

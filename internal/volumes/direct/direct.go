@@ -39,6 +39,10 @@ type Options struct {
 	// its end the receivers remove the mover's reserved directory, so
 	// that a destination volume holds the source's data and nothing else.
 	Final bool
+	// Hold starts the senders held back until a Start of a Path without
+	// Hold releases them (see arm.go): a cutover starts its movers before
+	// the quiesce, and its final copy only releases them.
+	Hold bool
 }
 
 // Path is the direct path: a receiver pod on the destination and a

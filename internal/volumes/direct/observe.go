@@ -39,6 +39,11 @@ func (p *Path) Observe(ctx context.Context, t volumes.Transfer) (volumes.Observa
 		return volumes.Observation{State: volumes.RoundStarting, Incomplete: true}, nil
 	case s.Status.Phase == corev1.PodRunning:
 		log, _ := moverpod.ReadLog(ctx, p.o.Source.Kube, s)
+		if waitsForStart(s, log) {
+			// Start releases it (Incomplete) unless the path holds it.
+			return volumes.Observation{State: volumes.RoundStarting, Incomplete: true,
+				Message: "the movers are started and wait for the copy to begin"}, nil
+		}
 		obs := volumes.Observation{State: volumes.RoundRunning, Incomplete: rc == nil, Progress: moverpod.ProgressOf(log)}
 		if obs.Progress.Phase == "" || obs.Progress.Phase == mover.PhaseConnecting {
 			obs.Message = connectingMessage(rc, log)

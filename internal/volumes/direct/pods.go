@@ -68,6 +68,9 @@ func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleSender)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName
+	if o.Hold {
+		holdSender(p)
+	}
 	return p
 }
 

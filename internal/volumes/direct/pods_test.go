@@ -181,3 +181,26 @@ func TestNodeIPs(t *testing.T) {
 		t.Errorf("nodeIPs = %v, %v", all, ready)
 	}
 }
+
+func TestHeldSenderPod(t *testing.T) {
+	o := Options{Migration: "m1", Image: "ferry:dev", Hold: true}
+	p := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil))
+	args := p.Spec.Containers[0].Args
+	if !held(p) || args[len(args)-2] != "--start-file" || args[len(args)-1] != startFile {
+		t.Errorf("held sender: annotations %v, args %v", p.Annotations, args)
+	}
+	var mounted bool
+	for _, m := range p.Spec.Containers[0].VolumeMounts {
+		mounted = mounted || m.MountPath == startDir
+	}
+	if !mounted {
+		t.Errorf("the start directory is not mounted: %+v", p.Spec.Containers[0].VolumeMounts)
+	}
+	if waitsForStart(p, "") != true || waitsForStart(p, "time=x level=INFO "+logReleased) != false {
+		t.Error("waitsForStart does not read the release from the log")
+	}
+	o.Hold = false
+	if p := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil)); held(p) || len(p.Spec.Volumes) != 2 {
+		t.Errorf("a sender not held: annotations %v, volumes %d", p.Annotations, len(p.Spec.Volumes))
+	}
+}

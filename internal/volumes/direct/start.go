@@ -81,8 +81,14 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 		return "", errors.New("direct path: Start before Prepare")
 	}
 	s, rc, err := p.pods(ctx, t)
-	if err != nil || (s != nil && rc != nil) {
+	if err != nil {
 		return "", err
+	}
+	if s != nil && rc != nil {
+		if !p.o.Hold && held(s) && s.Status.Phase == corev1.PodRunning {
+			return p.release(ctx, s)
+		}
+		return "", nil
 	}
 	if p.tls.renewed && s == nil && rc != nil {
 		// The receiver loaded the certificates that were replaced.
