@@ -105,10 +105,13 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 		done_ += v.BytesDone
 		total += v.BytesTotal
 		line := fmt.Sprintf("%s/%s %s %s/%s, %s path", v.SourceNamespace, v.SourceClaim, v.Phase, planning.HumanBytes(v.BytesDone), planning.HumanBytes(v.BytesTotal), v.Path)
-		if v.Phase == volumes.PhaseSucceeded {
+		switch {
+		case v.Phase == volumes.PhaseSucceeded && v.Message != "":
+			// A stage that could not copy what changed under it says so.
+			line += " (" + traffic(v) + "; " + v.Message + ")"
+		case v.Phase == volumes.PhaseSucceeded:
 			line += " (" + traffic(v) + ")"
-		}
-		if v.Message != "" && v.Phase != volumes.PhaseSucceeded {
+		case v.Message != "":
 			line += " (" + v.Message + ")"
 		}
 		lines = append(lines, line)
