@@ -54,13 +54,16 @@ func database(ctx context.Context, cs kubernetes.Interface, ns, image string, sc
 		return fmt.Errorf("create statefulset: %w", err)
 	}
 	start := time.Now()
-	for time.Since(start) < 15*time.Minute {
+	for time.Since(start) < 15*time.Minute && ctx.Err() == nil {
 		s, err := cs.AppsV1().StatefulSets(ns).Get(ctx, appName, metav1.GetOptions{})
 		if err == nil && s.Status.ReadyReplicas == 1 {
 			logf("database filled and written to (%.0f s)", time.Since(start).Seconds())
 			return nil
 		}
 		time.Sleep(time.Second)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	return fmt.Errorf("database in %s not ready after 15 minutes: see kubectl -n %s describe pod db-0", ns, ns)
 }
@@ -78,7 +81,7 @@ func statefulSet(image string, scale int) *appsv1.StatefulSet {
 		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: ptr.To[int64](30),
 			InitContainers: []corev1.Container{{Name: "chown", Image: image, Command: []string{"sh", "-c",
-				fmt.Sprintf("mkdir -p %s && chown %d:%d %s && chmod 700 %s", pgData, postgresUID, postgresGID, pgData, pgData)},
+				fmt.Sprintf("chmod 755 /data && mkdir -p %s && chown %d:%d %s && chmod 700 %s", pgData, postgresUID, postgresGID, pgData, pgData)},
 				SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](0)}, VolumeMounts: mount}},
 			Containers: []corev1.Container{
 				{Name: "postgres", Image: image, Command: []string{"sh", "-c", dbScript}, SecurityContext: user,

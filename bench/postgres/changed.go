@@ -12,11 +12,28 @@ import (
 	"ferry.dev/ferry/internal/mover/safefs"
 )
 
-// changeBlock is the block size of the comparison of two volume states.
+// changeBlock is the block size of the strict comparison of two volume
+// states (the file system's block; PostgreSQL's pages are 8 KiB).
 const changeBlock = 4096
 
+// granularity is how finely changes are counted: in blocks of block
+// bytes, and files under small bytes whole when they changed at all.
+type granularity struct {
+	block int
+	small int64
+}
+
+var (
+	// strict counts every differing 4 KiB block.
+	strict = granularity{block: changeBlock}
+	// ferryLike counts as Ferry's mover compares: 128 KiB blocks
+	// (mover.DefaultBlockSize), files under 1 MiB (mover.DefaultSmallFile)
+	// whole.
+	ferryLike = granularity{block: 128 << 10, small: 1 << 20}
+)
+
 // changes is what differs between two states of a volume, A (after the
-// stage) and B (at quiesce), counted in blocks of changeBlock bytes.
+// stage) and B (at quiesce), counted at one granularity.
 type changes struct {
 	// Files and Bytes of B's regular files.
 	Files, Bytes int64
@@ -45,8 +62,8 @@ func (c changes) Matched() int64 {
 }
 
 // compareStates compares the regular files of states a and b (the
-// receiver's own directory left out).
-func compareStates(a, b string) (changes, error) {
+// receiver's own directory left out) at granularity g.
+func compareStates(a, b string, g granularity) (changes, error) {
 	fa, err := regularFiles(a)
 	if err != nil {
 		return changes{}, err
@@ -71,7 +88,7 @@ func compareStates(a, b string) (changes, error) {
 			news = append(news, p)
 			continue
 		}
-		d, err := diffBlocks(filepath.Join(a, p), filepath.Join(b, p))
+		d, err := g.diff(filepath.Join(a, p), filepath.Join(b, p), size)
 		if err != nil {
 			return changes{}, err
 		}
@@ -87,7 +104,7 @@ func compareStates(a, b string) (changes, error) {
 		c.NewBytes += size
 		best, bestDiff := -1, size
 		for i, q := range gone[size] {
-			d, err := diffBlocks(filepath.Join(a, q), filepath.Join(b, p))
+			d, err := g.diff(filepath.Join(a, q), filepath.Join(b, p), size)
 			if err != nil {
 				return changes{}, err
 			}
@@ -133,9 +150,18 @@ func regularFiles(root string) (map[string]int64, error) {
 	return files, nil
 }
 
-// diffBlocks counts the bytes of b's blocks that differ from a's at the
-// same offset; b's blocks past a's end count whole.
-func diffBlocks(a, b string) (int64, error) {
+// diff counts the bytes of b (of size bytes) that differ from a at g.
+func (g granularity) diff(a, b string, size int64) (int64, error) {
+	d, err := diffBlocks(a, b, g.block)
+	if err == nil && d > 0 && size < g.small {
+		d = size
+	}
+	return d, err
+}
+
+// diffBlocks counts the bytes of b's blocks of block bytes that differ
+// from a's at the same offset; b's blocks past a's end count whole.
+func diffBlocks(a, b string, block int) (int64, error) {
 	fa, err := os.Open(a)
 	if err != nil {
 		return 0, err
@@ -146,7 +172,7 @@ func diffBlocks(a, b string) (int64, error) {
 		return 0, err
 	}
 	defer fb.Close()
-	const chunk = 256 * changeBlock
+	chunk := max(256*changeBlock, block)
 	ba, bb := make([]byte, chunk), make([]byte, chunk)
 	var diff int64
 	for {
@@ -161,8 +187,8 @@ func diffBlocks(a, b string) (int64, error) {
 		if errA != nil && errA != io.EOF && errA != io.ErrUnexpectedEOF {
 			return 0, fmt.Errorf("read %s: %w", a, errA)
 		}
-		for off := 0; off < nb; off += changeBlock {
-			end := min(off+changeBlock, nb)
+		for off := 0; off < nb; off += block {
+			end := min(off+block, nb)
 			if end > na || !bytes.Equal(ba[off:end], bb[off:end]) {
 				diff += int64(end - off)
 			}

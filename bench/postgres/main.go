@@ -29,17 +29,21 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
@@ -76,7 +80,12 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of the side-by-side final sync per tool")
 	flag.BoolVar(&o.keep, "keep", false, "leave the namespaces and Ferry objects (for debugging)")
 	flag.Parse()
-	if err := bench(context.Background(), o); err != nil {
+	ctrllog.SetLogger(logr.Discard())
+	// An interrupt cancels the run; the clean-up still runs.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := bench(ctx, o)
+	cancel()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
 	}
@@ -118,11 +127,19 @@ func bench(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
+	// The plan and the application go while the controller runs (their
+	// finalizers), the registrations and the namespace after it stopped.
+	defer func() {
+		if !o.keep {
+			e.cleanup()
+		}
+		stop()
+		if !o.keep {
+			e.dropFerryNamespace()
+		}
+	}()
 	defer e.unmount()
-	if !o.keep {
-		defer e.cleanup()
-	}
+	e.cleanup() // what an earlier run left
 	m, err := e.migrate(ctx, image)
 	if err != nil {
 		return err
@@ -250,7 +267,8 @@ func (e *env) run(args ...string) (string, error) {
 type result struct {
 	stage, cutover *ferryv1.Migration
 	stageTime      time.Duration
-	changes        changes
+	changes        changes // strict: 4 KiB blocks
+	coarse         changes // at Ferry's granularity
 	sizeA, sizeB   int64
 	delta          []deltaRun
 }
@@ -309,7 +327,10 @@ func (e *env) migrate(ctx context.Context, image string) (*result, error) {
 		return nil, err
 	}
 	logf("state B (the source after the quiesce) copied; comparing")
-	if r.changes, err = compareStates(a, b); err != nil {
+	if r.changes, err = compareStates(a, b, strict); err != nil {
+		return nil, err
+	}
+	if r.coarse, err = compareStates(a, b, ferryLike); err != nil {
 		return nil, err
 	}
 	r.sizeB = r.changes.Bytes
@@ -395,31 +416,34 @@ func (e *env) migration(ctx context.Context, out string) (*ferryv1.Migration, er
 	return &m, nil
 }
 
-// cleanup deletes the plan (its migrations), the clusters' registrations
-// and the namespaces on both clusters, and waits until the
-// namespaces are gone.
+// cleanup deletes the plan (its migrations) and the application's
+// namespace on both clusters, and waits until they are gone.
 func (e *env) cleanup() {
-	ctx := context.Background()
 	_, _ = e.run("plan", "delete", e.ns, "--wait")
+	deleteNamespace(e.src, e.ns)
+	deleteNamespace(e.dst, e.ns)
+}
+
+// dropFerryNamespace deletes the clusters' registrations and the
+// benchmark's Ferry namespace on the host.
+func (e *env) dropFerryNamespace() {
 	for _, c := range []string{"src", "dst"} {
-		_ = e.host.Delete(ctx, &ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: e.ferryNS, Name: c}})
+		_ = e.host.Delete(context.Background(), &ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: e.ferryNS, Name: c}})
 	}
-	type nsOn struct {
-		cs kubernetes.Interface
-		ns string
-	}
-	all := []nsOn{{e.src, e.ns}, {e.dst, e.ns}, {e.dst, e.ferryNS}}
-	for _, n := range all {
-		_ = n.cs.CoreV1().Namespaces().Delete(ctx, n.ns, metav1.DeleteOptions{})
-	}
-	for _, n := range all {
-		for range 240 {
-			if _, err := n.cs.CoreV1().Namespaces().Get(ctx, n.ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
+	deleteNamespace(e.dst, e.ferryNS)
+}
+
+// deleteNamespace deletes ns and waits up to 2 minutes until it is gone.
+func deleteNamespace(cs kubernetes.Interface, ns string) {
+	ctx := context.Background()
+	_ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	for range 240 {
+		if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
 		}
+		time.Sleep(500 * time.Millisecond)
 	}
+	logf("namespace %s still there after 2 minutes", ns)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
@@ -465,6 +489,9 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 		"file gone from A (renamed; %s of differing blocks); %d files of A gone. **Changed, renames matched: %s**; "+
 		"every new file whole: %s.\n\n", changeBlock/1024, mib(c.InPlace), c.InPlaceFiles, c.New, mib(c.NewBytes), c.Renamed,
 		mib(c.RenamedChanged), c.Gone, mib(c.Matched()), mib(c.ByPath()))
+	fmt.Printf("At the granularity of Ferry's block comparison (128 KiB blocks, files under 1 MiB whole), renames matched: %s "+
+		"(%s in place in %d files, %s in renamed files).\n\n", mib(r.coarse.Matched()), mib(r.coarse.InPlace), r.coarse.InPlaceFiles,
+		mib(r.coarse.RenamedChanged))
 	fmt.Println("| final sync A→B on tmpfs | wall, median (min-max) | bytes sent | matched | deleted |")
 	fmt.Println("|---|---|---|---|---|")
 	med := map[string]deltaRun{}

@@ -34,7 +34,7 @@ const (
 )
 
 var (
-	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "s", "s-d", "s-v", "1M"}
+	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "s", "s-d", "s-v", "r", "1M"}
 	caseNames = map[string]string{
 		"a":   "(a) 2 GiB, 4 large files",
 		"b":   "(b) 100,000 small files",
@@ -44,11 +44,12 @@ var (
 		"s":   "(s) sparse file, fresh",
 		"s-d": "(s) re-sync, 1 MiB of it changed",
 		"s-v": "(s) re-sync with --verify, no change",
+		"r":   "(r) re-sync after renames (512 MiB moved, 4 x 16 MiB recycled)",
 		"1M":  "1,000,000 files of 100 B",
 	}
-	toolOrder = []string{"ferry", "base", "local", "rsync", "cp"}
+	toolOrder = []string{"ferry", "base", "local", "rsync", "fuzzy", "cp"}
 	toolNames = map[string]string{"ferry": "Ferry mover", "base": "Ferry mover, baseline",
-		"local": "Ferry local copy (`mover local`)", "rsync": "rsync + stunnel", "cp": "cp -a"}
+		"local": "Ferry local copy (`mover local`)", "rsync": "rsync + stunnel", "fuzzy": "rsync --fuzzy --delete-delay + stunnel", "cp": "cp -a"}
 )
 
 func cmdReport(args []string) error {
@@ -219,6 +220,7 @@ func (r *report) write(w *os.File) {
 		p("\n")
 	}
 	r.writeBytes(p)
+	r.writeRenames(p)
 	r.writeMemory(p)
 	r.writeVerdicts(p)
 	r.writeLocalTargets(p)
@@ -259,6 +261,25 @@ func (r *report) writeBytes(p func(string, ...any)) {
 		ws, wr := r.med("tmpfs", "d-wire", t, fBytesSent), r.med("tmpfs", "d-wire", t, fBytesRecv)
 		p("| %s | %s (%s) | %sx | %s (%s) | %sx |\n", toolNames[t], human(s), human(rc), num(s/ch, 2),
 			human(ws), human(wr), num(ws/ch, 2))
+	}
+	p("\n")
+}
+
+// writeRenames reports the bytes sent in (r), where only names changed:
+// 576 MiB of files were renamed or moved per round.
+func (r *report) writeRenames(p func(string, ...any)) {
+	if len(r.values("tmpfs", "r", "ferry", fWall)) == 0 {
+		return
+	}
+	p("#### Bytes sent in (r) (576 MiB renamed or moved per round, no content changed)\n\n")
+	p("| tool | sent (received), median | wall s, median |\n")
+	p("|---|---:|---:|\n")
+	for _, t := range []string{"ferry", "base", "local", "rsync", "fuzzy"} {
+		if len(r.values("tmpfs", "r", t, fWall)) == 0 {
+			continue
+		}
+		p("| %s | %s (%s) | %s |\n", toolNames[t], human(r.med("tmpfs", "r", t, fBytesSent)),
+			human(r.med("tmpfs", "r", t, fBytesRecv)), num(r.med("tmpfs", "r", t, fWall), 2))
 	}
 	p("\n")
 }
