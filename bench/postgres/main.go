@@ -56,6 +56,7 @@ type options struct {
 	cache, mnt     string
 	rounds         int
 	keep           bool
+	keepStates     bool
 }
 
 type env struct {
@@ -79,6 +80,7 @@ func main() {
 	flag.StringVar(&o.mnt, "mnt", "/mnt/pgb-bench", "mount point of the tmpfs for the two volume states and the side-by-side syncs")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of the side-by-side final sync per tool")
 	flag.BoolVar(&o.keep, "keep", false, "leave the namespaces and Ferry objects (for debugging)")
+	flag.BoolVar(&o.keepStates, "keep-states", false, "leave the tmpfs with the two volume states A and B mounted (for debugging; umount it afterwards)")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
 	// An interrupt cancels the run; the clean-up still runs.
@@ -379,8 +381,12 @@ func (e *env) sideBySide(ctx context.Context, a, b string) ([]deltaRun, error) {
 	return runs, os.RemoveAll(d.target)
 }
 
-// unmount removes the tmpfs, when mounted.
+// unmount removes the tmpfs, when mounted (and not kept).
 func (e *env) unmount() {
+	if e.keepStates {
+		logf("the volume states are kept in %s/A and %s/B: umount %s when done", e.mnt, e.mnt, e.mnt)
+		return
+	}
 	if run(context.Background(), "mountpoint", "-q", e.mnt) != nil {
 		return
 	}
