@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"ferry.dev/ferry/internal/mover/safefs"
 )
@@ -43,11 +44,14 @@ type changes struct {
 	InPlace, InPlaceFiles int64
 	// New: files of B under a path A lacks, NewBytes their size.
 	New, NewBytes int64
-	// Renamed: new files matched to a file gone from A of the same size
-	// that shares at least one block at the same offset (a recycled WAL
-	// segment); RenamedBytes is their size, RenamedChanged the bytes of
-	// their differing blocks.
-	Renamed, RenamedBytes, RenamedChanged int64
+	// Renamed: new files matched to a file of the same size that B
+	// lacks, or to a partial file the stage kept in A (the receiver's
+	// basis of a file it could not finish), that shares at least one
+	// block at the same offset (a recycled WAL segment, the segment
+	// written during the stage); RenamedBytes is their size,
+	// RenamedChanged the bytes of their differing blocks, FromPartial how
+	// many were matched to a partial file.
+	Renamed, RenamedBytes, RenamedChanged, FromPartial int64
 	// Gone counts A's files that B lacks (deleted or renamed away).
 	Gone int64
 }
@@ -73,12 +77,23 @@ func compareStates(a, b string, g granularity) (changes, error) {
 		return changes{}, err
 	}
 	var c changes
-	gone := map[int64][]string{} // size -> paths of A that B lacks
+	gone := map[int64][]string{} // size -> paths of A that B lacks, and partial files
 	for p, size := range fa {
 		if _, ok := fb[p]; !ok {
 			gone[size] = append(gone[size], p)
 			c.Gone++
 		}
+	}
+	partialDir := filepath.Join(safefs.ReservedName, "partial")
+	if ents, err := os.ReadDir(filepath.Join(a, partialDir)); err == nil {
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+				gone[info.Size()] = append(gone[info.Size()], filepath.Join(partialDir, e.Name()))
+			}
+		}
+	}
+	for _, l := range gone {
+		sort.Strings(l)
 	}
 	var news []string
 	for p, size := range fb {
@@ -118,6 +133,9 @@ func compareStates(a, b string, g granularity) (changes, error) {
 		c.Renamed++
 		c.RenamedChanged += bestDiff
 		c.RenamedBytes += size
+		if strings.HasPrefix(gone[size][best], partialDir) {
+			c.FromPartial++
+		}
 		gone[size] = append(gone[size][:best], gone[size][best+1:]...)
 	}
 	return c, nil

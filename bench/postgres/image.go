@@ -1,9 +1,12 @@
 package main
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,15 +139,63 @@ func postgresImage(rootfs string) (v1.Image, error) {
 	return mutate.ConfigFile(img, cfg)
 }
 
-// pushImage pushes img as postgres:15 to every registry and returns the
+// ferryImage builds the data movers' image from this tree: a static
+// ferry binary as the entrypoint, as the test bed builds its own.
+func ferryImage(ctx context.Context, dir string) (v1.Image, error) {
+	bin := filepath.Join(dir, "ferry-static")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/ferry")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build the static ferry: %w: %s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, d := range []string{"usr/", "usr/local/", "usr/local/bin/"} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "usr/local/bin/ferry", Mode: 0o755, Size: int64(len(data))}); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	cfg.Config.Entrypoint = []string{"/usr/local/bin/ferry"}
+	cfg.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	return mutate.ConfigFile(img, cfg)
+}
+
+// pushImage pushes img as repo to every registry and returns the
 // reference by digest in the first (the source cluster's).
-func pushImage(ctx context.Context, img v1.Image, registries ...string) (string, error) {
+func pushImage(ctx context.Context, img v1.Image, repo string, registries ...string) (string, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return "", err
 	}
 	for _, r := range registries {
-		ref, err := name.ParseReference(r+"/postgres:15", name.Insecure)
+		ref, err := name.ParseReference(r+"/"+repo, name.Insecure)
 		if err != nil {
 			return "", err
 		}
@@ -152,7 +203,7 @@ func pushImage(ctx context.Context, img v1.Image, registries ...string) (string,
 			return "", fmt.Errorf("push %s: %w", ref, err)
 		}
 	}
-	return registries[0] + "/postgres@" + d.String(), nil
+	return registries[0] + "/" + strings.SplitN(repo, ":", 2)[0] + "@" + d.String(), nil
 }
 
 func run(ctx context.Context, prog string, args ...string) error {

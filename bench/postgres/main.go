@@ -57,6 +57,7 @@ type options struct {
 	rounds         int
 	keep           bool
 	keepStates     bool
+	bedMover       bool
 }
 
 type env struct {
@@ -80,6 +81,7 @@ func main() {
 	flag.StringVar(&o.mnt, "mnt", "/mnt/pgb-bench", "mount point of the tmpfs for the two volume states and the side-by-side syncs")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of the side-by-side final sync per tool")
 	flag.BoolVar(&o.keep, "keep", false, "leave the namespaces and Ferry objects (for debugging)")
+	flag.BoolVar(&o.bedMover, "bed-mover", false, "run the test bed's ferry image (make images) as the data movers, not one built from this tree")
 	flag.BoolVar(&o.keepStates, "keep-states", false, "leave the tmpfs with the two volume states A and B mounted (for debugging; umount it afterwards)")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
@@ -120,11 +122,23 @@ func bench(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	image, err := pushImage(ctx, img, e.registry["src"], e.registry["dst"])
+	image, err := pushImage(ctx, img, "postgres:15", e.registry["src"], e.registry["dst"])
 	if err != nil {
 		return err
 	}
 	logf("pushed %s to both registries", image)
+	if !o.bedMover {
+		// The movers run this tree's code, under a name of its own, so
+		// that the test bed's ferry image stays as others use it.
+		fimg, err := ferryImage(ctx, e.scratch)
+		if err != nil {
+			return err
+		}
+		if e.moverImage, err = pushImage(ctx, fimg, "pgb-ferry:dev", e.registry["src"], e.registry["dst"]); err != nil {
+			return err
+		}
+		logf("data movers run %s (this tree)", e.moverImage)
+	}
 	stop, err := e.controller(ctx)
 	if err != nil {
 		return err
@@ -459,6 +473,7 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 	m := r.cutover
 	fmt.Printf("### PostgreSQL 15, pgbench -i -s %d, one stage, %s of writes, cutover (%s)\n\n", e.scale, e.writes, time.Now().UTC().Format("2006-01-02"))
 	fmt.Printf("- load average (1, 5, 15 min) at start: %s; at end: %s\n", loadStart, loadEnd)
+	fmt.Printf("- data movers: %s\n", e.moverImage)
 	fmt.Printf("- volume: %s in state A (after the stage), %s in state B (at quiesce), regular files\n", mib(r.sizeA), mib(r.sizeB))
 	fmt.Printf("- stage: %.1f s (ferry stage --wait)\n", r.stageTime.Seconds())
 	for _, v := range r.stage.Status.Volumes {
@@ -492,11 +507,11 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 	}
 	c := r.changes
 	fmt.Printf("\nChanged between A and B (%d KiB blocks): %s in %d files changed in place; %d new files (%s), %d of them matched to a "+
-		"file gone from A (renamed; %s of differing blocks); %d files of A gone. **Changed, renames matched: %s**; "+
-		"every new file whole: %s.\n\n", changeBlock/1024, mib(c.InPlace), c.InPlaceFiles, c.New, mib(c.NewBytes), c.Renamed,
-		mib(c.RenamedChanged), c.Gone, mib(c.Matched()), mib(c.ByPath()))
+		"file gone from A (renamed) or, %d, to a partial file the stage kept (%s of differing blocks in those); %d files of A gone. "+
+		"**Changed, renames and partial files matched: %s**; every new file whole: %s.\n\n", changeBlock/1024, mib(c.InPlace),
+		c.InPlaceFiles, c.New, mib(c.NewBytes), c.Renamed, c.FromPartial, mib(c.RenamedChanged), c.Gone, mib(c.Matched()), mib(c.ByPath()))
 	fmt.Printf("At the granularity of Ferry's block comparison (128 KiB blocks, files under 1 MiB whole), renames matched: %s "+
-		"(%s in place in %d files, %s in renamed files).\n\n", mib(r.coarse.Matched()), mib(r.coarse.InPlace), r.coarse.InPlaceFiles,
+		"(%s in place in %d files, %s in renamed and partial files).\n\n", mib(r.coarse.Matched()), mib(r.coarse.InPlace), r.coarse.InPlaceFiles,
 		mib(r.coarse.RenamedChanged))
 	fmt.Println("| final sync A→B on tmpfs | wall, median (min-max) | bytes sent | matched | deleted |")
 	fmt.Println("|---|---|---|---|---|")
