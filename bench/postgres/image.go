@@ -154,8 +154,12 @@ func ferryImage(ctx context.Context, dir string) (v1.Image, error) {
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, d := range []string{"usr/", "usr/local/", "usr/local/bin/"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}); err != nil {
+	for _, d := range []string{"tmp/", "usr/", "usr/local/", "usr/local/bin/"} {
+		mode := int64(0o755)
+		if d == "tmp/" {
+			mode = 0o1777 // the mover's spool files
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: mode}); err != nil {
 			return nil, err
 		}
 	}
