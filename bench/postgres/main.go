@@ -287,6 +287,7 @@ type result struct {
 	coarse         changes // at Ferry's granularity
 	sizeA, sizeB   int64
 	delta          []deltaRun
+	pods           *podWatch
 }
 
 // migrate runs the database, stages, takes state A, cuts over, takes
@@ -328,6 +329,11 @@ func (e *env) migrate(ctx context.Context, image string) (*result, error) {
 	logf("state A (the destination after the stage) copied in %.1f s; writes go on", time.Since(copyStart).Seconds())
 	time.Sleep(max(0, e.writes-time.Since(copyStart)))
 	logf("cutting over")
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if r.pods, err = watchMovers(wctx, e.ns, map[string]kubernetes.Interface{"src": e.src, "dst": e.dst}); err != nil {
+		return nil, err
+	}
 	if out, err = e.run("cutover", e.ns, "--wait"); err != nil {
 		return nil, err
 	}
@@ -497,6 +503,16 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 			inside = "yes"
 		}
 		fmt.Printf("| %s | %.2f s | %s |\n", s.Name, s.Completed.Sub(s.Started.Time).Seconds(), inside)
+	}
+	for _, s := range m.Status.Itinerary {
+		if s.Name == "CopyVolumes" && s.Started != nil {
+			fmt.Println("\n| mover pod (watched) | created | container running | container ended |")
+			fmt.Println("|---|---|---|---|")
+			fmt.Printf("| (CopyVolumes started: +0.00 s, ended: +%.2f s) | | | |\n", s.Completed.Sub(s.Started.Time).Seconds())
+			for _, l := range r.pods.since(s.Started.Time) {
+				fmt.Println(l)
+			}
+		}
 	}
 	fmt.Println()
 	fmt.Println("| final sync in the cutover (status.volumes) | bytes sent | bytes matched | files skipped | partial | reused | deleted |")
