@@ -509,7 +509,7 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 			fmt.Println("\n| mover pod (watched) | created | container running | container ended |")
 			fmt.Println("|---|---|---|---|")
 			fmt.Printf("| (CopyVolumes started: +0.00 s, ended: +%.2f s) | | | |\n", s.Completed.Sub(s.Started.Time).Seconds())
-			for _, l := range r.pods.since(s.Started.Time) {
+			for _, l := range r.pods.relative(s.Started.Time) {
 				fmt.Println(l)
 			}
 		}

@@ -67,23 +67,20 @@ func (w *podWatch) saw(cluster string, p *corev1.Pod, now time.Time) {
 	}
 }
 
-// since lists the pods first seen after start, with their times relative
-// to start.
-func (w *podWatch) since(start time.Time) []string {
+// relative lists the pods seen, with their times relative to start.
+func (w *podWatch) relative(start time.Time) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var ps []*podTimes
 	for _, t := range w.pods {
-		if !t.created.Before(start) {
-			ps = append(ps, t)
-		}
+		ps = append(ps, t)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].created.Before(ps[j].created) })
 	rel := func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
 		}
-		return fmt.Sprintf("+%.2f s", t.Sub(start).Seconds())
+		return fmt.Sprintf("%+.2f s", t.Sub(start).Seconds())
 	}
 	var out []string
 	for _, t := range ps {
