@@ -331,9 +331,7 @@ func (e *env) migrate(ctx context.Context, image string) (*result, error) {
 	logf("cutting over")
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	if r.pods, err = watchMovers(wctx, e.ns, map[string]kubernetes.Interface{"src": e.src, "dst": e.dst}); err != nil {
-		return nil, err
-	}
+	r.pods = watchMovers(wctx, e.ns, map[string]kubernetes.Interface{"src": e.src, "dst": e.dst})
 	if out, err = e.run("cutover", e.ns, "--wait"); err != nil {
 		return nil, err
 	}
@@ -506,7 +504,7 @@ func (e *env) report(r *result, loadStart, loadEnd string) {
 	}
 	for _, s := range m.Status.Itinerary {
 		if s.Name == "CopyVolumes" && s.Started != nil {
-			fmt.Println("\n| mover pod (watched) | created | container running | container ended |")
+			fmt.Println("\n| mover pod (polled every 100 ms) | created | container running | container ended |")
 			fmt.Println("|---|---|---|---|")
 			fmt.Printf("| (CopyVolumes started: +0.00 s, ended: +%.2f s) | | | |\n", s.Completed.Sub(s.Started.Time).Seconds())
 			for _, l := range r.pods.relative(s.Started.Time) {

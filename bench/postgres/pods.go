@@ -13,9 +13,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// podTimes is when a watch first saw a mover pod created, its container
-// running and its container terminated (this machine's clock, so that
-// they compare with the Migration's times).
+// podTimes is when a poll first saw a mover pod, its container running
+// and its container terminated (this machine's clock, so that they
+// compare with the Migration's times).
 type podTimes struct {
 	cluster, name           string
 	created, running, ended time.Time
@@ -27,25 +27,28 @@ type podWatch struct {
 	pods map[string]*podTimes
 }
 
-// watchMovers watches the pods named ferry-mover-* in ns on each cluster
-// until ctx ends.
-func watchMovers(ctx context.Context, ns string, clusters map[string]kubernetes.Interface) (*podWatch, error) {
+// watchMovers lists the pods named ferry-mover-* in ns on each cluster
+// every 100 ms until ctx ends (a poll: watches did not start reliably on
+// the test bed's API servers).
+func watchMovers(ctx context.Context, ns string, clusters map[string]kubernetes.Interface) *podWatch {
 	w := &podWatch{pods: map[string]*podTimes{}}
 	for name, cs := range clusters {
-		wi, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("watch pods in %s on %s: %w", ns, name, err)
-		}
-		go func(cluster string) {
-			defer wi.Stop()
-			for ev := range wi.ResultChan() {
-				if p, ok := ev.Object.(*corev1.Pod); ok && strings.HasPrefix(p.Name, "ferry-mover-") {
-					w.saw(cluster, p, time.Now())
+		go func() {
+			for ctx.Err() == nil {
+				l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+				now := time.Now()
+				if err == nil {
+					for i := range l.Items {
+						if p := &l.Items[i]; strings.HasPrefix(p.Name, "ferry-mover-") {
+							w.saw(name, p, now)
+						}
+					}
 				}
+				time.Sleep(100 * time.Millisecond)
 			}
-		}(name)
+		}()
 	}
-	return w, nil
+	return w
 }
 
 func (w *podWatch) saw(cluster string, p *corev1.Pod, now time.Time) {
