@@ -19,7 +19,10 @@
 //
 // Its controller and CLI use their own namespace (-ferry-namespace) and
 // leave the CRDs as installed, so that it can run beside other tests on
-// the same clusters.
+// the same clusters; the controller's log is left in
+// $TMPDIR/pgb-controller.log. It runs as root (tmpfs, rsync daemon) and
+// removes its namespaces, Ferry objects, tmpfs and processes at the end,
+// also when interrupted.
 package main
 
 import (
