@@ -210,6 +210,22 @@ func pushImage(ctx context.Context, img v1.Image, repo string, registries ...str
 	return registries[0] + "/" + strings.SplitN(repo, ":", 2)[0] + "@" + d.String(), nil
 }
 
+// deleteImage removes the manifest ref (registry/repo@digest) from every
+// registry, so that a run leaves no image behind (the blobs go at the
+// registry's next garbage collection).
+func deleteImage(ref string, registries ...string) {
+	repoDigest := ref[strings.Index(ref, "/")+1:]
+	for _, r := range registries {
+		d, err := name.NewDigest(r+"/"+repoDigest, name.Insecure)
+		if err == nil {
+			err = remote.Delete(d)
+		}
+		if err != nil {
+			logf("delete image %s/%s: %v", r, repoDigest, err)
+		}
+	}
+}
+
 func run(ctx context.Context, prog string, args ...string) error {
 	cmd := exec.CommandContext(ctx, prog, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {

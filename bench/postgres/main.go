@@ -21,8 +21,8 @@
 // leave the CRDs as installed, so that it can run beside other tests on
 // the same clusters; the controller's log is left in
 // $TMPDIR/pgb-controller.log. It runs as root (tmpfs, rsync daemon) and
-// removes its namespaces, Ferry objects, tmpfs and processes at the end,
-// also when interrupted.
+// removes its namespaces, Ferry objects, images, tmpfs and processes at
+// the end, also when interrupted.
 package main
 
 import (
@@ -130,6 +130,10 @@ func bench(ctx context.Context, o options) error {
 		return err
 	}
 	logf("pushed %s to both registries", image)
+	regs := []string{e.registry["src"], e.registry["dst"]}
+	if !o.keep {
+		defer deleteImage(image, regs...)
+	}
 	if !o.bedMover {
 		// The movers run this tree's code, under a name of its own, so
 		// that the test bed's ferry image stays as others use it.
@@ -137,8 +141,11 @@ func bench(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
-		if e.moverImage, err = pushImage(ctx, fimg, "pgb-ferry:dev", e.registry["src"], e.registry["dst"]); err != nil {
+		if e.moverImage, err = pushImage(ctx, fimg, "pgb-ferry:dev", regs...); err != nil {
 			return err
+		}
+		if !o.keep {
+			defer deleteImage(e.moverImage, regs...)
 		}
 		logf("data movers run %s (this tree)", e.moverImage)
 	}
