@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-postgres deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -104,7 +104,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover bench-downtime
+bench: bench-go bench-resources bench-mover bench-downtime bench-postgres
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -116,6 +116,12 @@ bench-resources: clusters-up images build
 # Downtime of a cutover after one stage, per plan type (the sample app).
 bench-downtime: clusters-up images build
 	$(GO) run ./bench/downtime -rounds 3
+
+# A real PostgreSQL (pgbench -s 20, a writer) moved src to dst after one
+# stage: downtime, the final sync against the bytes that changed, and the
+# same final sync by ferry mover and rsync over stunnel (as root).
+bench-postgres: clusters-up images build
+	$(GO) run ./bench/postgres -scale 20 -rounds 5
 
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build

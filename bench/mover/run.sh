@@ -11,7 +11,10 @@
 # of (a) and (b) with nothing changed, (d) re-sync after 1% of one large
 # file changed, (s) a sparse file of 100 GiB holding 3 MiB of data (fresh,
 # re-synced after 1 MiB changed, re-synced with --verify; Ferry only:
-# rsync reads the whole apparent size); then 1,000,000 tiny files for
+# rsync reads the whole apparent size), (r) re-sync after renames: a
+# 512 MiB file renamed into another directory and four 16 MiB WAL-like
+# segments renamed (recycled) per round, contents unchanged, then (r-dir)
+# the directory holding the 512 MiB file renamed; then 1,000,000 tiny files for
 # memory, and (a) and (b) once more on disk. Rounds are interleaved (the tool order rotates) and every
 # sync is checked against its source. See docs/benchmarks.md, "Data mover".
 # A full run takes 12-14 minutes on 2 vCPUs and needs about 13 GiB of free
@@ -23,7 +26,8 @@
 # disk case), QUICK (1: tiny data sets, to check the harness itself),
 # SETS ("a b": the data sets to run; "b" alone skips (a), (c) of (a) and (d);
 # empty runs neither), SPARSE (1: run case (s)), SPARSE_SIZE (100G),
-# SPARSE_DATA (3M),
+# SPARSE_DATA (3M), RENAME (1: run case (r)), FUZZY (1: in (r), rsync
+# once more with --fuzzy --delete-delay, its rename-friendly flags),
 # WARMUP (1: one untimed run of every tool on every set first),
 # MNT (/mnt/ferry-bench), DISKDIR (/var/tmp/ferry-bench-disk), TMPFS_SIZE (14g),
 # RESULTS_TSV (a file to keep the raw measurements in; by default they are
@@ -32,9 +36,13 @@
 # is measured against what it changes in the same run; the report adds a
 # no-regression verdict).
 #
-# Case (s) alone, in a few seconds:
+# Case (s) alone, in a few seconds (and RENAME=0 SPARSE=1 for only it):
 #
-#   SETS= MILLION=0 DISK=0 ROUNDS=1 bench/mover/run.sh
+#   SETS= MILLION=0 DISK=0 RENAME=0 ROUNDS=1 bench/mover/run.sh
+#
+# Case (r) alone, in about a minute:
+#
+#   SETS= MILLION=0 DISK=0 SPARSE=0 ROUNDS=5 bench/mover/run.sh
 set -euo pipefail
 export LC_ALL=C
 
@@ -49,6 +57,8 @@ SETS=${SETS-a b}
 SPARSE=${SPARSE:-1}
 SPARSE_SIZE=${SPARSE_SIZE:-100G}
 SPARSE_DATA=${SPARSE_DATA:-3M}
+RENAME=${RENAME:-1}
+FUZZY=${FUZZY:-1}
 WARMUP=${WARMUP:-1}
 MNT=${MNT:-/mnt/ferry-bench}
 DISKDIR=${DISKDIR:-/var/tmp/ferry-bench-disk}
@@ -373,6 +383,15 @@ EOF
 	R_BS=$(rsync_bytes sent) R_BR=$(rsync_bytes received)
 }
 
+# run_fuzzy SRC DST [PORT]: run_rsync with --fuzzy (a file of the same
+# size and mtime, or a similar name, in the destination directory is the
+# basis of a new file) and --delete-delay (deletions after the transfer,
+# so that a renamed file's old name is still there as a basis).
+run_fuzzy() {
+	local RSYNC_FLAGS=("${RSYNC_FLAGS[@]}" --fuzzy --delete-delay)
+	run_rsync "$@"
+}
+
 # run_local SRC DST: one local copy, `ferry mover local` (sender and
 # receiver in one process over socket pairs, no TLS), as the local data
 # path's pod runs it.
@@ -559,6 +578,61 @@ if [[ $SPARSE == 1 ]]; then
 	rm -rf "$MNT/src-s" "$MNT/dst-s"
 fi
 
+# ---- tmpfs: (r) renamed files ----
+
+# rename_round ROUND: the renames of round ROUND in $MNT/src-r: the large
+# file moves to a new name in the other directory of tables/d0 and
+# tables/d1 (both stay); the four oldest WAL segments get the next four
+# segment names (PostgreSQL recycles segments so). Contents and mtimes
+# are kept.
+WAL_FIRST=1
+rename_round() {
+	local r=$1 from i
+	from=$(find "$MNT/src-r/tables" -type f)
+	mkdir -p "$MNT/src-r/tables/d$((r % 2))"
+	mv "$from" "$MNT/src-r/tables/d$((r % 2))/rel-$r.bin"
+	for ((i = WAL_FIRST; i < WAL_FIRST + 4; i++)); do
+		mv "$MNT/src-r/pg_wal/$(printf '%024X' "$i")" "$MNT/src-r/pg_wal/$(printf '%024X' "$((i + 8))")"
+	done
+	WAL_FIRST=$((WAL_FIRST + 4))
+}
+
+# dir_round ROUND: the directory that holds the large file is renamed.
+dir_round() {
+	local d
+	d=$(dirname "$(find "$MNT/src-r/tables" -type f)")
+	mv "$d" "$MNT/src-r/tables/x$1"
+}
+
+if [[ $RENAME == 1 ]]; then
+	R_TOOLS=("${INC_TOOLS[@]}")
+	if [[ $FUZZY == 1 ]] && has_tool rsync; then R_TOOLS+=(fuzzy); fi
+	log "tmpfs: (r) renames, $ROUNDS rounds (${R_TOOLS[*]})"
+	"$BT" gen-large "$MNT/src-r/tables/d1" 1 "$LARGE_SIZE" 5
+	mv "$MNT/src-r/tables/d1/large-00.bin" "$MNT/src-r/tables/d1/rel-1.bin"
+	"$BT" gen-large "$MNT/src-r/pg_wal" 8 16M 6
+	for i in 0 1 2 3 4 5 6 7; do
+		mv "$MNT/src-r/pg_wal/large-0$i.bin" "$MNT/src-r/pg_wal/$(printf '%024X' "$((i + 1))")"
+	done
+	for t in "${R_TOOLS[@]}"; do # the first copy, not measured
+		"run_$t" "$MNT/src-r" "$MNT/dst-r-$t"
+		check "$MNT/src-r" "$MNT/dst-r-$t" "$t, case r, first copy"
+	done
+	# rsync compares directory mtimes in whole seconds: a directory whose
+	# source mtime falls in the second in which rsync changes it on the
+	# destination keeps the wrong mtime (seen here, a wrong copy). The
+	# renames are made 1.1 s before the syncs so that this does not hit.
+	for ((r = 2; r <= ROUNDS + 1; r++)); do
+		rename_round "$r"
+		sleep 1.1
+		for t in $(rotate "$r" "${R_TOOLS[@]}"); do measure tmpfs r "$t" "$((r - 1))" "$MNT/src-r" "$MNT/dst-r-$t"; done
+		dir_round "$r"
+		sleep 1.1
+		for t in $(rotate "$r" "${R_TOOLS[@]}"); do measure tmpfs r-dir "$t" "$((r - 1))" "$MNT/src-r" "$MNT/dst-r-$t"; done
+	done
+	rm -rf "$MNT/src-r" "$MNT"/dst-r-*
+fi
+
 # ---- tmpfs: 1,000,000 files, for memory ----
 
 if [[ $MILLION == 1 ]]; then
@@ -606,7 +680,7 @@ if [[ -n ${RESULTS_TSV:-} ]]; then cp "$RESULTS" "$RESULTS_TSV"; fi
 	echo "- machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "- ferry built from $REV, $(go version | cut -d' ' -f3); $(rsync --version | head -n1 | sed 's/  */ /g'); $(stunnel4 -version 2>&1 | grep -m1 '^stunnel'); $(openssl version)"
 	echo "- load average (1, 5, 15 min) at start: $LOAD_START; at end: $LOAD_END"
-	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B, (s) $SPARSE_SIZE holding $SPARSE_DATA"
+	echo "- rounds: $ROUNDS on tmpfs, $DISK_ROUNDS on disk; data: (a) $LARGE_N x $LARGE_SIZE, (b) $SMALL_N files of 1-8 KiB, 1M case $TINY_DIRS x $TINY_PER files of 100 B, (s) $SPARSE_SIZE holding $SPARSE_DATA, (r) $LARGE_SIZE + 8 x 16 MiB"
 	echo
 	"$BT" report -changed "$CHANGED" -baseline "$BASE_REV" "$RESULTS"
 }

@@ -149,6 +149,28 @@ func TestRenamedLargeFilesTravelAsRenames(t *testing.T) {
 	}
 }
 
+// TestRecycledSegmentsBesideANewOne: a new WAL segment, whose name sorts
+// before the recycled ones and whose mtime is no old file's, does not take
+// a recycled segment's old name: every recycled segment travels as a
+// rename, and only the new one's bytes are sent.
+func TestRecycledSegmentsBesideANewOne(t *testing.T) {
+	p := newSyncPair(t)
+	b := p.b
+	const seg = 2 << 20
+	for _, n := range []string{"0001", "0002", "0003", "0004"} {
+		b.file("pg_wal/"+n, b.random(seg))
+	}
+	p.sync("first sync")
+	for _, n := range []string{"1", "2", "3", "4"} {
+		b.check(os.Rename(b.path("pg_wal/000"+n), b.path("pg_wal/001"+n)))
+	}
+	b.file("pg_wal/0010", b.random(seg))
+	prog := p.sync("sync after the recycling")
+	if prog.BytesSent > seg+(256<<10) || prog.Reused != 4 {
+		t.Errorf("sync after recycling sent %d bytes and reused %d files; want one segment (%d) and 4", prog.BytesSent, prog.Reused, seg)
+	}
+}
+
 // TestPartialFilesMakeRoom: on a destination without room for the current
 // file, a partial one and a new copy, the partial files go and the sync
 // succeeds against the current file, where keeping them would fill the

@@ -42,28 +42,51 @@ func (s *sender) renameBases(rel string, entries []srcEntry, dest map[string]wir
 	for _, l := range gone {
 		sort.Strings(l)
 	}
+	// Files with a candidate of their mtime are paired first, so that a
+	// new file of no one's mtime (a WAL segment just created, beside the
+	// recycled ones) does not take another file's old name and leave that
+	// file to travel whole.
 	out := map[string]string{}
+	var rest []*srcEntry
 	for i := range entries {
 		e := &entries[i]
 		m := &e.info.Meta
 		if _, listed := dest[e.name]; listed || e.err != nil || m.Kind != wire.KindRegular || m.Size < s.opts.SmallFile || len(gone[m.Size]) == 0 {
 			continue
 		}
-		old := pickBasis(gone, m, dest)
-		out[e.name] = safefs.Join(rel, old)
-		delete(dest, old)
-		s.removeLater(safefs.Join(rel, old))
+		if old := pickBasis(gone, m, dest, true); old != "" {
+			s.pairRename(rel, e.name, old, out, dest)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	for _, e := range rest {
+		if old := pickBasis(gone, &e.info.Meta, dest, false); old != "" {
+			s.pairRename(rel, e.name, old, out, dest)
+		}
 	}
 	return out
 }
 
+// pairRename records old as the basis of the new file name in rel.
+func (s *sender) pairRename(rel, name, old string, out map[string]string, dest map[string]wire.Entry) {
+	out[name] = safefs.Join(rel, old)
+	delete(dest, old)
+	s.removeLater(safefs.Join(rel, old))
+}
+
 // pickBasis takes from gone the destination file of m's size that is
-// most likely m's old name: one with m's mtime (a rename keeps it), else
-// the first.
-func pickBasis(gone map[int64][]string, m *wire.Meta, dest map[string]wire.Entry) string {
+// most likely m's old name: one with m's mtime (a rename keeps it), else,
+// unless sameMtime, the first; "" when there is none.
+func pickBasis(gone map[int64][]string, m *wire.Meta, dest map[string]wire.Entry, sameMtime bool) string {
 	l := gone[m.Size]
 	i := slices.IndexFunc(l, func(n string) bool { return dest[n].Meta.Mtime == m.Mtime })
-	i = max(i, 0)
+	if i < 0 && !sameMtime && len(l) > 0 {
+		i = 0
+	}
+	if i < 0 {
+		return ""
+	}
 	old := l[i]
 	gone[m.Size] = slices.Delete(l, i, i+1)
 	return old

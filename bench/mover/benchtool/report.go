@@ -34,21 +34,23 @@ const (
 )
 
 var (
-	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "s", "s-d", "s-v", "1M"}
+	caseOrder = []string{"a", "b", "c-a", "c-b", "d", "s", "s-d", "s-v", "r", "r-dir", "1M"}
 	caseNames = map[string]string{
-		"a":   "(a) 2 GiB, 4 large files",
-		"b":   "(b) 100,000 small files",
-		"c-a": "(c) re-sync of (a), no change",
-		"c-b": "(c) re-sync of (b), no change",
-		"d":   "(d) re-sync, 1% of one file changed",
-		"s":   "(s) sparse file, fresh",
-		"s-d": "(s) re-sync, 1 MiB of it changed",
-		"s-v": "(s) re-sync with --verify, no change",
-		"1M":  "1,000,000 files of 100 B",
+		"a":     "(a) 2 GiB, 4 large files",
+		"b":     "(b) 100,000 small files",
+		"c-a":   "(c) re-sync of (a), no change",
+		"c-b":   "(c) re-sync of (b), no change",
+		"d":     "(d) re-sync, 1% of one file changed",
+		"s":     "(s) sparse file, fresh",
+		"s-d":   "(s) re-sync, 1 MiB of it changed",
+		"s-v":   "(s) re-sync with --verify, no change",
+		"r":     "(r) re-sync after renames (512 MiB moved, 4 x 16 MiB recycled)",
+		"r-dir": "(r) re-sync after the 512 MiB file's directory was renamed",
+		"1M":    "1,000,000 files of 100 B",
 	}
-	toolOrder = []string{"ferry", "base", "local", "rsync", "cp"}
+	toolOrder = []string{"ferry", "base", "local", "rsync", "fuzzy", "cp"}
 	toolNames = map[string]string{"ferry": "Ferry mover", "base": "Ferry mover, baseline",
-		"local": "Ferry local copy (`mover local`)", "rsync": "rsync + stunnel", "cp": "cp -a"}
+		"local": "Ferry local copy (`mover local`)", "rsync": "rsync + stunnel", "fuzzy": "rsync --fuzzy --delete-delay + stunnel", "cp": "cp -a"}
 )
 
 func cmdReport(args []string) error {
@@ -219,6 +221,7 @@ func (r *report) write(w *os.File) {
 		p("\n")
 	}
 	r.writeBytes(p)
+	r.writeRenames(p)
 	r.writeMemory(p)
 	r.writeVerdicts(p)
 	r.writeLocalTargets(p)
@@ -259,6 +262,27 @@ func (r *report) writeBytes(p func(string, ...any)) {
 		ws, wr := r.med("tmpfs", "d-wire", t, fBytesSent), r.med("tmpfs", "d-wire", t, fBytesRecv)
 		p("| %s | %s (%s) | %sx | %s (%s) | %sx |\n", toolNames[t], human(s), human(rc), num(s/ch, 2),
 			human(ws), human(wr), num(ws/ch, 2))
+	}
+	p("\n")
+}
+
+// writeRenames reports the bytes sent in (r), where only names changed:
+// 576 MiB of files were renamed or moved per round.
+func (r *report) writeRenames(p func(string, ...any)) {
+	if len(r.values("tmpfs", "r", "ferry", fWall)) == 0 {
+		return
+	}
+	p("#### Bytes sent in (r) (no content changed: 576 MiB renamed or moved per round; then 512 MiB in a renamed directory)\n\n")
+	p("| tool | (r) sent (received), median | (r) wall s, median | (r-dir) sent (received), median | (r-dir) wall s, median |\n")
+	p("|---|---:|---:|---:|---:|\n")
+	for _, t := range []string{"ferry", "base", "local", "rsync", "fuzzy"} {
+		if len(r.values("tmpfs", "r", t, fWall)) == 0 {
+			continue
+		}
+		p("| %s | %s (%s) | %s | %s (%s) | %s |\n", toolNames[t], human(r.med("tmpfs", "r", t, fBytesSent)),
+			human(r.med("tmpfs", "r", t, fBytesRecv)), num(r.med("tmpfs", "r", t, fWall), 2),
+			human(r.med("tmpfs", "r-dir", t, fBytesSent)), human(r.med("tmpfs", "r-dir", t, fBytesRecv)),
+			num(r.med("tmpfs", "r-dir", t, fWall), 2))
 	}
 	p("\n")
 }
