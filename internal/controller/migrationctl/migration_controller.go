@@ -48,6 +48,8 @@ type Reconciler struct {
 	// transientSince holds, per step run (the keys of started), when the
 	// step first failed with an error that may go away by itself.
 	transientSince sync.Map
+	// images are the image copies this process runs (CopyImages).
+	images imageJobs
 }
 
 // SetupWithManager registers the reconciler.
@@ -256,6 +258,7 @@ func (s *session) step() *ferryv1.Step { return &s.m.Status.Itinerary[s.idx] }
 
 // startCancel skips the steps not yet done and appends the undo steps.
 func (s *session) startCancel() {
+	s.r.images.stop(string(s.m.UID))
 	for i := range s.m.Status.Itinerary {
 		st := &s.m.Status.Itinerary[i]
 		if st.Phase == ferryv1.StepPending || st.Phase == ferryv1.StepRunning || st.Phase == ferryv1.StepFailed {
