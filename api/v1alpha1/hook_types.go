@@ -78,10 +78,12 @@ type HookSpec struct {
 	// OnError is Fail (the default) or Continue.
 	// +optional
 	OnError HookOnError `json:"onError,omitempty"`
-	// Stages makes a PreBackup or PostBackup hook run around the copy of
-	// every Stage migration too, not only in the cutover.
+	// Cluster and Namespace are where the hook runs when the plan's entry
+	// does not say (see PlanHook).
 	// +optional
-	Stages bool `json:"stages,omitempty"`
+	Cluster HookSide `json:"cluster,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // JobHook is a hook run as a Job.
@@ -174,17 +176,21 @@ type PlanHook struct {
 	// Phase the hook runs at.
 	Phase HookPhase `json:"phase"`
 	// Cluster is the side where a Job hook runs and an exec hook selects
-	// its pods: by default the phase's own side (source for PreBackup,
+	// its pods: by default the Hook's, else the phase's own side (source for PreBackup,
 	// PostBackup, PreRollback and PostRollback; destination for
 	// PreRestore and PostRestore).
 	// +optional
 	Cluster HookSide `json:"cluster,omitempty"`
-	// Namespace where the hook runs; by default the first migrated
-	// namespace, as it is named on that side.
+	// Namespace where the hook runs; by default the Hook's, else the
+	// first migrated namespace, as it is named on that side.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 	// Order among the hooks of the same phase, lowest first; hooks of
 	// equal order run in the order of the list.
 	// +optional
 	Order int32 `json:"order,omitempty"`
+	// Stages makes a PreBackup or PostBackup hook run around the copy of
+	// every Stage migration too, not only in the cutover.
+	// +optional
+	Stages bool `json:"stages,omitempty"`
 }

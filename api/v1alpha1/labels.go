@@ -13,6 +13,9 @@ const (
 	// creates (mover pods, Services, Secrets, its service accounts), never
 	// on the objects it migrates: those keep their own value.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// LabelHookStep marks a hook's Job with the index of the itinerary
+	// step that runs it, so that the step finds its Job again.
+	LabelHookStep = "ferry.dev/hook-step"
 	// ManagedByValue is the value of LabelManagedBy.
 	ManagedByValue = "ferry"
 

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/hooks"
 	"ferry.dev/ferry/internal/ops"
 	"ferry.dev/ferry/internal/planning"
 )
@@ -33,6 +34,7 @@ type planCreateOptions struct {
 	scMap            map[string]string
 	rewrites         []string
 	pvcs             []string
+	hooks            []string
 	autoResize       bool
 	headroom         *int32 // nil: the plan's default
 	headroomFlag     int32
@@ -47,7 +49,8 @@ func newPlanCreateCommand() *cobra.Command {
   ferry plan create shop --from src --to dst -n shop:shop-v2 --storage-class-map standard=fast
   ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip
   ferry plan create shop-state --type state --from src --to dst -n shop --pvc shop/data:name=shop-data
-  ferry plan create shop --from src --to dst -n shop --auto-resize --resize-headroom 20`,
+  ferry plan create shop --from src --to dst -n shop --auto-resize --resize-headroom 20
+  ferry plan create shop --from src --to dst -n shop --hook flush:PreBackup --hook smoke:PostRestore`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -69,6 +72,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
 	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity and access (modes joined by +); repeat for more")
+	f.StringArrayVar(&o.hooks, "hook", nil, "run a hook (ferry hook create) at a phase, NAME:PHASE[:stages,cluster=source|destination,namespace=NS]; repeat for more, run in the given order within a phase")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
 	return cmd
@@ -120,6 +124,13 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 			return nil, err
 		}
 		p.Spec.PersistentVolumeClaims = append(p.Spec.PersistentVolumeClaims, ov)
+	}
+	for _, v := range o.hooks {
+		ref, err := parsePlanHook(v)
+		if err != nil {
+			return nil, err
+		}
+		p.Spec.Hooks = append(p.Spec.Hooks, ref)
 	}
 	for _, rw := range o.rewrites {
 		from, to, ok := strings.Cut(rw, "=")
@@ -210,9 +221,30 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 	if len(p.Status.PersistentVolumeClaims) > 0 {
 		describeVolumes(out, p)
 	}
+	if len(p.Spec.Hooks) > 0 {
+		describeHooks(out, p)
+	}
 	for _, w := range p.Status.Warnings {
 		fmt.Fprintf(out, "Warning: %s\n", w)
 	}
+}
+
+// describeHooks writes the plan's hooks by phase, in the order they run.
+func describeHooks(out io.Writer, p *ferryv1.Plan) {
+	fmt.Fprintln(out, "Hooks:")
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PHASE\tHOOK\tCLUSTER\tNAMESPACE\tSTAGES")
+	for _, ph := range []ferryv1.HookPhase{ferryv1.HookPreBackup, ferryv1.HookPostBackup, ferryv1.HookPreRestore, ferryv1.HookPostRestore,
+		ferryv1.HookPreRollback, ferryv1.HookPostRollback} {
+		for _, ref := range hooks.InPhase(p.Spec.Hooks, ph) {
+			stages := "no"
+			if ref.Stages {
+				stages = "yes"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", ref.Phase, ref.Hook, orDash(string(ref.Cluster)), orDash(ref.Namespace), stages)
+		}
+	}
+	_ = tw.Flush()
 }
 
 // describeVolumes writes the plan's claim list: per claim its class and

@@ -36,7 +36,10 @@ func (r *renderer) render(m *ferryv1.Migration) {
 			continue
 		}
 		r.seen[s.Name] = line
-		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s\n", clock(stepTime(s)), s.Name, s.Phase, stepDuration(s), s.Message)
+		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s%s\n", clock(stepTime(s)), s.Name, s.Phase, stepDuration(s), attempts(s), s.Message)
+		for _, l := range stepLog(s) {
+			fmt.Fprintf(r.out, "          | %s\n", l)
+		}
 	}
 	for _, im := range m.Status.Images {
 		if im.Phase != "Succeeded" && im.Phase != "Failed" {
@@ -104,7 +107,10 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 	}
 	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s%s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed, downtime(m))
 	for _, s := range m.Status.Itinerary {
-		fmt.Fprintf(&b, "  %s %-20s %8s  %s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), s.Message)
+		fmt.Fprintf(&b, "  %s %-20s %8s  %s%s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), attempts(s), s.Message)
+		for _, l := range stepLog(s) {
+			fmt.Fprintf(&b, "      | %s\n", l)
+		}
 		if s.Name == "CopyVolumes" && s.Phase == ferryv1.StepRunning {
 			for _, v := range m.Status.Volumes {
 				fmt.Fprintf(&b, "    %s %s/%s %s %d/%d bytes, %d/%d files %s\n", bar(v.BytesDone, v.BytesTotal, 20),
@@ -123,6 +129,33 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 	}
 	fmt.Fprint(r.out, b.String())
 	r.lines = strings.Count(b.String(), "\n")
+}
+
+// logLinesShown is how many of a finished step's log lines are shown
+// when it succeeded; a failed step shows all it kept.
+const logLinesShown = 5
+
+// stepLog returns the log lines to show under a finished step: the end
+// of a hook's output.
+func stepLog(s ferryv1.Step) []string {
+	switch s.Phase {
+	case ferryv1.StepFailed:
+		return s.Log
+	case ferryv1.StepSucceeded:
+		if len(s.Log) > logLinesShown {
+			return s.Log[len(s.Log)-logLinesShown:]
+		}
+		return s.Log
+	}
+	return nil
+}
+
+// attempts is "(attempt N) " for a step started more than once, else "".
+func attempts(s ferryv1.Step) string {
+	if s.Attempts > 1 {
+		return fmt.Sprintf("(attempt %d) ", s.Attempts)
+	}
+	return ""
 }
 
 func symbol(p ferryv1.StepPhase) string {

@@ -54,6 +54,14 @@ func ValidatePlan(p *ferryv1.Plan) error {
 			return fmt.Errorf("claim override %q/%q: name the claim by its namespace and name", c.Namespace, c.Name)
 		}
 	}
+	for _, h := range p.Spec.Hooks {
+		if h.Hook == "" || h.Phase == "" {
+			return fmt.Errorf("hook %q at %q: name the hook and its phase", h.Hook, h.Phase)
+		}
+		if h.Stages && h.Phase != ferryv1.HookPreBackup && h.Phase != ferryv1.HookPostBackup {
+			return fmt.Errorf("hook %s at %s: only PreBackup and PostBackup hooks run in stages", h.Hook, h.Phase)
+		}
+	}
 	return nil
 }
 

@@ -48,6 +48,9 @@ type Reconciler struct {
 	// transientSince holds, per step run (the keys of started), when the
 	// step first failed with an error that may go away by itself.
 	transientSince sync.Map
+	// execs holds the exec hooks running in this process, by migration
+	// UID, step index and attempt (see runExecHook).
+	execs sync.Map
 	// images are the image copies this process runs (CopyImages).
 	images imageJobs
 }
@@ -323,7 +326,7 @@ func (r *Reconciler) runStep(ctx context.Context, s *session) (ctrl.Result, erro
 		log.Info("resuming step left running by a stopped controller", "attempt", s.step().Attempts)
 	}
 	r.started.Store(key, true)
-	fn, ok := funcOf(s.step().Name)
+	fn, ok := stepFuncOf(s.step())
 	if !ok {
 		return ctrl.Result{}, s.fail(ctx, fmt.Errorf("unknown step %q", s.step().Name))
 	}

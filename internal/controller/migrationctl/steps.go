@@ -11,8 +11,10 @@ package migrationctl
 
 import (
 	"context"
+	"fmt"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/hooks"
 )
 
 // Step names.
@@ -41,6 +43,7 @@ const (
 	StepCancelSwitchBack   = "CancelSwitchClaimsBack"
 	StepCancelMoveBack     = "CancelMoveVolumesBack"
 	StepCancelUnquiesce    = "CancelUnquiesce"
+	StepCancelHooks        = "CancelHooks"
 )
 
 // stepFunc runs one step once; it never blocks for long: a step that must
@@ -58,6 +61,10 @@ type stepDef struct {
 	of predicate
 	// runs tells whether the step runs or is recorded Skipped; nil runs.
 	runs predicate
+	// hooks, when set, makes the row one step per plan hook of that
+	// phase (in their order; see hookSteps), each run by runHook; of
+	// tells whether the migration has the phase at all.
+	hooks ferryv1.HookPhase
 }
 
 // steps is the step table, in the order steps run.
@@ -92,31 +99,38 @@ type stepDef struct {
 // claims and starts them again.
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
+	{hooks: ferryv1.HookPreRollback, of: types(ferryv1.MigrationRollback)},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepCopyImages, run: copyImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepPrePullImages, run: prePullImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
+	{hooks: ferryv1.HookPreBackup, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepQuiesce, run: quiesceSource, of: stops, runs: quiesces},
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepMoveVolumes, run: moveVolumes, of: both(types(ferryv1.MigrationCutover), moves)},
+	{hooks: ferryv1.HookPostBackup, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepStopMovers, run: stopMovers, of: restarts},
 	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
+	{hooks: ferryv1.HookPreRestore, of: restarts},
 	{name: StepSwitchClaims, run: switchClaims, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepStartWorkloads, run: unquiesceSource, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepSwitchClaimsBack, run: switchClaimsBack, of: both(types(ferryv1.MigrationRollback), planOf(ferryv1.PlanStorageConversion))},
 	{name: StepMigrateResources, run: migrateResources, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepWaitForWorkloads, run: waitForWorkloads, of: both(types(ferryv1.MigrationCutover), either(planOf(ferryv1.PlanFull), planOf(ferryv1.PlanStorageConversion)))},
+	{hooks: ferryv1.HookPostRestore, of: restarts},
 	{name: StepCleanupMovers, run: cleanupMovers, of: restarts},
 	{name: StepHandOver, run: handOver, of: both(types(ferryv1.MigrationCutover), planOf(ferryv1.PlanState))},
 	{name: StepDeleteFromDest, run: deleteFromDestination, of: types(ferryv1.MigrationRollback)},
 	{name: StepMoveVolumesBack, run: moveVolumesBack, of: both(types(ferryv1.MigrationRollback), moves)},
 	{name: StepUnquiesce, run: unquiesceSource, of: types(ferryv1.MigrationRollback)},
+	{hooks: ferryv1.HookPostRollback, of: types(ferryv1.MigrationRollback)},
 }
 
 // cancelSteps undo what a canceled (or deleted) migration did: remove
 // its movers and what it created on the destination, and restore the
 // source. They are appended to the itinerary when the cancel starts.
 var cancelSteps = []stepDef{
+	{name: StepCancelHooks, run: cancelHooks, of: hasHooks},
 	{name: StepCancelMovers, run: cleanupMovers, of: always},
 	{name: StepCancelSwitchBack, run: switchClaimsBack, of: planOf(ferryv1.PlanStorageConversion)},
 	{name: StepCancelDelete, run: cancelDelete, of: always},
@@ -132,6 +146,10 @@ func itinerary(table []stepDef, m *ferryv1.Migration, p *ferryv1.Plan) []ferryv1
 		if !d.of(m, p) {
 			continue
 		}
+		if d.hooks != "" {
+			out = append(out, hookSteps(d.hooks, m, p, out)...)
+			continue
+		}
 		phase := ferryv1.StepPending
 		if d.runs != nil && !d.runs(m, p) {
 			phase = ferryv1.StepSkipped
@@ -139,6 +157,42 @@ func itinerary(table []stepDef, m *ferryv1.Migration, p *ferryv1.Plan) []ferryv1
 		out = append(out, ferryv1.Step{Name: d.name, Phase: phase})
 	}
 	return out
+}
+
+// hookSteps returns the steps of a hook row: one per plan hook of the
+// phase, in their order; a Stage has only the hooks marked stages. A
+// hook used twice gets a number, so that every step name of the
+// itinerary (before) stays unique.
+func hookSteps(phase ferryv1.HookPhase, m *ferryv1.Migration, p *ferryv1.Plan, before []ferryv1.Step) []ferryv1.Step {
+	if p == nil {
+		return nil
+	}
+	var out []ferryv1.Step
+	taken := map[string]bool{}
+	for _, st := range before {
+		taken[st.Name] = true
+	}
+	for _, ref := range hooks.InPhase(p.Spec.Hooks, phase) {
+		if m.Spec.Type == ferryv1.MigrationStage && !ref.Stages {
+			continue
+		}
+		name := hooks.StepName(ref)
+		for n := 2; taken[name]; n++ {
+			name = fmt.Sprintf("%s#%d", hooks.StepName(ref), n)
+		}
+		taken[name] = true
+		out = append(out, ferryv1.Step{Name: name, Phase: ferryv1.StepPending, Hook: ref.DeepCopy()})
+	}
+	return out
+}
+
+// stepFuncOf returns the function of an itinerary's step: runHook for
+// the steps of hook rows, else the function of the row of that name.
+func stepFuncOf(st *ferryv1.Step) (stepFunc, bool) {
+	if st.Hook != nil {
+		return runHook, true
+	}
+	return funcOf(st.Name)
 }
 
 // funcOf returns the function of a step by name.
@@ -230,6 +284,9 @@ func movesClaims(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
 	}
 	return false
 }
+
+// hasHooks holds for the plans with hooks.
+func hasHooks(_ *ferryv1.Migration, p *ferryv1.Plan) bool { return p != nil && len(p.Spec.Hooks) > 0 }
 
 // canceling reports whether the undo steps of a cancel are in the itinerary.
 func canceling(m *ferryv1.Migration) bool {

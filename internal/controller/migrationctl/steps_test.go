@@ -2,6 +2,7 @@ package migrationctl
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"k8s.io/utils/ptr"
@@ -112,5 +113,66 @@ func TestCancelItinerary(t *testing.T) {
 		if !reflect.DeepEqual(names, tt.want) {
 			t.Errorf("cancel steps of a %s plan: %v, want %v", tt.plan, names, tt.want)
 		}
+	}
+}
+
+func TestItineraryWithHooks(t *testing.T) {
+	hooks := []ferryv1.PlanHook{
+		{Hook: "smoke", Phase: ferryv1.HookPostRestore},
+		{Hook: "flush", Phase: ferryv1.HookPreBackup, Stages: true},
+		{Hook: "checkpoint", Phase: ferryv1.HookPreBackup, Order: -1},
+		{Hook: "snapshot", Phase: ferryv1.HookPostBackup},
+		{Hook: "schema", Phase: ferryv1.HookPreRestore},
+		{Hook: "flush", Phase: ferryv1.HookPreBackup},
+		{Hook: "drain", Phase: ferryv1.HookPreRollback},
+		{Hook: "notify", Phase: ferryv1.HookPostRollback},
+	}
+	tests := []struct {
+		name string
+		typ  ferryv1.MigrationType
+		plan ferryv1.PlanType
+		want []string
+	}{
+		{"stage runs only the hooks marked stages", ferryv1.MigrationStage, ferryv1.PlanFull,
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, "PreBackupHook/flush", StepCopyVolumes, StepCleanupMovers}},
+		{"cutover", ferryv1.MigrationCutover, ferryv1.PlanFull,
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, "PreBackupHook/checkpoint", "PreBackupHook/flush", "PreBackupHook/flush#2",
+				StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, "PostBackupHook/snapshot", StepStopMovers, "PreRestoreHook/schema",
+				StepMigrateResources, StepWaitForWorkloads, "PostRestoreHook/smoke", StepCleanupMovers}},
+		{"conversion cutover", ferryv1.MigrationCutover, ferryv1.PlanStorageConversion,
+			[]string{StepValidate, StepPrepareDestination, "PreBackupHook/checkpoint", "PreBackupHook/flush", "PreBackupHook/flush#2",
+				StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, "PostBackupHook/snapshot", StepStopMovers, "PreRestoreHook/schema",
+				StepSwitchClaims, StepStartWorkloads, StepWaitForWorkloads, "PostRestoreHook/smoke", StepCleanupMovers}},
+		{"state cutover has no restore phases", ferryv1.MigrationCutover, ferryv1.PlanState,
+			[]string{StepValidate, StepPrepareDestination, "PreBackupHook/checkpoint", "PreBackupHook/flush", "PreBackupHook/flush#2",
+				StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, "PostBackupHook/snapshot", StepCleanupMovers, StepHandOver}},
+		{"rollback", ferryv1.MigrationRollback, ferryv1.PlanFull,
+			[]string{StepValidate, "PreRollbackHook/drain", StepCleanupMovers, StepDeleteFromDest, StepUnquiesce, "PostRollbackHook/notify"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := itinerary(steps, &ferryv1.Migration{Spec: ferryv1.MigrationSpec{Type: tt.typ}}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: tt.plan, Hooks: hooks}})
+			var names []string
+			for i := range got {
+				names = append(names, got[i].Name)
+				fn, ok := stepFuncOf(&got[i])
+				if !ok || fn == nil {
+					t.Errorf("no function for step %s", got[i].Name)
+				}
+				if (got[i].Hook != nil) != strings.Contains(got[i].Name, "Hook/") {
+					t.Errorf("step %s: hook %+v", got[i].Name, got[i].Hook)
+				}
+			}
+			if !reflect.DeepEqual(names, tt.want) {
+				t.Errorf("itinerary\n%v, want\n%v", names, tt.want)
+			}
+		})
+	}
+	names := []string{}
+	for _, s := range itinerary(cancelSteps, &ferryv1.Migration{}, &ferryv1.Plan{Spec: ferryv1.PlanSpec{Hooks: hooks}}) {
+		names = append(names, s.Name)
+	}
+	if names[0] != StepCancelHooks {
+		t.Errorf("cancel steps of a plan with hooks: %v, want %s first", names, StepCancelHooks)
 	}
 }

@@ -50,7 +50,27 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&ferryv1.Plan{}).Named("plan").
 		Watches(&ferryv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.plansOfCluster)).
+		Watches(&ferryv1.Hook{}, handler.EnqueueRequestsFromMapFunc(r.plansOfHook)).
 		Complete(r)
+}
+
+// plansOfHook returns the plans that run a hook, so that a hook created
+// or fixed revalidates them.
+func (r *Reconciler) plansOfHook(ctx context.Context, obj client.Object) []reconcile.Request {
+	var plans ferryv1.PlanList
+	if err := r.List(ctx, &plans, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, p := range plans.Items {
+		for _, h := range p.Spec.Hooks {
+			if h.Hook == obj.GetName() {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
+				break
+			}
+		}
+	}
+	return reqs
 }
 
 func (r *Reconciler) plansOfCluster(ctx context.Context, obj client.Object) []reconcile.Request {
@@ -168,7 +188,14 @@ func Check(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferry
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return planning.Validate(ctx, p, src, dst)
+	res, err := planning.Validate(ctx, p, src, dst)
+	if err != nil {
+		return nil, err
+	}
+	if err := planning.ValidateHooks(ctx, c, p, src, dst, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func setStatus(p *ferryv1.Plan, res *planning.Result) {
