@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-images deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -104,7 +104,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover bench-downtime
+bench: bench-go bench-resources bench-mover bench-downtime bench-images
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -116,6 +116,11 @@ bench-resources: clusters-up images build
 # Downtime of a cutover after one stage, per plan type (the sample app).
 bench-downtime: clusters-up images build
 	$(GO) run ./bench/downtime -rounds 3
+
+# Image copy: internal/images vs skopeo copy --all between the test bed's
+# registries (1 GiB image of 10 layers, 3-platform index; first and second copy).
+bench-images: clusters-up
+	$(GO) run ./bench/images -rounds 2
 
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build

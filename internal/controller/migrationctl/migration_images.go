@@ -85,7 +85,13 @@ func copyImages(ctx context.Context, s *session) (outcome, error) {
 	job.mu.Unlock()
 	msg, failures := imagesSummary(s.m.Status.Images)
 	if !finished {
-		return waiting(msg, 2*time.Second), nil
+		// Look often at first: a copy with little left (a cutover after
+		// a stage) ends in well under a second.
+		after := 2 * time.Second
+		if time.Since(s.step().Started.Time) < 5*time.Second {
+			after = 200 * time.Millisecond
+		}
+		return waiting(msg, after), nil
 	}
 	s.r.images.m.Delete(key)
 	if len(failures) > 0 {
