@@ -69,3 +69,15 @@ func ImageCopies(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients
 	}
 	return m.Copies(refs), nil
 }
+
+// listImages records the images a migration of the plan copies.
+func listImages(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, src, dst *cluster.Clients, res *Result) error {
+	copies, err := ImageCopies(ctx, p, src, dst)
+	if err != nil {
+		return err
+	}
+	for _, c := range copies {
+		res.Images = append(res.Images, ferryv1.PlanImage{Source: c.Image, Destination: c.Destination})
+	}
+	return nil
+}

@@ -180,7 +180,13 @@ func TestImagesCopiedAndRewritten(t *testing.T) {
 		return strings.Contains(s, "Running"), s
 	})
 
-	mustFerry(t, "plan", "create", plan, "--from", "img-src", "--to", "img-dst", "-n", ns+":"+moved)
+	out := mustFerry(t, "plan", "create", plan, "--from", "img-src", "--to", "img-dst", "-n", ns+":"+moved)
+	for _, line := range []string{"Images to copy (3):", srcWeb + ":v1 -> " + dstWeb + ":v1", srcInit + ":v1 -> " + dstInit + ":v1",
+		srcJob + "@" + jobDigest + " -> " + dstJob + "@" + jobDigest} {
+		if !strings.Contains(out, line) {
+			t.Errorf("plan create does not list %q", line)
+		}
+	}
 	stage := migration(t, createdMigration(t, mustFerry(t, "stage", plan, "--wait")))
 	if s := step(stage, "CopyImages"); s == nil || s.Phase != ferryv1.StepSucceeded || !strings.Contains(s.Message, "3 of 3 images copied") {
 		t.Fatalf("stage CopyImages: %+v", s)
