@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -14,6 +14,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -21,7 +22,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"ferry.dev/ferry/config"
 	"ferry.dev/ferry/internal/cluster"
@@ -87,20 +87,12 @@ func (h *host) install(ctx context.Context) error {
 	if err := h.c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s on the host: %w", h.namespace, err)
 	}
-	files, err := fs.Glob(config.CRDs, "crd/*.yaml")
+	crds, err := config.CRDObjects()
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		b, err := fs.ReadFile(config.CRDs, f)
-		if err != nil {
-			return err
-		}
-		var crd apiextensionsv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(b, &crd); err != nil {
-			return fmt.Errorf("parse %s: %w", f, err)
-		}
-		if err := h.putCRD(ctx, &crd); err != nil {
+	for _, crd := range crds {
+		if err := h.putCRD(ctx, crd); err != nil {
 			return fmt.Errorf("install CRD %s: %w", crd.Name, err)
 		}
 		if err := h.waitEstablished(ctx, crd.Name); err != nil {
@@ -110,18 +102,33 @@ func (h *host) install(ctx context.Context) error {
 	return nil
 }
 
-// putCRD creates the CRD, or updates it to this version of Ferry's.
+// putCRD creates the CRD, or updates it to this version of Ferry's,
+// unless the host's is of a newer schema (config.SchemaVersion): that one
+// is left as it is, with a warning, so that an older binary never drops
+// the fields of a newer one.
 func (h *host) putCRD(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
+	ours := strconv.Itoa(config.SchemaVersion)
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var existing apiextensionsv1.CustomResourceDefinition
 		err := h.c.Get(ctx, client.ObjectKey{Name: crd.Name}, &existing)
 		if apierrors.IsNotFound(err) {
-			return h.c.Create(ctx, crd.DeepCopy())
+			c := crd.DeepCopy()
+			metav1.SetMetaDataAnnotation(&c.ObjectMeta, config.AnnotationSchemaVersion, ours)
+			return h.c.Create(ctx, c)
 		}
 		if err != nil {
 			return err
 		}
+		theirs, _ := strconv.Atoi(existing.Annotations[config.AnnotationSchemaVersion])
+		if theirs > config.SchemaVersion {
+			slog.Warn("the host's CRD is newer than this ferry binary; left as it is: update ferry", "crd", crd.Name, "host", theirs, "ours", config.SchemaVersion)
+			return nil
+		}
+		if theirs == config.SchemaVersion && equality.Semantic.DeepEqual(existing.Spec, crd.Spec) {
+			return nil
+		}
 		existing.Spec = crd.Spec
+		metav1.SetMetaDataAnnotation(&existing.ObjectMeta, config.AnnotationSchemaVersion, ours)
 		return h.c.Update(ctx, &existing)
 	})
 }

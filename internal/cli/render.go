@@ -36,7 +36,7 @@ func (r *renderer) render(m *ferryv1.Migration) {
 			continue
 		}
 		r.seen[s.Name] = line
-		fmt.Fprintf(r.out, "%s  %-20s %-9s %s%s%s\n", clock(stepTime(s)), s.Name, s.Phase, stepDuration(s), attempts(s), s.Message)
+		fmt.Fprintf(r.out, "%s  %-*s %-9s %s%s%s\n", clock(stepTime(s)), nameWidth(m), s.Name, s.Phase, stepDuration(s), attempts(s), s.Message)
 		for _, l := range stepLog(s) {
 			fmt.Fprintf(r.out, "          | %s\n", l)
 		}
@@ -107,7 +107,7 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 	}
 	fmt.Fprintf(&b, "Migration %s (%s of plan %s): %s %s%s\n", m.Name, m.Spec.Type, m.Spec.Plan, m.Status.Phase, elapsed, downtime(m))
 	for _, s := range m.Status.Itinerary {
-		fmt.Fprintf(&b, "  %s %-20s %8s  %s%s\n", symbol(s.Phase), s.Name, strings.TrimSpace(stepDuration(s)), attempts(s), s.Message)
+		fmt.Fprintf(&b, "  %s %-*s %8s  %s%s\n", symbol(s.Phase), nameWidth(m), s.Name, strings.TrimSpace(stepDuration(s)), attempts(s), s.Message)
 		for _, l := range stepLog(s) {
 			fmt.Fprintf(&b, "      | %s\n", l)
 		}
@@ -129,6 +129,16 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 	}
 	fmt.Fprint(r.out, b.String())
 	r.lines = strings.Count(b.String(), "\n")
+}
+
+// nameWidth is the width of the step-name column: the longest name of
+// the itinerary (hook steps are named after their hooks), at least 20.
+func nameWidth(m *ferryv1.Migration) int {
+	w := 20
+	for _, s := range m.Status.Itinerary {
+		w = max(w, len(s.Name))
+	}
+	return w
 }
 
 // logLinesShown is how many of a finished step's log lines are shown

@@ -5,22 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/remotecommand"
-	utilexec "k8s.io/client-go/util/exec"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/podexec"
 )
-
-// maxOutput bounds the output kept of one exec: its end.
-const maxOutput = 64 << 10
 
 // Target is one container an exec hook runs in.
 type Target struct {
@@ -62,11 +55,6 @@ func Targets(ctx context.Context, kube kubernetes.Interface, namespace string, e
 	return out, nil
 }
 
-// ExitError is a command that ran and exited with a non-zero code.
-type ExitError struct{ Code int }
-
-func (e *ExitError) Error() string { return fmt.Sprintf("exited with code %d", e.Code) }
-
 // Exec runs cmd in a container, like kubectl exec, and returns the end of
 // its output (stdout and stderr together). The context is passed in the
 // command's environment through `env NAME=VALUE... CMD`; in a container
@@ -82,7 +70,7 @@ func Exec(ctx context.Context, cfg *rest.Config, kube kubernetes.Interface, name
 
 // noEnv tells whether an exec failed because the container has no `env`.
 func noEnv(err error, out string) bool {
-	var ee *ExitError
+	var ee *podexec.ExitError
 	if errors.As(err, &ee) {
 		return ee.Code == 127 && strings.TrimSpace(out) == ""
 	}
@@ -90,54 +78,5 @@ func noEnv(err error, out string) bool {
 }
 
 func execOnce(ctx context.Context, cfg *rest.Config, kube kubernetes.Interface, namespace string, t Target, cmd []string) (string, error) {
-	req := kube.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(t.Pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: t.Container, Command: cmd, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
-	if err != nil {
-		return "", fmt.Errorf("exec in %s/%s: %w", namespace, t.Pod, err)
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
-	if err != nil {
-		return "", fmt.Errorf("exec in %s/%s: %w", namespace, t.Pod, err)
-	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
-	if err != nil {
-		return "", fmt.Errorf("exec in %s/%s: %w", namespace, t.Pod, err)
-	}
-	out := &tailBuffer{}
-	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: out, Stderr: out})
-	var code utilexec.CodeExitError
-	switch {
-	case err == nil:
-		return out.String(), nil
-	case errors.As(err, &code):
-		return out.String(), &ExitError{Code: code.Code}
-	case ctx.Err() != nil:
-		return out.String(), ctx.Err()
-	}
-	return out.String(), fmt.Errorf("exec in %s/%s container %s: %w", namespace, t.Pod, t.Container, err)
-}
-
-// tailBuffer keeps the last maxOutput bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > maxOutput {
-		b.buf = append([]byte{}, b.buf[len(b.buf)-maxOutput:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
+	return podexec.Run(ctx, cfg, kube, namespace, t.Pod, t.Container, cmd)
 }

@@ -166,6 +166,7 @@ func TestJudge(t *testing.T) {
 		reason           string
 	}{
 		{"no pod yet", batchv1.Job{}, nil, false, false, ""},
+		{"no pod for long", batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "j", Namespace: "n", CreationTimestamp: metav1.NewTime(now.Add(-2 * time.Minute))}}, nil, true, true, "made no pod in 1m0s"},
 		{"running", batchv1.Job{}, []corev1.Pod{pod(time.Second, corev1.PodStatus{Phase: corev1.PodRunning})}, false, false, ""},
 		{"complete", cond(batchv1.JobComplete, ""), nil, true, false, ""},
 		{"exit code", cond(batchv1.JobFailed, "BackoffLimitExceeded"), []corev1.Pod{pod(time.Second, exited)}, true, true, "exited with code 3 (1 run)"},

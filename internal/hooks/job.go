@@ -21,6 +21,11 @@ const JobTTL = 24 * time.Hour
 // before the hook fails.
 const UnschedulableGrace = 30 * time.Second
 
+// NoPodGrace is how long a hook's Job may go without a pod (the Job
+// controller cannot create one: a missing service account, a quota)
+// before the hook fails.
+const NoPodGrace = time.Minute
+
 // JobSpec is what NewJob needs besides the Hook.
 type JobSpec struct {
 	Name, Namespace string
@@ -117,6 +122,11 @@ func Judge(h *ferryv1.HookSpec, job *batchv1.Job, pods []corev1.Pod, now time.Ti
 		}
 	}
 	if last == nil {
+		if !job.CreationTimestamp.IsZero() && now.Sub(job.CreationTimestamp.Time) > NoPodGrace {
+			st.Finished, st.Failed = true, true
+			st.Reason = fmt.Sprintf("its Job %s made no pod in %s (a missing service account or a quota?); its events say why: kubectl describe job %s -n %s",
+				job.Name, NoPodGrace, job.Name, job.Namespace)
+		}
 		return st
 	}
 	for _, cs := range last.Status.ContainerStatuses {

@@ -70,7 +70,7 @@ func CheckHooks(ctx context.Context, p *ferryv1.Plan, byName map[string]*ferryv1
 		if place.Side == ferryv1.HookDestination {
 			cl = dst
 		}
-		w, prob, err := checkHookPlace(ctx, p, h, place, cl, src)
+		w, prob, err := checkHookPlace(ctx, p, ref, h, place, cl, src)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -104,16 +104,17 @@ func hookProblem(p *ferryv1.Plan, ref ferryv1.PlanHook, h *ferryv1.Hook) string 
 }
 
 // checkHookPlace checks what a hook needs on the cluster where it runs: a
-// Job's service account, an exec hook's pods. The destination's migrated
-// namespaces may not exist yet; a service account there may be one the
-// migration brings, so it is looked for on the source too.
-func checkHookPlace(ctx context.Context, p *ferryv1.Plan, h *ferryv1.Hook, place hooks.Place, cl, src *cluster.Clients) (warning, problem string, err error) {
+// Job's service account, an exec hook's pods. A PostRestore hook runs
+// after the migration applied the namespace's objects, so a service
+// account it brings counts: it is looked for on the source too. Before
+// that (PreRestore), it must exist on the destination already.
+func checkHookPlace(ctx context.Context, p *ferryv1.Plan, ref ferryv1.PlanHook, h *ferryv1.Hook, place hooks.Place, cl, src *cluster.Clients) (warning, problem string, err error) {
 	if j := h.Spec.Job; j != nil && j.ServiceAccountName != "" {
 		ok, err := serviceAccountExists(ctx, cl, place.Namespace, j.ServiceAccountName)
 		if err != nil {
 			return "", "", err
 		}
-		if !ok && place.Side == ferryv1.HookDestination {
+		if !ok && place.Side == ferryv1.HookDestination && ref.Phase == ferryv1.HookPostRestore {
 			if srcNS, migrated := sourceOf(p.Spec.Namespaces, place.Namespace); migrated {
 				if ok, err = serviceAccountExists(ctx, src, srcNS, j.ServiceAccountName); err != nil {
 					return "", "", err

@@ -25,11 +25,18 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/hooks"
+	"ferry.dev/ferry/internal/podexec"
 	"ferry.dev/ferry/internal/resources/transform"
 )
 
-// hookPoll is how often a running hook is looked at.
-const hookPoll = time.Second
+// How often a running hook is looked at: a hook may run inside a
+// cutover's downtime (PostBackup, PreRestore), so every poll's delay may
+// be downtime; an exec's end costs nothing to look at (it is in this
+// process), a Job's costs two reads.
+const (
+	hookPoll = 500 * time.Millisecond
+	execPoll = DowntimePoll
+)
 
 // hookRun is the state of one hook step's run in this process.
 type hookRun struct {
@@ -73,11 +80,11 @@ func runHook(ctx context.Context, s *session) (outcome, error) {
 
 // hookFinished ends a hook step: its log's end goes into the step, and a
 // failure fails the step unless the hook continues on errors.
-func (s *session) hookFinished(run *hookRun, output string, failure string, took time.Duration) (outcome, error) {
+func (s *session) hookFinished(run *hookRun, output string, failure string) (outcome, error) {
 	s.step().Log = hooks.Tail(output, ferryv1.MaxStepLogLines)
 	where := fmt.Sprintf("on the %s in %s", run.place.Side, run.place.Namespace)
 	if failure == "" {
-		return done(fmt.Sprintf("hook %s succeeded %s in %.1f s", run.hook.Name, where, took.Seconds())), nil
+		return done(fmt.Sprintf("hook %s succeeded %s", run.hook.Name, where)), nil
 	}
 	if run.hook.Spec.OnError == ferryv1.HookContinue {
 		return done(fmt.Sprintf("hook %s failed %s (%s); going on, as it says onError: Continue", run.hook.Name, where, failure)), nil
@@ -139,7 +146,7 @@ func (s *session) runJobHook(ctx context.Context, run *hookRun) (outcome, error)
 	if err := deleteHookJob(ctx, kube, job); err != nil {
 		return outcome{}, err
 	}
-	return s.hookFinished(run, output, st.Reason, time.Since(job.CreationTimestamp.Time))
+	return s.hookFinished(run, output, st.Reason)
 }
 
 // hookJob finds the Job of the current step that is not being deleted,
@@ -212,7 +219,6 @@ func podLog(ctx context.Context, cl *cluster.Clients, ns, pod string) string {
 type execRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
-	start  time.Time
 	// Set before done is closed.
 	output  string
 	failure string
@@ -231,12 +237,12 @@ func (s *session) runExecHook(ctx context.Context, run *hookRun) (outcome, error
 		select {
 		case <-er.done:
 			s.r.execs.Delete(key)
-			return s.hookFinished(run, er.output, er.failure, time.Since(er.start))
+			return s.hookFinished(run, er.output, er.failure)
 		default:
 			er.mu.Lock()
 			pod := er.pod
 			er.mu.Unlock()
-			return waiting(fmt.Sprintf("hook %s: running in pod %s on the %s in %s", run.hook.Name, pod, run.place.Side, run.place.Namespace), hookPoll), nil
+			return waiting(fmt.Sprintf("hook %s: running in pod %s on the %s in %s", run.hook.Name, pod, run.place.Side, run.place.Namespace), execPoll), nil
 		}
 	}
 	targets, err := hooks.Targets(ctx, run.cl.Kube, run.place.Namespace, run.hook.Spec.Exec)
@@ -244,13 +250,13 @@ func (s *session) runExecHook(ctx context.Context, run *hookRun) (outcome, error
 		return outcome{}, err
 	}
 	if len(targets) == 0 {
-		return s.hookFinished(run, "", fmt.Sprintf("it selects no running pod in %s on cluster %s", run.place.Namespace, run.cl.Name), 0)
+		return s.hookFinished(run, "", fmt.Sprintf("it selects no running pod in %s on cluster %s", run.place.Namespace, run.cl.Name))
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	er := &execRun{cancel: cancel, done: make(chan struct{}), start: time.Now()}
+	er := &execRun{cancel: cancel, done: make(chan struct{})}
 	s.r.execs.Store(key, er)
 	go er.run(rctx, run, targets)
-	return waiting(fmt.Sprintf("hook %s: started in %d pods on the %s in %s", run.hook.Name, len(targets), run.place.Side, run.place.Namespace), hookPoll), nil
+	return waiting(fmt.Sprintf("hook %s: started in %d pods on the %s in %s", run.hook.Name, len(targets), run.place.Side, run.place.Namespace), execPoll), nil
 }
 
 // run executes the command in each target in turn, stopping at the first
@@ -285,7 +291,7 @@ func (er *execRun) run(ctx context.Context, run *hookRun, targets []hooks.Target
 
 // execFailure says why an exec in a target failed ("" when it did not).
 func execFailure(err error, t hooks.Target, timeout time.Duration, parent context.Context) string {
-	var ee *hooks.ExitError
+	var ee *podexec.ExitError
 	switch {
 	case err == nil:
 		return ""

@@ -97,6 +97,11 @@ type stepDef struct {
 // starts them again (StartWorkloads) and waits for them. Its rollback
 // stops them, switches them back (SwitchClaimsBack), deletes the new
 // claims and starts them again.
+//
+// The plan's hooks run at their phases (the rows with hooks set): before
+// the quiesce and after the final copy on the source, before the apply
+// and once the workloads are available on the destination, first and
+// last in a rollback (docs/hooks.md).
 var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{hooks: ferryv1.HookPreRollback, of: types(ferryv1.MigrationRollback)},

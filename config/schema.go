@@ -1,0 +1,38 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+)
+
+// SchemaVersion numbers the CRDs' schema: it grows by one whenever the
+// CRDs change (TestSchemaVersion checks SchemaHash). An install records it
+// on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
+// higher version, so that an older ferry binary (a CLI on a laptop, a
+// second installation) cannot drop the fields a newer controller writes.
+const SchemaVersion = 2
+
+// SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
+const SchemaHash = "393d3799de85248e5c50c6e645e3d33ae7cf9eec09c2ddad690788f6aa4086a0"
+
+// AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
+const AnnotationSchemaVersion = "ferry.dev/schema-version"
+
+// CRDHash returns the SHA-256 of the embedded CRD files, in name order.
+func CRDHash() (string, error) {
+	files, err := fs.Glob(CRDs, "crd/*.yaml")
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range files {
+		b, err := fs.ReadFile(CRDs, f)
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte(f))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
