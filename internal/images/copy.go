@@ -341,8 +341,8 @@ func blobExists(ctx context.Context, hc *http.Client, repo name.Repository, h v1
 }
 
 // mountBlob asks the destination to mount the blob from another of its
-// repositories; false when it did not (it then opened an upload, which
-// is canceled).
+// repositories; false when it did not (when it opened an upload instead,
+// that upload is canceled).
 func mountBlob(ctx context.Context, hc *http.Client, repo name.Repository, from string, h v1.Hash) (bool, error) {
 	u := blobURL(repo, "/blobs/uploads/")
 	u.RawQuery = url.Values{"mount": {h.String()}, "from": {from}}.Encode()
@@ -362,9 +362,10 @@ func mountBlob(ctx context.Context, hc *http.Client, repo name.Repository, from 
 		if loc := resp.Header.Get("Location"); loc != "" {
 			cancelUpload(ctx, hc, resp.Request.URL, loc)
 		}
-		return false, nil
 	}
-	return false, transport.CheckError(resp, http.StatusCreated, http.StatusAccepted)
+	// Not mounted (a registry may also refuse it, e.g. a token without
+	// pull access to the other repository): the blob is sent instead.
+	return false, nil
 }
 
 func cancelUpload(ctx context.Context, hc *http.Client, base *url.URL, loc string) {
