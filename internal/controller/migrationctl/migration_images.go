@@ -84,6 +84,7 @@ func copyImages(ctx context.Context, s *session) (outcome, error) {
 	finished := job.finished
 	job.mu.Unlock()
 	msg, failures := imagesSummary(s.m.Status.Images)
+	s.step().Progress = imagesProgress(s.m.Status.Images)
 	if !finished {
 		// Look often at first: a copy with little left (a cutover after
 		// a stage) ends in well under a second.
@@ -199,4 +200,15 @@ func imagesSummary(st []ferryv1.ImageStatus) (string, []string) {
 		msg += fmt.Sprintf(", %d failed", failed)
 	}
 	return msg, failures
+}
+
+// imagesProgress is the step's progress in bytes (done: on the
+// destination, sent or not).
+func imagesProgress(st []ferryv1.ImageStatus) *ferryv1.Progress {
+	p := &ferryv1.Progress{Unit: "bytes"}
+	for _, s := range st {
+		p.Done += s.BytesDone
+		p.Total += s.BytesTotal
+	}
+	return p
 }
