@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-postgres deps tool \
+.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -104,7 +104,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover bench-downtime bench-postgres
+bench: bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -122,6 +122,11 @@ bench-downtime: clusters-up images build
 # same final sync by ferry mover and rsync over stunnel (as root).
 bench-postgres: clusters-up images build
 	$(GO) run ./bench/postgres -scale 20 -rounds 5
+
+# Image copy: internal/images vs skopeo copy --all between the test bed's
+# registries (1 GiB image of 10 layers, 3-platform index; first and second copy).
+bench-images: clusters-up
+	$(GO) run ./bench/images -rounds 2
 
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build

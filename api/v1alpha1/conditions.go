@@ -37,6 +37,12 @@ const (
 	ReasonRegistryUnreachable = "RegistryUnreachable"
 	// ReasonRegistryUnauthorized: the image registry rejected the credentials.
 	ReasonRegistryUnauthorized = "RegistryUnauthorized"
+	// ReasonRegistryTLS: TLS with the image registry failed (an unknown
+	// CA, a name the certificate does not cover, or plain HTTP).
+	ReasonRegistryTLS = "RegistryTLSFailed"
+	// ReasonRegistryCredentials: the registry's credentials Secret is
+	// missing or lacks its keys.
+	ReasonRegistryCredentials = "RegistryCredentialsInvalid"
 	// ReasonHookNotFound: a Plan names a Hook that does not exist.
 	ReasonHookNotFound = "HookNotFound"
 	// ReasonInvalidHook: a Plan's hook cannot run as given (a phase the

@@ -295,6 +295,11 @@ type PlanStatus struct {
 	// Warnings in full, one line each.
 	// +optional
 	Warnings []string `json:"warnings,omitempty"`
+	// Images are the images of the source's registry that a migration of
+	// the plan copies (Full plans whose clusters both have a registry),
+	// and how the destination references each.
+	// +optional
+	Images []PlanImage `json:"images,omitempty"`
 	// ActiveMigration names the Migration of the plan that runs now; one
 	// runs at a time, and the others wait. A Migration claims the plan by
 	// an update that fails on conflict.
@@ -338,4 +343,12 @@ type PlanList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Plan `json:"items"`
+}
+
+// PlanImage is one image a migration of the plan copies.
+type PlanImage struct {
+	// Source is the reference as the source's workloads use it.
+	Source string `json:"source"`
+	// Destination is the reference the migrated workloads get.
+	Destination string `json:"destination"`
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/ops"
@@ -25,6 +28,73 @@ type clusterAddOptions struct {
 	context    string
 	role       string
 	moverSvc   string
+	registry   registryFlags
+}
+
+// registryFlags are the flags of a cluster's image registry.
+type registryFlags struct {
+	address, internal, secret, caFile, credentialsFile string
+	insecure                                           bool
+}
+
+func (f *registryFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.address, "registry", "", "the cluster's internal image registry, HOST[:PORT] as Ferry's controller reaches it; its images are copied to the destination's registry")
+	fs.StringVar(&f.internal, "registry-internal", "", "the registry's HOST[:PORT] as pods reference it, when it differs from --registry (e.g. a Service name)")
+	fs.BoolVar(&f.insecure, "registry-insecure", false, "the registry speaks plain HTTP, or its certificate is not verified")
+	fs.StringVar(&f.caFile, "registry-ca", "", "PEM file of the CA that signs the registry's certificate")
+	fs.StringVar(&f.secret, "registry-secret", "", "existing Secret in Ferry's namespace with the registry's credentials (keys username and password, or token)")
+	fs.StringVar(&f.credentialsFile, "registry-credentials-file", "", "file of KEY=VALUE lines (username and password, or token) that Ferry stores in the Secret registry-NAME")
+}
+
+// spec returns the registry spec and the credentials to store.
+func (f *registryFlags) spec() (*ferryv1.RegistrySpec, map[string][]byte, error) {
+	if f.address == "" {
+		if f.internal != "" || f.secret != "" || f.caFile != "" || f.credentialsFile != "" || f.insecure {
+			return nil, nil, fmt.Errorf("the --registry-* flags need --registry HOST[:PORT]")
+		}
+		return nil, nil, nil
+	}
+	if f.secret != "" && f.credentialsFile != "" {
+		return nil, nil, fmt.Errorf("give --registry-secret or --registry-credentials-file, not both")
+	}
+	spec := &ferryv1.RegistrySpec{Address: f.address, InternalAddress: f.internal, Insecure: f.insecure}
+	if f.caFile != "" {
+		ca, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("registry CA: %w", err)
+		}
+		spec.CABundle = ca
+	}
+	if f.secret != "" {
+		spec.CredentialsSecretRef = &ferryv1.SecretReference{Name: f.secret}
+	}
+	if f.credentialsFile == "" {
+		return spec, nil, nil
+	}
+	creds, err := readCredentials(f.credentialsFile)
+	return spec, creds, err
+}
+
+// readCredentials reads KEY=VALUE lines; blank lines and # comments are
+// skipped.
+func readCredentials(path string) (map[string][]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials: %w", err)
+	}
+	out := map[string][]byte{}
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("registry credentials %s line %d: want KEY=VALUE (username=, password= or token=)", path, i+1)
+		}
+		out[strings.TrimSpace(k)] = []byte(strings.TrimSpace(v))
+	}
+	return out, nil
 }
 
 func newClusterAddCommand() *cobra.Command {
@@ -39,7 +109,10 @@ a token. On the host cluster (--host-kubeconfig, default the current
 context) it stores the token in a Secret and creates the Cluster object.`,
 		Example: `  ferry cluster add src --kubeconfig .localclusters/src/kubeconfig
   ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination
-  ferry cluster add cloud --kubeconfig cloud.yaml --mover-service LoadBalancer`,
+  ferry cluster add cloud --kubeconfig cloud.yaml --mover-service LoadBalancer
+  ferry cluster add ocp --kubeconfig ocp.yaml --registry registry.ocp.example:443 \
+      --registry-internal image-registry.openshift-image-registry.svc:5000 \
+      --registry-ca ca.pem --registry-credentials-file ocp-registry.env`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -54,6 +127,7 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.context, "context", "", "context in that kubeconfig")
 	f.StringVar(&o.role, "role", "both", "Ferry's role on the cluster: source, destination or both")
 	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, or LoadBalancer where nodes are not reachable")
+	o.registry.bind(f)
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
 	f.StringVar(&o.host.namespace, "ferry-namespace", ops.Namespace(), "namespace of Ferry's objects on the host cluster (default from $FERRY_NAMESPACE, else ferry-system)")
@@ -61,11 +135,20 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 }
 
 // registration is what the flags ask for.
-func (o *clusterAddOptions) registration() ops.ClusterRegistration {
-	return ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc}
+func (o *clusterAddOptions) registration() (ops.ClusterRegistration, error) {
+	r := ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc}
+	var err error
+	r.Registry, r.RegistryCredentials, err = o.registry.spec()
+	return r, err
 }
 
-func (o *clusterAddOptions) validate() error { return o.registration().Validate() }
+func (o *clusterAddOptions) validate() error {
+	r, err := o.registration()
+	if err != nil {
+		return err
+	}
+	return r.Validate()
+}
 
 func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	target, err := loadConfig(o.kubeconfig, o.context)
@@ -78,7 +161,10 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	r := o.registration()
+	r, err := o.registration()
+	if err != nil {
+		return err
+	}
 	r.Config, r.IsHost = target, target.Host == h.cfg.Host
 	tok, err := h.ops.PrepareCluster(ctx, r)
 	if err != nil {
@@ -92,7 +178,23 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "cluster %s registered (%s)\n", o.name, target.Host)
-	return report(out, o.name, reg)
+	if err := report(out, o.name, reg); err != nil {
+		return err
+	}
+	return reportRegistry(out, o.name, r.Registry, reg)
+}
+
+// reportRegistry prints the RegistryReady condition the check found.
+func reportRegistry(out io.Writer, name string, spec *ferryv1.RegistrySpec, reg *ops.ClusterRegistered) error {
+	if spec == nil {
+		return nil
+	}
+	if p := reg.RegistryProblem; p != nil {
+		fmt.Fprintf(out, "RegistryReady: False (%s): %s\n", p.Reason, p.Message)
+		return fmt.Errorf("the registry of cluster %s is not ready: %s", name, p.Reason)
+	}
+	fmt.Fprintf(out, "RegistryReady: True, registry %s\n", spec.Address)
+	return nil
 }
 
 // report prints the Ready condition the check with the stored token

@@ -221,6 +221,12 @@ func describePlan(out io.Writer, p *ferryv1.Plan) {
 	if len(p.Status.PersistentVolumeClaims) > 0 {
 		describeVolumes(out, p)
 	}
+	if len(p.Status.Images) > 0 {
+		fmt.Fprintf(out, "Images to copy (%d):\n", len(p.Status.Images))
+		for _, im := range p.Status.Images {
+			fmt.Fprintf(out, "  %s -> %s\n", im.Source, im.Destination)
+		}
+	}
 	if len(p.Spec.Hooks) > 0 {
 		describeHooks(out, p)
 	}

@@ -41,6 +41,17 @@ func (r *renderer) render(m *ferryv1.Migration) {
 			fmt.Fprintf(r.out, "          | %s\n", l)
 		}
 	}
+	for _, im := range m.Status.Images {
+		if im.Phase != "Succeeded" && im.Phase != "Failed" {
+			continue
+		}
+		line := imageLine(im)
+		if r.seen["image "+im.Source] == line {
+			continue
+		}
+		r.seen["image "+im.Source] = line
+		fmt.Fprintf(r.out, "%s    image %s\n", clock(time.Now()), line)
+	}
 	if p := string(m.Status.Phase); r.seen[""] != p {
 		r.seen[""] = p
 		fmt.Fprintf(r.out, "%s  migration %s: %s%s\n", clock(migrationTime(m)), m.Name, p, downtime(m))
@@ -104,6 +115,10 @@ func (r *renderer) redraw(m *ferryv1.Migration) {
 			for _, v := range m.Status.Volumes {
 				fmt.Fprintf(&b, "    %s %s/%s %s %d/%d bytes, %d/%d files %s\n", bar(v.BytesDone, v.BytesTotal, 20),
 					v.Namespace, v.Claim, v.Phase, v.BytesDone, v.BytesTotal, v.FilesDone, v.FilesTotal, v.Message)
+			}
+		} else if s.Name == "CopyImages" && (s.Phase == ferryv1.StepRunning || s.Phase == ferryv1.StepFailed) {
+			for _, im := range m.Status.Images {
+				fmt.Fprintf(&b, "    %s %s\n", bar(im.BytesDone, im.BytesTotal, 20), imageLine(im))
 			}
 		} else if p := s.Progress; p != nil && s.Phase == ferryv1.StepRunning && p.Total > 0 {
 			fmt.Fprintf(&b, "    %s %d/%d %s\n", bar(p.Done, p.Total, 30), p.Done, p.Total, p.Unit)
@@ -178,4 +193,18 @@ func bar(done, total int64, width int) string {
 		n = width
 	}
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// imageLine is one image copy: source, destination, phase, layers and
+// bytes, and why it failed.
+func imageLine(im ferryv1.ImageStatus) string {
+	line := fmt.Sprintf("%s → %s %s, %d/%d layers, %d/%d bytes (%d sent)", im.Source, im.Destination, im.Phase,
+		im.LayersDone, im.LayersTotal, im.BytesDone, im.BytesTotal, im.BytesSent)
+	if im.Digest != "" {
+		line += " " + im.Digest
+	}
+	if im.Message != "" {
+		line += ": " + im.Message
+	}
+	return line
 }

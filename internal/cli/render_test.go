@@ -76,3 +76,33 @@ func TestRenderDowntime(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderImages: each finished image copy is one plain line, printed
+// once, a failed one with its message.
+func TestRenderImages(t *testing.T) {
+	m := &ferryv1.Migration{ObjectMeta: metav1.ObjectMeta{Name: "m1"}, Status: ferryv1.MigrationStatus{
+		Phase:     ferryv1.MigrationRunning,
+		Itinerary: []ferryv1.Step{{Name: "CopyImages", Phase: ferryv1.StepRunning}},
+		Images: []ferryv1.ImageStatus{
+			{Source: "src:5000/shop/web:v1", Destination: "dst:5000/shop/web:v1", Phase: "Succeeded", Digest: "sha256:abc",
+				LayersDone: 4, LayersTotal: 4, BytesDone: 100, BytesTotal: 100, BytesSent: 60},
+			{Source: "src:5000/shop/gone:v1", Destination: "dst:5000/shop/gone:v1", Phase: "Failed", Message: "not found on the source registry"},
+			{Source: "src:5000/shop/big:v1", Destination: "dst:5000/shop/big:v1", Phase: "Running", BytesDone: 1, BytesTotal: 9},
+		}}}
+	var out bytes.Buffer
+	r := newRenderer(&out)
+	r.render(m)
+	r.render(m)
+	got := out.String()
+	for _, want := range []string{
+		"image src:5000/shop/web:v1 → dst:5000/shop/web:v1 Succeeded, 4/4 layers, 100/100 bytes (60 sent) sha256:abc",
+		"image src:5000/shop/gone:v1 → dst:5000/shop/gone:v1 Failed, 0/0 layers, 0/0 bytes (0 sent): not found on the source registry",
+	} {
+		if strings.Count(got, want) != 1 {
+			t.Errorf("want once %q in\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "shop/big") {
+		t.Errorf("a running copy printed as a plain line:\n%s", got)
+	}
+}

@@ -41,6 +41,11 @@ type Clients struct {
 	Metadata metadata.Interface
 	// Client is a controller-runtime client without a cache.
 	Client client.Client
+	// Registry is the cluster's image registry (a copy of the Cluster's
+	// spec.registry), nil when it has none; Namespace is the Cluster's,
+	// where the registry's credentials Secret is.
+	Registry  *ferryv1.RegistrySpec
+	Namespace string
 }
 
 // Registry builds and caches the clients of registered clusters.
@@ -78,6 +83,7 @@ func (r *Registry) Clients(ctx context.Context, c *ferryv1.Cluster) (*Clients, e
 	if err != nil {
 		return nil, err
 	}
+	cl.Registry, cl.Namespace = c.Spec.Registry.DeepCopy(), c.Namespace
 	r.cache[c.Namespace+"/"+c.Name] = cached{key: key, clients: cl}
 	return cl, nil
 }

@@ -166,6 +166,8 @@ type Settings struct {
 	IsHost bool
 	// MoverService is ferryv1.ClusterSpec.MoverService.
 	MoverService string
+	// Registry is ferryv1.ClusterSpec.Registry.
+	Registry *ferryv1.RegistrySpec
 }
 
 // Store writes the Cluster and its token Secret on the host.
@@ -179,7 +181,8 @@ func Store(ctx context.Context, host client.Client, namespace, name string, targ
 	c := &ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
 	if _, err := createOrUpdate(ctx, host, c, func() {
 		c.Spec = ferryv1.ClusterSpec{URL: target.Host, CABundle: target.CAData, Insecure: target.Insecure,
-			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: set.IsHost, MoverService: set.MoverService}
+			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: set.IsHost, MoverService: set.MoverService,
+			Registry: set.Registry}
 	}); err != nil {
 		return nil, fmt.Errorf("store cluster %s: %w", name, err)
 	}

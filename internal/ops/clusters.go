@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/internal/images"
 )
 
 // Cluster roles: what Ferry may do on a registered cluster.
@@ -35,6 +41,14 @@ type ClusterRegistration struct {
 	MoverService string
 	// IsHost marks the cluster the controller runs in.
 	IsHost bool
+	// Registry is the cluster's image registry, nil for none. Its
+	// CredentialsSecretRef names an existing Secret in Ferry's namespace,
+	// unless RegistryCredentials is set.
+	Registry *ferryv1.RegistrySpec
+	// RegistryCredentials, when set, are stored in the Secret
+	// "registry-<name>" (keys username and password, or token), which the
+	// Cluster then names.
+	RegistryCredentials map[string][]byte
 }
 
 // Validate says what is wrong with the registration, if anything.
@@ -49,7 +63,33 @@ func (r ClusterRegistration) Validate() error {
 	default:
 		return fmt.Errorf("mover service %q: use %s or %s", r.MoverService, ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer)
 	}
+	if err := r.validateRegistry(); err != nil {
+		return err
+	}
 	return ValidateName(r.Name)
+}
+
+func (r ClusterRegistration) validateRegistry() error {
+	if r.Registry == nil {
+		if r.RegistryCredentials != nil {
+			return fmt.Errorf("registry credentials without a registry: give its address too (--registry HOST[:PORT])")
+		}
+		return nil
+	}
+	if _, err := name.NewRegistry(r.Registry.Address, name.StrictValidation); err != nil || strings.Contains(r.Registry.Address, "/") {
+		return fmt.Errorf("registry address %q: give HOST[:PORT], without scheme or path", r.Registry.Address)
+	}
+	if a := r.Registry.InternalAddress; a != "" {
+		if _, err := name.NewRegistry(a, name.StrictValidation); err != nil || strings.Contains(a, "/") {
+			return fmt.Errorf("internal registry address %q: give HOST[:PORT] as pods reference it, without scheme or path", a)
+		}
+	}
+	if r.RegistryCredentials != nil {
+		if _, err := images.AuthFromSecret(r.RegistryCredentials); err != nil {
+			return fmt.Errorf("registry credentials: %w", err)
+		}
+	}
+	return nil
 }
 
 // ClusterRegistered is the result of a registration.
@@ -61,6 +101,39 @@ type ClusterRegistered struct {
 	// Problem is why the check failed, when it did (the registration
 	// itself stands; fix the problem and the controller sees it).
 	Problem *cluster.Problem
+	// RegistryProblem is why the registry check failed, when the cluster
+	// has a registry and it did.
+	RegistryProblem *images.CheckError
+}
+
+// storeRegistryCredentials writes the Secret registry-<name> with data.
+func (o *Client) storeRegistryCredentials(ctx context.Context, name string, data map[string][]byte) (*ferryv1.SecretReference, error) {
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-" + name, Namespace: o.namespace,
+		Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}}
+	_, err := controllerutil.CreateOrUpdate(ctx, o.c, sec, func() error {
+		sec.Data = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store registry credentials secret %s: %w", sec.Name, err)
+	}
+	return &ferryv1.SecretReference{Name: sec.Name}, nil
+}
+
+// checkRegistry checks the registry as the controller will.
+func (o *Client) checkRegistry(ctx context.Context, name string, spec *ferryv1.RegistrySpec) *images.CheckError {
+	e, err := images.EndpointFor(ctx, o.c, o.namespace, spec)
+	if err != nil {
+		return &images.CheckError{Reason: ferryv1.ReasonRegistryCredentials, Message: err.Error()}
+	}
+	if err := images.Check(ctx, e, name); err != nil {
+		var ce *images.CheckError
+		if errors.As(err, &ce) {
+			return ce
+		}
+		return &images.CheckError{Reason: ferryv1.ReasonRegistryUnreachable, Message: err.Error()}
+	}
+	return nil
 }
 
 // RegisterCluster prepares the cluster for Ferry and stores it on the
@@ -101,12 +174,24 @@ func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token 
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	if r.RegistryCredentials != nil {
+		ref, err := o.storeRegistryCredentials(ctx, r.Name, r.RegistryCredentials)
+		if err != nil {
+			return nil, err
+		}
+		reg := *r.Registry
+		reg.CredentialsSecretRef = ref
+		r.Registry = &reg
+	}
 	c, err := cluster.Store(ctx, o.c, o.namespace, r.Name, r.Config,
-		cluster.Settings{IsHost: r.IsHost, MoverService: r.MoverService}, token)
+		cluster.Settings{IsHost: r.IsHost, MoverService: r.MoverService, Registry: r.Registry}, token)
 	if err != nil {
 		return nil, err
 	}
 	out := &ClusterRegistered{Cluster: c}
+	if r.Registry != nil {
+		out.RegistryProblem = o.checkRegistry(ctx, r.Name, r.Registry)
+	}
 	clients, err := cluster.NewClients(r.Name, withToken(r.Config, token))
 	if err != nil {
 		return nil, err

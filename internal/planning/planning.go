@@ -31,6 +31,8 @@ type Result struct {
 	// Skipped counts the objects the migration leaves out, per kind and
 	// reason.
 	Skipped []ferryv1.SkippedCount
+	// Images a migration copies from the source's registry.
+	Images []ferryv1.PlanImage
 
 	// inventory is what the inventory check took, for the tally.
 	inventory *migrate.Inventory
@@ -109,7 +111,7 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity, tally)
+			inventory, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity, tally, listImages)
 	}
 	return run(ctx, p, src, dst, checkType)
 }

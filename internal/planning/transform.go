@@ -41,7 +41,9 @@ func Transform(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) 
 	if res.Problem != nil {
 		return transform.Context{}, fmt.Errorf("plan %s is not valid: %w", p.Name, res.Problem)
 	}
-	return TransformContext(p, s, res.PVCs), nil
+	tc := TransformContext(p, s, res.PVCs)
+	tc.Images = ImageMapping(s, src, dst)
+	return tc, nil
 }
 
 // MigrateOptions returns the options of a resource migration of plan p

@@ -1,6 +1,7 @@
 // Package clusterctl reconciles Cluster objects: it checks that each
 // registered cluster is reachable with enough permissions and records what
-// it serves.
+// it serves, and that its image registry, when it has one, answers and
+// accepts its credentials (RegistryReady).
 package clusterctl
 
 import (
@@ -50,6 +51,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	c.Status.ObservedGeneration = c.Generation
 	c.Status.LastChecked = &now
 	meta.SetStatusCondition(&c.Status.Conditions, cond)
+	registryReady := r.checkRegistry(ctx, &c)
 	if facts != nil {
 		c.Status.KubernetesVersion = facts.Version
 		c.Status.APIVersions = facts.APIVersions
@@ -63,13 +65,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	if cond.Status == metav1.ConditionTrue {
+	if cond.Status == metav1.ConditionTrue && registryReady {
 		return ctrl.Result{RequeueAfter: ReadyRecheck}, nil
 	}
 	return ctrl.Result{RequeueAfter: NotReadyRecheck}, nil
 }
 
-// check returns the Ready condition and, when reachable, the facts.
+// check returns the Ready condition (the registry has its own,
+// RegistryReady: a cluster whose registry fails is still Ready for
+// everything else) and, when reachable, the facts.
 func (r *Reconciler) check(ctx context.Context, c *ferryv1.Cluster) (metav1.Condition, *cluster.Facts) {
 	cond := metav1.Condition{Type: ferryv1.ConditionReady, ObservedGeneration: c.Generation}
 	clients, err := r.Registry.Clients(ctx, c)

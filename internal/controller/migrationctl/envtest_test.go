@@ -279,8 +279,8 @@ func TestItineraryOfEachType(t *testing.T) {
 		quiesce *bool
 		want    string
 	}{
-		{ferryv1.MigrationStage, nil, "Validate=Succeeded PrepareDestination=Succeeded PrePullImages=Succeeded CopyVolumes=Succeeded CleanupMovers=Succeeded"},
-		{ferryv1.MigrationCutover, ptr.To(false), "Validate=Succeeded PrepareDestination=Succeeded PrePullImages=Succeeded Quiesce=Skipped WaitForQuiesce=Skipped " +
+		{ferryv1.MigrationStage, nil, "Validate=Succeeded PrepareDestination=Succeeded CopyImages=Succeeded PrePullImages=Succeeded CopyVolumes=Succeeded CleanupMovers=Succeeded"},
+		{ferryv1.MigrationCutover, ptr.To(false), "Validate=Succeeded PrepareDestination=Succeeded CopyImages=Succeeded PrePullImages=Succeeded Quiesce=Skipped WaitForQuiesce=Skipped " +
 			"CopyVolumes=Succeeded StopMovers=Succeeded MigrateResources=Succeeded WaitForWorkloads=Succeeded CleanupMovers=Succeeded"},
 		{ferryv1.MigrationRollback, nil, "Validate=Succeeded CleanupMovers=Succeeded DeleteFromDestination=Succeeded Unquiesce=Succeeded"},
 	}
@@ -378,7 +378,7 @@ func TestCancel(t *testing.T) {
 			update(t, behind, func(m *ferryv1.Migration) { m.Spec.Cancel = true })
 			m = waitPhase(t, behind, ferryv1.MigrationCanceled)
 			// It changed nothing, so there is nothing to undo.
-			if got, want := steps(m), "Validate=Skipped PrepareDestination=Skipped PrePullImages=Skipped CopyVolumes=Skipped CleanupMovers=Skipped "+
+			if got, want := steps(m), "Validate=Skipped PrepareDestination=Skipped CopyImages=Skipped PrePullImages=Skipped CopyVolumes=Skipped CleanupMovers=Skipped "+
 				"CancelCleanupMovers=Skipped CancelDeleteCreated=Skipped CancelUnquiesce=Skipped"; got != want {
 				t.Errorf("itinerary\n got %s\nwant %s", got, want)
 			}

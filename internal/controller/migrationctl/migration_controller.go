@@ -51,6 +51,8 @@ type Reconciler struct {
 	// execs holds the exec hooks running in this process, by migration
 	// UID, step index and attempt (see runExecHook).
 	execs sync.Map
+	// images are the image copies this process runs (CopyImages).
+	images imageJobs
 }
 
 // SetupWithManager registers the reconciler.
@@ -259,6 +261,7 @@ func (s *session) step() *ferryv1.Step { return &s.m.Status.Itinerary[s.idx] }
 
 // startCancel skips the steps not yet done and appends the undo steps.
 func (s *session) startCancel() {
+	s.r.images.stop(string(s.m.UID))
 	for i := range s.m.Status.Itinerary {
 		st := &s.m.Status.Itinerary[i]
 		if st.Phase == ferryv1.StepPending || st.Phase == ferryv1.StepRunning || st.Phase == ferryv1.StepFailed {

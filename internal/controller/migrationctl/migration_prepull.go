@@ -83,6 +83,7 @@ func (s *session) imagesToPull(ctx context.Context) ([]prepull.Want, error) {
 		return nil, err
 	}
 	tc := planning.TransformContext(s.plan, scope, nil)
+	tc.Images = planning.ImageMapping(scope, s.src, s.dst)
 	sel, err := labels.Parse(scope.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("label selector: %w", err)

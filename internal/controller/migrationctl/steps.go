@@ -25,6 +25,7 @@ const (
 	StepMoveVolumes        = "MoveVolumes"
 	StepMoveVolumesBack    = "MoveVolumesBack"
 	StepPrePullImages      = "PrePullImages"
+	StepCopyImages         = "CopyImages"
 	StepCleanupMovers      = "CleanupMovers"
 	StepStopMovers         = "StopMovers"
 	StepStartMovers        = "StartMovers"
@@ -70,7 +71,11 @@ type stepDef struct {
 // steps is the step table, in the order steps run.
 //
 //   - Stage prepares the destination (namespaces and the claims that will
-//     receive data), pulls the workloads' images onto the destination's
+//     receive data), copies the internal images of the source's registry
+//     to the destination's (Full plans of clusters that both have a
+//     registry; a cutover does it too, before quiesce: the source still
+//     runs the same images, so nothing changes under the copy, and the
+//     downtime does not include it), pulls the workloads' images onto the destination's
 //     nodes (Full plans; a cutover does it too, before quiesce) and copies
 //     the volumes' data while the application keeps running.
 //   - Cutover quiesces the source, copies what changed since the last
@@ -102,6 +107,7 @@ var steps = []stepDef{
 	{name: StepValidate, run: validate, of: always},
 	{hooks: ferryv1.HookPreRollback, of: types(ferryv1.MigrationRollback)},
 	{name: StepPrepareDestination, run: prepareDestination, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
+	{name: StepCopyImages, run: copyImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{name: StepPrePullImages, run: prePullImages, of: both(types(ferryv1.MigrationStage, ferryv1.MigrationCutover), planOf(ferryv1.PlanFull))},
 	{hooks: ferryv1.HookPreBackup, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepStartMovers, run: startMovers, of: both(types(ferryv1.MigrationCutover), acrossClusters), runs: quiesces},

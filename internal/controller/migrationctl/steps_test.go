@@ -20,11 +20,11 @@ func TestItinerary(t *testing.T) {
 		skipped []string
 		claims  []ferryv1.PVCOverride
 	}{
-		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, nil},
+		{"stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, "", []string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, nil},
 		{"cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, nil},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, nil},
 		{"cutover without quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)}, "",
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
 			[]string{StepQuiesce, StepWaitForQuiesce}, nil},
 		{"rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, "", []string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil, nil},
 		{"state stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanState,
@@ -37,9 +37,9 @@ func TestItinerary(t *testing.T) {
 		{"state rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanState,
 			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepUnquiesce}, nil, nil},
 		{"moving stage", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, moving},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil, moving},
 		{"moving cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepMoveVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, moving},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepMoveVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil, moving},
 		{"moving rollback", ferryv1.MigrationSpec{Type: ferryv1.MigrationRollback}, ferryv1.PlanFull,
 			[]string{StepValidate, StepCleanupMovers, StepDeleteFromDest, StepMoveVolumesBack, StepUnquiesce}, nil, moving},
 		{"moving state cutover", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover}, ferryv1.PlanState,
@@ -134,9 +134,9 @@ func TestItineraryWithHooks(t *testing.T) {
 		want []string
 	}{
 		{"stage runs only the hooks marked stages", ferryv1.MigrationStage, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, "PreBackupHook/flush", StepCopyVolumes, StepCleanupMovers}},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, "PreBackupHook/flush", StepCopyVolumes, StepCleanupMovers}},
 		{"cutover", ferryv1.MigrationCutover, ferryv1.PlanFull,
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, "PreBackupHook/checkpoint", "PreBackupHook/flush", "PreBackupHook/flush#2",
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, "PreBackupHook/checkpoint", "PreBackupHook/flush", "PreBackupHook/flush#2",
 				StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, "PostBackupHook/snapshot", StepStopMovers, "PreRestoreHook/schema",
 				StepMigrateResources, StepWaitForWorkloads, "PostRestoreHook/smoke", StepCleanupMovers}},
 		{"conversion cutover", ferryv1.MigrationCutover, ferryv1.PlanStorageConversion,

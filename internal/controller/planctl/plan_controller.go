@@ -213,6 +213,7 @@ func setStatus(p *ferryv1.Plan, res *planning.Result) {
 		p.Status.PersistentVolumeClaims = res.PVCs
 		p.Status.ObjectCounts = res.Counts
 		p.Status.Skipped = res.Skipped
+		p.Status.Images = res.Images
 	}
 	meta.SetStatusCondition(&p.Status.Conditions, ready)
 	p.Status.Warnings = res.Warnings

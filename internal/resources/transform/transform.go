@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/images"
 )
 
 // Context carries the plan's mappings and decisions into every transform.
@@ -24,6 +25,11 @@ type Context struct {
 	// RegistryRewrites rewrite container image references by prefix; the
 	// first rewrite whose From is a prefix of the image wins.
 	RegistryRewrites []RegistryRewrite
+	// Images, when set, rewrites the references to the source's internal
+	// registry to the destination's, where the CopyImages step copies
+	// them; it is consulted before RegistryRewrites, so that the copy and
+	// the rewrite always agree.
+	Images *images.Mapping
 	// Labels are added to metadata.labels of every object that is kept
 	// (ferry.dev/plan, ferry.dev/migration, app.kubernetes.io/managed-by).
 	Labels map[string]string
@@ -167,10 +173,14 @@ func (c *Context) claimName(ns, name string) string {
 	return name
 }
 
-// Image rewrites an image reference with the first matching rewrite.
+// Image rewrites an image reference: an internal image of the source's
+// registry as Images says, any other with the first matching rewrite.
 func (c *Context) Image(ref string) string {
 	if c == nil {
 		return ref
+	}
+	if to, ok := c.Images.Rewrite(ref); ok {
+		return to
 	}
 	for _, r := range c.RegistryRewrites {
 		if r.From != "" && strings.HasPrefix(ref, r.From) {
