@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "393d3799de85248e5c50c6e645e3d33ae7cf9eec09c2ddad690788f6aa4086a0"
+const SchemaHash = "dd0659ca19c11988afab458eedc5efd8fbfc6cf45524a23df9a36c2f3e51edae"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"
