@@ -186,12 +186,12 @@ func TestItineraryAcrossClusters(t *testing.T) {
 		skip []string
 	}{
 		{"cutover starts its movers before the quiesce", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover},
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}, nil},
 		{"without quiesce there is no downtime to save", ferryv1.MigrationSpec{Type: ferryv1.MigrationCutover, Quiesce: ptr.To(false)},
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers},
 			[]string{StepStartMovers, StepQuiesce, StepWaitForQuiesce}},
 		{"a stage has none", ferryv1.MigrationSpec{Type: ferryv1.MigrationStage},
-			[]string{StepValidate, StepPrepareDestination, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}, nil},
 	}
 	for _, tt := range tests {
 		var names, skipped []string
