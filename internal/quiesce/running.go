@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
 // owner is what Running needs to know of a workload that controls pods or
@@ -95,12 +97,13 @@ func quiescedPods(idx index, pods []corev1.Pod) []string {
 
 // unmanagedPods returns the names of the pods that have not terminated and
 // whose controller is no workload in idx: bare pods, pods of custom
-// controllers, mirror pods.
+// controllers, mirror pods; Ferry's own (movers, hook Jobs) aside.
 func unmanagedPods(idx index, pods []corev1.Pod) []string {
 	var out []string
 	for i := range pods {
 		p := &pods[i]
-		if terminated(p) {
+		if terminated(p) || p.Labels[ferryv1.LabelManagedBy] == ferryv1.ManagedByValue {
+			// Ferry's own pods (movers, hooks) are not the application's.
 			continue
 		}
 		if ref := metav1.GetControllerOf(p); ref != nil {

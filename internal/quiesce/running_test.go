@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -16,6 +18,11 @@ func pod(name string, phase corev1.PodPhase, controller types.UID) corev1.Pod {
 	if controller != "" {
 		p.OwnerReferences = []metav1.OwnerReference{{Kind: "X", Name: "x", UID: controller, Controller: ptr.To(true)}}
 	}
+	return p
+}
+
+func ferryPod(p corev1.Pod) corev1.Pod {
+	p.Labels = map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}
 	return p
 }
 
@@ -45,6 +52,7 @@ func TestPodClassification(t *testing.T) {
 		{name: "bare pod", pod: pod("bare", corev1.PodRunning, ""), unmanaged: true},
 		{name: "pod of an unknown controller", pod: pod("custom-0", corev1.PodRunning, "custom"), unmanaged: true},
 		{name: "terminated bare pod", pod: pod("bare-done", corev1.PodSucceeded, "")},
+		{name: "Ferry's own mover", pod: ferryPod(pod("ferry-mover-1-send", corev1.PodRunning, ""))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
