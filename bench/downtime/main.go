@@ -29,12 +29,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/bench/internal/testbed"
 )
 
 type env struct {
@@ -131,45 +130,19 @@ func setup() (*env, error) {
 	if out, err := exec.Command("go", "build", "-o", e.ferry, "./cmd/ferry").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build ferry: %v: %s", err, out)
 	}
-	for _, c := range []struct {
-		name string
-		into *kubernetes.Interface
-	}{{"src", &e.src}, {"dst", &e.dst}} {
-		cfg, err := clientcmd.BuildConfigFromFlags("", e.file(c.name, "kubeconfig"))
-		if err != nil {
-			return nil, fmt.Errorf("cluster %s (run make clusters-up images): %w", c.name, err)
-		}
-		if *c.into, err = kubernetes.NewForConfig(cfg); err != nil {
-			return nil, err
-		}
-		if c.name == "dst" {
-			if e.host, err = client.New(cfg, client.Options{Scheme: cluster.Scheme()}); err != nil {
-				return nil, err
-			}
-		}
-		reg, err := os.ReadFile(e.file(c.name, "registry"))
-		if err != nil {
-			return nil, err
-		}
-		e.registry[c.name] = strings.TrimSpace(string(reg))
-	}
-	images, err := os.ReadFile(e.file("src", "images"))
+	b, err := testbed.Connect(repo)
 	if err != nil {
-		return nil, fmt.Errorf("images (run make images): %w", err)
+		return nil, err
 	}
-	for _, l := range strings.Split(string(images), "\n") {
-		if v, ok := strings.CutPrefix(l, "sampleapp="); ok {
-			e.image = v
-		}
-	}
-	if e.image == "" {
-		return nil, fmt.Errorf("no sampleapp image: run make images")
+	e.src, e.dst, e.host, e.registry = b.Src, b.Dst, b.Host, b.Registry
+	if e.image, err = b.Image("sampleapp"); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
 func (e *env) file(cluster, name string) string {
-	return filepath.Join(e.repo, ".localclusters", cluster, name)
+	return testbed.File(e.repo, cluster, name)
 }
 
 // controller starts `ferry controller` on the host (dst), registers both

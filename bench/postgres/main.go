@@ -44,12 +44,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
-	"ferry.dev/ferry/internal/cluster"
+	"ferry.dev/ferry/bench/internal/testbed"
 )
 
 type options struct {
@@ -200,45 +199,19 @@ func setup(ctx context.Context, o options) (*env, error) {
 			return nil, err
 		}
 	}
-	for _, c := range []struct {
-		name string
-		into *kubernetes.Interface
-	}{{"src", &e.src}, {"dst", &e.dst}} {
-		cfg, err := clientcmd.BuildConfigFromFlags("", e.file(c.name, "kubeconfig"))
-		if err != nil {
-			return nil, fmt.Errorf("cluster %s (run make clusters-up images): %w", c.name, err)
-		}
-		if *c.into, err = kubernetes.NewForConfig(cfg); err != nil {
-			return nil, err
-		}
-		if c.name == "dst" {
-			if e.host, err = client.New(cfg, client.Options{Scheme: cluster.Scheme()}); err != nil {
-				return nil, err
-			}
-		}
-		reg, err := os.ReadFile(e.file(c.name, "registry"))
-		if err != nil {
-			return nil, err
-		}
-		e.registry[c.name] = strings.TrimSpace(string(reg))
-	}
-	images, err := os.ReadFile(e.file("src", "images"))
+	b, err := testbed.Connect(repo)
 	if err != nil {
-		return nil, fmt.Errorf("images (run make images): %w", err)
+		return nil, err
 	}
-	for _, l := range strings.Split(string(images), "\n") {
-		if v, ok := strings.CutPrefix(l, "ferry="); ok {
-			e.moverImage = v
-		}
-	}
-	if e.moverImage == "" {
-		return nil, fmt.Errorf("no ferry image in %s: run make images", e.file("src", "images"))
+	e.src, e.dst, e.host, e.registry = b.Src, b.Dst, b.Host, b.Registry
+	if e.moverImage, err = b.Image("ferry"); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
 func (e *env) file(cluster, name string) string {
-	return filepath.Join(e.repo, ".localclusters", cluster, name)
+	return testbed.File(e.repo, cluster, name)
 }
 
 // controller starts `ferry controller` on the host (dst) in the
