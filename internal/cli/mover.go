@@ -241,7 +241,7 @@ func awaitStart(ctx context.Context, file string, timeout time.Duration, log *sl
 	defer t.Stop()
 	for {
 		if _, err := os.Stat(file); err == nil {
-			log.Info("start signal received")
+			log.Info(mover.StartSignalMessage)
 			return nil
 		}
 		select {

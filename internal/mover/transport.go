@@ -39,6 +39,11 @@ func TLSListener(addr string, cfg *tls.Config) (net.Listener, error) {
 	return tls.NewListener(ln, cfg), nil
 }
 
+// StartSignalMessage is what a sender held back by a start file logs once
+// the file appeared (ferry mover sync --start-file); the direct path reads
+// it in the sender's log to know it was released.
+const StartSignalMessage = "start signal received"
+
 // RetryDialer retries d while the receiver is not reachable yet (refused,
 // reset, unreachable, timed out, name not found), with growing pauses,
 // for up to within from its first use; a receiver pod and its Service may

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"ferry.dev/ferry/internal/mover"
 	"ferry.dev/ferry/internal/podexec"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/internal/volumes/moverpod"
@@ -25,9 +26,8 @@ const (
 	startFile = startDir + "/go"
 	// annotationHeld marks a held sender.
 	annotationHeld = "ferry.dev/held"
-	// logReleased is the sender's log line once it was released; keep it
-	// equal to the one in the CLI's awaitStart.
-	logReleased = `msg="start signal received"`
+	// logReleased is the sender's log line once it was released.
+	logReleased = `msg="` + mover.StartSignalMessage + `"`
 	// moverBinary is the ferry binary in the mover image.
 	moverBinary = "/usr/local/bin/ferry"
 )
