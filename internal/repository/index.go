@@ -282,4 +282,3 @@ func (r *Repository) readPackHeader(ctx context.Context, id ID, size int64) ([]P
 	}
 	return entries, nil
 }
-
