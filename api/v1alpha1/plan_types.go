@@ -76,6 +76,9 @@ type PVCOverride struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
+	// DataPath of this claim's data, when it differs from the plan's.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 }
 
 // PlanSpec says what to migrate, from where to where.
@@ -127,6 +130,14 @@ type PlanSpec struct {
 	// migrations.
 	// +optional
 	Hooks []PlanHook `json:"hooks,omitempty"`
+	// Repository names the Repository (in the plan's namespace) that
+	// claims with data path repository go through.
+	// +optional
+	Repository string `json:"repository,omitempty"`
+	// DataPath of the claims' data: direct (the default) or repository
+	// (through Repository). A claim's override may choose another.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 }
 
 // DefaultResizeHeadroomPercent is the headroom of a proposed capacity when
@@ -139,6 +150,34 @@ func (s *PlanSpec) Headroom() int32 {
 		return DefaultResizeHeadroomPercent
 	}
 	return *s.ResizeHeadroomPercent
+}
+
+// PathOf returns the data path of the claim namespace/name: its
+// override's, else the plan's, else direct.
+func (s *PlanSpec) PathOf(namespace, name string) DataPath {
+	for _, o := range s.PersistentVolumeClaims {
+		if o.Namespace == namespace && o.Name == name && o.DataPath != "" {
+			return o.DataPath
+		}
+	}
+	if s.DataPath == "" {
+		return DataPathDirect
+	}
+	return s.DataPath
+}
+
+// UsesRepository reports whether the plan or one of its claim overrides
+// asks for the repository data path.
+func (s *PlanSpec) UsesRepository() bool {
+	if s.DataPath == DataPathRepository {
+		return true
+	}
+	for _, o := range s.PersistentVolumeClaims {
+		if o.DataPath == DataPathRepository {
+			return true
+		}
+	}
+	return false
 }
 
 // Kind returns the plan's type, Full when unset.
@@ -184,6 +223,10 @@ type PlanPVC struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
+	// DataPath the claim's data takes (copied claims): the override's,
+	// else the plan's, else direct.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 	// Usage is the space the claim's data takes on the source, as last
 	// measured; nil before the first measurement.
 	// +optional
