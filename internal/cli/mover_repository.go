@@ -23,6 +23,7 @@ type moverRepoOptions struct {
 	root     string
 	tags     map[string]string
 	progress string
+	final    bool
 }
 
 func (o *moverRepoOptions) bind(cmd *cobra.Command) {
@@ -63,9 +64,10 @@ snapshot with the same tags are not read. The snapshot becomes visible once
 everything it refers to is stored; an interrupted backup leaves none, and a
 rerun does not upload again what was stored.
 
-Exit status: 0 when the snapshot was written; 7 when entries changed or
-vanished under the backup (the snapshot was written, a rerun stores what
-changed); 1 for any other failure.`,
+Exit status: 0 when the snapshot was written (entries that changed or
+vanished under it are warnings in the report); with --final, 7 when some
+did (the snapshot was written, a rerun stores what changed); 1 for any
+other failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
@@ -75,6 +77,7 @@ changed); 1 for any other failure.`,
 		},
 	}
 	o.bind(cmd)
+	cmd.Flags().BoolVar(&o.final, "final", false, "the source is quiesced: entries that change or vanish under the backup fail it (exit status 7)")
 	return cmd
 }
 
@@ -116,7 +119,7 @@ func (o *moverRepoOptions) backup(cmd *cobra.Command) error {
 	done := o.watch(cmd, r, prog)
 	snap, err := r.Backup(ctx, filepath.Clean(o.root), repository.BackupOptions{Tags: o.tags, Host: host}, prog)
 	done()
-	if err == nil && snap.Summary.Warnings > 0 {
+	if err == nil && o.final && snap.Summary.Warnings > 0 {
 		err = fmt.Errorf("%w: %d entries changed or vanished under the backup (first: %s)", mover.ErrSourceChanged, snap.Summary.Warnings, prog.Warning())
 	}
 	return o.report(cmd, r, prog, err, snap)
