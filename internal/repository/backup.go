@@ -70,6 +70,11 @@ func (r *Repository) Backup(ctx context.Context, root string, opts BackupOptions
 		prog = &Progress{}
 	}
 	started := time.Now()
+	l, err := r.lock(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = l.release(ctx) }()
 	parent, err := r.backupParent(ctx, opts)
 	if err != nil {
 		return nil, err

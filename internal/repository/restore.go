@@ -34,6 +34,11 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 	if prog == nil {
 		prog = &Progress{}
 	}
+	l, err := r.lock(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = l.release(ctx) }()
 	prog.FilesTotal.Store(snap.Summary.Files)
 	prog.BytesTotal.Store(snap.Summary.Bytes)
 	root, err := safefs.OpenRoot(target)
