@@ -112,3 +112,29 @@ func storedBytes(t *testing.T, store objstore.Store) int64 {
 	}
 	return n
 }
+
+func TestBundleRoundTripAndTamper(t *testing.T) {
+	ctx := context.Background()
+	store, key := testRepo(t)
+	r := open(t, store, key)
+	data := []byte(`{"items":[]}`)
+	if err := r.SaveBundle(ctx, "plan-uid/mig-1", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.LoadBundle(ctx, "plan-uid/mig-1")
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("LoadBundle: %q, %v", got, err)
+	}
+	for _, bad := range []string{"../x", "a//b", "", "a/..", "a b"} {
+		if err := r.SaveBundle(ctx, bad, data); err == nil {
+			t.Errorf("SaveBundle(%q) accepted", bad)
+		}
+	}
+	b, _ := store.Get(ctx, bundlePrefix+"plan-uid/mig-1")
+	if err := store.Put(ctx, bundlePrefix+"plan-uid/mig-2", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.LoadBundle(ctx, "plan-uid/mig-2"); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a bundle moved to another name opened: %v", err)
+	}
+}

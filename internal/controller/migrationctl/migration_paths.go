@@ -181,3 +181,12 @@ func (s *session) cleanupPath(migration string) (volumes.Path, error) {
 	}
 	return volumes.NewDispatch(nil, l, d)
 }
+
+// openRepository opens the plan's repository from the host.
+func (s *session) openRepository(ctx context.Context) (*repository.Repository, error) {
+	access, err := s.repositoryAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return repository.OpenAccess(ctx, access)
+}
