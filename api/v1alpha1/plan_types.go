@@ -357,7 +357,7 @@ type PlanStatus struct {
 }
 
 // AnnotationValidate, set to a new value, asks the controller to validate
-// the plan again now.
+// the plan (or check the Repository) again now.
 const AnnotationValidate = "ferry.dev/validate"
 
 // +kubebuilder:object:root=true
