@@ -14,7 +14,7 @@ import (
 const SchemaVersion = 4
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "c5c0562bdec93aaf33e056ee9def61b1958dd8376c0c71ed732d3b01d55da715"
+const SchemaHash = "d36124f3c1c881f516a1921c1c4f621f00be6a87aeb7e7717b5254e9f5c46c39"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

@@ -223,8 +223,9 @@ type PlanPVC struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
-	// DataPath the claim's data takes (copied claims): the override's,
-	// else the plan's, else direct.
+	// DataPath is repository for a copied claim whose data goes through
+	// the plan's Repository (its override's data path, else the plan's);
+	// empty for the direct path.
 	// +optional
 	DataPath DataPath `json:"dataPath,omitempty"`
 	// Usage is the space the claim's data takes on the source, as last
@@ -356,7 +357,7 @@ type PlanStatus struct {
 }
 
 // AnnotationValidate, set to a new value, asks the controller to validate
-// the plan again now.
+// the plan (or check the Repository) again now.
 const AnnotationValidate = "ferry.dev/validate"
 
 // +kubebuilder:object:root=true

@@ -108,6 +108,9 @@ func validate(ctx context.Context, s *session) (outcome, error) {
 	if err := planning.ValidateHooks(ctx, s.r.Client, s.plan, s.src, s.dst, res); err != nil {
 		return outcome{}, err
 	}
+	if err := planning.ValidateRepository(ctx, s.r.Client, s.plan, res); err != nil {
+		return outcome{}, err
+	}
 	if res.Problem != nil {
 		return outcome{}, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}

@@ -44,11 +44,13 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 }
 
-// SetupWithManager registers the reconciler; a change of a Secret
-// rechecks the repositories that name it.
+// SetupWithManager registers the reconciler. A change of the spec, of
+// the annotation ferry.dev/validate (which `ferry repository add` sets)
+// or of a Secret a repository names checks it again; status updates do
+// not.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("repository").
-		For(&ferryv1.Repository{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&ferryv1.Repository{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.repositoriesOfSecret)).
 		Complete(r)
 }

@@ -286,12 +286,22 @@ func (s *Server) Config(bucket string) objstore.Config {
 	return objstore.Config{Endpoint: s.URL, Bucket: bucket, PathStyle: true, AccessKey: s.AccessKey, SecretKey: s.SecretKey}
 }
 
-// CreateBucket creates a bucket.
-func (s *Server) CreateBucket(ctx context.Context, name string) error {
+// Client returns a minio-go client of the server as its root user, for
+// what tests do beside a Store (presigned URLs, raw listings).
+func (s *Server) Client() (*minio.Client, error) {
 	c, err := minio.New(s.Addr, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
 		Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
 	if err != nil {
-		return fmt.Errorf("s3 client: %w", err)
+		return nil, fmt.Errorf("s3 client: %w", err)
+	}
+	return c, nil
+}
+
+// CreateBucket creates a bucket.
+func (s *Server) CreateBucket(ctx context.Context, name string) error {
+	c, err := s.Client()
+	if err != nil {
+		return err
 	}
 	if err := c.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
 		return fmt.Errorf("create bucket %s at %s: %w", name, s.URL, err)
