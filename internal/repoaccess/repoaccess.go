@@ -23,6 +23,7 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/objstore"
+	"ferry.dev/ferry/internal/repository"
 )
 
 // CheckTimeout bounds one check of a repository.
@@ -130,4 +131,22 @@ func Check(ctx context.Context, c client.Reader, r *ferryv1.Repository) (metav1.
 func Ready(r *ferryv1.Repository) (cond *metav1.Condition, current bool) {
 	cond = meta.FindStatusCondition(r.Status.Conditions, ferryv1.ConditionReady)
 	return cond, cond != nil && cond.ObservedGeneration == r.Generation
+}
+
+// OpenRepository opens the replication repository in the Repository's
+// store with its key, loading its index.
+func OpenRepository(ctx context.Context, c client.Reader, r *ferryv1.Repository) (*repository.Repository, error) {
+	s, err := Open(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	key, err := Key(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	k, err := repository.ParseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return repository.Open(ctx, s, k)
 }

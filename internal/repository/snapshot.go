@@ -149,3 +149,21 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, id ID) error {
 	}
 	return nil
 }
+
+// Forget deletes the snapshots carrying every tag in tags (at least
+// one tag) and returns how many; prune then removes what only they used.
+func (r *Repository) Forget(ctx context.Context, tags map[string]string) (int, error) {
+	if len(tags) == 0 {
+		return 0, errors.New("forget snapshots: give at least one tag")
+	}
+	snaps, err := r.Snapshots(ctx, tags)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range snaps {
+		if err := r.DeleteSnapshot(ctx, s.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(snaps), nil
+}
