@@ -24,13 +24,15 @@
 // harness), MILLION (1: run case 5; 0 skips it), MNT (/mnt/ferry-repo-bench),
 // TMPFS_SIZE (GiB, 12), RESULTS_TSV (a file to keep the raw measurements
 // in, written as they are made), FERRY_CPUPROFILE (a directory: every Ferry run writes a CPU
-// profile there, named after the case and round).
+// profile there, named after the case and round), REPORT_FROM (a
+// RESULTS_TSV file: print its report and measure nothing).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -80,6 +82,10 @@ type bench struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	run := run
+	if p := os.Getenv("REPORT_FROM"); p != "" {
+		run = func(context.Context) error { return reportFrom(p) }
+	}
 	if err := run(ctx); err != nil {
 		logf("FAIL: %v", err)
 		stop()
@@ -181,11 +187,51 @@ func run(ctx context.Context) (err error) {
 	loadStart := loadavg()
 	start := time.Now()
 	if err := b.measure(ctx); err != nil {
+		// what was measured is still worth its table
+		b.report(os.Stdout, loadStart, loadavg())
+		fmt.Printf("**INCOMPLETE RUN**: %v\n", err)
 		return err
 	}
 	logf("done in %s", time.Since(start).Round(time.Second))
 	b.report(os.Stdout, loadStart, loadavg())
 	return nil
+}
+
+// reportFrom prints the report of a RESULTS_TSV file written by an
+// earlier run (with the same QUICK and ROUNDS), without measuring.
+func reportFrom(path string) error {
+	b := &bench{results: &results{}, sz: fullSizes}
+	var err error
+	if b.rounds, err = envInt("ROUNDS", 3); err != nil {
+		return err
+	}
+	if os.Getenv("QUICK") == "1" {
+		b.sz = quickSizes
+	}
+	if b.repo, err = filepath.Abs("."); err != nil {
+		return err
+	}
+	if b.results.recs, err = readRecords(path); err != nil {
+		return err
+	}
+	b.changed = changedBytes(b.sz.largeSize)
+	b.report(os.Stdout, "unknown (from "+path+")", "unknown")
+	return nil
+}
+
+// changedBytes is what benchtool mutate changes in a file of size (K, M
+// or G suffix): 1% in whole pieces of 1 MiB, at least one.
+func changedBytes(size string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimRight(size, "KMG"), 10, 64)
+	switch size[len(size)-1] {
+	case 'K':
+		n <<= 10
+	case 'M':
+		n <<= 20
+	case 'G':
+		n <<= 30
+	}
+	return max(int64(math.Round(float64(n)*0.01/(1<<20))), 1) << 20
 }
 
 // checkMemory fails unless the tmpfs and the processes fit in the free

@@ -40,6 +40,23 @@ func (rs *results) add(r record) {
 		r.kase, r.tool, r.round, r.wall, r.cpu, float64(r.rssKiB)/1024, human(float64(r.grown)))
 }
 
+// readRecords reads a RESULTS_TSV file.
+func readRecords(path string) ([]record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var recs []record
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r record
+		if _, err := fmt.Sscanf(l, "%s\t%s\t%d\t%f\t%f\t%d\t%d", &r.kase, &r.tool, &r.round, &r.wall, &r.cpu, &r.rssKiB, &r.grown); err != nil {
+			return nil, fmt.Errorf("%s: bad line %q: %w", path, l, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
 // values returns field f of every record of kase and tool.
 func (rs *results) values(kase, tool string, f func(record) float64) []float64 {
 	var out []float64
