@@ -49,11 +49,10 @@ import (
 
 // sizes of the data sets.
 type sizes struct {
-	largeN                 int
-	largeSize              string
-	smallN                 int
-	tinyDirs, tinyPer      int
-	changeFraction, change string
+	largeN            int
+	largeSize         string
+	smallN            int
+	tinyDirs, tinyPer int
 }
 
 var (
