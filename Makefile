@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets s3-server e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images deps tool \
+.PHONY: all generate build test unit envtest-assets s3-server e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -108,7 +108,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images
+bench: bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -135,6 +135,11 @@ bench-images: clusters-up
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build
 	bash bench/mover/run.sh
+
+# Ferry's replication repository against restic (apt-get install restic),
+# both on one versitygw over a tmpfs; as root. See docs/benchmarks.md.
+bench-repository: s3-server
+	$(GO) run ./bench/repository
 
 clean: clusters-down
 	rm -rf bin .localclusters

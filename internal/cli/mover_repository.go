@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -24,6 +25,9 @@ type moverRepoOptions struct {
 	tags     map[string]string
 	progress string
 	final    bool
+	// cpuprofile is a hidden flag for benchmarks: a file to write a CPU
+	// profile of the run to.
+	cpuprofile string
 }
 
 func (o *moverRepoOptions) bind(cmd *cobra.Command) {
@@ -32,6 +36,25 @@ func (o *moverRepoOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.root, "root", "", "the directory to back up or restore into")
 	f.StringToStringVar(&o.tags, "tag", nil, "tags of the snapshot, key=value (repeatable)")
 	f.StringVar(&o.progress, "progress", "", "progress output: empty for a summary on stderr, or json for JSON lines on stdout")
+	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (for benchmarks)")
+	_ = f.MarkHidden("cpuprofile")
+}
+
+// startProfile starts the CPU profile of --cpuprofile and returns what
+// stops it.
+func (o *moverRepoOptions) startProfile() (func(), error) {
+	if o.cpuprofile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(o.cpuprofile)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func (o *moverRepoOptions) validate() error {
@@ -73,6 +96,11 @@ other failure.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
+			stop, err := o.startProfile()
+			if err != nil {
+				return err
+			}
+			defer stop()
 			return o.backup(cmd)
 		},
 	}
@@ -97,6 +125,11 @@ snapshot does not have are removed.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
+			stop, err := o.startProfile()
+			if err != nil {
+				return err
+			}
+			defer stop()
 			return o.restore(cmd, snapshot)
 		},
 	}
