@@ -113,8 +113,11 @@ func TestS3Restart(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	srv := s3server.Start(t, s3server.Options{})
+	srv := s3server.Start(t, s3server.Options{IAMDir: t.TempDir()})
 	srv.MakeBucket(t, "repo")
+	if err := srv.CreateUser(context.Background(), "limited", "limited-secret", "user"); err != nil {
+		t.Fatal(err)
+	}
 	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS()
@@ -136,6 +139,8 @@ func TestCheck(t *testing.T) {
 		{"good with a prefix", change(func(c *objstore.Config) { c.Prefix = "team/a" }), "", ""},
 		{"wrong secret key", change(func(c *objstore.Config) { c.SecretKey = "wrong-secret" }), ferryv1.ReasonRepositoryCredentials, "credentials file"},
 		{"unknown access key", change(func(c *objstore.Config) { c.AccessKey = "nobody" }), ferryv1.ReasonRepositoryCredentials, "credentials file"},
+		{"a user without rights on the bucket", change(func(c *objstore.Config) { c.AccessKey, c.SecretKey = "limited", "limited-secret" }),
+			ferryv1.ReasonRepositoryPermission, "may not list objects"},
 		{"missing bucket", change(func(c *objstore.Config) { c.Bucket = "gone" }), ferryv1.ReasonRepositoryBucketMissing, "create it"},
 		{"closed port", change(func(c *objstore.Config) { c.Endpoint = "http://127.0.0.1:1" }), ferryv1.ReasonRepositoryUnreachable, "port"},
 		{"host that does not resolve", change(func(c *objstore.Config) { c.Endpoint = "http://ferry-no-such-host.invalid:7070" }), ferryv1.ReasonRepositoryDNS, "ferry-no-such-host.invalid"},

@@ -14,6 +14,10 @@
 //	srv.MakeBucket(t, "repo")
 //	store, err := objstore.NewS3(srv.Config("repo"))
 //
+// With Options.IAMDir the server keeps users besides the root user;
+// [Server.CreateUser] adds one, e.g. of role "user", which may not touch
+// the root user's buckets (a Permission failure to test).
+//
 // Pods of both local clusters reach the test bed's root network
 // namespace at [PodReachableHost] (10.200.1.1); unit and envtest tests
 // use 127.0.0.1, the default.
@@ -131,6 +135,9 @@ type Options struct {
 	Dir string
 	// AccessKey and SecretKey of the root user; the defaults when empty.
 	AccessKey, SecretKey string
+	// IAMDir, when set, keeps users besides the root user there
+	// (versitygw's internal IAM), which CreateUser adds.
+	IAMDir string
 }
 
 // Server is a running (or stopped) versitygw.
@@ -142,6 +149,7 @@ type Server struct {
 	// AccessKey and SecretKey of the root user.
 	AccessKey, SecretKey string
 
+	iamDir string
 	bin    string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -156,7 +164,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: o.Dir, AccessKey: o.AccessKey, SecretKey: o.SecretKey, bin: bin}
+	s := &Server{Dir: o.Dir, AccessKey: o.AccessKey, SecretKey: o.SecretKey, iamDir: o.IAMDir, bin: bin}
 	if s.Dir == "" {
 		if s.Dir, err = os.MkdirTemp("", "ferry-s3-"); err != nil {
 			return nil, fmt.Errorf("s3 server folder: %w", err)
@@ -219,7 +227,11 @@ func (s *Server) start() error {
 	if s.cmd != nil {
 		return fmt.Errorf("S3 server at %s runs already", s.Addr)
 	}
-	cmd := exec.Command(s.bin, "--quiet", "--port", s.Addr, "posix", s.Dir)
+	args := []string{"--quiet", "--port", s.Addr}
+	if s.iamDir != "" {
+		args = append(args, "--iam-dir", s.iamDir)
+	}
+	cmd := exec.Command(s.bin, append(args, "posix", s.Dir)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
 	s.log.Reset()
 	cmd.Stdout, cmd.Stderr = &s.log, &s.log
@@ -305,6 +317,21 @@ func (s *Server) CreateBucket(ctx context.Context, name string) error {
 	}
 	if err := c.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
 		return fmt.Errorf("create bucket %s at %s: %w", name, s.URL, err)
+	}
+	return nil
+}
+
+// CreateUser adds a user with its keys and a role: "user" may use only
+// the buckets it owns (others answer AccessDenied), "admin" all. The
+// server needs Options.IAMDir.
+func (s *Server) CreateUser(ctx context.Context, accessKey, secretKey, role string) error {
+	if s.iamDir == "" {
+		return fmt.Errorf("S3 server at %s has no IAM folder: start it with Options.IAMDir", s.Addr)
+	}
+	cmd := exec.CommandContext(ctx, s.bin, "admin", "--access", s.AccessKey, "--secret", s.SecretKey, "--endpoint-url", s.URL,
+		"create-user", "--access", accessKey, "--secret", secretKey, "--role", role)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("create S3 user at %s: %w: %s", s.URL, err, out)
 	}
 	return nil
 }
