@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "d36124f3c1c881f516a1921c1c4f621f00be6a87aeb7e7717b5254e9f5c46c39"
+const SchemaHash = "ccb22135ee40d2aa3d36e7a9649de98efb01d47ebe2d900b00bd03ed336fbd1a"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

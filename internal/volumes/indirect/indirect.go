@@ -189,6 +189,7 @@ func (p *Path) Observe(ctx context.Context, t volumes.Transfer) (volumes.Observa
 	if log, err := moverpod.ReadLog(ctx, src, backup); err == nil {
 		if up, ok := moverpod.LastProgress(log); ok {
 			obs.Progress.BytesSent += up.BytesUploaded
+			obs.Progress.BytesNew, obs.Progress.BytesUploaded = up.BytesNew, up.BytesUploaded
 		}
 	}
 	return obs, nil
