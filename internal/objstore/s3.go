@@ -159,7 +159,7 @@ func (s *S3) Put(ctx context.Context, name string, data []byte) error {
 
 // Get downloads the whole object.
 func (s *S3) Get(ctx context.Context, name string) ([]byte, error) {
-	return s.get(ctx, name, minio.GetObjectOptions{})
+	return s.get(ctx, name, minio.GetObjectOptions{}, -1)
 }
 
 // GetRange downloads length bytes from off with a ranged GET.
@@ -171,7 +171,7 @@ func (s *S3) GetRange(ctx context.Context, name string, off, length int64) ([]by
 	if err := o.SetRange(off, off+length-1); err != nil {
 		return nil, fmt.Errorf("get %s: %w", name, err)
 	}
-	b, err := s.get(ctx, name, o)
+	b, err := s.get(ctx, name, o, length)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,9 @@ func (s *S3) GetRange(ctx context.Context, name string, off, length int64) ([]by
 	return b, nil
 }
 
-func (s *S3) get(ctx context.Context, name string, o minio.GetObjectOptions) ([]byte, error) {
+// get reads an object (a range of it, with o); size, when known (>= 0),
+// sizes the buffer at once.
+func (s *S3) get(ctx context.Context, name string, o minio.GetObjectOptions, size int64) ([]byte, error) {
 	k, err := s.key(name)
 	if err != nil {
 		return nil, err
@@ -191,7 +193,18 @@ func (s *S3) get(ctx context.Context, name string, o minio.GetObjectOptions) ([]
 		return nil, s.wrap("get", name, err)
 	}
 	defer obj.Close()
-	b, err := io.ReadAll(obj)
+	if size < 0 {
+		b, err := io.ReadAll(obj)
+		if err != nil {
+			return nil, s.wrap("get", name, err)
+		}
+		return b, nil
+	}
+	b := make([]byte, size)
+	n, err := io.ReadFull(obj, b)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return b[:n], nil
+	}
 	if err != nil {
 		return nil, s.wrap("get", name, err)
 	}
