@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "dd0659ca19c11988afab458eedc5efd8fbfc6cf45524a23df9a36c2f3e51edae"
+const SchemaHash = "c8119c20bd918e265e0ec73012729deb5440b862f078f5f585257703bd317130"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

@@ -29,6 +29,9 @@
 //   - storage runs before generic too: the plan's claim list
 //     (Context.Claims, decided by package planning) is keyed by the
 //     source namespace, which generic maps.
+//   - route runs before generic: a generated Route host has the form
+//     NAME-NAMESPACE.<domain> with the source namespace, which generic
+//     maps.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.
 //   - service and rbac are kind-specific and independent.

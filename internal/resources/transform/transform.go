@@ -40,6 +40,11 @@ type Context struct {
 	// pods at the target names. Empty target fields keep the source's
 	// value.
 	Claims map[string]ferryv1.PlanPVC
+	// RouteDomains maps the source router's domains to the
+	// destination's (the plan's routeDomainMapping): a Route host the
+	// source's router generated under a mapped domain is moved to the
+	// destination's domain instead of being dropped.
+	RouteDomains map[string]string
 }
 
 // StorageClassMap maps source storage classes to destination classes; a
@@ -105,6 +110,7 @@ func Default() []Transformer {
 		&serviceAccountTransform{},
 		&workloadTransform{},
 		&storageTransform{},
+		&routeTransform{},
 		&genericTransform{},
 		&serviceTransform{},
 		&rbacTransform{},
