@@ -111,6 +111,7 @@ func Default() []Transformer {
 		&workloadTransform{},
 		&storageTransform{},
 		&routeTransform{},
+		&deploymentConfigTransform{},
 		&genericTransform{},
 		&serviceTransform{},
 		&rbacTransform{},
