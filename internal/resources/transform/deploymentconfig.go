@@ -18,7 +18,9 @@ var _ Transformer = (*deploymentConfigTransform)(nil)
 func (*deploymentConfigTransform) Name() string { return "deployment-config" }
 
 // AppliesTo implements Transformer: DeploymentConfigs.
-func (*deploymentConfigTransform) AppliesTo(gk schema.GroupKind) bool { return gk == gkDeploymentConfig }
+func (*deploymentConfigTransform) AppliesTo(gk schema.GroupKind) bool {
+	return gk == gkDeploymentConfig
+}
 
 // Transform implements Transformer. A trigger without a namespace names
 // an ImageStream of the DeploymentConfig's own namespace and stays so.
