@@ -110,7 +110,7 @@ func (o Options) batches(inv *Inventory) []batch {
 		res  discover.Resource
 		objs []*unstructured.Unstructured
 	}{{discover.CRDResource, inv.Deps.CRDs}, {discover.ClusterRoleResource, inv.Deps.ClusterRoles},
-		{discover.ClusterRoleBindingResource, inv.Deps.ClusterRoleBindings}} {
+		{discover.ClusterRoleBindingResource, inv.Deps.ClusterRoleBindings}, {discover.SCCResource, inv.Deps.SCCs}} {
 		if len(deps.objs) > 0 {
 			bs = append(bs, batch{res: deps.res, static: deps.objs})
 		}
@@ -138,6 +138,9 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 	}
 	start := time.Now()
 	applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
+	if b.res.GroupKind() == discover.SCCResource.GroupKind() {
+		return o.applySCCs(ctx, b, applier, report)
+	}
 	snaps := map[string]apply.Snapshot{}
 	items := make(chan apply.Item, 256)
 	var produceErr error

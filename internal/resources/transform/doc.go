@@ -34,7 +34,8 @@
 //     maps.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.
-//   - service and rbac are kind-specific and independent.
+//   - service, rbac, deployment-config and security-context-constraints
+//     are kind-specific and independent.
 //   - labels runs last, so no step mistakes Ferry's labels for user data.
 //
 // # Caveats

@@ -115,6 +115,7 @@ func Default() []Transformer {
 		&genericTransform{},
 		&serviceTransform{},
 		&rbacTransform{},
+		&sccTransform{},
 		&labelsTransform{},
 	}
 }
