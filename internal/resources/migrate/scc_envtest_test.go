@@ -59,7 +59,7 @@ func TestSCCMergedAndUnmergedEnvtest(t *testing.T) {
 	o := Options{Source: Source{Discovery: c.Kube.Discovery(), Dynamic: c.Dynamic},
 		Destination: Destination{Discovery: c.Kube.Discovery(), Dynamic: c.Dynamic, Metadata: c.Metadata},
 		Scope:       scope, Plan: "p-scc",
-		Transform:   transform.Context{NamespaceMap: Map(scope.Namespaces), Labels: marks}}
+		Transform: transform.Context{NamespaceMap: Map(scope.Namespaces), Labels: marks}}
 	report, err := Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,8 @@
 //   - route runs before generic: a generated Route host has the form
 //     NAME-NAMESPACE.<domain> with the source namespace, which generic
 //     maps.
+//   - image-stream runs before generic: it reads the ImageStream's status
+//     (the tags' current images), which generic drops.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.
 //   - service, rbac, deployment-config and security-context-constraints

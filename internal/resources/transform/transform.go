@@ -112,6 +112,7 @@ func Default() []Transformer {
 		&storageTransform{},
 		&routeTransform{},
 		&deploymentConfigTransform{},
+		&imageStreamTransform{},
 		&genericTransform{},
 		&serviceTransform{},
 		&rbacTransform{},
