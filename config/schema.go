@@ -14,7 +14,7 @@ import (
 const SchemaVersion = 4
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "c8119c20bd918e265e0ec73012729deb5440b862f078f5f585257703bd317130"
+const SchemaHash = "25ee5e3a084a9d5cf68bac50b3d62b34e9ef8227311c1a97945e06321d5663de"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"
