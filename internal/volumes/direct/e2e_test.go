@@ -69,6 +69,7 @@ const (
 	exposeNodePort exposure = iota
 	exposeSameCluster
 	exposeLoadBalancer
+	exposeRoute
 )
 
 // provideLoadBalancers gives every LoadBalancer Service of the mover in ns
@@ -104,8 +105,12 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	t.Logf("source:\n%s", srcList)
 
 	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-vol-" + suffix, Image: src.Image(t, "ferry"),
-		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
+		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer, Route: how == exposeRoute}
 	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
+	var rt *router
+	if how == exposeRoute {
+		rt = startRouter(t, dst, dstNS, srcNS)
+	}
 	run := &syncer{o: o}
 	t.Cleanup(func() {
 		if err := cleanup(context.Background(), o); err != nil {
@@ -123,6 +128,9 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		if how == exposeLoadBalancer {
 			provideLoadBalancers(ctx, t, dst, dstNS)
 		}
+		if rt != nil {
+			rt.admit(ctx)
+		}
 		v := st.Volumes[0]
 		t.Logf("%5.1fs %s: %s %s %d/%d bytes %d/%d files %s", time.Since(start).Seconds(), v.SourceClaim, v.Phase, v.MoverPhase,
 			v.BytesDone, v.BytesTotal, v.FilesDone, v.FilesTotal, v.Message)
@@ -139,6 +147,20 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		if err != nil || !strings.HasSuffix(sender.Spec.Containers[0].Args[3], ":8443") {
 			t.Fatalf("the sender did not dial the load balancer's mover port: %v", err)
 		}
+	}
+
+	if rt != nil {
+		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
+		if err != nil || sender.Spec.Containers[0].Args[3] != rt.host+":443" {
+			t.Fatalf("the sender did not dial the Route's host on 443: %v %v", err, sender.Spec.Containers[0].Args)
+		}
+		rt.mu.Lock()
+		served, lastErr := rt.served, rt.lastErr
+		rt.mu.Unlock()
+		if served == 0 {
+			t.Fatalf("the copy did not go through the router (last error: %v)", lastErr)
+		}
+		t.Logf("the router forwarded %d connections by SNI %s", served, rt.host)
 	}
 
 	// Done stays done: another call starts no new copy.

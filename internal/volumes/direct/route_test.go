@@ -1,6 +1,7 @@
 package direct
 
 import (
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,7 +17,7 @@ func TestReceiverRoute(t *testing.T) {
 		t.Errorf("route %s/%s", r.GetNamespace(), r.GetName())
 	}
 	for path, want := range map[string]string{"spec.tls.termination": "passthrough", "spec.to.name": serviceName("m1", tr), "spec.port.targetPort": "mover"} {
-		got, _, _ := unstructured.NestedString(r.Object, splitPath(path)...)
+		got, _, _ := unstructured.NestedString(r.Object, strings.Split(path, ".")...)
 		if got != want {
 			t.Errorf("%s = %q, want %q", path, got, want)
 		}
@@ -48,16 +49,4 @@ func TestRouteHost(t *testing.T) {
 			t.Errorf("%s: host %q, want %q", tt.name, got, tt.want)
 		}
 	}
-}
-
-func splitPath(p string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(p); i++ {
-		if i == len(p) || p[i] == '.' {
-			out = append(out, p[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
