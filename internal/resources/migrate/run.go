@@ -132,15 +132,16 @@ func (o Options) batches(inv *Inventory) []batch {
 // applyBatch applies every object of one kind with parallel workers.
 func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error {
 	kind := discover.KindName(b.res.GroupKind())
+	if b.res.GroupKind() == discover.SCCResource.GroupKind() {
+		applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
+		return o.applySCCs(ctx, b, applier, report)
+	}
 	if err := o.served(b.res); err != nil {
 		o.failAll(ctx, b, report, err)
 		return nil
 	}
 	start := time.Now()
 	applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
-	if b.res.GroupKind() == discover.SCCResource.GroupKind() {
-		return o.applySCCs(ctx, b, applier, report)
-	}
 	snaps := map[string]apply.Snapshot{}
 	items := make(chan apply.Item, 256)
 	var produceErr error

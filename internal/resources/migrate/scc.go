@@ -26,6 +26,18 @@ import (
 // warnings.
 func (o Options) applySCCs(ctx context.Context, b batch, a *apply.Applier, report *Report) error {
 	kind := discover.KindName(b.res.GroupKind())
+	served, err := discover.Serves(o.Destination.Discovery, b.res.GVR)
+	if err != nil {
+		return fmt.Errorf("on the destination: %w", err)
+	}
+	if !served {
+		for _, src := range b.static {
+			report.Add(ferryv1.ObjectResult{Kind: kind, Name: src.GetName(), Action: ferryv1.ObjectSkipped,
+				Reason: "the destination does not serve SecurityContextConstraints: its own pod admission applies to the migrated service accounts"})
+		}
+		report.addWarning(fmt.Sprintf("%d SecurityContextConstraints of the migrated service accounts not applied: the destination does not serve them", len(b.static)))
+		return ctx.Err()
+	}
 	for _, src := range b.static {
 		obj := src.DeepCopy()
 		res := ferryv1.ObjectResult{Kind: kind, Name: obj.GetName()}

@@ -98,6 +98,14 @@ func ownedBy(obj *unstructured.Unstructured, group, kind string) bool {
 	return false
 }
 
+// PlatformMade returns why objects of kind gk are never migrated, because
+// only the platform makes them or they are views of other objects; false
+// for every other kind.
+func PlatformMade(gk schema.GroupKind) (string, bool) {
+	reason, ok := platformMade[gk]
+	return reason, ok
+}
+
 // platformMade are OpenShift kinds that only the platform creates, or that
 // are views of other objects; they are listed as skipped with the reason.
 var platformMade = map[schema.GroupKind]string{
