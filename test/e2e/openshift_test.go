@@ -5,9 +5,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +43,11 @@ import (
 //     namespace, restored by rollback; the claim's data is copied;
 //   - an ImageStream with an internal tag (pushed to the source registry)
 //     and an external one: the internal image is in the destination's
-//     registry with the same digest and the stream names it there.
+//     registry with the same digest and the stream names it there;
+//   - the destination is registered with --mover-service Route: the
+//     claim's data goes through a passthrough Route, and the test plays
+//     the router (openshift.Router: it admits the Route under a host the
+//     source's DNS resolves to it and forwards by SNI).
 func TestOpenShiftKinds(t *testing.T) {
 	withController(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
@@ -52,6 +58,8 @@ func TestOpenShiftKinds(t *testing.T) {
 		}
 	}
 	registerWithRegistries(t, src, dst)
+	mustFerry(t, "cluster", "add", "os-dst", "--kubeconfig", dst.Kubeconfig, "--registry", dst.Registry, "--registry-insecure",
+		"--mover-service", "Route")
 	ns := src.Namespace(t, "os-e2e")
 	moved := ns + "-moved"
 	plan := "os-e2e"
@@ -79,8 +87,9 @@ func TestOpenShiftKinds(t *testing.T) {
 		deleteManifests(t, nil, src.Registry+"/"+ns+"/web:v1", dst.Registry+"/"+moved+"/web:v1")
 	})
 	createDeploymentConfig(t, src, ns)
+	rt := playRouter(t, dst, moved, ns)
 
-	mustFerry(t, "plan", "create", plan, "--from", "img-src", "--to", "img-dst", "-n", ns+":"+moved,
+	mustFerry(t, "plan", "create", plan, "--from", "img-src", "--to", "os-dst", "-n", ns+":"+moved,
 		"--route-domain-map", "apps.src.example=apps.dst.example")
 	m := migration(t, createdMigration(t, mustFerry(t, "cutover", plan, "--wait")))
 	for _, s := range m.Status.Itinerary {
@@ -130,6 +139,11 @@ func TestOpenShiftKinds(t *testing.T) {
 	if got := volumeDigest(t, dst, moved, "db-data", -1); got != dcDataDigest {
 		t.Errorf("claim db-data on dst holds %q, want %q", got, dcDataDigest)
 	}
+	if served, lastErr := rt.Served(); served == 0 {
+		t.Errorf("the claim's data did not go through the Route (router's last error: %v)", lastErr)
+	} else {
+		t.Logf("the router forwarded %d connections by SNI %s", served, rt.Host)
+	}
 
 	// ImageStream: the internal tag's image copied with its digest and
 	// named in the destination's registry; the external tag as it was.
@@ -163,6 +177,37 @@ func TestOpenShiftKinds(t *testing.T) {
 		t.Errorf("SCC %s created by the migration still on dst after rollback: %v", newSCC, err)
 	}
 	assertReplicas(t, src, ns, 2, "")
+}
+
+// playRouter plays OpenShift's router for the mover Routes in ns on c
+// until the test ends: it admits them under a host that srcNS's pod
+// records on the source resolve to c's root-namespace address.
+func playRouter(t *testing.T, c *harness.Cluster, ns, srcNS string) *openshift.Router {
+	t.Helper()
+	u, err := url.Parse(c.Config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := openshift.StartRouter(c.Kube, c.Dynamic, ns, u.Hostname(), openshift.PodRecordHost(u.Hostname(), srcNS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if err := rt.Admit(ctx); err != nil && ctx.Err() == nil {
+				t.Logf("router: %v", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; _ = rt.Close() })
+	return rt
 }
 
 // dcDataDigest is volumeDigest of the DeploymentConfig's claim.
