@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
-.PHONY: all generate build test unit envtest-assets e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images deps tool \
+.PHONY: all generate build test unit envtest-assets s3-server e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images deps tool \
 	clusters-up clusters-down clusters-status images leftovers clean
 
 all: build
@@ -65,16 +65,20 @@ test: unit e2e
 # (kube-apiserver and etcd, no nodes) from the cached binaries.
 # A test that panics skips envtest's stop: envtest-reap kills the API
 # servers it left, so that nothing outlives the run.
-unit: envtest-assets
+unit: envtest-assets s3-server
 	status=0; KUBEBUILDER_ASSETS=$$($(LC) envtest) $(GO) test -count=1 -tags envtest ./... || status=$$?; \
 		$(LC) envtest-reap; exit $$status
 	cd $(LC_DIR) && $(GO) test -count=1 ./...
+
+## s3-server: build the tests' S3 server (versitygw) once into $(FERRY_CACHE)
+s3-server:
+	@$(GO) run ./test/harness/s3server/install >/dev/null
 
 ## envtest-assets: build the Kubernetes components once and link kube-apiserver, kubectl and etcd for envtest
 envtest-assets: deps tool
 	@$(LC) envtest
 
-e2e: clusters-up images
+e2e: clusters-up images s3-server
 	$(MAKE) testbed-checks
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/... ./internal/volumes/...
 	$(MAKE) testbed-e2e
@@ -104,7 +108,7 @@ lint:
 	cd $(LC_DIR) && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: benchmarks; results are recorded in docs/benchmarks.md
-bench: bench-go bench-resources bench-mover bench-downtime bench-postgres bench-images
+bench: bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -131,6 +135,11 @@ bench-images: clusters-up
 # Data mover: ferry mover vs rsync over stunnel vs cp -a, on tmpfs.
 bench-mover: build
 	bash bench/mover/run.sh
+
+# Ferry's replication repository against restic (apt-get install restic),
+# both on one versitygw over a tmpfs; as root. See docs/benchmarks.md.
+bench-repository: s3-server
+	$(GO) run ./bench/repository
 
 clean: clusters-down
 	rm -rf bin .localclusters

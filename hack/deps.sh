@@ -17,6 +17,7 @@ need=(
   rsync:rsync
   stunnel4:stunnel4
   curl:curl
+  restic:restic # the repository benchmark's baseline (what MTC uses)
 )
 missing=()
 for pair in "${need[@]}"; do

@@ -4,7 +4,8 @@ package v1alpha1
 // that do not block a migration; Migrations add Succeeded and Failed.
 const (
 	// ConditionReady says the object can be used: a Cluster is reachable
-	// with enough permissions, a Plan validated.
+	// with enough permissions, a Repository can be listed, written and
+	// deleted from, a Plan validated.
 	ConditionReady = "Ready"
 	// ConditionWarning lists problems that do not block a migration.
 	ConditionWarning = "Warning"
@@ -53,6 +54,12 @@ const (
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonClusterNotReady: a Plan names a Cluster that is not Ready.
 	ReasonClusterNotReady = "ClusterNotReady"
+	// ReasonRepositoryNotFound: a Plan's claims go through a Repository
+	// (data path repository) that does not exist, or the plan names none.
+	ReasonRepositoryNotFound = "RepositoryNotFound"
+	// ReasonRepositoryNotReady: a Plan's claims go through a Repository
+	// that is not Ready; the message gives the Repository's.
+	ReasonRepositoryNotReady = "RepositoryNotReady"
 	// ReasonInvalidSpec: the spec itself is wrong (a bad namespace mapping, say).
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonNamespaceNotFound: a source namespace does not exist.

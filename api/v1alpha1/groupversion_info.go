@@ -23,6 +23,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&Hook{}, &HookList{},
 		&Plan{}, &PlanList{},
 		&Migration{}, &MigrationList{},
+		&Repository{}, &RepositoryList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

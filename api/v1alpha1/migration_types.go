@@ -221,6 +221,15 @@ type VolumeStatus struct {
 	// found unchanged, so that they did not travel.
 	// +optional
 	BytesMatched int64 `json:"bytesMatched,omitempty"`
+	// BytesNew, BytesUploaded and BytesDownloaded count a copy through
+	// the repository: file bytes the repository did not hold yet, bytes
+	// uploaded (compressed and packed), bytes the restore fetched.
+	// +optional
+	BytesNew int64 `json:"bytesNew,omitempty"`
+	// +optional
+	BytesUploaded int64 `json:"bytesUploaded,omitempty"`
+	// +optional
+	BytesDownloaded int64 `json:"bytesDownloaded,omitempty"`
 	// Message says why a copy waits or failed.
 	// +optional
 	Message string `json:"message,omitempty"`

@@ -76,6 +76,9 @@ type PVCOverride struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
+	// DataPath of this claim's data, when it differs from the plan's.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 }
 
 // PlanSpec says what to migrate, from where to where.
@@ -136,6 +139,14 @@ type PlanSpec struct {
 	// migrations.
 	// +optional
 	Hooks []PlanHook `json:"hooks,omitempty"`
+	// Repository names the Repository (in the plan's namespace) that
+	// claims with data path repository go through.
+	// +optional
+	Repository string `json:"repository,omitempty"`
+	// DataPath of the claims' data: direct (the default) or repository
+	// (through Repository). A claim's override may choose another.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 }
 
 // DefaultResizeHeadroomPercent is the headroom of a proposed capacity when
@@ -148,6 +159,34 @@ func (s *PlanSpec) Headroom() int32 {
 		return DefaultResizeHeadroomPercent
 	}
 	return *s.ResizeHeadroomPercent
+}
+
+// PathOf returns the data path of the claim namespace/name: its
+// override's, else the plan's, else direct.
+func (s *PlanSpec) PathOf(namespace, name string) DataPath {
+	for _, o := range s.PersistentVolumeClaims {
+		if o.Namespace == namespace && o.Name == name && o.DataPath != "" {
+			return o.DataPath
+		}
+	}
+	if s.DataPath == "" {
+		return DataPathDirect
+	}
+	return s.DataPath
+}
+
+// UsesRepository reports whether the plan or one of its claim overrides
+// asks for the repository data path.
+func (s *PlanSpec) UsesRepository() bool {
+	if s.DataPath == DataPathRepository {
+		return true
+	}
+	for _, o := range s.PersistentVolumeClaims {
+		if o.DataPath == DataPathRepository {
+			return true
+		}
+	}
+	return false
 }
 
 // Kind returns the plan's type, Full when unset.
@@ -193,6 +232,11 @@ type PlanPVC struct {
 	// as it is (State plans); TargetCapacity is then its capacity.
 	// +optional
 	TargetExists bool `json:"targetExists,omitempty"`
+	// DataPath is repository for a copied claim whose data goes through
+	// the plan's Repository (its override's data path, else the plan's);
+	// empty for the direct path.
+	// +optional
+	DataPath DataPath `json:"dataPath,omitempty"`
 	// Usage is the space the claim's data takes on the source, as last
 	// measured; nil before the first measurement.
 	// +optional
@@ -322,7 +366,7 @@ type PlanStatus struct {
 }
 
 // AnnotationValidate, set to a new value, asks the controller to validate
-// the plan again now.
+// the plan (or check the Repository) again now.
 const AnnotationValidate = "ferry.dev/validate"
 
 // +kubebuilder:object:root=true

@@ -28,10 +28,11 @@ func newMoverCommand() *cobra.Command {
 "serve" receives into a directory, "sync" sends one, "certs" makes the
 per-migration certificates both sides need, "usage" measures the space a
 directory's data takes, "local" copies between two directories of one host
-in one process, without TLS or a network.`,
+in one process, without TLS or a network; "backup" and "restore" go
+through a replication repository in object storage instead.`,
 	}
 	cmd.AddCommand(newMoverCertsCommand(), newMoverServeCommand(), newMoverSyncCommand(), newMoverUsageCommand(),
-		newMoverLocalCommand(), newMoverReleaseCommand())
+		newMoverLocalCommand(), newMoverReleaseCommand(), newMoverBackupCommand(), newMoverRestoreCommand())
 	return cmd
 }
 

@@ -37,6 +37,8 @@ type planCreateOptions struct {
 	pvcs             []string
 	hooks            []string
 	autoResize       bool
+	repository       string
+	dataPath         string
 	headroom         *int32 // nil: the plan's default
 	headroomFlag     int32
 }
@@ -51,7 +53,9 @@ func newPlanCreateCommand() *cobra.Command {
   ferry plan create shop --from src --to dst -n shop --pvc shop/data:name=data-v2,class=fast,capacity=20Gi --pvc shop/cache:action=skip
   ferry plan create shop-state --type state --from src --to dst -n shop --pvc shop/data:name=shop-data
   ferry plan create shop --from src --to dst -n shop --auto-resize --resize-headroom 20
-  ferry plan create shop --from src --to dst -n shop --hook flush:PreBackup --hook smoke:PostRestore`,
+  ferry plan create shop --from src --to dst -n shop --hook flush:PreBackup --hook smoke:PostRestore
+  ferry plan create shop --from src --to dst -n shop --repository s3 --data-path repository
+  ferry plan create shop --from src --to dst -n shop --repository s3 --pvc shop/data:path=repository`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -73,8 +77,10 @@ func newPlanCreateCommand() *cobra.Command {
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.Var(mappingFlag{&o.routeDomains}, "route-domain-map", "map the source's router domain to the destination's, OLD=NEW (OpenShift Routes): generated Route hosts under OLD move to NEW instead of being dropped")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
-	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity and access (modes joined by +); repeat for more")
+	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity, access (modes joined by +) and path (direct or repository); repeat for more")
 	f.StringArrayVar(&o.hooks, "hook", nil, "run a hook (ferry hook create) at a phase, NAME:PHASE[:stages,cluster=source|destination,namespace=NS]; repeat for more, run in the given order within a phase")
+	f.StringVar(&o.repository, "repository", "", "the Repository (ferry repository add) that volumes with data path repository go through")
+	f.StringVar(&o.dataPath, "data-path", "", "how the volumes' data travels: direct (cluster to cluster, the default) or repository (through --repository, for clusters that cannot reach each other); a --pvc path=... wins")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
 	return cmd
@@ -114,6 +120,10 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 		return nil, fmt.Errorf("--resize-headroom %d: give a percentage from 0 to 1000", *o.headroom)
 	}
 	p.Spec.AutoResize, p.Spec.ResizeHeadroomPercent = o.autoResize, o.headroom
+	if p.Spec.DataPath, err = parseDataPath("--data-path", o.dataPath); err != nil {
+		return nil, err
+	}
+	p.Spec.Repository = o.repository
 	if o.selector != "" {
 		sel, err := metav1.ParseToLabelSelector(o.selector)
 		if err != nil {
@@ -146,6 +156,15 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// parseDataPath checks a data path flag's value ("" stays "").
+func parseDataPath(flag, s string) (ferryv1.DataPath, error) {
+	switch p := ferryv1.DataPath(strings.ToLower(s)); p {
+	case "", ferryv1.DataPathDirect, ferryv1.DataPathRepository:
+		return p, nil
+	}
+	return "", fmt.Errorf("%s %q: use %s or %s", flag, s, ferryv1.DataPathDirect, ferryv1.DataPathRepository)
 }
 
 // parsePlanType maps the --type flag to a plan type.
@@ -210,6 +229,7 @@ func newPlanDescribeCommand() *cobra.Command {
 
 func describePlan(out io.Writer, p *ferryv1.Plan) {
 	fmt.Fprintf(out, "Plan %s (%s): %s -> %s, namespaces %s\n", p.Name, p.Spec.Kind(), p.Spec.SourceCluster, p.Spec.DestinationCluster, strings.Join(p.Spec.Namespaces, ", "))
+	fmt.Fprintf(out, "  Data path: %s\n", dataPathText(&p.Spec))
 	for _, c := range p.Status.Conditions {
 		fmt.Fprintf(out, "  %s: %s (%s) %s\n", c.Type, c.Status, c.Reason, c.Message)
 	}
@@ -266,7 +286,9 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 	}
 	fmt.Fprintf(out, "Volumes (auto-resize %s, headroom %d%%):\n", resize, p.Spec.Headroom())
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  CLAIM\tCLASS\tACTION\tUSED\tREQUEST\tPROPOSED\tTARGET")
+	// The PATH column only when a claim goes through a repository.
+	paths := p.Spec.UsesRepository()
+	fmt.Fprintln(tw, "  CLAIM\tCLASS\tACTION\t"+ifTrue(paths, "PATH\t")+"USED\tREQUEST\tPROPOSED\tTARGET")
 	for _, v := range p.Status.PersistentVolumeClaims {
 		capacity := v.TargetCapacity
 		if capacity == "" {
@@ -282,7 +304,7 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 		if v.TargetExists {
 			target += ", exists"
 		}
-		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.StorageClass, v.Action, usedText(v.Usage),
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%s%s\t%s\t%s\t%s)\n", v.Namespace, v.Name, v.StorageClass, v.Action, ifTrue(paths, claimPath(v)+"\t"), usedText(v.Usage),
 			orDash(v.Capacity), orDash(v.ProposedCapacity), target)
 	}
 	_ = tw.Flush()
@@ -291,6 +313,25 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 			fmt.Fprintf(out, "  %s/%s: used space unknown: %s\n", v.Namespace, v.Name, v.Usage.Unknown)
 		}
 	}
+}
+
+// claimPath is the data path of a claim of the list: "-" for one whose
+// data is not copied.
+func claimPath(v ferryv1.PlanPVC) string {
+	switch {
+	case v.Action != ferryv1.PVCActionCopy:
+		return "-"
+	case v.DataPath == "":
+		return string(ferryv1.DataPathDirect)
+	}
+	return string(v.DataPath)
+}
+
+func ifTrue(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
 }
 
 // usedText is a claim's measured used space, its inodes and how it was
@@ -309,6 +350,29 @@ func usedText(u *ferryv1.VolumeUsage) string {
 	return s + " (" + strings.ToLower(string(u.Method)) + ")"
 }
 
+// dataPathText is the plan's data path, its repository and the claims
+// that take the other path.
+func dataPathText(s *ferryv1.PlanSpec) string {
+	path := s.DataPath
+	if path == "" {
+		path = ferryv1.DataPathDirect
+	}
+	text := string(path)
+	if s.Repository != "" {
+		text += ", repository " + s.Repository
+	}
+	var other []string
+	for _, o := range s.PersistentVolumeClaims {
+		if o.DataPath != "" && o.DataPath != path {
+			other = append(other, fmt.Sprintf("%s/%s %s", o.Namespace, o.Name, o.DataPath))
+		}
+	}
+	if len(other) > 0 {
+		text += " (claims: " + strings.Join(other, ", ") + ")"
+	}
+	return text
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -319,7 +383,7 @@ func orDash(s string) string {
 // parsePVCOverride parses a --pvc value, NS/NAME:KEY=VALUE,...
 func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
 	bad := func(format string, args ...any) (ferryv1.PVCOverride, error) {
-		return ferryv1.PVCOverride{}, fmt.Errorf("--pvc %q: "+format+" (use NS/NAME:KEY=VALUE,... with keys action, name, class, capacity, access)", append([]any{v}, args...)...)
+		return ferryv1.PVCOverride{}, fmt.Errorf("--pvc %q: "+format+" (use NS/NAME:KEY=VALUE,... with keys action, name, class, capacity, access, path)", append([]any{v}, args...)...)
 	}
 	claim, changes, _ := strings.Cut(v, ":")
 	ns, name, ok := strings.Cut(claim, "/")
@@ -353,6 +417,12 @@ func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
 			o.TargetCapacity = &q
 		case "access":
 			o.TargetAccessModes = strings.Split(val, "+")
+		case "path":
+			p, err := parseDataPath("path", val)
+			if err != nil {
+				return bad("%v", err)
+			}
+			o.DataPath = p
 		default:
 			return bad("unknown key %q", key)
 		}

@@ -72,6 +72,21 @@ func TestPlanOptions(t *testing.T) {
 		{name: "claim with unknown key", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:size=1Gi"}}, wantErr: `unknown key "size"`},
 		{name: "claim with bad capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=lots"}}, wantErr: "capacity"},
 		{name: "claim with negative capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=-5Gi"}}, wantErr: "above zero"},
+		{name: "through a repository, one claim direct", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			repository: "s3", dataPath: "repository", pvcs: []string{"shop/cache:path=direct"}},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				if p.Spec.Repository != "s3" || p.Spec.DataPath != ferryv1.DataPathRepository || p.Spec.PathOf("shop", "cache") != ferryv1.DataPathDirect ||
+					p.Spec.PathOf("shop", "data") != ferryv1.DataPathRepository {
+					t.Errorf("spec %+v", p.Spec)
+				}
+				var out strings.Builder
+				describePlan(&out, p)
+				if !strings.Contains(out.String(), "Data path: repository, repository s3 (claims: shop/cache direct)") {
+					t.Errorf("describe:\n%s", out.String())
+				}
+			}},
+		{name: "unknown data path", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, dataPath: "pigeon"}, wantErr: "use direct or repository"},
+		{name: "claim with unknown data path", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:path=pigeon"}}, wantErr: "use direct or repository"},
 		{name: "claim with zero capacity", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"}, pvcs: []string{"shop/data:capacity=0"}}, wantErr: "above zero"},
 	}
 	for _, tt := range tests {

@@ -1,5 +1,5 @@
 // Package controller assembles Ferry's controller: a controller-runtime
-// manager with one reconciler per kind (Cluster, Plan, Migration), which
+// manager with one reconciler per kind (Cluster, Repository, Plan, Migration), which
 // runs in a cluster, as `ferry controller`, or inside the CLI.
 package controller
 
@@ -20,6 +20,7 @@ import (
 	"ferry.dev/ferry/internal/controller/clusterctl"
 	"ferry.dev/ferry/internal/controller/migrationctl"
 	"ferry.dev/ferry/internal/controller/planctl"
+	"ferry.dev/ferry/internal/controller/repositoryctl"
 )
 
 // LeaderElectionID names the Lease the active controller holds; the CLI
@@ -88,6 +89,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	reg := cluster.NewRegistry(cfg, mgr.GetClient())
 	setups := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
+		&repositoryctl.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ferry")},
 		&planctl.Reconciler{Client: mgr.GetClient(), Registry: reg, MoverImage: o.MoverImage},
 		&migrationctl.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: reg, Recorder: mgr.GetEventRecorder("ferry"),
 			UnhealthyGrace: o.UnhealthyGrace, MoverImage: o.MoverImage},

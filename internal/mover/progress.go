@@ -56,10 +56,21 @@ type Progress struct {
 	Reused int64 `json:"reused,omitempty"`
 	// FirstWarning is the first warning, "message: path", so that a
 	// caller can say what changed without reading the log.
-	FirstWarning   string  `json:"firstWarning,omitempty"`
-	ElapsedSeconds float64 `json:"elapsedSeconds"`
-	TotalsFinal    bool    `json:"totalsFinal"`
-	Error          string  `json:"error,omitempty"`
+	FirstWarning string `json:"firstWarning,omitempty"`
+	// BytesRead, BytesNew and BytesUploaded count a backup into a
+	// replication repository: file bytes read (the rest was unchanged
+	// since the last snapshot), bytes the repository did not hold yet,
+	// and bytes sent after compression and packing; BytesDownloaded
+	// what a restore fetched. Snapshot names the snapshot written or
+	// restored.
+	BytesRead       int64   `json:"bytesRead,omitempty"`
+	BytesNew        int64   `json:"bytesNew,omitempty"`
+	BytesUploaded   int64   `json:"bytesUploaded,omitempty"`
+	BytesDownloaded int64   `json:"bytesDownloaded,omitempty"`
+	Snapshot        string  `json:"snapshot,omitempty"`
+	ElapsedSeconds  float64 `json:"elapsedSeconds"`
+	TotalsFinal     bool    `json:"totalsFinal"`
+	Error           string  `json:"error,omitempty"`
 	// ExitCode is, in the final report of a failed sync, the sync
 	// command's exit status (see ExitCode): a controller reading the log
 	// learns it before the process has ended.

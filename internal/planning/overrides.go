@@ -74,6 +74,9 @@ func overrideProblems(o ferryv1.PVCOverride, found bool) []string {
 	if o.TargetCapacity != nil && o.TargetCapacity.Sign() <= 0 {
 		out = append(out, fmt.Sprintf("claim %s: capacity %s: give a size above zero, e.g. 10Gi", key, o.TargetCapacity))
 	}
+	if msg := dataPathProblem(o); msg != "" {
+		out = append(out, msg)
+	}
 	for _, m := range o.TargetAccessModes {
 		if !slices.Contains(validAccessModes, m) {
 			out = append(out, fmt.Sprintf("claim %s: unknown access mode %q (use %s)", key, m, strings.Join(validAccessModes, ", ")))

@@ -105,13 +105,13 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkExistingClaims, checkCapacity, countClaims)
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkExistingClaims, checkCapacity, countClaims)
 	case ferryv1.PlanStorageConversion:
 		return run(ctx, p, src, dst, checkConversionScope, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity, tally, listImages)
+			inventory, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkCapacity, tally, listImages)
 	}
 	return run(ctx, p, src, dst, checkType)
 }
@@ -124,11 +124,11 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 func Claims(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
-		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkMapping, listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkCapacity)
 	case ferryv1.PlanStorageConversion:
-		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkConversionScope, listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkCapacity)
 	case ferryv1.PlanFull:
-		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides, checkMoves, applyUsage, checkCapacity)
+		return run(ctx, p, src, dst, checkMapping, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkCapacity)
 	}
 	return run(ctx, p, src, dst, checkType)
 }

@@ -105,6 +105,9 @@ type Progress struct {
 	// BytesMatched: bytes of large files found unchanged by block
 	// comparison (not sent).
 	BytesMatched int64
+	// BytesNew, BytesUploaded, BytesDownloaded: a copy through the
+	// repository (see ferryv1.VolumeStatus).
+	BytesNew, BytesUploaded, BytesDownloaded int64
 }
 
 // Failure is why a round failed.

@@ -120,6 +120,7 @@ func keepPrevious(vp *VolumeProgress, prev ferryv1.VolumeStatus) {
 	vp.BytesDone, vp.BytesTotal, vp.FilesDone, vp.FilesTotal = prev.BytesDone, prev.BytesTotal, prev.FilesDone, prev.FilesTotal
 	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = prev.BytesSent, prev.FilesSkipped, prev.Deleted, prev.Partial, prev.Reused
 	vp.BytesMatched = prev.BytesMatched
+	vp.BytesNew, vp.BytesUploaded, vp.BytesDownloaded = prev.BytesNew, prev.BytesUploaded, prev.BytesDownloaded
 	vp.Message = prev.Message
 }
 

@@ -124,6 +124,7 @@ type VolumeProgress struct {
 	// What the round did so far (see Progress).
 	BytesSent, Skipped, Deleted, Partial, Reused int64
 	BytesMatched                                 int64
+	BytesNew, BytesUploaded, BytesDownloaded     int64
 	// Message explains a Pending, Retrying or Failed phase.
 	Message string
 }
@@ -137,7 +138,8 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 			TargetNamespace: v.DestinationNamespace, TargetClaim: v.DestinationClaim, Path: v.pathName(s.Path), Phase: string(v.Phase),
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
 			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, BytesSent: v.BytesSent, FilesSkipped: v.Skipped,
-			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, BytesMatched: v.BytesMatched, Message: v.Message})
+			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, BytesMatched: v.BytesMatched,
+			BytesNew: v.BytesNew, BytesUploaded: v.BytesUploaded, BytesDownloaded: v.BytesDownloaded, Message: v.Message})
 	}
 	return out
 }
@@ -177,6 +179,7 @@ func (vp *VolumeProgress) setProgress(p Progress) {
 	vp.FilesDone, vp.FilesTotal = p.FilesDone, p.FilesTotal
 	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = p.BytesSent, p.Skipped, p.Deleted, p.Partial, p.Reused
 	vp.BytesMatched = p.BytesMatched
+	vp.BytesNew, vp.BytesUploaded, vp.BytesDownloaded = p.BytesNew, p.BytesUploaded, p.BytesDownloaded
 }
 
 // validateTransfers checks that every transfer names its claims and that

@@ -108,6 +108,9 @@ func validate(ctx context.Context, s *session) (outcome, error) {
 	if err := planning.ValidateHooks(ctx, s.r.Client, s.plan, s.src, s.dst, res); err != nil {
 		return outcome{}, err
 	}
+	if err := planning.ValidateRepository(ctx, s.r.Client, s.plan, res); err != nil {
+		return outcome{}, err
+	}
 	if res.Problem != nil {
 		return outcome{}, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}
@@ -177,11 +180,66 @@ func migrateResources(ctx context.Context, s *session) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
+	if throughRepository(s.m, s.plan) {
+		return s.applyBundle(ctx, o)
+	}
 	return s.runMigrate(ctx, o, "resources applied")
+}
+
+// bundleName names a migration's resource bundle in the repository.
+func (s *session) bundleName() string { return string(s.plan.UID) + "/" + s.m.Name }
+
+// exportResources writes the resources as MigrateResources will apply
+// them to the plan's repository.
+func exportResources(ctx context.Context, s *session) (outcome, error) {
+	o, err := s.options(ctx, nil)
+	if err != nil {
+		return outcome{}, err
+	}
+	bundle, report, err := migrate.ExportBundle(ctx, o)
+	if err != nil {
+		return outcome{}, err
+	}
+	data, err := bundle.Marshal()
+	if err != nil {
+		return outcome{}, err
+	}
+	repo, err := s.openRepository(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := repo.SaveBundle(ctx, s.bundleName(), data); err != nil {
+		return outcome{}, err
+	}
+	return done(fmt.Sprintf("%d objects exported to repository %s (bundle %s, %s)", report.Applied(), s.plan.Spec.Repository,
+		s.bundleName(), planning.HumanBytes(int64(len(data))))), nil
+}
+
+// applyBundle applies the migration's bundle from the repository.
+func (s *session) applyBundle(ctx context.Context, o migrate.Options) (outcome, error) {
+	repo, err := s.openRepository(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	data, err := repo.LoadBundle(ctx, s.bundleName())
+	if err != nil {
+		return outcome{}, err
+	}
+	bundle, err := migrate.UnmarshalBundle(data)
+	if err != nil {
+		return outcome{}, err
+	}
+	report, err := migrate.RunBundle(ctx, o, bundle)
+	return s.outcomeOf(report, err, "resources applied from the repository's bundle")
 }
 
 func (s *session) runMigrate(ctx context.Context, o migrate.Options, msg string) (outcome, error) {
 	report, err := migrate.Run(ctx, o)
+	return s.outcomeOf(report, err, msg)
+}
+
+// outcomeOf records a run's report in the status and makes its outcome.
+func (s *session) outcomeOf(report *migrate.Report, err error, msg string) (outcome, error) {
 	if report != nil {
 		s.mu.Lock()
 		s.m.Status.Results = mergeResults(s.m.Status.Results, report.Results())

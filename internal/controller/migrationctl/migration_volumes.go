@@ -233,6 +233,10 @@ const ArmTimeout = 2 * time.Minute
 // the migration: what it could not start, CopyVolumes starts.
 func startMovers(ctx context.Context, s *session) (outcome, error) {
 	transfers, _, err := s.transfers(ctx)
+	if err == nil {
+		// Claims through the repository have no receivers to start.
+		_, transfers = s.byDataPath(transfers)
+	}
 	if err != nil || len(transfers) == 0 || s.r.MoverImage == "" {
 		return done("nothing to start ahead: the final copy starts its movers"), nil
 	}

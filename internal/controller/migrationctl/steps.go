@@ -32,6 +32,10 @@ const (
 	StepQuiesce            = "Quiesce"
 	StepWaitForQuiesce     = "WaitForQuiesce"
 	StepMigrateResources   = "MigrateResources"
+	// StepExportResources writes a cutover's resources, as they will be
+	// applied, to the plan's repository; MigrateResources then applies
+	// them from there (plans whose data path is the repository).
+	StepExportResources = "ExportResources"
 	StepWaitForWorkloads   = "WaitForWorkloads"
 	StepHandOver           = "HandOver"
 	StepSwitchClaims       = "SwitchClaims"
@@ -115,6 +119,9 @@ var steps = []stepDef{
 	{name: StepWaitForQuiesce, run: waitForQuiesce, of: stops, runs: quiesces},
 	{name: StepCopyVolumes, run: copyVolumes, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepMoveVolumes, run: moveVolumes, of: both(types(ferryv1.MigrationCutover), moves)},
+	// The export reads the source after quiesce, as the final copy
+	// does: it is the resources' backup.
+	{name: StepExportResources, run: exportResources, of: both(types(ferryv1.MigrationCutover), both(planOf(ferryv1.PlanFull), throughRepository))},
 	{hooks: ferryv1.HookPostBackup, of: types(ferryv1.MigrationStage, ferryv1.MigrationCutover)},
 	{name: StepStopMovers, run: stopMovers, of: restarts},
 	{name: StepCleanupMovers, run: cleanupMovers, of: not(restarts)},
@@ -290,6 +297,11 @@ func movesClaims(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
 		}
 	}
 	return false
+}
+
+// throughRepository: the plan's data path is its replication repository.
+func throughRepository(_ *ferryv1.Migration, p *ferryv1.Plan) bool {
+	return p != nil && p.Spec.DataPath == ferryv1.DataPathRepository
 }
 
 // acrossClusters holds for the plans between two clusters (the direct

@@ -206,3 +206,26 @@ func TestItineraryAcrossClusters(t *testing.T) {
 		}
 	}
 }
+
+func TestItineraryThroughRepository(t *testing.T) {
+	p := &ferryv1.Plan{Spec: ferryv1.PlanSpec{Type: ferryv1.PlanFull, SourceCluster: "src", DestinationCluster: "dst", DataPath: ferryv1.DataPathRepository, Repository: "s3"}}
+	tests := []struct {
+		name string
+		typ  ferryv1.MigrationType
+		want []string
+	}{
+		{"a cutover exports its resources to the repository before applying them", ferryv1.MigrationCutover,
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepStartMovers, StepQuiesce, StepWaitForQuiesce, StepCopyVolumes, StepExportResources, StepStopMovers, StepMigrateResources, StepWaitForWorkloads, StepCleanupMovers}},
+		{"a stage does not", ferryv1.MigrationStage,
+			[]string{StepValidate, StepPrepareDestination, StepCopyImages, StepPrePullImages, StepCopyVolumes, StepCleanupMovers}},
+	}
+	for _, tt := range tests {
+		var names []string
+		for _, s := range itinerary(steps, &ferryv1.Migration{Spec: ferryv1.MigrationSpec{Type: tt.typ}}, p) {
+			names = append(names, s.Name)
+		}
+		if !reflect.DeepEqual(names, tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.name, names, tt.want)
+		}
+	}
+}

@@ -45,12 +45,13 @@ type Reconciler struct {
 	MoverImage string
 }
 
-// SetupWithManager registers the reconciler; a change of a Cluster
-// revalidates the plans that use it.
+// SetupWithManager registers the reconciler; a change of a Cluster, a
+// Hook or a Repository revalidates the plans that use it.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&ferryv1.Plan{}).Named("plan").
 		Watches(&ferryv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.plansOfCluster)).
 		Watches(&ferryv1.Hook{}, handler.EnqueueRequestsFromMapFunc(r.plansOfHook)).
+		Watches(&ferryv1.Repository{}, handler.EnqueueRequestsFromMapFunc(r.plansOfRepository)).
 		Complete(r)
 }
 
@@ -68,6 +69,22 @@ func (r *Reconciler) plansOfHook(ctx context.Context, obj client.Object) []recon
 				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
 				break
 			}
+		}
+	}
+	return reqs
+}
+
+// plansOfRepository returns the plans that name a repository, so that a
+// repository added, fixed or failing revalidates them.
+func (r *Reconciler) plansOfRepository(ctx context.Context, obj client.Object) []reconcile.Request {
+	var plans ferryv1.PlanList
+	if err := r.List(ctx, &plans, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, p := range plans.Items {
+		if p.Spec.Repository == obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
 		}
 	}
 	return reqs
@@ -193,6 +210,9 @@ func Check(ctx context.Context, c client.Client, reg *cluster.Registry, p *ferry
 		return nil, err
 	}
 	if err := planning.ValidateHooks(ctx, c, p, src, dst, res); err != nil {
+		return nil, err
+	}
+	if err := planning.ValidateRepository(ctx, c, p, res); err != nil {
 		return nil, err
 	}
 	return res, nil

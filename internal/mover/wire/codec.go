@@ -155,3 +155,7 @@ func (d *Decoder) Count(min, size int) int {
 	d.spent += int(n) * size
 	return int(n)
 }
+
+// Fail makes the decoder fail as on a malformed payload, for formats
+// built on these primitives that check more than they do.
+func (d *Decoder) Fail(what string) { d.fail(what) }

@@ -121,3 +121,10 @@ func clone(b []byte) []byte {
 	}
 	return append([]byte{}, b...)
 }
+
+// EncodeMeta appends m as messages carry it, for formats that keep
+// metadata outside a message (a replication repository's trees).
+func EncodeMeta(e *Encoder, m *Meta) { m.encode(e) }
+
+// DecodeMeta reads what EncodeMeta wrote.
+func DecodeMeta(d *Decoder, m *Meta) { m.decode(d) }

@@ -54,6 +54,7 @@ type batch struct {
 	static  []*unstructured.Unstructured // objects already in hand
 	units   []Unit                       // or objects to list from the source
 	isNSObj bool                         // the Namespace objects themselves
+	ready   bool                         // static objects already transformed (a bundle's)
 }
 
 // Run migrates the resources of the scope from the source to the
@@ -210,8 +211,10 @@ func (o Options) each(ctx context.Context, b batch, emit func(*unstructured.Unst
 // prepare transforms one object and checks that Ferry may write it.
 func (o Options) prepare(ctx context.Context, b batch, a *apply.Applier, snaps map[string]apply.Snapshot,
 	obj *unstructured.Unstructured) (apply.Item, string, error) {
-	if skip := transformed(&o, b, obj); skip != "" {
-		return apply.Item{}, skip, nil
+	if !b.ready {
+		if skip := transformed(&o, b, obj); skip != "" {
+			return apply.Item{}, skip, nil
+		}
 	}
 	ns := obj.GetNamespace()
 	snap, ok := snaps[ns]

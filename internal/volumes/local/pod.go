@@ -27,9 +27,7 @@ func copyArgs(final bool) []string {
 
 // copyPod is a transfer's pod: the source claim read-only at /source, the
 // destination claim at /data, required to run on node when it is set.
-// Node affinity, not spec.nodeName, pins it: a pod given a node name
-// skips the scheduler, which binds a destination claim that waits for
-// its first consumer.
+// (moverpod.OnNode).
 func copyPod(o Options, t volumes.Transfer, node string, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), res,
 		moverpod.Mount{Name: "source", Path: sourceDir, Claim: t.SourceClaim, ReadOnly: true},
@@ -37,11 +35,7 @@ func copyPod(o Options, t volumes.Transfer, node string, res corev1.ResourceRequ
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleLocal)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	if node != "" {
-		p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
-			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}},
-			}}},
-		}}
+		p.Spec.Affinity = moverpod.OnNode(node)
 	}
 	return p
 }

@@ -195,7 +195,7 @@ func ProgressOf(log string) volumes.Progress {
 	out := volumes.Progress{Phase: p.Phase, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal,
 		FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Warnings: p.Warnings, FirstWarning: p.FirstWarning,
 		Partial: p.Partial, BytesSent: p.BytesSent, Skipped: p.Skipped, Deleted: p.Deleted, Reused: p.Reused,
-		BytesMatched: p.BytesMatched}
+		BytesMatched: p.BytesMatched, BytesNew: p.BytesNew, BytesUploaded: p.BytesUploaded, BytesDownloaded: p.BytesDownloaded}
 	if p.Phase == mover.PhaseDone {
 		// The scan is complete: the totals are what was copied.
 		out.BytesTotal, out.FilesTotal = max(p.BytesTotal, p.BytesDone), max(p.FilesTotal, p.FilesDone)

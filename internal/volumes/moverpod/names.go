@@ -32,3 +32,10 @@ func PodLabels(migration string, t volumes.Transfer, role string) map[string]str
 	l[LabelRole] = role
 	return l
 }
+
+// MigrationName is the name of an object a migration's movers share in
+// a namespace (kind names what it is: "repo"): ferry-mover-KIND-<hash of
+// the migration>.
+func MigrationName(kind, migration string) string {
+	return NamePrefix + kind + "-" + shortHash(migration)
+}

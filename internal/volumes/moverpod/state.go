@@ -134,3 +134,15 @@ func DeleteMigrationPods(ctx context.Context, kube kubernetes.Interface, cluster
 	}
 	return len(pods.Items) > 0, nil
 }
+
+// OnNode is the affinity that requires a mover pod to run on node. Node
+// affinity, not spec.nodeName, pins it: a pod given a node name skips
+// the scheduler, which binds a destination claim that waits for its
+// first consumer.
+func OnNode(node string) *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}},
+		}}},
+	}}
+}

@@ -1,0 +1,237 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+)
+
+// Config says how to reach an S3 bucket.
+type Config struct {
+	// Endpoint is the service's URL, http:// or https://, without a path.
+	Endpoint string
+	// Bucket holds the objects.
+	Bucket string
+	// Prefix is the folder of the bucket the store's names are relative
+	// to; "" for the whole bucket.
+	Prefix string
+	// Region of the bucket; us-east-1 when empty.
+	Region string
+	// PathStyle addresses the bucket as ENDPOINT/BUCKET, else as
+	// BUCKET.ENDPOINT (virtual-host style).
+	PathStyle bool
+	// Insecure skips verification of the endpoint's certificate.
+	Insecure bool
+	// CABundle, when set, is the PEM bundle that signs the endpoint's
+	// certificate, added to the system's roots.
+	CABundle []byte
+	// AccessKey and SecretKey authenticate the requests (signature v4).
+	AccessKey, SecretKey string
+	// MaxRetries is how many times a failed request is tried in all; 0
+	// means minio-go's default (10). A check wants 1, to answer quickly.
+	MaxRetries int
+}
+
+// S3 is a Store in an S3 bucket, one object per name under its prefix.
+type S3 struct {
+	client *minio.Client
+	bucket string
+	prefix string
+	desc   string
+}
+
+var _ Store = (*S3)(nil)
+
+// NewS3 returns the Store cfg describes. It does not contact the service:
+// [Check] does.
+func NewS3(cfg Config) (*S3, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &CheckError{Reason: ferryv1.ReasonRepositoryInvalid, Message: fmt.Sprintf(
+			"endpoint %q is not an http:// or https:// URL: give the S3 service's URL, e.g. https://s3.example.com", cfg.Endpoint)}
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		return nil, &CheckError{Reason: ferryv1.ReasonRepositoryInvalid, Message: fmt.Sprintf(
+			"endpoint %q has a path: give the service's URL alone, and the bucket and prefix apart", cfg.Endpoint)}
+	}
+	if cfg.Bucket == "" {
+		return nil, &CheckError{Reason: ferryv1.ReasonRepositoryInvalid, Message: "no bucket given"}
+	}
+	secure := u.Scheme == "https"
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("s3 transport: %w", err)
+	}
+	if secure {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = tc
+	}
+	lookup := minio.BucketLookupDNS
+	if cfg.PathStyle {
+		lookup = minio.BucketLookupPath
+	}
+	region := cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:       secure,
+		Transport:    tr,
+		Region:       region,
+		BucketLookup: lookup,
+		MaxRetries:   cfg.MaxRetries,
+	})
+	if err != nil {
+		return nil, &CheckError{Reason: ferryv1.ReasonRepositoryInvalid, Message: fmt.Sprintf("endpoint %q: %v", cfg.Endpoint, err)}
+	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	desc := "s3://" + path.Join(cfg.Bucket, prefix) + " at " + u.Scheme + "://" + u.Host
+	return &S3{client: c, bucket: cfg.Bucket, prefix: prefix, desc: desc}, nil
+}
+
+// tlsConfig trusts the system's roots and the CA bundle, or nothing at
+// all with Insecure.
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.Insecure {
+		tc.InsecureSkipVerify = true //nolint:gosec // asked for by the user
+		return tc, nil
+	}
+	if len(cfg.CABundle) == 0 {
+		return tc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(cfg.CABundle) {
+		return nil, &CheckError{Reason: ferryv1.ReasonRepositoryInvalid, Message: "the CA bundle holds no PEM certificate: give the PEM file of the CA that signs the endpoint's certificate"}
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+// String names the bucket, prefix and endpoint, never the keys.
+func (s *S3) String() string { return s.desc }
+
+// key maps a name to the bucket's key.
+func (s *S3) key(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || path.Clean(name) != name ||
+		name == ".." || strings.HasPrefix(name, "../") {
+		return "", fmt.Errorf("invalid object name %q", name)
+	}
+	return s.prefix + name, nil
+}
+
+// Put uploads the object in one request (or a multipart upload for large
+// data, which S3 completes atomically).
+func (s *S3) Put(ctx context.Context, name string, data []byte) error {
+	k, err := s.key(name)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.PutObject(ctx, s.bucket, k, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return fmt.Errorf("put %s in %s: %w", name, s, err)
+	}
+	return nil
+}
+
+// Get downloads the whole object.
+func (s *S3) Get(ctx context.Context, name string) ([]byte, error) {
+	return s.get(ctx, name, minio.GetObjectOptions{})
+}
+
+// GetRange downloads length bytes from off with a ranged GET.
+func (s *S3) GetRange(ctx context.Context, name string, off, length int64) ([]byte, error) {
+	if off < 0 || length <= 0 {
+		return nil, fmt.Errorf("get %s: invalid range %d+%d", name, off, length)
+	}
+	var o minio.GetObjectOptions
+	if err := o.SetRange(off, off+length-1); err != nil {
+		return nil, fmt.Errorf("get %s: %w", name, err)
+	}
+	b, err := s.get(ctx, name, o)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) != length {
+		return nil, fmt.Errorf("get %s: range %d+%d beyond its end (got %d bytes)", name, off, length, len(b))
+	}
+	return b, nil
+}
+
+func (s *S3) get(ctx context.Context, name string, o minio.GetObjectOptions) ([]byte, error) {
+	k, err := s.key(name)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, k, o)
+	if err != nil {
+		return nil, s.wrap("get", name, err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	if err != nil {
+		return nil, s.wrap("get", name, err)
+	}
+	return b, nil
+}
+
+// wrap adds ErrNotFound to the error of a missing object.
+func (s *S3) wrap(op, name string, err error) error {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) && (resp.Code == "NoSuchKey" || resp.StatusCode == 404 && resp.Code != "NoSuchBucket") {
+		return fmt.Errorf("%s %s in %s: %w", op, name, s, ErrNotFound)
+	}
+	return fmt.Errorf("%s %s in %s: %w", op, name, s, err)
+}
+
+// List lists the objects under the store's prefix whose names start with
+// prefix; S3 lists keys in byte order.
+func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
+	var out []Object
+	for info := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
+		if info.Err != nil {
+			return nil, fmt.Errorf("list %q in %s: %w", prefix, s, info.Err)
+		}
+		out = append(out, Object{Name: strings.TrimPrefix(info.Key, s.prefix), Size: info.Size})
+	}
+	return out, nil
+}
+
+// Delete removes the object; S3 answers a missing one with success.
+func (s *S3) Delete(ctx context.Context, name string) error {
+	k, err := s.key(name)
+	if err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, k, minio.RemoveObjectOptions{}); err != nil {
+		var resp minio.ErrorResponse
+		if errors.As(err, &resp) && resp.Code == "NoSuchKey" {
+			return nil
+		}
+		return fmt.Errorf("delete %s in %s: %w", name, s, err)
+	}
+	return nil
+}
