@@ -165,7 +165,7 @@ func (r *Router) backend(ctx context.Context, sni string) (string, error) {
 				}
 			}
 		}
-		return "", fmt.Errorf("Route %s: service %s has no ready endpoint", route.GetName(), svc)
+		return "", fmt.Errorf("route %s: service %s has no ready endpoint", route.GetName(), svc)
 	}
 	return "", fmt.Errorf("no Route with host %q", sni)
 }
