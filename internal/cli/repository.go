@@ -14,12 +14,13 @@ import (
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/ops"
+	"ferry.dev/ferry/internal/planning"
 )
 
 func newRepositoryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "repository", Aliases: []string{"repo"},
 		Short: "Add and inspect replication repositories: S3 storage that indirect migrations go through"}
-	cmd.AddCommand(newRepositoryAddCommand(), newRepositoryListCommand(), newRepositoryDeleteCommand())
+	cmd.AddCommand(newRepositoryAddCommand(), newRepositoryListCommand(), newRepositoryDeleteCommand(), newRepositoryPruneCommand())
 	return cmd
 }
 
@@ -205,6 +206,37 @@ func newRepositoryDeleteCommand() *cobra.Command {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "repository %s deleted\n", args[0])
+			return err
+		},
+	}
+	o.host.bindFlags(cmd.Flags())
+	return cmd
+}
+
+type repositoryPruneOptions struct{ host hostOptions }
+
+func newRepositoryPruneCommand() *cobra.Command {
+	o := &repositoryPruneOptions{}
+	cmd := &cobra.Command{
+		Use:   "prune NAME",
+		Short: "Remove from a repository's bucket what no snapshot uses",
+		Long: `Remove from a repository's bucket what no snapshot uses: packs holding only
+unused data are deleted, packs holding some are rewritten with the used part.
+Deleting a plan removes its snapshots and prunes by itself; run this after a
+prune was left for later (backups were running). It fails, changing nothing,
+while backups or restores use the repository.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := o.host.connect()
+			if err != nil {
+				return err
+			}
+			res, err := h.ops.PruneRepository(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "repository %s pruned: %d snapshots use %d blobs; %d packs deleted, %d rewritten, %d kept; %s freed\n",
+				args[0], res.Snapshots, res.BlobsUsed, res.PacksDeleted, res.PacksRepacked, res.PacksKept, planning.HumanBytes(res.BytesFreed))
 			return err
 		},
 	}

@@ -20,6 +20,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/objstore"
 	"ferry.dev/ferry/internal/repoaccess"
+	"ferry.dev/ferry/internal/repository"
 )
 
 // Credentials are the keys of an S3 service.
@@ -237,8 +238,8 @@ func (o *Client) ListRepositories(ctx context.Context) ([]ferryv1.Repository, er
 
 // DeleteRepository deletes a repository and the Secrets Ferry made for
 // it (its credentials and its key: keep a copy of the key to read the
-// bucket's data again); it refuses while a plan names it. The bucket's
-// objects stay.
+// bucket's data again); it refuses while a plan names it, but for plans
+// being deleted. The bucket's objects stay.
 func (o *Client) DeleteRepository(ctx context.Context, name string) error {
 	r, err := o.GetRepository(ctx, name)
 	if err != nil {
@@ -250,7 +251,9 @@ func (o *Client) DeleteRepository(ctx context.Context, name string) error {
 	}
 	var users []string
 	for _, p := range plans {
-		if p.Spec.Repository == name {
+		// A plan being deleted waits to remove its snapshots; deleting
+		// the repository lets it go without (the bucket keeps them).
+		if p.Spec.Repository == name && p.DeletionTimestamp == nil {
 			users = append(users, p.Name)
 		}
 	}
@@ -281,4 +284,18 @@ func (o *Client) deleteManagedSecret(ctx context.Context, name string) error {
 		return nil
 	}
 	return client.IgnoreNotFound(o.c.Delete(ctx, &s))
+}
+
+// PruneRepository removes from the repository's bucket what no snapshot
+// uses (see repository.Prune); it fails while backups or restores run.
+func (o *Client) PruneRepository(ctx context.Context, name string) (repository.PruneResult, error) {
+	r, err := o.GetRepository(ctx, name)
+	if err != nil {
+		return repository.PruneResult{}, err
+	}
+	rp, err := repoaccess.OpenRepository(ctx, o.c, r)
+	if err != nil {
+		return repository.PruneResult{}, fmt.Errorf("open repository %s: %w", name, err)
+	}
+	return rp.Prune(ctx)
 }

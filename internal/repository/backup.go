@@ -426,22 +426,29 @@ func (b *backup) largeFile(path, rel string, n *Node, info *fsmeta.Info) error {
 	return nil
 }
 
-// contentCutter cuts one large file's content into blobs.
+// contentCutter cuts one large file's content into blobs. Chunks are
+// cut from buf[start:]; the buffer is compacted only when the room to
+// read into runs short, so that each byte moves at most once.
 type contentCutter struct {
-	b    *backup
-	node *Node
-	max  int
-	buf  []byte
+	b     *backup
+	node  *Node
+	max   int
+	buf   []byte
+	start int
 }
 
 // readExtent reads one data run, cutting chunks as the buffer fills.
 func (c *contentCutter) readExtent(f *os.File, x wire.Extent) error {
 	if c.buf == nil {
-		c.buf = make([]byte, 0, 2*c.max)
+		c.buf = make([]byte, 0, 4*c.max)
 	}
 	for off, end := x.Off, x.Off+x.Len; off < end; {
 		if err := c.b.ctx.Err(); err != nil {
 			return err
+		}
+		if cap(c.buf)-len(c.buf) < c.max {
+			c.buf = c.buf[:copy(c.buf, c.buf[c.start:])]
+			c.start = 0
 		}
 		room := cap(c.buf) - len(c.buf)
 		want := int(min(int64(room), end-off))
@@ -460,7 +467,7 @@ func (c *contentCutter) readExtent(f *os.File, x wire.Extent) error {
 		if err != nil {
 			return err
 		}
-		for len(c.buf) >= c.max {
+		for len(c.buf)-c.start >= c.max {
 			c.cutOne()
 		}
 	}
@@ -469,18 +476,18 @@ func (c *contentCutter) readExtent(f *os.File, x wire.Extent) error {
 
 // cutOne stores the next chunk of the buffer.
 func (c *contentCutter) cutOne() {
-	n := c.b.r.chunker.Cut(c.buf)
+	n := c.b.r.chunker.Cut(c.buf[c.start:])
 	chunk := make([]byte, n)
-	copy(chunk, c.buf[:n])
+	copy(chunk, c.buf[c.start:c.start+n])
 	id := c.b.r.keys.blobID(chunk)
 	c.node.Content = append(c.node.Content, Span{Blob: id, Length: uint32(n)})
 	c.b.seals.submit(id, chunk)
-	c.buf = append(c.buf[:0], c.buf[n:]...)
+	c.start += n
 }
 
 // flush stores what is left.
 func (c *contentCutter) flush() {
-	for len(c.buf) > 0 {
+	for len(c.buf) > c.start {
 		c.cutOne()
 	}
 }
@@ -501,11 +508,13 @@ func readNames(path string) ([]string, error) {
 }
 
 // smallStream concatenates small files and cuts the stream into chunks,
-// so that many small files share a blob.
+// so that many small files share a blob. Chunks are cut from
+// buf[start:]; what is left moves to the front only before appending.
 type smallStream struct {
 	b       *backup
 	buf     []byte
-	base    int64 // stream offset of buf[0]
+	start   int
+	base    int64 // stream offset of buf[start]
 	waiting []waiter
 	chunks  []streamChunk
 }
@@ -525,10 +534,14 @@ type streamChunk struct {
 
 // add appends a file's data for node.
 func (s *smallStream) add(data []byte, n *Node, job *dirJob) {
-	start := s.base + int64(len(s.buf))
+	if s.start > 0 && cap(s.buf)-len(s.buf) < len(data) {
+		s.buf = s.buf[:copy(s.buf, s.buf[s.start:])]
+		s.start = 0
+	}
+	start := s.base + int64(len(s.buf)-s.start)
 	s.buf = append(s.buf, data...)
 	s.waiting = append(s.waiting, waiter{node: n, job: job, start: start, end: start + int64(len(data))})
-	if len(s.buf) >= 2*s.b.r.chunker.Params().MaxSize {
+	if len(s.buf)-s.start >= 2*s.b.r.chunker.Params().MaxSize {
 		s.cut(false)
 	}
 }
@@ -537,16 +550,19 @@ func (s *smallStream) add(data []byte, n *Node, job *dirJob) {
 // final) and resolves the files they complete.
 func (s *smallStream) cut(final bool) {
 	maxSize := s.b.r.chunker.Params().MaxSize
-	for len(s.buf) > 0 && (final || len(s.buf) >= maxSize) {
-		n := s.b.r.chunker.Cut(s.buf)
+	for rest := s.buf[s.start:]; len(rest) > 0 && (final || len(rest) >= maxSize); rest = s.buf[s.start:] {
+		n := s.b.r.chunker.Cut(rest)
 		chunk := make([]byte, n)
-		copy(chunk, s.buf[:n])
+		copy(chunk, rest[:n])
 		id := s.b.r.keys.blobID(chunk)
 		s.b.seals.submit(id, chunk)
 		s.chunks = append(s.chunks, streamChunk{id: id, start: s.base, end: s.base + int64(n)})
 		s.base += int64(n)
-		s.buf = append(s.buf[:0], s.buf[n:]...)
+		s.start += n
 		s.resolve()
+	}
+	if s.start == len(s.buf) {
+		s.buf, s.start = s.buf[:0], 0
 	}
 }
 

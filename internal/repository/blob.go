@@ -61,40 +61,46 @@ func compressible(data []byte) bool {
 	return len(probe) < sample*15/16
 }
 
-// sealBlob frames, compresses when that helps, and seals data named id.
+// sealBlob compresses data when that helps and seals it as the blob
+// named id: a framing byte, then the sealed content, with the name and
+// the framing as additional data (raw content is sealed without a copy).
 func (k *keys) sealBlob(id ID, data []byte) []byte {
-	var plain []byte
+	frame, plain := frameRaw, data
 	if compressible(data) {
 		enc, _ := coders()
-		plain = enc.EncodeAll(data, append(make([]byte, 0, len(data)/2+64), frameZstd))
+		if z := enc.EncodeAll(data, make([]byte, 0, len(data)/2+64)); len(z) <= len(data)*15/16 {
+			frame, plain = frameZstd, z
+		}
 	}
-	if plain == nil || len(plain) > len(data)*15/16 {
-		plain = append(append(make([]byte, 0, len(data)+1), frameRaw), data...)
-	}
-	return k.seal(make([]byte, 0, len(plain)+k.overhead()), plain, id[:])
+	sealed := make([]byte, 1, 1+len(plain)+k.overhead())
+	sealed[0] = frame
+	return k.seal(sealed, plain, blobAAD(id, frame))
 }
 
+// blobAAD binds a sealed blob to its name and framing.
+func blobAAD(id ID, frame byte) []byte { return append(id[:], frame) }
+
 // openBlob opens a sealed blob, decompresses it and checks that its
-// content hashes to id.
+// content hashes to id. It decrypts in place: sealed is overwritten.
 func (k *keys) openBlob(id ID, sealed []byte, rawLen int) ([]byte, error) {
-	plain, err := k.open(nil, sealed, id[:])
+	if len(sealed) < 1+k.overhead() {
+		return nil, fmt.Errorf("blob %s: %w: %d bytes is too short", id.Short(), ErrTampered, len(sealed))
+	}
+	frame, ct := sealed[0], sealed[1:]
+	plain, err := k.open(ct[k.nonces:k.nonces], ct, blobAAD(id, frame))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", id.Short(), err)
 	}
-	if len(plain) == 0 {
-		return nil, fmt.Errorf("blob %s: %w: empty", id.Short(), ErrTampered)
-	}
-	var data []byte
-	switch plain[0] {
+	data := plain
+	switch frame {
 	case frameRaw:
-		data = plain[1:]
 	case frameZstd:
 		_, dec := coders()
-		if data, err = dec.DecodeAll(plain[1:], make([]byte, 0, rawLen)); err != nil {
+		if data, err = dec.DecodeAll(plain, make([]byte, 0, rawLen)); err != nil {
 			return nil, fmt.Errorf("blob %s: decompress: %w", id.Short(), err)
 		}
 	default:
-		return nil, fmt.Errorf("blob %s: %w: unknown framing %d", id.Short(), ErrTampered, plain[0])
+		return nil, fmt.Errorf("blob %s: %w: unknown framing %d", id.Short(), ErrTampered, frame)
 	}
 	if k.blobID(data) != id {
 		return nil, fmt.Errorf("blob %s: %w: content does not match its hash", id.Short(), ErrTampered)

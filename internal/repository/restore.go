@@ -337,13 +337,16 @@ func (rs *restorer) basis(t *fileTask) (basisChunks, error) {
 	}
 	out.f = f
 	maxSize := rs.r.chunker.Params().MaxSize
-	buf := make([]byte, 0, 2*maxSize)
-	var pos int64 // file offset of buf[0]
-	eof := false
-	for !eof || len(buf) > 0 {
-		if !eof && len(buf) < maxSize {
-			k, err := f.ReadAt(buf[len(buf):cap(buf)], pos+int64(len(buf)))
-			buf = buf[:len(buf)+k]
+	buf := make([]byte, 0, 4*maxSize)
+	var pos, read int64 // file offsets of buf[start] and of buf's end
+	start, eof := 0, false
+	for !eof || start < len(buf) {
+		if !eof && len(buf)-start < maxSize {
+			if cap(buf)-len(buf) < maxSize {
+				buf, start = buf[:copy(buf, buf[start:])], 0
+			}
+			k, err := f.ReadAt(buf[len(buf):cap(buf)], read)
+			buf, read = buf[:len(buf)+k], read+int64(k)
 			if errors.Is(err, io.EOF) {
 				eof = true
 			} else if err != nil {
@@ -351,10 +354,10 @@ func (rs *restorer) basis(t *fileTask) (basisChunks, error) {
 			}
 			continue
 		}
-		n := rs.r.chunker.Cut(buf)
-		out.chunks[rs.r.keys.blobID(buf[:n])] = struct{ off, length int64 }{pos, int64(n)}
+		n := rs.r.chunker.Cut(buf[start:])
+		out.chunks[rs.r.keys.blobID(buf[start:start+n])] = struct{ off, length int64 }{pos, int64(n)}
 		pos += int64(n)
-		buf = append(buf[:0], buf[n:]...)
+		start += n
 	}
 	return out, nil
 }

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/test/harness"
@@ -100,6 +103,31 @@ func TestRepositoryStageWhileWritingThenCutover(t *testing.T) {
 		t.Fatalf("the deployment was not applied on dst from the bundle: %v", err)
 	}
 	mustFerry(t, "rollback", plan, "--wait")
+
+	// Prune keeps what the plan's snapshots use; deleting the plan
+	// removes them, and its prune leaves no pack behind.
+	mustFerry(t, "repository", "prune", "e2e-repo")
+	if _, n := bucketBytes(t, srv, "snapshots"); n < 2 {
+		t.Fatalf("prune left %d snapshots of the stage and the cutover", n)
+	}
+	deletePlan(t, plan)
+	hc := hostClient(t)
+	waitUntil(t, dst, "the plan to go", func(ctx context.Context) (bool, string) {
+		var p ferryv1.Plan
+		err := hc.Get(ctx, client.ObjectKey{Namespace: ferryNS, Name: plan}, &p)
+		if apierrors.IsNotFound(err) {
+			return true, ""
+		}
+		if c := meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady); c != nil {
+			return false, c.Message
+		}
+		return false, fmt.Sprint(err)
+	})
+	for _, prefix := range []string{"snapshots", "bundles", "data"} {
+		if size, n := bucketBytes(t, srv, prefix); n != 0 {
+			t.Errorf("after the plan was deleted the bucket keeps %d objects (%d bytes) under %s/", n, size, prefix)
+		}
+	}
 }
 
 // TestRepositoryUploadResumesAfterOutage stops the S3 server while a

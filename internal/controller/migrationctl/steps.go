@@ -35,20 +35,20 @@ const (
 	// StepExportResources writes a cutover's resources, as they will be
 	// applied, to the plan's repository; MigrateResources then applies
 	// them from there (plans whose data path is the repository).
-	StepExportResources = "ExportResources"
-	StepWaitForWorkloads   = "WaitForWorkloads"
-	StepHandOver           = "HandOver"
-	StepSwitchClaims       = "SwitchClaims"
-	StepStartWorkloads     = "StartWorkloads"
-	StepSwitchClaimsBack   = "SwitchClaimsBack"
-	StepDeleteFromDest     = "DeleteFromDestination"
-	StepUnquiesce          = "Unquiesce"
-	StepCancelMovers       = "CancelCleanupMovers"
-	StepCancelDelete       = "CancelDeleteCreated"
-	StepCancelSwitchBack   = "CancelSwitchClaimsBack"
-	StepCancelMoveBack     = "CancelMoveVolumesBack"
-	StepCancelUnquiesce    = "CancelUnquiesce"
-	StepCancelHooks        = "CancelHooks"
+	StepExportResources  = "ExportResources"
+	StepWaitForWorkloads = "WaitForWorkloads"
+	StepHandOver         = "HandOver"
+	StepSwitchClaims     = "SwitchClaims"
+	StepStartWorkloads   = "StartWorkloads"
+	StepSwitchClaimsBack = "SwitchClaimsBack"
+	StepDeleteFromDest   = "DeleteFromDestination"
+	StepUnquiesce        = "Unquiesce"
+	StepCancelMovers     = "CancelCleanupMovers"
+	StepCancelDelete     = "CancelDeleteCreated"
+	StepCancelSwitchBack = "CancelSwitchClaimsBack"
+	StepCancelMoveBack   = "CancelMoveVolumesBack"
+	StepCancelUnquiesce  = "CancelUnquiesce"
+	StepCancelHooks      = "CancelHooks"
 )
 
 // stepFunc runs one step once; it never blocks for long: a step that must

@@ -177,15 +177,23 @@ func (r *Reconciler) deleting(ctx context.Context, p *ferryv1.Plan) (ctrl.Result
 		if err := r.cleanupMeasurements(ctx, p); err != nil {
 			return ctrl.Result{}, err
 		}
+		if err := r.forgetSnapshots(ctx, p); err != nil {
+			return r.waitDeleting(ctx, p, err.Error())
+		}
 		patch := client.MergeFrom(p.DeepCopy())
 		controllerutil.RemoveFinalizer(p, ferryv1.FinalizerPlan)
 		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, p, patch))
 	}
+	return r.waitDeleting(ctx, p, fmt.Sprintf("waiting for %d migrations to undo what they did and go (%s); `ferry status MIGRATION` shows where each is",
+		len(left), strings.Join(left, ", ")))
+}
+
+// waitDeleting says in the Ready condition what a deleted plan waits for,
+// and looks again soon.
+func (r *Reconciler) waitDeleting(ctx context.Context, p *ferryv1.Plan, why string) (ctrl.Result, error) {
 	base := p.DeepCopy()
 	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{Type: ferryv1.ConditionReady, Status: metav1.ConditionFalse,
-		Reason: ferryv1.ReasonDeleting, ObservedGeneration: p.Generation, Message: fmt.Sprintf(
-			"deleting: waiting for %d migrations to undo what they did and go (%s); `ferry status MIGRATION` shows where each is",
-			len(left), strings.Join(left, ", "))})
+		Reason: ferryv1.ReasonDeleting, ObservedGeneration: p.Generation, Message: "deleting: " + why})
 	if !equality.Semantic.DeepEqual(base.Status, p.Status) {
 		if err := r.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
