@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "ccb22135ee40d2aa3d36e7a9649de98efb01d47ebe2d900b00bd03ed336fbd1a"
+const SchemaHash = "938278c9ee0117278ae8f39652cfb77f72e91848a7d956432ba63d51402073b2"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

@@ -26,9 +26,11 @@ type ClusterSpec struct {
 	IsHost bool `json:"isHost,omitempty"`
 	// MoverService is how senders on other clusters reach the data
 	// mover's receivers on this cluster: NodePort (the default; a node
-	// address and port) or LoadBalancer (a Service of that type, for
-	// clusters whose nodes are not reachable from outside).
-	// +kubebuilder:validation:Enum=NodePort;LoadBalancer
+	// address and port), LoadBalancer (a Service of that type, for
+	// clusters whose nodes are not reachable from outside) or Route (an
+	// OpenShift passthrough Route on the router's port 443; the sender
+	// dials the Route's host with SNI).
+	// +kubebuilder:validation:Enum=NodePort;LoadBalancer;Route
 	// +optional
 	MoverService string `json:"moverService,omitempty"`
 	// Registry is the cluster's internal image registry, whose images a
@@ -67,6 +69,7 @@ type RegistrySpec struct {
 const (
 	MoverServiceNodePort     = "NodePort"
 	MoverServiceLoadBalancer = "LoadBalancer"
+	MoverServiceRoute        = "Route"
 )
 
 // SecretReference names a Secret in the same namespace.

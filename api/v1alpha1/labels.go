@@ -34,6 +34,11 @@ const (
 	// policy whenScaled when quiesce changed it from Delete to Retain (so
 	// that scaling to 0 deletes no claim).
 	AnnotationOriginalWhenScaled = "ferry.dev/original-when-scaled"
+	// AnnotationAddedSubjects records, on an OpenShift
+	// SecurityContextConstraints of the destination that Ferry did not
+	// create, the users and groups each plan added to it (JSON by plan
+	// name), so that rollback removes them again.
+	AnnotationAddedSubjects = "ferry.dev/added-subjects"
 	// QuiesceNodeSelectorKey is the node-selector key that no node carries,
 	// added to a DaemonSet's template so that its pods go away.
 	QuiesceNodeSelectorKey = "ferry.dev/quiesced"

@@ -111,6 +111,15 @@ type PlanSpec struct {
 	// RegistryRewrites rewrite image references, first match wins.
 	// +optional
 	RegistryRewrites []RegistryRewrite `json:"registryRewrites,omitempty"`
+	// RouteDomainMapping maps the router domains of the source (OpenShift
+	// Routes) to the destination's, e.g. "apps.old.example":
+	// "apps.new.example". A Route host that the source's router generated
+	// (NAME-NAMESPACE.<domain>) under a mapped domain becomes
+	// NAME-NAMESPACE.<new domain>, with the destination namespace; under a
+	// domain that is not mapped it is dropped, so that the destination's
+	// router generates one. Hosts that users chose are kept.
+	// +optional
+	RouteDomainMapping map[string]string `json:"routeDomainMapping,omitempty"`
 	// PersistentVolumeClaims overrides the action and target of single claims.
 	// +optional
 	PersistentVolumeClaims []PVCOverride `json:"persistentVolumeClaims,omitempty"`

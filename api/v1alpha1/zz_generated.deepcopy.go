@@ -705,6 +705,13 @@ func (in *PlanSpec) DeepCopyInto(out *PlanSpec) {
 		*out = make([]RegistryRewrite, len(*in))
 		copy(*out, *in)
 	}
+	if in.RouteDomainMapping != nil {
+		in, out := &in.RouteDomainMapping, &out.RouteDomainMapping
+		*out = make(map[string]string, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val
+		}
+	}
 	if in.PersistentVolumeClaims != nil {
 		in, out := &in.PersistentVolumeClaims, &out.PersistentVolumeClaims
 		*out = make([]PVCOverride, len(*in))

@@ -126,7 +126,7 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to register (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.context, "context", "", "context in that kubeconfig")
 	f.StringVar(&o.role, "role", "both", "Ferry's role on the cluster: source, destination or both")
-	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, or LoadBalancer where nodes are not reachable")
+	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, LoadBalancer where nodes are not reachable, or Route (OpenShift: a passthrough Route on the router's port 443)")
 	o.registry.bind(f)
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")

@@ -32,6 +32,7 @@ type planCreateOptions struct {
 	selector         string
 	include, exclude []string
 	scMap            map[string]string
+	routeDomains     map[string]string
 	rewrites         []string
 	pvcs             []string
 	hooks            []string
@@ -74,6 +75,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringSliceVar(&o.include, "include-kinds", nil, "migrate only these kinds (Kind or Kind.group)")
 	f.StringSliceVar(&o.exclude, "exclude-kinds", nil, "never migrate these kinds (Kind or Kind.group)")
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
+	f.Var(mappingFlag{&o.routeDomains}, "route-domain-map", "map the source's router domain to the destination's, OLD=NEW (OpenShift Routes): generated Route hosts under OLD move to NEW instead of being dropped")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
 	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity, access (modes joined by +) and path (direct or repository); repeat for more")
 	f.StringArrayVar(&o.hooks, "hook", nil, "run a hook (ferry hook create) at a phase, NAME:PHASE[:stages,cluster=source|destination,namespace=NS]; repeat for more, run in the given order within a phase")
@@ -112,7 +114,8 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 	}
 	p := &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.host.namespace},
 		Spec: ferryv1.PlanSpec{Type: kind, SourceCluster: o.from, DestinationCluster: o.to, Namespaces: o.namespaces,
-			IncludedKinds: o.include, ExcludedKinds: o.exclude, StorageClassMapping: o.scMap}}
+			IncludedKinds: o.include, ExcludedKinds: o.exclude, StorageClassMapping: o.scMap,
+			RouteDomainMapping: o.routeDomains}}
 	if o.headroom != nil && (*o.headroom < 0 || *o.headroom > 1000) {
 		return nil, fmt.Errorf("--resize-headroom %d: give a percentage from 0 to 1000", *o.headroom)
 	}

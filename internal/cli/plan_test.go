@@ -33,6 +33,15 @@ func TestPlanOptions(t *testing.T) {
 					t.Errorf("spec %+v", p.Spec)
 				}
 			}},
+		{name: "route domain map", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			routeDomains: map[string]string{"apps.old.example": "apps.new.example"}},
+			check: func(t *testing.T, p *ferryv1.Plan) {
+				if p.Spec.RouteDomainMapping["apps.old.example"] != "apps.new.example" {
+					t.Errorf("route domains %v", p.Spec.RouteDomainMapping)
+				}
+			}},
+		{name: "bad route domain", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"shop"},
+			routeDomains: map[string]string{"apps.old.example": "Apps_New"}}, wantErr: "is not a DNS domain"},
 		{name: "no clusters", o: planCreateOptions{name: "shop", namespaces: []string{"shop"}}, wantErr: "--from and --to"},
 		{name: "no namespace", o: planCreateOptions{name: "shop", from: "a", to: "b"}, wantErr: "no namespaces"},
 		{name: "bad namespace", o: planCreateOptions{name: "shop", from: "a", to: "b", namespaces: []string{"Shop"}}, wantErr: "not a valid name"},

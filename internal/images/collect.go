@@ -8,7 +8,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -118,12 +123,49 @@ func Collect(ctx context.Context, c client.Reader, namespace string, sel labels.
 			}
 		}
 	}
+	if err := collectDeploymentConfigs(ctx, c, namespace, sel, first); err != nil {
+		return nil, err
+	}
 	out := make([]Use, 0, len(first))
 	for img, by := range first {
 		out = append(out, Use{Image: img, By: by})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Image < out[j].Image })
 	return out, nil
+}
+
+// deploymentConfigList is OpenShift's DeploymentConfigs, read as
+// unstructured; a cluster that does not serve them has none.
+var deploymentConfigList = schema.GroupVersionKind{Group: "apps.openshift.io", Version: "v1", Kind: "DeploymentConfigList"}
+
+// collectDeploymentConfigs adds the images of the DeploymentConfigs'
+// pod templates to first.
+func collectDeploymentConfigs(ctx context.Context, c client.Reader, namespace string, sel labels.Selector, first map[string]string) error {
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(deploymentConfigList)
+	err := c.List(ctx, l, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: sel})
+	if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list DeploymentConfigs in %s: %w", namespace, err)
+	}
+	for _, dc := range l.Items {
+		tmpl, found, err := unstructured.NestedMap(dc.Object, "spec", "template", "spec")
+		if !found || err != nil {
+			continue
+		}
+		var spec corev1.PodSpec
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &spec); err != nil {
+			return fmt.Errorf("DeploymentConfig %s/%s: pod template: %w", namespace, dc.GetName(), err)
+		}
+		for _, img := range SpecImages(&spec) {
+			if _, ok := first[img]; !ok {
+				first[img] = "DeploymentConfig/" + dc.GetName()
+			}
+		}
+	}
+	return nil
 }
 
 // SpecImages returns the images of a pod spec's init, regular and

@@ -26,6 +26,8 @@
 //
 // # Caveats
 //
-// OpenShift ImageStreams are not read: only pod templates of workloads,
-// CronJobs, Jobs and bare Pods are (see [Collect]).
+// [Collect] reads the pod templates of workloads (OpenShift
+// DeploymentConfigs too, where served), CronJobs, Jobs and bare Pods.
+// OpenShift ImageStreams are read by [Streams]: every tag's current image
+// is copied ([Mapping.StreamCopies]), not the tags' history.
 package images

@@ -36,7 +36,8 @@ type ClusterRegistration struct {
 	// Role is RoleSource, RoleDestination or RoleBoth.
 	Role string
 	// MoverService is how movers on other clusters reach this one's
-	// receivers: ferryv1.MoverServiceNodePort or MoverServiceLoadBalancer;
+	// receivers: ferryv1.MoverServiceNodePort, MoverServiceLoadBalancer or
+	// MoverServiceRoute;
 	// empty means NodePort, the Cluster's default.
 	MoverService string
 	// IsHost marks the cluster the controller runs in.
@@ -59,9 +60,9 @@ func (r ClusterRegistration) Validate() error {
 		return fmt.Errorf("role %q: use %s, %s or %s", r.Role, RoleSource, RoleDestination, RoleBoth)
 	}
 	switch r.MoverService {
-	case "", ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer:
+	case "", ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute:
 	default:
-		return fmt.Errorf("mover service %q: use %s or %s", r.MoverService, ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer)
+		return fmt.Errorf("mover service %q: use %s, %s or %s", r.MoverService, ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute)
 	}
 	if err := r.validateRegistry(); err != nil {
 		return err

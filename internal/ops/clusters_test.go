@@ -18,7 +18,8 @@ func TestClusterRegistrationValidate(t *testing.T) {
 		{name: "source, LoadBalancer", change: func(r *ClusterRegistration) { r.Role, r.MoverService = RoleSource, ferryv1.MoverServiceLoadBalancer }},
 		{name: "mover service left out: NodePort", change: func(r *ClusterRegistration) { r.MoverService = "" }},
 		{name: "unknown role", change: func(r *ClusterRegistration) { r.Role = "sink" }, wantErr: `role "sink": use source, destination or both`},
-		{name: "unknown mover service", change: func(r *ClusterRegistration) { r.MoverService = "Ingress" }, wantErr: "use NodePort or LoadBalancer"},
+		{name: "unknown mover service", change: func(r *ClusterRegistration) { r.MoverService = "Ingress" }, wantErr: "use NodePort, LoadBalancer or Route"},
+		{name: "Route mover service", change: func(r *ClusterRegistration) { r.MoverService = "Route" }},
 		{name: "bad name", change: func(r *ClusterRegistration) { r.Name = "Src_1" }, wantErr: "not a valid name"},
 	}
 	for _, tt := range tests {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -47,6 +49,14 @@ func ValidatePlan(p *ferryv1.Plan) error {
 	for _, rw := range p.Spec.RegistryRewrites {
 		if rw.From == "" {
 			return fmt.Errorf("registry rewrite to %q: give the prefix to rewrite", rw.To)
+		}
+	}
+	for from, to := range p.Spec.RouteDomainMapping {
+		if err := validateDomain(from); err != nil {
+			return fmt.Errorf("route domain mapping %q=%q: %w", from, to, err)
+		}
+		if err := validateDomain(to); err != nil {
+			return fmt.Errorf("route domain mapping %q=%q: %w", from, to, err)
 		}
 	}
 	for _, c := range p.Spec.PersistentVolumeClaims {
@@ -214,6 +224,15 @@ func (o *Client) waitGone(ctx context.Context, obj client.Object, kind, name str
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s is not gone yet (is the controller running? `ferry status` shows its migrations): %w", kind, name, err)
+	}
+	return nil
+}
+
+// validateDomain checks that d is a DNS domain (a router's, as in
+// "apps.cluster.example").
+func validateDomain(d string) error {
+	if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
+		return fmt.Errorf("%q is not a DNS domain: %s", d, strings.Join(errs, "; "))
 	}
 	return nil
 }

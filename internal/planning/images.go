@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"slices"
+
 	"k8s.io/apimachinery/pkg/labels"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -58,6 +60,7 @@ func ImageCopies(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients
 		return nil, fmt.Errorf("label selector: %w", err)
 	}
 	var refs []string
+	var streams []images.Copy
 	for _, ns := range s.Namespaces {
 		uses, err := images.Collect(ctx, src.Client, ns.Source, sel)
 		if err != nil {
@@ -66,8 +69,28 @@ func ImageCopies(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients
 		for _, u := range uses {
 			refs = append(refs, u.Image)
 		}
+		if streams, err = imageStreamCopies(ctx, m, src, ns.Source, sel, streams); err != nil {
+			return nil, err
+		}
 	}
-	return m.Copies(refs), nil
+	return append(m.Copies(refs), streams...), nil
+}
+
+// imageStreamCopies adds the copies of the internal tags of the
+// ImageStreams in namespace ns to out, each copy once.
+func imageStreamCopies(ctx context.Context, m *images.Mapping, src *cluster.Clients, ns string, sel labels.Selector, out []images.Copy) ([]images.Copy, error) {
+	list, err := images.Streams(ctx, src.Client, ns, sel)
+	if err != nil {
+		return nil, fmt.Errorf("image streams on cluster %s: %w", src.Name, err)
+	}
+	for i := range list {
+		for _, c := range m.StreamCopies(&list[i]) {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }
 
 // listImages records the images a migration of the plan copies.

@@ -12,6 +12,7 @@ import (
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/resources/discover"
 	"ferry.dev/ferry/internal/resources/migrate"
+	"ferry.dev/ferry/internal/resources/transform"
 )
 
 // inventory takes the inventory of the source namespaces and rejects kinds
@@ -23,6 +24,12 @@ func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *
 	}
 	res.inventory = inv
 	res.Warnings = append(res.Warnings, inv.Warnings...)
+	for _, u := range inv.Units {
+		if reason, ok := transform.PlatformMade(u.Resource.GroupKind()); ok {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s in %s skipped: %s",
+				u.Count, discover.KindName(u.Resource.GroupKind()), u.Namespace, reason))
+		}
+	}
 	unsupported, err := unsupportedKinds(inv, dst)
 	if err != nil {
 		return err
@@ -47,7 +54,7 @@ func unsupportedKinds(inv *migrate.Inventory, dst *cluster.Clients) ([]string, e
 	seen := map[string]bool{}
 	for _, u := range inv.Units {
 		gvr := u.Resource.GVR
-		if crdGroups[gvr.Group] || seen[gvr.String()] {
+		if _, skipped := transform.PlatformMade(u.Resource.GroupKind()); skipped || crdGroups[gvr.Group] || seen[gvr.String()] {
 			continue
 		}
 		seen[gvr.String()] = true

@@ -19,6 +19,7 @@ func TransformContext(p *ferryv1.Plan, s migrate.Scope, claims []ferryv1.PlanPVC
 		NamespaceMap:    migrate.Map(s.Namespaces),
 		StorageClassMap: p.Spec.StorageClassMapping,
 		Claims:          transform.ClaimsByName(claims),
+		RouteDomains:    p.Spec.RouteDomainMapping,
 	}
 	for _, rw := range p.Spec.RegistryRewrites {
 		tc.RegistryRewrites = append(tc.RegistryRewrites, transform.RegistryRewrite{From: rw.From, To: rw.To})

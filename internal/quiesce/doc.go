@@ -10,6 +10,9 @@
 //     are scaled to 0 replicas; a StatefulSet whose claim retention policy
 //     says whenScaled: Delete gets Retain as well, or scaling it to 0 would
 //     delete its claims (the data to migrate);
+//   - OpenShift DeploymentConfigs, where the cluster serves them, are
+//     scaled to 0 replicas like Deployments; the pods of the
+//     ReplicationControllers they control count as theirs in [Running];
 //   - CronJobs and unfinished Jobs get spec.suspend=true (the job
 //     controller deletes the pods of a suspended Job);
 //   - DaemonSets get the node selector {ferry.dev/quiesced: "true"} in their
@@ -46,6 +49,10 @@
 //     included, to its ReplicaSets and never removes them. Quiesce and
 //     Running ignore them there; Unquiesce removes them after restoring the
 //     Deployment.
+//   - OpenShift's controller does not scale a paused DeploymentConfig
+//     (spec.paused: true): Quiesce sets its replicas to 0 and leaves
+//     spec.paused alone, so its pods keep running and [Wait] names them
+//     when it gives up; resume the DeploymentConfig or scale it down by hand.
 //   - Workloads controlled by an operator may be scaled back up by it; this
 //     package does not know about operators.
 //   - Unquiesce resumes a Job that was suspended; Kubernetes restarts its

@@ -15,6 +15,9 @@ type kind struct {
 	name string
 	// gvk is the kind's group, version and kind.
 	gvk schema.GroupVersionKind
+	// optional kinds are not served by every cluster (OpenShift's); where
+	// the cluster does not serve them there is nothing of them to quiesce.
+	optional bool
 	// newObject returns an empty object of the kind.
 	newObject func() client.Object
 	// newList returns an empty list of the kind.
@@ -101,7 +104,8 @@ var (
 	}
 
 	// quiesceOrder is the order in which Quiesce stops the kinds.
-	quiesceOrder = []kind{cronJobKind, jobKind, replicaSetKind, deploymentKind, statefulSetKind, daemonSetKind}
+	// DeploymentConfigs (OpenShift) stop with the Deployments.
+	quiesceOrder = []kind{cronJobKind, jobKind, replicaSetKind, deploymentKind, deploymentConfigKind, statefulSetKind, daemonSetKind}
 )
 
 // unquiesceOrder returns the order in which Unquiesce starts the kinds: the

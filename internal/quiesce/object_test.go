@@ -471,7 +471,7 @@ func TestUnquiesceOrderIsReverse(t *testing.T) {
 	for _, k := range got {
 		names = append(names, k.name)
 	}
-	want := []string{"DaemonSet", "StatefulSet", "Deployment", "ReplicaSet", "Job", "CronJob"}
+	want := []string{"DaemonSet", "StatefulSet", "DeploymentConfig", "Deployment", "ReplicaSet", "Job", "CronJob"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("unquiesce order = %v, want %v", names, want)
 	}

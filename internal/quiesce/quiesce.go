@@ -152,6 +152,9 @@ func checkNamespace(op, namespace string) error {
 func list(ctx context.Context, c client.Client, namespace string, k kind) ([]client.Object, error) {
 	l := k.newList()
 	if err := c.List(ctx, l, client.InNamespace(namespace)); err != nil {
+		if k.optional && notServed(err) {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("list %ss in namespace %q: %w", k.name, namespace, err)
 	}
 	items, err := meta.ExtractList(l)
@@ -167,6 +170,11 @@ func list(ctx context.Context, c client.Client, namespace string, k kind) ([]cli
 		objs = append(objs, obj)
 	}
 	return objs, nil
+}
+
+// notServed reports whether err says the cluster does not serve a kind.
+func notServed(err error) bool {
+	return meta.IsNoMatchError(err) || apierrors.IsNotFound(err)
 }
 
 // patch applies mutate to obj, a listed workload of kind k, and sends the

@@ -37,17 +37,40 @@ func load(ctx context.Context, c client.Client, namespace string) (index, []core
 		l := &metav1.PartialObjectMetadataList{}
 		l.SetGroupVersionKind(k.gvk.GroupVersion().WithKind(k.gvk.Kind + "List"))
 		if err := c.List(ctx, l, client.InNamespace(namespace)); err != nil {
+			if k.optional && notServed(err) {
+				continue
+			}
 			return nil, nil, fmt.Errorf("list %ss in namespace %q: %w", k.name, namespace, err)
 		}
 		for i := range l.Items {
 			idx[l.Items[i].UID] = ownerOf(k, &l.Items[i])
 		}
 	}
+	if err := indexDCReplicationControllers(ctx, c, namespace, idx); err != nil {
+		return nil, nil, err
+	}
 	var pods corev1.PodList
 	if err := c.List(ctx, &pods, client.InNamespace(namespace)); err != nil {
 		return nil, nil, fmt.Errorf("list pods in namespace %q: %w", namespace, err)
 	}
 	return idx, pods.Items, nil
+}
+
+// indexDCReplicationControllers adds the ReplicationControllers that a
+// DeploymentConfig controls to idx (metadata only), so that their pods
+// count as the DeploymentConfig's.
+func indexDCReplicationControllers(ctx context.Context, c client.Client, namespace string, idx index) error {
+	l := &metav1.PartialObjectMetadataList{}
+	l.SetGroupVersionKind(replicationControllerGVK.GroupVersion().WithKind("ReplicationControllerList"))
+	if err := c.List(ctx, l, client.InNamespace(namespace)); err != nil {
+		return fmt.Errorf("list ReplicationControllers in namespace %q: %w", namespace, err)
+	}
+	for i := range l.Items {
+		if rc := &l.Items[i]; controlledByDC(rc) {
+			idx[rc.UID] = owner{controller: metav1.GetControllerOf(rc).UID}
+		}
+	}
+	return nil
 }
 
 // ownerOf returns what the index keeps of obj, a workload of kind k; it

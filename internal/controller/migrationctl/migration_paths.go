@@ -35,8 +35,7 @@ func (s *session) localOptions(migration string) local.Options {
 // decided yet.
 func (s *session) copyPath(ctx context.Context, transfers []volumes.Transfer) (volumes.Path, string, error) {
 	o := s.moverOptions(s.m.Name)
-	var err error
-	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
+	if err := s.exposure(ctx, &o); err != nil {
 		return nil, "", err
 	}
 	d, err := direct.New(o)

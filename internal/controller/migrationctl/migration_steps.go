@@ -252,7 +252,11 @@ func (s *session) outcomeOf(report *migrate.Report, err error, msg string) (outc
 	if n := report.Failed(); n > 0 {
 		return outcome{}, applyFailed(n, report)
 	}
-	return done(fmt.Sprintf("%s: %d objects", msg, report.Applied())), nil
+	msg = fmt.Sprintf("%s: %d objects", msg, report.Applied())
+	if len(report.Warnings) > 0 {
+		msg += "; warnings: " + strings.Join(report.Warnings, "; ")
+	}
+	return done(msg), nil
 }
 
 // applyFailed is the error of a run in which n objects failed. When every

@@ -23,15 +23,17 @@ func (s *session) moverOptions(migration string) direct.Options {
 		SameCluster: s.sameCluster(), Final: s.m.Spec.Type == ferryv1.MigrationCutover}
 }
 
-// loadBalancer tells whether the destination Cluster asks for its
-// receivers behind load balancers.
-func (s *session) loadBalancer(ctx context.Context) (bool, error) {
+// exposure sets how the destination Cluster asks for its receivers to be
+// exposed: behind load balancers or passthrough Routes (else node ports).
+func (s *session) exposure(ctx context.Context, o *direct.Options) error {
 	var c ferryv1.Cluster
 	key := client.ObjectKey{Namespace: s.plan.Namespace, Name: s.plan.Spec.DestinationCluster}
 	if err := s.r.Get(ctx, key, &c); err != nil {
-		return false, fmt.Errorf("get cluster %s: %w", key.Name, err)
+		return fmt.Errorf("get cluster %s: %w", key.Name, err)
 	}
-	return c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer, nil
+	o.LoadBalancer = c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer
+	o.Route = c.Spec.MoverService == ferryv1.MoverServiceRoute
+	return nil
 }
 
 // transfers lists the claims the plan copies, and names those it moves
@@ -240,7 +242,7 @@ func startMovers(ctx context.Context, s *session) (outcome, error) {
 	}
 	o := s.moverOptions(s.m.Name)
 	o.Hold = true
-	if o.LoadBalancer, err = s.loadBalancer(ctx); err != nil {
+	if err := s.exposure(ctx, &o); err != nil {
 		return s.armingFailed(ctx, err), nil
 	}
 	d, err := direct.New(o)

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"ferry.dev/ferry/internal/resources/scc"
 )
 
 // Cluster-scoped kinds Ferry exports as dependencies of namespaced ones.
@@ -21,6 +23,7 @@ var (
 		GVK: schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}}
 	PVResource = Resource{GVR: schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"},
 		GVK: schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolume"}}
+	SCCResource       = Resource{GVR: scc.GVR, GVK: scc.GVK}
 	NamespaceResource = Resource{GVR: schema.GroupVersionResource{Version: "v1", Resource: "namespaces"},
 		GVK: schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}}
 )
@@ -34,6 +37,9 @@ type Dependencies struct {
 	// ClusterRoles they and the namespaces' RoleBindings refer to (except
 	// Kubernetes' own default roles, which every cluster has).
 	ClusterRoleBindings, ClusterRoles []*unstructured.Unstructured
+	// SCCs are OpenShift's SecurityContextConstraints whose users or
+	// groups name the namespaces' service accounts.
+	SCCs []*unstructured.Unstructured
 }
 
 // Input tells FindDependencies what was exported.
@@ -44,6 +50,8 @@ type Input struct {
 	CustomKinds []Resource
 	// RoleBindingClusterRoles are the ClusterRoles named by exported RoleBindings.
 	RoleBindingClusterRoles []string
+	// SCCs says that the source serves SecurityContextConstraints.
+	SCCs bool
 }
 
 // FindDependencies collects the cluster-scoped objects of in.
@@ -73,7 +81,27 @@ func FindDependencies(ctx context.Context, dyn dynamic.Interface, in Input) (*De
 	for _, r := range in.RoleBindingClusterRoles {
 		roles[r] = true
 	}
+	if in.SCCs {
+		if err := d.findSCCs(ctx, dyn, in.Namespaces); err != nil {
+			return nil, err
+		}
+	}
 	return d, d.findClusterRoles(ctx, dyn, roles)
+}
+
+// findSCCs keeps the SecurityContextConstraints naming a service account
+// of the namespaces, or all of a namespace's service accounts.
+func (d *Dependencies) findSCCs(ctx context.Context, dyn dynamic.Interface, namespaces []string) error {
+	inNS := map[string]bool{}
+	for _, ns := range namespaces {
+		inNS[ns] = true
+	}
+	return List(ctx, dyn, SCCResource, "", "", func(obj *unstructured.Unstructured) error {
+		if scc.NamesNamespace(obj, inNS) {
+			d.SCCs = append(d.SCCs, obj.DeepCopy())
+		}
+		return nil
+	})
 }
 
 func setKind(obj *unstructured.Unstructured, r Resource) {

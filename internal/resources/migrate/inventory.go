@@ -46,7 +46,7 @@ type Inventory struct {
 
 // Total is the number of objects in the inventory.
 func (inv *Inventory) Total() int64 {
-	n := int64(len(inv.Deps.CRDs) + len(inv.Deps.ClusterRoleBindings) + len(inv.Deps.ClusterRoles))
+	n := int64(len(inv.Deps.CRDs) + len(inv.Deps.ClusterRoleBindings) + len(inv.Deps.ClusterRoles) + len(inv.Deps.SCCs))
 	for _, u := range inv.Units {
 		n += u.Count
 	}
@@ -86,6 +86,11 @@ func Take(ctx context.Context, src Source, scope Scope) (*Inventory, error) {
 	in.RoleBindingClusterRoles, err = roleBindingClusterRoles(ctx, src.Dynamic, scope)
 	if err != nil {
 		return nil, err
+	}
+	if scope.Kinds.Allows(discover.SCCResource.GroupKind()) {
+		if in.SCCs, err = discover.Serves(src.Discovery, discover.SCCResource.GVR); err != nil {
+			return nil, err
+		}
 	}
 	if inv.Deps, err = discover.FindDependencies(ctx, src.Dynamic, in); err != nil {
 		return nil, err

@@ -54,7 +54,18 @@ func Remove(ctx context.Context, dst Destination, namespaces []string, selector 
 			return report, err
 		}
 	}
-	for _, r := range []discover.Resource{discover.ClusterRoleBindingResource, discover.ClusterRoleResource, discover.CRDResource} {
+	clusterScoped := []discover.Resource{discover.ClusterRoleBindingResource, discover.ClusterRoleResource, discover.CRDResource}
+	sccs, err := discover.Serves(dst.Discovery, discover.SCCResource.GVR)
+	if err != nil {
+		return report, fmt.Errorf("on the destination: %w", err)
+	}
+	if sccs {
+		clusterScoped = append(clusterScoped, discover.SCCResource)
+		if err := unmergeSCCs(ctx, dst, selector, report); err != nil {
+			return report, err
+		}
+	}
+	for _, r := range clusterScoped {
 		err := discover.List(ctx, dst.Dynamic, r, "", selector, func(obj *unstructured.Unstructured) error {
 			return deleteObject(ctx, dst, r, obj, report)
 		})

@@ -153,3 +153,10 @@ func (r *Report) Deleted() (int, string) {
 	}
 	return n, strings.Join(kinds, ", ")
 }
+
+// addWarning records a warning.
+func (r *Report) addWarning(w string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Warnings = append(r.Warnings, w)
+}

@@ -111,7 +111,7 @@ func (o Options) batches(inv *Inventory) []batch {
 		res  discover.Resource
 		objs []*unstructured.Unstructured
 	}{{discover.CRDResource, inv.Deps.CRDs}, {discover.ClusterRoleResource, inv.Deps.ClusterRoles},
-		{discover.ClusterRoleBindingResource, inv.Deps.ClusterRoleBindings}} {
+		{discover.ClusterRoleBindingResource, inv.Deps.ClusterRoleBindings}, {discover.SCCResource, inv.Deps.SCCs}} {
 		if len(deps.objs) > 0 {
 			bs = append(bs, batch{res: deps.res, static: deps.objs})
 		}
@@ -133,6 +133,10 @@ func (o Options) batches(inv *Inventory) []batch {
 // applyBatch applies every object of one kind with parallel workers.
 func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error {
 	kind := discover.KindName(b.res.GroupKind())
+	if b.res.GroupKind() == discover.SCCResource.GroupKind() {
+		applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
+		return o.applySCCs(ctx, b, applier, report)
+	}
 	if err := o.served(b.res); err != nil {
 		o.failAll(ctx, b, report, err)
 		return nil

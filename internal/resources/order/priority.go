@@ -31,6 +31,10 @@ var priorities = []schema.GroupKind{
 	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"},
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"},
 	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"},
+	// OpenShift admits a Pod only under a SecurityContextConstraints its
+	// service account may use: the SCCs naming the migrated service
+	// accounts before any workload.
+	{Group: "security.openshift.io", Kind: "SecurityContextConstraints"},
 	// Network policies before the Pods they isolate, so that no Pod ever
 	// runs unprotected on the destination.
 	{Group: "networking.k8s.io", Kind: "NetworkPolicy"},

@@ -29,9 +29,15 @@
 //   - storage runs before generic too: the plan's claim list
 //     (Context.Claims, decided by package planning) is keyed by the
 //     source namespace, which generic maps.
+//   - route runs before generic: a generated Route host has the form
+//     NAME-NAMESPACE.<domain> with the source namespace, which generic
+//     maps.
+//   - image-stream runs before generic: it reads the ImageStream's status
+//     (the tags' current images), which generic drops.
 //   - generic strips server-populated metadata and status and maps the
 //     namespace.
-//   - service and rbac are kind-specific and independent.
+//   - service, rbac, deployment-config and security-context-constraints
+//     are kind-specific and independent.
 //   - labels runs last, so no step mistakes Ferry's labels for user data.
 //
 // # Caveats

@@ -22,4 +22,9 @@ var (
 	gkCronJob               = schema.GroupKind{Group: "batch", Kind: "CronJob"}
 	gkRoleBinding           = schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}
 	gkClusterRoleBinding    = schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}
+	gkReplicationController = schema.GroupKind{Kind: "ReplicationController"}
+	gkRoute                 = schema.GroupKind{Group: "route.openshift.io", Kind: "Route"}
+	gkDeploymentConfig      = schema.GroupKind{Group: "apps.openshift.io", Kind: "DeploymentConfig"}
+	gkImageStream           = schema.GroupKind{Group: "image.openshift.io", Kind: "ImageStream"}
+	gkSCC                   = schema.GroupKind{Group: "security.openshift.io", Kind: "SecurityContextConstraints"}
 )

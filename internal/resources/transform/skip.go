@@ -57,6 +57,13 @@ func (*skipTransform) Transform(_ *Context, obj *unstructured.Unstructured) (str
 		if ownedBy(obj, "batch", "CronJob") {
 			return "the Job is created by its CronJob", nil
 		}
+	case gkReplicationController:
+		if ownedBy(obj, "apps.openshift.io", "DeploymentConfig") {
+			return "the ReplicationController is recreated by its DeploymentConfig", nil
+		}
+	}
+	if reason, ok := platformMade[obj.GroupVersionKind().GroupKind()]; ok {
+		return reason, nil
 	}
 	return "", nil
 }
@@ -89,4 +96,23 @@ func ownedBy(obj *unstructured.Unstructured, group, kind string) bool {
 		}
 	}
 	return false
+}
+
+// PlatformMade returns why objects of kind gk are never migrated, because
+// only the platform makes them or they are views of other objects; false
+// for every other kind.
+func PlatformMade(gk schema.GroupKind) (string, bool) {
+	reason, ok := platformMade[gk]
+	return reason, ok
+}
+
+// platformMade are OpenShift kinds that only the platform creates, or that
+// are views of other objects; they are listed as skipped with the reason.
+var platformMade = map[schema.GroupKind]string{
+	{Group: "build.openshift.io", Kind: "Build"}:                          "Builds are the history of BuildConfigs on the source; the destination's BuildConfigs start their own",
+	{Group: "image.openshift.io", Kind: "ImageStreamTag"}:                 "ImageStreamTags are views of ImageStream tags; they come with their ImageStream",
+	{Group: "image.openshift.io", Kind: "ImageTag"}:                       "ImageTags are views of ImageStream tags; they come with their ImageStream",
+	{Group: "image.openshift.io", Kind: "ImageStreamImage"}:               "ImageStreamImages are views of ImageStream images; they come with their ImageStream",
+	{Group: "image.openshift.io", Kind: "ImageStreamMapping"}:             "ImageStreamMappings are written by the integrated registry on push",
+	{Group: "authorization.openshift.io", Kind: "RoleBindingRestriction"}: "RoleBindingRestrictions are cluster administrators' policy of the source; set them on the destination if it needs them",
 }

@@ -40,6 +40,11 @@ type Context struct {
 	// pods at the target names. Empty target fields keep the source's
 	// value.
 	Claims map[string]ferryv1.PlanPVC
+	// RouteDomains maps the source router's domains to the
+	// destination's (the plan's routeDomainMapping): a Route host the
+	// source's router generated under a mapped domain is moved to the
+	// destination's domain instead of being dropped.
+	RouteDomains map[string]string
 }
 
 // StorageClassMap maps source storage classes to destination classes; a
@@ -105,9 +110,13 @@ func Default() []Transformer {
 		&serviceAccountTransform{},
 		&workloadTransform{},
 		&storageTransform{},
+		&routeTransform{},
+		&deploymentConfigTransform{},
+		&imageStreamTransform{},
 		&genericTransform{},
 		&serviceTransform{},
 		&rbacTransform{},
+		&sccTransform{},
 		&labelsTransform{},
 	}
 }

@@ -142,7 +142,7 @@ func TestDefaultOrder(t *testing.T) {
 	for _, tr := range Default() {
 		names = append(names, tr.Name())
 	}
-	want := "skip-recreated,service-account,workload,storage,generic,service,rbac,labels"
+	want := "skip-recreated,service-account,workload,storage,route,deployment-config,image-stream,generic,service,rbac,security-context-constraints,labels"
 	if got := strings.Join(names, ","); got != want {
 		t.Errorf("Default() = %s, want %s", got, want)
 	}

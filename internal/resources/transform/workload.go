@@ -19,6 +19,9 @@ var podSpecPaths = map[schema.GroupKind][]string{
 	gkDaemonSet:   {"spec", "template", "spec"},
 	gkJob:         {"spec", "template", "spec"},
 	gkCronJob:     {"spec", "jobTemplate", "spec", "template", "spec"},
+	// OpenShift's.
+	gkDeploymentConfig:      {"spec", "template", "spec"},
+	gkReplicationController: {"spec", "template", "spec"},
 }
 
 // containerLists are the fields of a pod spec that hold containers.
@@ -45,7 +48,8 @@ var _ Transformer = (*workloadTransform)(nil)
 func (*workloadTransform) Name() string { return "workload" }
 
 // AppliesTo implements Transformer: Deployments, StatefulSets, ReplicaSets,
-// DaemonSets, Jobs, CronJobs and Pods.
+// DaemonSets, Jobs, CronJobs, Pods, ReplicationControllers and OpenShift's
+// DeploymentConfigs.
 func (*workloadTransform) AppliesTo(gk schema.GroupKind) bool {
 	_, ok := podSpecPaths[gk]
 	return ok
@@ -82,7 +86,7 @@ func (*workloadTransform) Transform(tc *Context, obj *unstructured.Unstructured)
 func restoreQuiesced(obj *unstructured.Unstructured, gk schema.GroupKind, podSpecPath []string) error {
 	annotations := obj.GetAnnotations()
 	switch gk {
-	case gkDeployment, gkStatefulSet, gkReplicaSet:
+	case gkDeployment, gkStatefulSet, gkReplicaSet, gkDeploymentConfig:
 		if v, ok := annotations[ferryv1.AnnotationOriginalReplicas]; ok {
 			if err := restoreReplicas(obj, v); err != nil {
 				return err

@@ -12,7 +12,7 @@ import (
 	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// Cleanup deletes every pod, Service and Secret of the migration made by
+// Cleanup deletes every pod, Service, Route and Secret of the migration made by
 // this path (labelled with the migration, managed-by ferry and component
 // mover) in all namespaces of both clusters, in one pass. done is false
 // while pods are still terminating: call it again. It is idempotent.
@@ -21,6 +21,9 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 	done := true
 	for _, c := range p.o.clusters() {
 		if err := deleteServicesAndSecrets(ctx, c, sel); err != nil {
+			return false, err
+		}
+		if err := deleteRoutes(ctx, c, sel); err != nil {
 			return false, err
 		}
 		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)

@@ -35,6 +35,12 @@ type Options struct {
 	// LoadBalancer instead of node ports, across clusters. Senders dial
 	// the load balancer's address, which the server certificate names.
 	LoadBalancer bool
+	// Route exposes receivers through OpenShift passthrough Routes
+	// (route.openshift.io/v1, which the destination must serve) in front
+	// of ClusterIP Services, across clusters. Senders dial the Route's
+	// host on the router's port 443 with SNI; the server certificate
+	// names the host.
+	Route bool
 	// Final marks the last copy into the destinations (a cutover's): at
 	// its end the receivers remove the mover's reserved directory, so
 	// that a destination volume holds the source's data and nothing else.
@@ -54,6 +60,7 @@ type Path struct {
 	tls      tlsState
 	readyIPs []string
 	lbs      map[volumes.Transfer]*corev1.Service
+	routes   map[volumes.Transfer]string // Route hosts, "" until admitted
 }
 
 var _ volumes.Path = (*Path)(nil)

@@ -15,6 +15,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/test/harness"
+	"ferry.dev/ferry/test/openshift"
 )
 
 // writeScript fills /data with what the copy must keep: contents, a
@@ -69,6 +70,7 @@ const (
 	exposeNodePort exposure = iota
 	exposeSameCluster
 	exposeLoadBalancer
+	exposeRoute
 )
 
 // provideLoadBalancers gives every LoadBalancer Service of the mover in ns
@@ -104,8 +106,12 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	t.Logf("source:\n%s", srcList)
 
 	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-vol-" + suffix, Image: src.Image(t, "ferry"),
-		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
+		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer, Route: how == exposeRoute}
 	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
+	var rt *openshift.Router
+	if how == exposeRoute {
+		rt = startRouter(t, dst, dstNS, srcNS)
+	}
 	run := &syncer{o: o}
 	t.Cleanup(func() {
 		if err := cleanup(context.Background(), o); err != nil {
@@ -123,6 +129,11 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		if how == exposeLoadBalancer {
 			provideLoadBalancers(ctx, t, dst, dstNS)
 		}
+		if rt != nil {
+			if err := rt.Admit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		v := st.Volumes[0]
 		t.Logf("%5.1fs %s: %s %s %d/%d bytes %d/%d files %s", time.Since(start).Seconds(), v.SourceClaim, v.Phase, v.MoverPhase,
 			v.BytesDone, v.BytesTotal, v.FilesDone, v.FilesTotal, v.Message)
@@ -139,6 +150,18 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		if err != nil || !strings.HasSuffix(sender.Spec.Containers[0].Args[3], ":8443") {
 			t.Fatalf("the sender did not dial the load balancer's mover port: %v", err)
 		}
+	}
+
+	if rt != nil {
+		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
+		if err != nil || sender.Spec.Containers[0].Args[3] != rt.Host+":443" {
+			t.Fatalf("the sender did not dial the Route's host on 443: %v %v", err, sender.Spec.Containers[0].Args)
+		}
+		served, lastErr := rt.Served()
+		if served == 0 {
+			t.Fatalf("the copy did not go through the router (last error: %v)", lastErr)
+		}
+		t.Logf("the router forwarded %d connections by SNI %s", served, rt.Host)
 	}
 
 	// Done stays done: another call starts no new copy.

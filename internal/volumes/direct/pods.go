@@ -91,6 +91,8 @@ func receiverService(o Options, t volumes.Transfer) *corev1.Service {
 		typ = corev1.ServiceTypeClusterIP
 	case o.LoadBalancer:
 		typ = corev1.ServiceTypeLoadBalancer
+	case o.Route:
+		typ = corev1.ServiceTypeClusterIP
 	}
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{
@@ -153,6 +155,8 @@ func senderAddress(o Options, t volumes.Transfer, host string, nodePort int32) s
 		return net.JoinHostPort(serviceHosts(o.Migration, t)[0], strconv.Itoa(MoverPort))
 	case o.LoadBalancer:
 		return net.JoinHostPort(host, strconv.Itoa(MoverPort))
+	case o.Route:
+		return net.JoinHostPort(host, strconv.Itoa(RouterPort))
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(nodePort)))
 }

@@ -27,14 +27,21 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
+	routes, err := p.ensureRoutes(ctx, transfers)
+	if err != nil {
+		return volumes.Readiness{}, err
+	}
 	hosts := map[volumes.Transfer][]string{}
 	for _, t := range transfers {
 		hosts[t] = serviceHosts(p.o.Migration, t)
 		if svc := lbs[t]; svc != nil && loadBalancerAddress(svc) != "" {
 			hosts[t] = appendUnique(hosts[t], loadBalancerAddress(svc))
 		}
+		if h := routes[t]; h != "" {
+			hosts[t] = appendUnique(hosts[t], h)
+		}
 	}
-	if !p.o.SameCluster && !p.o.LoadBalancer {
+	if p.useNodePorts() {
 		nodes, err := p.o.Destination.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return volumes.Readiness{}, fmt.Errorf("list nodes of cluster %s: %w", p.o.Destination.Name, err)
@@ -48,7 +55,7 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
-	p.prepared, p.tls, p.readyIPs, p.lbs = true, tls, readyIPs, lbs
+	p.prepared, p.tls, p.readyIPs, p.lbs, p.routes = true, tls, readyIPs, lbs, routes
 	return volumes.Readiness{Ready: true}, nil
 }
 
@@ -71,6 +78,9 @@ func (p *Path) loadBalancers(ctx context.Context, transfers []volumes.Transfer) 
 }
 
 func (p *Path) useLoadBalancer() bool { return p.o.LoadBalancer && !p.o.SameCluster }
+
+// useNodePorts: across clusters, neither behind load balancers nor Routes.
+func (p *Path) useNodePorts() bool { return !p.o.SameCluster && !p.o.LoadBalancer && !p.o.Route }
 
 // Start creates what a transfer misses: its Service, its receiver and
 // its sender, all at once. The sender retries its connection until the
@@ -99,6 +109,10 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 		return fmt.Sprintf("waiting for the load balancer of service %s/%s to get an address",
 			t.DestinationNamespace, serviceName(p.o.Migration, t)), nil
 	}
+	if p.useRoute() && p.routes[t] == "" {
+		return fmt.Sprintf("waiting for the router to admit Route %s/%s and give it a host",
+			t.DestinationNamespace, serviceName(p.o.Migration, t)), nil
+	}
 	if svc == nil {
 		if svc, err = ensureService(ctx, p.o, t); err != nil {
 			return "", err
@@ -122,7 +136,10 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 // svc, once there is an address to dial.
 func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.Pod, svc *corev1.Service) (string, error) {
 	host, nodePort := loadBalancerAddress(svc), int32(0)
-	if !p.o.SameCluster && !p.o.LoadBalancer {
+	if p.useRoute() {
+		host = p.routes[t]
+	}
+	if p.useNodePorts() {
 		hostIP := ""
 		if rc != nil {
 			hostIP = rc.Status.HostIP
