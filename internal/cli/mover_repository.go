@@ -57,6 +57,20 @@ func (o *moverRepoOptions) startProfile() (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
+// run validates the flags and runs fn, under the CPU profile when one
+// was asked for.
+func (o *moverRepoOptions) run(fn func() error) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	stop, err := o.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return fn()
+}
+
 func (o *moverRepoOptions) validate() error {
 	if o.access == "" || o.root == "" {
 		return errors.New("--access and --root are required")
@@ -92,17 +106,7 @@ vanished under it are warnings in the report); with --final, 7 when some
 did (the snapshot was written, a rerun stores what changed); 1 for any
 other failure.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			stop, err := o.startProfile()
-			if err != nil {
-				return err
-			}
-			defer stop()
-			return o.backup(cmd)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(func() error { return o.backup(cmd) }) },
 	}
 	o.bind(cmd)
 	cmd.Flags().BoolVar(&o.final, "final", false, "the source is quiesced: entries that change or vanish under the backup fail it (exit status 7)")
@@ -122,15 +126,7 @@ chunks are downloaded (each checked against its hash), and entries the
 snapshot does not have are removed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			stop, err := o.startProfile()
-			if err != nil {
-				return err
-			}
-			defer stop()
-			return o.restore(cmd, snapshot)
+			return o.run(func() error { return o.restore(cmd, snapshot) })
 		},
 	}
 	o.bind(cmd)
