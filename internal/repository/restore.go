@@ -461,13 +461,23 @@ func (rs *restorer) pieces(need map[ID][]target) []pieceOf {
 	return out
 }
 
+// rangeBuffers hold the ranges of packs being fetched, reused from one
+// range to the next (a range is up to 16 MiB; zeroing a fresh one each
+// time costs as much as decrypting it).
+var rangeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // fetchPiece reads one range and writes its blobs.
 func (rs *restorer) fetchPiece(ctx context.Context, p pieceOf, need map[ID][]target) error {
 	if p.pack.IsZero() {
 		return fmt.Errorf("blob %s of the snapshot is not in the repository (prune removed it, or the snapshot is damaged)", p.blobs[0].Short())
 	}
-	data, err := rs.r.store.GetRange(ctx, packName(p.pack), p.start, p.end-p.start)
-	if err != nil {
+	buf := rangeBuffers.Get().(*[]byte)
+	defer rangeBuffers.Put(buf)
+	if int64(cap(*buf)) < p.end-p.start {
+		*buf = make([]byte, p.end-p.start)
+	}
+	data := (*buf)[:p.end-p.start]
+	if err := rs.r.store.ReadRange(ctx, packName(p.pack), p.start, data); err != nil {
 		return fmt.Errorf("read pack %s: %w", p.pack.Short(), err)
 	}
 	rs.r.Stats.BytesDownloaded.Add(int64(len(data)))
