@@ -79,7 +79,7 @@ type bench struct {
 	tools              []tool
 	results            *results
 	profileDir         string
-	changed            int64 // bytes changed per round in case 2
+	changed            int64  // bytes changed per round in case 2
 	sets               string // the data sets of cases 1-4: "a", "b" or both
 }
 
