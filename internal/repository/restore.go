@@ -177,7 +177,7 @@ func (rs *restorer) entry(d *safefs.Dir, path string, n *Node) error {
 			rs.prog.BytesDone.Add(n.Meta.Size)
 			return d.Apply(n.Name, &n.Meta, nil, rs.opts.Chown)
 		}
-		return rs.addFile(d, path, n, exists && st.Mode&unix.S_IFMT == unix.S_IFREG)
+		return rs.addFile(d, path, n, exists, exists && st.Mode&unix.S_IFMT == unix.S_IFREG)
 	default:
 		return rs.special(d, rel, n)
 	}
@@ -216,15 +216,31 @@ type fileTask struct {
 	// chunks with the new.
 	hasBasis bool
 
-	mu        sync.Mutex
-	f         *os.File
-	tmp       string
+	mu  sync.Mutex
+	f   *os.File
+	tmp string // its name in the scratch folder; "" when made in place
+	// remaining counts the spans still to write.
 	remaining int
 }
 
 // addFile queues a file to rebuild, fetching the batch once it is full.
-func (rs *restorer) addFile(d *safefs.Dir, path string, n *Node, hasBasis bool) error {
+// A file whose name is free is made in place (a restore that stops
+// leaves it with the wrong time, which the next one sees and redoes);
+// one that replaces an entry is made in the scratch folder and moved
+// over it when complete.
+func (rs *restorer) addFile(d *safefs.Dir, path string, n *Node, exists, hasBasis bool) error {
 	t := &fileTask{dirPath: path, name: n.Name, node: n, hasBasis: hasBasis && n.Meta.Size >= int64(rs.r.chunker.Params().MinSize)}
+	if !exists {
+		f, err := d.Create(n.Name)
+		if err != nil {
+			return err
+		}
+		t.f = f
+		if err := f.Truncate(n.Meta.Size); err != nil {
+			f.Close()
+			return fmt.Errorf("restore %s: %w", safefs.Join(path, n.Name), err)
+		}
+	}
 	rs.batch = append(rs.batch, t)
 	rs.batchBytes += n.Meta.Size
 	if len(rs.batch) >= batchFiles || rs.batchBytes >= batchBytes {
@@ -261,8 +277,10 @@ func (rs *restorer) flush() error {
 // plan creates t's file, copies what its old content shares and records
 // the spans left to fetch.
 func (rs *restorer) plan(t *fileTask, need map[ID][]target) error {
-	if err := rs.open(t); err != nil {
-		return err
+	if t.f == nil {
+		if err := rs.open(t); err != nil {
+			return err
+		}
 	}
 	basis, err := rs.basis(t)
 	if err != nil {
@@ -515,14 +533,28 @@ func (t *fileTask) written() bool {
 	return t.remaining == 0
 }
 
-// complete gives the rebuilt file its metadata and moves it into place.
+// complete gives the rebuilt file its metadata and, when made in the
+// scratch folder, moves it into place.
 func (rs *restorer) complete(t *fileTask) error {
 	defer t.f.Close()
 	rel := safefs.Join(t.dirPath, t.name)
 	if err := safefs.ApplyFile(t.f, rel, &t.node.Meta, rs.opts.Chown); err != nil {
-		_ = rs.scratch.Remove(t.tmp)
+		if t.tmp != "" {
+			_ = rs.scratch.Remove(t.tmp)
+		}
 		return err
 	}
+	if t.tmp != "" {
+		if err := rs.place(t); err != nil {
+			return err
+		}
+	}
+	rs.prog.FilesDone.Add(1)
+	return nil
+}
+
+// place moves t's file from the scratch folder to its name.
+func (rs *restorer) place(t *fileTask) error {
 	d, err := rs.root.OpenDir(t.dirPath)
 	if err != nil {
 		return err
@@ -532,7 +564,6 @@ func (rs *restorer) complete(t *fileTask) error {
 		_ = rs.scratch.Remove(t.tmp)
 		return err
 	}
-	rs.prog.FilesDone.Add(1)
 	return nil
 }
 
