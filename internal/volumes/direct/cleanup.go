@@ -12,9 +12,9 @@ import (
 	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// Cleanup deletes every pod, Service, Route and Secret of the migration made by
-// this path (labelled with the migration, managed-by ferry and component
-// mover) in all namespaces of both clusters, in one pass. done is false
+// Cleanup deletes every pod, Service, Route, Ingress and Secret of the
+// migration made by this path (labelled with the migration, managed-by
+// ferry and component mover) in all namespaces of both clusters, in one pass. done is false
 // while pods are still terminating: call it again. It is idempotent.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 	sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(p.o.Migration)}
@@ -23,7 +23,7 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 		if err := deleteServicesAndSecrets(ctx, c, sel); err != nil {
 			return false, err
 		}
-		if err := deleteRoutes(ctx, c, sel); err != nil {
+		if err := deleteFronts(ctx, c, sel); err != nil {
 			return false, err
 		}
 		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)
