@@ -89,10 +89,14 @@ type restorer struct {
 	dirs       []dirMeta
 }
 
-// Batches bound what a restore holds before it fetches.
+// Batches bound what a restore holds before it fetches: open files, and
+// the spans to write (a few dozen bytes per MiB). A batch spans many
+// large files, because writes into one file take its inode's lock in the
+// kernel: downloads writing into different files run in parallel, into
+// one they wait for each other.
 const (
 	batchFiles = 4096
-	batchBytes = 256 << 20
+	batchBytes = 8 << 30
 )
 
 type linkTask struct {
