@@ -50,7 +50,11 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 	if err != nil {
 		return fmt.Errorf("restore into %s: %w", target, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	rs := &restorer{ctx: ctx, r: r, root: root, scratch: scratch, opts: opts, prog: prog}
+	// On failure, the batch still fetching stops before the root closes.
+	defer func() { _ = rs.wait() }()
+	defer cancel()
 	if rs.opts.Downloads <= 0 {
 		rs.opts.Downloads = 4
 	}
@@ -63,6 +67,9 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 		return err
 	}
 	if err := rs.flush(); err != nil {
+		return err
+	}
+	if err := rs.wait(); err != nil {
 		return err
 	}
 	if err := rs.finish(top, snap); err != nil {
@@ -85,6 +92,7 @@ type restorer struct {
 
 	batch      []*fileTask
 	batchBytes int64
+	fetching   chan error // the fetch of the last batch flushed, until waited for
 	links      []linkTask
 	dirs       []dirMeta
 }
@@ -93,9 +101,9 @@ type restorer struct {
 // the spans to write (a few dozen bytes per MiB). A batch spans many
 // large files, because writes into one file take its inode's lock in the
 // kernel: downloads writing into different files run in parallel, into
-// one they wait for each other.
+// one they wait for each other. Two batches are open at a time.
 const (
-	batchFiles = 4096
+	batchFiles = 2048
 	batchBytes = 8 << 30
 )
 
@@ -262,7 +270,9 @@ type target struct {
 }
 
 // flush rebuilds the batch's files: chunks the old files still hold are
-// copied locally, the rest fetched pack range by pack range.
+// copied locally, the rest fetched pack range by pack range, in the
+// background while the next batch is planned (the walk and the creation
+// of files overlap the downloads).
 func (rs *restorer) flush() error {
 	batch := rs.batch
 	rs.batch, rs.batchBytes = nil, 0
@@ -275,7 +285,23 @@ func (rs *restorer) flush() error {
 			return err
 		}
 	}
-	return rs.fetch(need)
+	if err := rs.wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- rs.fetch(need) }()
+	rs.fetching = done
+	return nil
+}
+
+// wait waits for the batch being fetched, if any.
+func (rs *restorer) wait() error {
+	if rs.fetching == nil {
+		return nil
+	}
+	err := <-rs.fetching
+	rs.fetching = nil
+	return err
 }
 
 // plan creates t's file, copies what its old content shares and records
