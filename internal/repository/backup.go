@@ -89,7 +89,14 @@ func (r *Repository) Backup(ctx context.Context, root string, opts BackupOptions
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b := newBackup(ctx, r, opts, prog)
-	go b.scan(root)
+	if parent != nil {
+		// The parent's totals stand for this backup's: a second walk to
+		// count would cost as much as the backup of unchanged files.
+		prog.FilesTotal.Store(parent.Summary.Files)
+		prog.BytesTotal.Store(parent.Summary.Bytes)
+	} else {
+		go b.scan(root)
+	}
 	var parentNodes []Node
 	if parent != nil {
 		if parentNodes, err = r.LoadTree(ctx, parent.Tree); err != nil {
@@ -256,7 +263,12 @@ func (b *backup) walk(path, rel string, parentNodes []Node, job *dirJob) {
 
 // entry backs up one directory entry into job.
 func (b *backup) entry(path, rel, name string, prev *Node, job *dirJob) {
-	info, err := fsmeta.Lstat(path)
+	info, err := fsmeta.LstatReusing(path, func(i fsmeta.Info) ([]wire.Xattr, bool) {
+		if prev != nil && prev.Meta.Kind == i.Meta.Kind && prev.Ino == i.Ino && prev.Ctime == i.Ctime {
+			return prev.Meta.Xattrs, true
+		}
+		return nil, false
+	})
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			b.prog.warn("%s vanished while read", rel)

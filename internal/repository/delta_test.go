@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"ferry.dev/ferry/internal/objstore"
 )
 
@@ -123,5 +125,34 @@ func checkFile(t *testing.T, path string, want []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: %d bytes restored differ from the %d backed up", path, len(got), len(want))
+	}
+}
+
+// TestXattrChangeIsBackedUp checks that a backup which reuses the
+// parent's unchanged files still sees an extended attribute set since
+// (the change time tells).
+func TestXattrChangeIsBackedUp(t *testing.T) {
+	ctx := context.Background()
+	store, key := testRepo(t)
+	src, dst := t.TempDir(), t.TempDir()
+	path := filepath.Join(src, "f")
+	write(t, path, []byte("data"))
+	if err := unix.Setxattr(path, "user.probe", []byte("1"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	if _, err := open(t, store, key).Backup(ctx, src, BackupOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setxattr(path, "user.probe", []byte("2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(t, store, key).Backup(ctx, src, BackupOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	restoreLatest(t, store, key, dst)
+	v := make([]byte, 8)
+	n, err := unix.Getxattr(filepath.Join(dst, "f"), "user.probe", v)
+	if err != nil || string(v[:n]) != "2" {
+		t.Errorf("restored xattr = %q, %v; want \"2\"", v[:max(n, 0)], err)
 	}
 }
