@@ -148,9 +148,11 @@ type backup struct {
 	prog    *Progress
 	small   smallStream
 	readers chan struct{}
-	seals   *sealer
-	encoder *encoder
-	links   map[[2]uint64]string
+	// treeSlots bound the parent's trees loaded at once (ahead.go).
+	treeSlots chan struct{}
+	seals     *sealer
+	encoder   *encoder
+	links     map[[2]uint64]string
 
 	files, dirs, bytes, read atomic.Int64
 
@@ -163,7 +165,7 @@ func newBackup(ctx context.Context, r *Repository, opts BackupOptions, prog *Pro
 	if n <= 0 {
 		n = 2
 	}
-	b := &backup{ctx: ctx, r: r, prog: prog, readers: make(chan struct{}, n), links: map[[2]uint64]string{}}
+	b := &backup{ctx: ctx, r: r, prog: prog, readers: make(chan struct{}, n), treeSlots: make(chan struct{}, treeLoads), links: map[[2]uint64]string{}}
 	b.seals = newSealer(ctx, r, 2)
 	b.encoder = &encoder{b: b}
 	b.small.b = b
@@ -249,6 +251,8 @@ func (b *backup) walk(path, rel string, parentNodes []Node, job *dirJob) {
 		return
 	}
 	job.nodes = make([]Node, 0, len(names))
+	ahead := b.newTreeAhead(parentNodes)
+	defer ahead.stop()
 	for _, name := range names {
 		if b.failure() != nil {
 			return
@@ -257,12 +261,12 @@ func (b *backup) walk(path, rel string, parentNodes []Node, job *dirJob) {
 		if safefs.IsReserved(childRel) {
 			continue
 		}
-		b.entry(filepath.Join(path, name), childRel, name, findNode(parentNodes, name), job)
+		b.entry(filepath.Join(path, name), childRel, name, findNode(parentNodes, name), job, ahead)
 	}
 }
 
 // entry backs up one directory entry into job.
-func (b *backup) entry(path, rel, name string, prev *Node, job *dirJob) {
+func (b *backup) entry(path, rel, name string, prev *Node, job *dirJob, ahead *treeAhead) {
 	info, err := fsmeta.LstatReusing(path, func(i fsmeta.Info) ([]wire.Xattr, bool) {
 		if prev != nil && prev.Meta.Kind == i.Meta.Kind && prev.Ino == i.Ino && prev.Ctime == i.Ctime {
 			return prev.Meta.Xattrs, true
@@ -289,7 +293,7 @@ func (b *backup) entry(path, rel, name string, prev *Node, job *dirJob) {
 		b.dirs.Add(1)
 		var prevNodes []Node
 		if prev != nil && prev.Meta.Kind == wire.KindDir {
-			if prevNodes, err = b.r.LoadTree(b.ctx, prev.Subtree); err != nil {
+			if prevNodes, err = ahead.get(prev); err != nil {
 				b.fail(fmt.Errorf("parent snapshot's %s: %w", rel, err))
 				return
 			}
