@@ -19,7 +19,7 @@ import (
 
 func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "plan", Short: "Create and inspect migration plans"}
-	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand(),
+	cmd.AddCommand(newPlanCreateCommand(), newPlanGrantCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand(),
 		newPlanExportCommand(), newPlanDiffCommand())
 	return cmd
 }
@@ -41,6 +41,7 @@ type planCreateOptions struct {
 	dataPath         string
 	headroom         *int32 // nil: the plan's default
 	headroomFlag     int32
+	creds            credentialsFlags
 }
 
 func newPlanCreateCommand() *cobra.Command {
@@ -83,6 +84,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringVar(&o.dataPath, "data-path", "", "how the volumes' data travels: direct (cluster to cluster, the default) or repository (through --repository, for clusters that cannot reach each other); a --pvc path=... wins")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
+	o.creds.bind(f)
 	return cmd
 }
 
@@ -97,7 +99,7 @@ func (o *planCreateOptions) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer stop()
-	return createPlan(ctx, out, h, p)
+	return createPlan(ctx, out, h, p, o.creds)
 }
 
 // plan builds the plan from the flags and validates it (ops.ValidatePlan).
@@ -180,9 +182,16 @@ func parsePlanType(s string) (ferryv1.PlanType, error) {
 	return "", fmt.Errorf("--type %q: use full, state or storage-conversion", s)
 }
 
-// createPlan creates (or updates) the plan, waits for its validation and
+// createPlan grants Ferry the plan's namespaces with the user's
+// credentials, creates (or updates) the plan, waits for its validation and
 // describes it; it fails when the plan is not Ready.
-func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan) error {
+func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, creds credentialsFlags) error {
+	if err := ops.ValidatePlan(p); err != nil {
+		return err
+	}
+	if err := grantPlan(ctx, out, h, p, creds); err != nil {
+		return err
+	}
 	applied, err := h.ops.ApplyPlan(ctx, p)
 	if err != nil {
 		return err

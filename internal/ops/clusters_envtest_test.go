@@ -20,7 +20,7 @@ func TestStoreCluster(t *testing.T) {
 	ctx := context.Background()
 	o := newClient(t, true)
 	r := ClusterRegistration{Name: "src", Config: env.Config, Role: RoleSource, MoverService: ferryv1.MoverServiceLoadBalancer}
-	got, err := o.StoreCluster(ctx, r, "not-a-token")
+	got, err := o.StoreCluster(ctx, r, cluster.Token{Value: "not-a-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestStoreCluster(t *testing.T) {
 	if string(sec.Data[cluster.TokenKey]) != "not-a-token" {
 		t.Errorf("stored token %q", sec.Data[cluster.TokenKey])
 	}
-	if _, err := o.StoreCluster(ctx, ClusterRegistration{Name: "dst", Config: env.Config, Role: "sink", MoverService: ferryv1.MoverServiceNodePort}, "t"); err == nil {
+	if _, err := o.StoreCluster(ctx, ClusterRegistration{Name: "dst", Config: env.Config, Role: "sink", MoverService: ferryv1.MoverServiceNodePort}, cluster.Token{Value: "t"}); err == nil {
 		t.Error("StoreCluster of an invalid registration succeeded")
 	}
 }

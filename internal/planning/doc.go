@@ -8,7 +8,8 @@
 // reason and a message that says what to do). A Full plan's:
 //
 //   - checkSameNamespace: within one cluster, no namespace onto itself;
-//   - checkDestinationAccess: Ferry may create and delete there;
+//   - checkNamespaceAccess: Ferry holds its namespace roles in the plan's
+//     namespaces (granted by the user, see docs/rbac.md);
 //   - checkSourceNamespaces: the source namespaces exist;
 //   - checkConflicts: a destination namespace Ferry did not create holds
 //     no objects of others;
@@ -17,6 +18,9 @@
 //   - checkClasses: the storage classes the claims to create need;
 //   - checkClaimOverrides: the plan's claim overrides are possible;
 //   - checkMoves: the claims to move can be moved (see Moved claims);
+//   - checkClusterScopedAccess: only when the plan has cluster-scoped
+//     objects (CRDs, ClusterRoles and their bindings, SCCs, moved PVs),
+//     Ferry's optional cluster-writes role, naming those it lacks;
 //   - applyUsage, checkCapacity: the claims' measured usage and proposed
 //     capacities, and that each copy fits (see Usage and capacity);
 //   - tally: what the migration will apply and skip, counted with the
