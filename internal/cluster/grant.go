@@ -13,17 +13,6 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
-// Labels of the RoleBindings that grant Ferry a plan's namespaces. They
-// are not LabelPlan: a rollback deletes what carries that label, and the
-// grant must outlive the rollback's own steps.
-const (
-	// LabelGrantPlan names the plan a grant is for.
-	LabelGrantPlan = "ferry.dev/grant-for-plan"
-	// LabelGrantNamespace is Ferry's namespace on the host, where that
-	// plan is.
-	LabelGrantNamespace = "ferry.dev/grant-for-namespace"
-)
-
 // Grant is what Ferry's service account is granted in a plan's namespaces
 // on one cluster: a RoleBinding of SourceNamespaceRole or
 // DestinationNamespaceRole in each namespace. It is made with the
@@ -100,7 +89,7 @@ func (g Grant) ensureNamespace(ctx context.Context, kube kubernetes.Interface, n
 func (g Grant) bind(ctx context.Context, kube kubernetes.Interface, ns, role string) error {
 	rb := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: g.bindingName(role), Namespace: ns, Labels: map[string]string{
-			ferryv1.LabelManagedBy: ferryv1.ManagedByValue, LabelGrantPlan: g.Plan, LabelGrantNamespace: g.HostNamespace}},
+			ferryv1.LabelManagedBy: ferryv1.ManagedByValue, ferryv1.LabelGrantPlan: g.Plan, ferryv1.LabelGrantNamespace: g.HostNamespace}},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
 		Subjects: []rbacv1.Subject{Subject(g.AgentNamespace)},
 	}

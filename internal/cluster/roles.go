@@ -38,16 +38,25 @@ var readVerbs = []string{"get", "list", "watch"}
 // verbs bind and escalate, which are named where they are needed.
 var writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
 
+// ProbedGroups are the API groups Ferry lists whether or not the cluster
+// serves them (OpenShift's): the API server answers 403 before it answers
+// 404, so the reader must be allowed to find out that they are not there.
+var ProbedGroups = []string{"apps.openshift.io", "authorization.openshift.io", "build.openshift.io",
+	"image.openshift.io", "route.openshift.io", "security.openshift.io"}
+
 // ReaderRules are the rules of ReaderRole for the resources the cluster
 // serves (from discovery): get, list and watch on every top-level core
 // resource but Secrets, the pods' logs (movers' and hooks' progress and
-// errors), and every resource of every other API group (so that custom
-// resources of groups served when the cluster was registered are read
-// too). Subresources of the core group (nodes/proxy, pods/exec,
-// serviceaccounts/token, ...) are not granted.
+// errors), and every resource of every other API group served, and of
+// ProbedGroups (so that custom resources of groups served when the
+// cluster was registered are read too). Subresources of the core group
+// (nodes/proxy, pods/exec, serviceaccounts/token, ...) are not granted.
 func ReaderRules(lists []*metav1.APIResourceList) []rbacv1.PolicyRule {
 	core := map[string]bool{"pods/log": true}
 	groups := map[string]bool{}
+	for _, g := range ProbedGroups {
+		groups[g] = true
+	}
 	for _, l := range lists {
 		if l == nil {
 			continue
@@ -67,11 +76,10 @@ func ReaderRules(lists []*metav1.APIResourceList) []rbacv1.PolicyRule {
 			core[r.Name] = true
 		}
 	}
-	rules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: sortedKeys(core), Verbs: readVerbs}}
-	if len(groups) > 0 {
-		rules = append(rules, rbacv1.PolicyRule{APIGroups: sortedKeys(groups), Resources: []string{"*"}, Verbs: readVerbs})
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: sortedKeys(core), Verbs: readVerbs},
+		{APIGroups: sortedKeys(groups), Resources: []string{"*"}, Verbs: readVerbs},
 	}
-	return rules
 }
 
 func hasListVerb(verbs metav1.Verbs) bool {
