@@ -102,10 +102,13 @@ func sortedKeys(m map[string]bool) []string {
 
 // sourceNamespaceRules, granted in a plan's source namespaces only.
 var sourceNamespaceRules = []rbacv1.PolicyRule{
-	// Export (MigrateResources, ExportResources) and validation read
-	// the namespaces' Secrets; the movers keep their certificates in
-	// Secrets of their own.
-	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: append(append([]string{}, readVerbs...), writeVerbs...)},
+	// Validation's inventory and the export (MigrateResources,
+	// ExportResources) read every kind in the namespace: its Secrets,
+	// and custom resources of groups installed after the cluster was
+	// registered (which ReaderRole does not name).
+	{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: readVerbs},
+	// The movers keep their certificates in Secrets of their own.
+	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: writeVerbs},
 	// Sending movers and usage pods (CopyVolumes, StartMovers, plan
 	// validation) and the Services of a receiver within one cluster.
 	{APIGroups: []string{""}, Resources: []string{"pods", "services"}, Verbs: writeVerbs},
