@@ -43,6 +43,10 @@ const (
 	ReasonTokenRenewalFailed = "TokenRenewalFailed"
 	// ReasonInsufficientPermissions: the token lacks permissions Ferry needs.
 	ReasonInsufficientPermissions = "InsufficientPermissions"
+	// ReasonNotGranted: Ferry is not granted (or no longer: a rollback
+	// deleted the destination namespace) a namespace of the plan; the user
+	// grants it with `ferry plan grant`.
+	ReasonNotGranted = "NotGranted"
 	// ReasonSecretNotFound: the token Secret of a Cluster is missing or incomplete.
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonRegistryUnreachable: the cluster's image registry did not answer.

@@ -133,8 +133,9 @@ func userConfig(ctx context.Context, h *host, name, kubeconfig, kubeContext stri
 }
 
 // grantPlan grants Ferry the plan's namespaces on its clusters with the
-// user's credentials and says what it did.
-func grantPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, f credentialsFlags) error {
+// user's credentials and says what it did; createNamespaces creates the
+// destination namespaces that do not exist yet.
+func grantPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, f credentialsFlags, createNamespaces bool) error {
 	var creds ops.PlanCredentials
 	var err error
 	if creds.Source, err = userConfig(ctx, h, p.Spec.SourceCluster, f.fromKubeconfig, f.fromContext); err != nil {
@@ -145,7 +146,7 @@ func grantPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, f c
 			return err
 		}
 	}
-	granted, err := h.ops.GrantPlan(ctx, p, creds)
+	granted, err := h.ops.GrantPlan(ctx, p, creds, createNamespaces)
 	if err != nil {
 		return fmt.Errorf("grant Ferry the namespaces of plan %s: %w", p.Name, err)
 	}

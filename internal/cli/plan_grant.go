@@ -45,7 +45,7 @@ func (o *planGrantOptions) run(ctx context.Context, out io.Writer, name string) 
 	if err != nil {
 		return err
 	}
-	if err := grantPlan(ctx, out, h, p, o.creds); err != nil {
+	if err := grantPlan(ctx, out, h, p, o.creds, true); err != nil {
 		return err
 	}
 	// Validate the plan again: its Ready condition may have said that

@@ -27,6 +27,9 @@ type Grant struct {
 	// Source and Destination are the namespaces the cluster is the
 	// source, and the destination, of (both for a conversion in place).
 	Source, Destination []string
+	// CreateNamespaces creates the destination namespaces that do not
+	// exist (else they are left out, in GrantResult.Missing).
+	CreateNamespaces bool
 }
 
 // GrantResult says what Apply did.
@@ -36,6 +39,9 @@ type GrantResult struct {
 	// CreatedNamespaces are the destination namespaces that did not
 	// exist: created, labeled as the plan's (a rollback deletes them).
 	CreatedNamespaces []string
+	// Missing are the destination namespaces that do not exist and were
+	// not created (not granted).
+	Missing []string
 }
 
 // bindingName is the name of a grant's RoleBinding.
@@ -44,23 +50,38 @@ func (g Grant) bindingName(role string) string {
 }
 
 // Apply makes the grant's RoleBindings, creating the destination
-// namespaces that do not exist yet (a RoleBinding needs its namespace).
-// It is idempotent.
+// namespaces that do not exist yet when CreateNamespaces is set (a
+// RoleBinding needs its namespace).
+// A missing source namespace fails it before it changes anything. It is
+// idempotent.
 func (g Grant) Apply(ctx context.Context, kube kubernetes.Interface) (*GrantResult, error) {
 	res := &GrantResult{}
+	for _, ns := range g.Source {
+		if _, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return res, fmt.Errorf("source namespace %s does not exist: %w", ns, err)
+		} else if err != nil {
+			return res, fmt.Errorf("get namespace %s: %w", ns, err)
+		}
+	}
+	var destination []string
 	for _, ns := range g.Destination {
-		created, err := g.ensureNamespace(ctx, kube, ns)
+		exists, created, err := g.ensureNamespace(ctx, kube, ns)
 		if err != nil {
 			return res, err
 		}
 		if created {
 			res.CreatedNamespaces = append(res.CreatedNamespaces, ns)
 		}
+		if !exists && !created {
+			res.Missing = append(res.Missing, ns)
+			continue
+		}
+		destination = append(destination, ns)
 	}
 	for _, side := range []struct {
 		role       string
 		namespaces []string
-	}{{SourceNamespaceRole, g.Source}, {DestinationNamespaceRole, g.Destination}} {
+	}{{SourceNamespaceRole, g.Source}, {DestinationNamespaceRole, destination}} {
 		for _, ns := range side.namespaces {
 			if err := g.bind(ctx, kube, ns, side.role); err != nil {
 				return res, err
@@ -71,19 +92,24 @@ func (g Grant) Apply(ctx context.Context, kube kubernetes.Interface) (*GrantResu
 	return res, nil
 }
 
-func (g Grant) ensureNamespace(ctx context.Context, kube kubernetes.Interface, ns string) (bool, error) {
-	_, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+// ensureNamespace says whether namespace ns exists, creating it when the
+// grant may.
+func (g Grant) ensureNamespace(ctx context.Context, kube kubernetes.Interface, ns string) (exists, created bool, err error) {
+	_, err = kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if err == nil {
-		return false, nil
+		return true, false, nil
 	}
 	if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("get namespace %s: %w", ns, err)
+		return false, false, fmt.Errorf("get namespace %s: %w", ns, err)
+	}
+	if !g.CreateNamespaces {
+		return false, false, nil
 	}
 	obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{ferryv1.LabelPlan: g.Plan}}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return false, fmt.Errorf("create namespace %s: %w", ns, err)
+		return false, false, fmt.Errorf("create namespace %s: %w", ns, err)
 	}
-	return true, nil
+	return false, true, nil
 }
 
 func (g Grant) bind(ctx context.Context, kube kubernetes.Interface, ns, role string) error {
@@ -103,18 +129,20 @@ func (g Grant) bind(ctx context.Context, kube kubernetes.Interface, ns, role str
 	return nil
 }
 
-// Revoke deletes the grant's RoleBindings (the namespaces stay).
-func (g Grant) Revoke(ctx context.Context, kube kubernetes.Interface) error {
-	for _, side := range []struct {
-		role       string
-		namespaces []string
-	}{{SourceNamespaceRole, g.Source}, {DestinationNamespaceRole, g.Destination}} {
-		for _, ns := range side.namespaces {
-			err := kube.RbacV1().RoleBindings(ns).Delete(ctx, g.bindingName(side.role), metav1.DeleteOptions{})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("revoke Ferry role %s in namespace %s: %w", side.role, ns, err)
-			}
+// Revoke deletes every RoleBinding of the grants of plan (of Ferry's
+// namespace hostNamespace) on a cluster, wherever they are; the
+// namespaces stay.
+func Revoke(ctx context.Context, kube kubernetes.Interface, plan, hostNamespace string) (int, error) {
+	sel := metav1.ListOptions{LabelSelector: ferryv1.LabelGrantPlan + "=" + plan + "," + ferryv1.LabelGrantNamespace + "=" + hostNamespace}
+	l, err := kube.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, sel)
+	if err != nil {
+		return 0, fmt.Errorf("list the grants of plan %s: %w", plan, err)
+	}
+	for _, rb := range l.Items {
+		err := kube.RbacV1().RoleBindings(rb.Namespace).Delete(ctx, rb.Name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return 0, fmt.Errorf("revoke the grant %s/%s: %w", rb.Namespace, rb.Name, err)
 		}
 	}
-	return nil
+	return len(l.Items), nil
 }

@@ -130,7 +130,9 @@ func bindOnly(t *testing.T, ctx context.Context, role, kind string, namespaced b
 		_, err = env.Kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: ref, Subjects: subject}, metav1.CreateOptions{})
 	} else {
 		_, err = env.Kube.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: meta, RoleRef: ref, Subjects: subject}, metav1.CreateOptions{})
-		t.Cleanup(func() { _ = env.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), meta.Name, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = env.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), meta.Name, metav1.DeleteOptions{})
+		})
 	}
 	if err != nil {
 		t.Fatal(err)

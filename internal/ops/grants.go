@@ -68,14 +68,28 @@ func (o *Client) PlanGrants(ctx context.Context, p *ferryv1.Plan) (map[string]*c
 }
 
 // GrantPlan makes the plan's grants on its clusters with the user's
-// credentials (see cluster.Grant). Run it when a plan is created or
-// changed, and before a migration whose destination namespaces a
+// credentials (see cluster.Grant), creating the missing destination
+// namespaces when createNamespaces is set. Run it when a plan is created
+// or changed, and before a migration whose destination namespaces a
 // rollback deleted.
-func (o *Client) GrantPlan(ctx context.Context, p *ferryv1.Plan, creds PlanCredentials) (PlanGranted, error) {
+func (o *Client) GrantPlan(ctx context.Context, p *ferryv1.Plan, creds PlanCredentials, createNamespaces bool) (PlanGranted, error) {
 	grants, err := o.PlanGrants(ctx, p)
 	if err != nil {
 		return nil, err
 	}
+	for _, g := range grants {
+		g.CreateNamespaces = createNamespaces
+	}
+	for _, name := range []string{p.Spec.SourceCluster, p.Spec.DestinationCluster} {
+		var c ferryv1.Cluster
+		if err := o.c.Get(ctx, o.key(name), &c); apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("cluster %s is not registered: run `ferry cluster add %s --kubeconfig FILE`", name, name)
+		} else if err != nil {
+			return nil, fmt.Errorf("get cluster %s: %w", name, err)
+		}
+	}
+	// The source first: a missing source namespace stops the grant
+	// before any destination namespace is created.
 	out := PlanGranted{}
 	for _, name := range []string{p.Spec.SourceCluster, p.Spec.DestinationCluster} {
 		g, ok := grants[name]
@@ -102,29 +116,26 @@ func (o *Client) GrantPlan(ctx context.Context, p *ferryv1.Plan, creds PlanCrede
 	return out, nil
 }
 
-// RevokePlan deletes the plan's grants (after the plan is gone).
-func (o *Client) RevokePlan(ctx context.Context, p *ferryv1.Plan, creds PlanCredentials) error {
-	grants, err := o.PlanGrants(ctx, p)
-	if err != nil {
-		return err
-	}
-	for name, g := range grants {
-		cfg := creds.Source
-		if name == p.Spec.DestinationCluster && creds.Destination != nil {
-			cfg = creds.Destination
-		}
-		if cfg == nil {
-			return fmt.Errorf("no credentials of yours for cluster %s to revoke the plan's grants there", name)
+// RevokePlan deletes the plan's grants on its clusters (once the plan is
+// gone: its migrations need them to undo what they did) and returns how
+// many RoleBindings went.
+func (o *Client) RevokePlan(ctx context.Context, p *ferryv1.Plan, creds PlanCredentials) (int, error) {
+	n := 0
+	for i, cfg := range []*rest.Config{creds.Source, creds.Destination} {
+		if cfg == nil || (i == 1 && p.Spec.DestinationCluster == p.Spec.SourceCluster && creds.Source != nil) {
+			continue
 		}
 		kube, err := kubernetes.NewForConfig(cfg)
 		if err != nil {
-			return fmt.Errorf("clients of cluster %s: %w", name, err)
+			return n, fmt.Errorf("clients of a cluster of plan %s: %w", p.Name, err)
 		}
-		if err := g.Revoke(ctx, kube); err != nil {
-			return fmt.Errorf("on cluster %s: %w", name, err)
+		k, err := cluster.Revoke(ctx, kube, p.Name, o.namespace)
+		n += k
+		if err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
 
 type set map[string]bool

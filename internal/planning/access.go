@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	authzv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
@@ -14,36 +16,70 @@ import (
 	"ferry.dev/ferry/internal/resources/migrate"
 )
 
-// checkNamespaceAccess requires that Ferry holds its namespace roles in
-// the plan's namespaces: SourceNamespaceRole in the source namespaces,
-// DestinationNamespaceRole in the destination namespaces. The user grants
+// checkSourceAccess requires that Ferry holds SourceNamespaceRole in the
+// plan's source namespaces, and checkDestinationAccess
+// DestinationNamespaceRole in its destination namespaces. The user grants
 // them with their own credentials (`ferry plan create` does, and `ferry
-// plan grant`); the controller never grants itself anything.
-func checkNamespaceAccess(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, dst *cluster.Clients, res *Result) error {
+// plan grant`); the controller never grants itself anything. The
+// destination's check runs last: a destination namespace that does not
+// exist yet is created by the grant, which `ferry plan create` makes only
+// once everything else about the plan is right.
+func checkSourceAccess(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *cluster.Clients, res *Result) error {
+	return checkGrants(ctx, p, src, cluster.SourceNamespaceRole, cluster.SourceNamespaceAccess, sourceNamespaces(s), res)
+}
+
+func checkDestinationAccess(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, _, dst *cluster.Clients, res *Result) error {
+	return checkGrants(ctx, p, dst, cluster.DestinationNamespaceRole, cluster.DestinationNamespaceAccess, destinationNamespaces(s), res)
+}
+
+// checkExistingDestinationAccess is checkDestinationAccess for the
+// destination namespaces that exist, which the checks after it read.
+func checkExistingDestinationAccess(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, _, dst *cluster.Clients, res *Result) error {
+	var existing []string
+	for _, ns := range destinationNamespaces(s) {
+		_, err := dst.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("get namespace %s on cluster %s: %w", ns, dst.Name, err)
+		}
+		existing = append(existing, ns)
+	}
+	return checkGrants(ctx, p, dst, cluster.DestinationNamespaceRole, cluster.DestinationNamespaceAccess, existing, res)
+}
+
+func sourceNamespaces(s migrate.Scope) []string {
+	out := make([]string, 0, len(s.Namespaces))
+	for _, m := range s.Namespaces {
+		out = append(out, m.Source)
+	}
+	return out
+}
+
+func destinationNamespaces(s migrate.Scope) []string {
+	out := make([]string, 0, len(s.Namespaces))
+	for _, m := range s.Namespaces {
+		out = append(out, m.Destination)
+	}
+	return out
+}
+
+// checkGrants samples the rights of role in each namespace on cluster c.
+func checkGrants(ctx context.Context, p *ferryv1.Plan, c *cluster.Clients, role string, want []authzv1.ResourceAttributes, namespaces []string, res *Result) error {
 	var problems []string
-	for _, side := range []struct {
-		c      *cluster.Clients
-		role   string
-		want   []authzv1.ResourceAttributes
-		pickNS func(migrate.NamespaceMapping) string
-	}{
-		{src, cluster.SourceNamespaceRole, cluster.SourceNamespaceAccess, func(m migrate.NamespaceMapping) string { return m.Source }},
-		{dst, cluster.DestinationNamespaceRole, cluster.DestinationNamespaceAccess, func(m migrate.NamespaceMapping) string { return m.Destination }},
-	} {
-		for _, m := range s.Namespaces {
-			ns := side.pickNS(m)
-			denied, err := cluster.MissingAccess(ctx, side.c, ns, side.want)
-			if err != nil {
-				return fmt.Errorf("check access to namespace %s on cluster %s: %w", ns, side.c.Name, err)
-			}
-			if len(denied) > 0 {
-				problems = append(problems, fmt.Sprintf("namespace %s on cluster %s (may not %s; role %s)",
-					ns, side.c.Name, strings.Join(denied, ", "), side.role))
-			}
+	for _, ns := range namespaces {
+		denied, err := cluster.MissingAccess(ctx, c, ns, want)
+		if err != nil {
+			return fmt.Errorf("check access to namespace %s on cluster %s: %w", ns, c.Name, err)
+		}
+		if len(denied) > 0 {
+			problems = append(problems, fmt.Sprintf("namespace %s on cluster %s (may not %s; role %s)",
+				ns, c.Name, strings.Join(denied, ", "), role))
 		}
 	}
 	if len(problems) > 0 {
-		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
+		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonNotGranted, Message: fmt.Sprintf(
 			"Ferry is not granted %s: grant it with your own credentials: `ferry plan grant %s` (with --from-kubeconfig/--to-kubeconfig unless `ferry cluster add` ran on this machine)",
 			strings.Join(problems, "; "), p.Name)}
 	}

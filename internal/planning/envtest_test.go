@@ -153,8 +153,9 @@ func checkResult(t *testing.T, p *ferryv1.Plan, src, dst *cluster.Clients, wantR
 }
 
 // TestCheckNamespaceAccessEnvtest: as Ferry's service account, a plan
-// passes only when every namespace of it is granted on its side, and the
-// message names the namespaces that are not and how to grant them.
+// passes only when every namespace of it is granted on its side (a
+// destination namespace that does not exist is not), and the message
+// names the namespaces that are not and how to grant them.
 func TestCheckNamespaceAccessEnvtest(t *testing.T) {
 	ctx := context.Background()
 	agentNS := "ferry-" + rand.String(5)
@@ -189,13 +190,16 @@ func TestCheckNamespaceAccessEnvtest(t *testing.T) {
 	}{
 		{name: "granted", namespaces: []string{shop + ":" + shop + "-v2"}},
 		{name: "one namespace not granted", namespaces: []string{shop + ":" + shop + "-v2", other},
-			wantReason: ferryv1.ReasonInsufficientPermissions,
-			wantMessage: []string{"namespace " + other + " on cluster src", "namespace " + other + " on cluster dst",
-				"role ferry-source-namespace", "role ferry-destination-namespace", "`ferry plan grant p1`"}},
+			wantReason:  ferryv1.ReasonNotGranted,
+			wantMessage: []string{"namespace " + other + " on cluster src", "role ferry-source-namespace", "`ferry plan grant p1`"}},
+		{name: "destination namespace missing", namespaces: []string{shop + ":" + shop + "-v3"},
+			wantReason:  ferryv1.ReasonNotGranted,
+			wantMessage: []string{"namespace " + shop + "-v3 on cluster dst", "role ferry-destination-namespace", "`ferry plan grant p1`"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkResult(t, plan(tt.namespaces...), asAgent[srcEnv], asAgent[dstEnv], tt.wantReason, tt.wantMessage, checkNamespaceAccess)
+			checkResult(t, plan(tt.namespaces...), asAgent[srcEnv], asAgent[dstEnv], tt.wantReason, tt.wantMessage,
+				checkSourceAccess, checkExistingDestinationAccess, checkDestinationAccess)
 		})
 	}
 }
