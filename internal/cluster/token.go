@@ -96,5 +96,9 @@ func Renew(ctx context.Context, host client.Client, c *ferryv1.Cluster, cl *Clie
 	if _, err := createOrUpdate(ctx, host, sec, func() { tok.write(sec) }); err != nil {
 		return 0, fmt.Errorf("store the renewed token of cluster %s: %w", c.Name, err)
 	}
-	return tok.RenewAt().Sub(now), nil
+	return max(tok.RenewAt().Sub(now), minRenewWait), nil
 }
+
+// minRenewWait keeps a token whose lifetime is shorter than expected
+// (the API server may shorten it) from being renewed in a tight loop.
+const minRenewWait = time.Minute

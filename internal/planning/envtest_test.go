@@ -174,7 +174,7 @@ func TestCheckNamespaceAccessEnvtest(t *testing.T) {
 	if _, err := g.Apply(ctx, srcEnv.Kube); err != nil {
 		t.Fatal(err)
 	}
-	g = cluster.Grant{Plan: "p1", HostNamespace: "ferry", AgentNamespace: agentNS, Destination: []string{shop + "-v2"}}
+	g = cluster.Grant{Plan: "p1", HostNamespace: "ferry", AgentNamespace: agentNS, Destination: []string{shop + "-v2"}, CreateNamespaces: true}
 	res, err := g.Apply(ctx, dstEnv.Kube)
 	if err != nil {
 		t.Fatal(err)
