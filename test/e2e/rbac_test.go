@@ -48,18 +48,17 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 
 	out, err := ferry(t, "plan", "create", plan, "--from", "src", "--to", "dst", "-n", ns)
-	for _, want := range []string{"namespace " + ns + " created on cluster dst", "cluster-scoped objects that Ferry may not write",
+	for _, want := range []string{"Ferry granted namespace " + ns + " (ferry-source-namespace) on cluster src", "cluster-scoped objects that Ferry may not write",
 		"ClusterRoleBinding.rbac.authorization.k8s.io " + crb, "ferry cluster add dst --cluster-scoped-writes"} {
 		if err == nil || !strings.Contains(out, want) {
 			t.Errorf("plan create with a ClusterRoleBinding: %v, output lacks %q", err, want)
 		}
 	}
+	if _, err := dst.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a plan refused at validation created namespace %s on dst: %v", ns, err)
+	}
 	agent := "system:serviceaccount:" + ferryNS + ":" + cluster.AgentServiceAccount
-	for _, tt := range []struct {
-		c    *harness.Cluster
-		ra   authzv1.ResourceAttributes
-		want bool
-	}{
+	assertAllowed(t, agent, []allowance{
 		{src, authzv1.ResourceAttributes{Verb: "get", Resource: "secrets", Namespace: ns}, true},
 		{src, authzv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: ns}, true},
 		{src, authzv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
@@ -68,21 +67,25 @@ func TestLeastPrivilege(t *testing.T) {
 		{src, authzv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: "kube-system"}, false},
 		{src, authzv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: other}, false},
 		{src, authzv1.ResourceAttributes{Verb: "get", Resource: "nodes", Subresource: "proxy"}, false},
-		{dst, authzv1.ResourceAttributes{Verb: "create", Group: "apps", Resource: "deployments", Namespace: ns}, true},
+		{dst, authzv1.ResourceAttributes{Verb: "create", Group: "apps", Resource: "deployments", Namespace: ns}, false},
 		{dst, authzv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
 		{dst, authzv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: "kube-system"}, false},
 		{dst, authzv1.ResourceAttributes{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}, false},
 		{dst, authzv1.ResourceAttributes{Verb: "create", Resource: "namespaces"}, false},
-	} {
-		if got := allowedAs(t, tt.c, agent, tt.ra); got != tt.want {
-			t.Errorf("on %s, %s may %s %s/%s in %q: %v, want %v", tt.c.Name, agent, tt.ra.Verb, tt.ra.Resource, tt.ra.Subresource, tt.ra.Namespace, got, tt.want)
-		}
-	}
+	})
 
 	if err := src.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, crb, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	mustFerry(t, "plan", "grant", plan)
+	out = mustFerry(t, "plan", "grant", plan)
+	if !strings.Contains(out, "namespace "+ns+" created on cluster dst") {
+		t.Errorf("plan grant did not create the destination namespace")
+	}
+	assertAllowed(t, agent, []allowance{
+		{dst, authzv1.ResourceAttributes{Verb: "create", Group: "apps", Resource: "deployments", Namespace: ns}, true},
+		{dst, authzv1.ResourceAttributes{Verb: "get", Resource: "secrets", Namespace: ns}, true},
+		{dst, authzv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: "default"}, false},
+	})
 	var p ferryv1.Plan
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		err := hostClient(t).Get(ctx, client.ObjectKey{Namespace: ferryNS, Name: plan}, &p)
@@ -97,6 +100,23 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	if cond := meta.FindStatusCondition(c.Status.Conditions, ferryv1.ConditionTokenRenewed); cond == nil || cond.Status != metav1.ConditionTrue {
 		t.Errorf("cluster src: TokenRenewed %+v, want True", cond)
+	}
+}
+
+// allowance is whether an access should be allowed on a cluster.
+type allowance struct {
+	c    *harness.Cluster
+	ra   authzv1.ResourceAttributes
+	want bool
+}
+
+// assertAllowed checks each allowance for user.
+func assertAllowed(t *testing.T, user string, want []allowance) {
+	t.Helper()
+	for _, tt := range want {
+		if got := allowedAs(t, tt.c, user, tt.ra); got != tt.want {
+			t.Errorf("on %s, %s may %s %s/%s in %q: %v, want %v", tt.c.Name, user, tt.ra.Verb, tt.ra.Resource, tt.ra.Subresource, tt.ra.Namespace, got, tt.want)
+		}
 	}
 }
 
