@@ -27,8 +27,9 @@ import (
 // default roles, `ferry plan create` grants Ferry the plan's namespaces
 // with the user's kubeconfig (creating the destination namespace), the
 // service account can then read Secrets and create pods there and nowhere
-// else, and a plan with a cluster-scoped dependency is refused, naming
-// it, until it is gone.
+// else, a plan with a cluster-scoped dependency is refused, naming it,
+// until it is gone, and a stage after a rollback grants the deleted
+// destination namespace again.
 func TestLeastPrivilege(t *testing.T) {
 	withController(t)
 	ctx := context.Background()
@@ -94,6 +95,19 @@ func TestLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Errorf("plan without the ClusterRoleBinding is not Ready: %+v", meta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady))
 	}
+	// A rollback deletes the destination namespace Ferry created, and its
+	// grant with it: the next stage grants it again with the kubeconfigs
+	// `ferry cluster add` recorded.
+	mustFerry(t, "stage", plan, "--wait")
+	mustFerry(t, "rollback", plan, "--wait")
+	if err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := dst.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	}); err != nil {
+		t.Fatalf("namespace %s still on dst after the rollback", ns)
+	}
+	mustFerry(t, "stage", plan, "--wait")
+
 	var c ferryv1.Cluster
 	if err := hostClient(t).Get(ctx, client.ObjectKey{Namespace: ferryNS, Name: "src"}, &c); err != nil {
 		t.Fatal(err)
