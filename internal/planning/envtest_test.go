@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -181,6 +182,19 @@ func TestCheckNamespaceAccessEnvtest(t *testing.T) {
 	}
 	if len(res.CreatedNamespaces) != 1 {
 		t.Errorf("created namespaces %v, want %s-v2", res.CreatedNamespaces, shop)
+	}
+	// RBAC's cache may lag the new grants by a moment.
+	for _, w := range []struct {
+		c  *cluster.Clients
+		ns string
+	}{{asAgent[srcEnv], shop}, {asAgent[dstEnv], shop + "-v2"}} {
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+			denied, err := cluster.MissingAccess(ctx, w.c, w.ns, []authzv1.ResourceAttributes{{Verb: "create", Resource: "pods"}})
+			return err == nil && len(denied) == 0, nil
+		})
+		if err != nil {
+			t.Fatalf("the grant in %s on %s is not in effect: %v", w.ns, w.c.Name, err)
+		}
 	}
 	tests := []struct {
 		name        string

@@ -128,7 +128,12 @@ type allowance struct {
 func assertAllowed(t *testing.T, user string, want []allowance) {
 	t.Helper()
 	for _, tt := range want {
-		if got := allowedAs(t, tt.c, user, tt.ra); got != tt.want {
+		got := allowedAs(t, tt.c, user, tt.ra)
+		// RBAC's cache may lag a new grant by a moment.
+		for deadline := time.Now().Add(5 * time.Second); !got && tt.want && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			got = allowedAs(t, tt.c, user, tt.ra)
+		}
+		if got != tt.want {
 			t.Errorf("on %s, %s may %s %s/%s in %q: %v, want %v", tt.c.Name, user, tt.ra.Verb, tt.ra.Resource, tt.ra.Subresource, tt.ra.Namespace, got, tt.want)
 		}
 	}
