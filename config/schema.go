@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "938278c9ee0117278ae8f39652cfb77f72e91848a7d956432ba63d51402073b2"
+const SchemaHash = "e81706b947f61f976f1f051825a66171c5c38126429d7667cdd8e5d986ec8e32"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

@@ -5,6 +5,7 @@ import (
 )
 
 // ClusterSpec says how to reach a Kubernetes cluster.
+// +kubebuilder:validation:XValidation:rule="!has(self.moverService) || self.moverService != 'Ingress' || (has(self.moverIngressClass) && has(self.moverIngressDomain))",message="moverService Ingress needs moverIngressClass (an ingress class whose controller does TLS passthrough) and moverIngressDomain (a domain whose names resolve to that controller)"
 type ClusterSpec struct {
 	// URL of the cluster's API server, e.g. https://10.0.0.1:6443.
 	// Empty for the host cluster, which is reached with the controller's
@@ -27,12 +28,29 @@ type ClusterSpec struct {
 	// MoverService is how senders on other clusters reach the data
 	// mover's receivers on this cluster: NodePort (the default; a node
 	// address and port), LoadBalancer (a Service of that type, for
-	// clusters whose nodes are not reachable from outside) or Route (an
+	// clusters whose nodes are not reachable from outside), Route (an
 	// OpenShift passthrough Route on the router's port 443; the sender
-	// dials the Route's host with SNI).
-	// +kubebuilder:validation:Enum=NodePort;LoadBalancer;Route
+	// dials the Route's host with SNI) or Ingress (an Ingress of
+	// MoverIngressClass with TLS passthrough, host
+	// <receiver>.<MoverIngressDomain>, dialed on 443 with SNI).
+	// +kubebuilder:validation:Enum=NodePort;LoadBalancer;Route;Ingress
 	// +optional
 	MoverService string `json:"moverService,omitempty"`
+	// MoverIngressClass is the ingress class of the receivers' Ingresses
+	// when MoverService is Ingress: one whose controller forwards TLS
+	// untouched by server name (ingress-nginx started with
+	// --enable-ssl-passthrough, HAProxy).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	MoverIngressClass string `json:"moverIngressClass,omitempty"`
+	// MoverIngressDomain is the DNS domain of the receivers' hosts when
+	// MoverService is Ingress (a receiver's host is the name of its
+	// Service, a dot and this domain). The names under it must resolve,
+	// from the source cluster's pods, to the ingress controller (a
+	// wildcard record).
+	// +kubebuilder:validation:MaxLength=230
+	// +optional
+	MoverIngressDomain string `json:"moverIngressDomain,omitempty"`
 	// Registry is the cluster's internal image registry, whose images a
 	// migration copies to the destination's registry.
 	// +optional
@@ -70,6 +88,7 @@ const (
 	MoverServiceNodePort     = "NodePort"
 	MoverServiceLoadBalancer = "LoadBalancer"
 	MoverServiceRoute        = "Route"
+	MoverServiceIngress      = "Ingress"
 )
 
 // SecretReference names a Secret in the same namespace.

@@ -25,7 +25,10 @@
 // TMPFS_SIZE (GiB, 12), RESULTS_TSV (a file to keep the raw measurements
 // in, written as they are made), FERRY_CPUPROFILE (a directory: every Ferry run writes a CPU
 // profile there, named after the case and round), REPORT_FROM (a
-// RESULTS_TSV file: print its report and measure nothing).
+// RESULTS_TSV file: print its report and measure nothing), SETS ("ab":
+// the data sets of cases 1 to 4 to run, "a" or "b" for one) and TOOLS
+// ("ferry,restic": one of them alone, to iterate; a report with one
+// tool has no ratios).
 package main
 
 import (
@@ -37,6 +40,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,7 +79,8 @@ type bench struct {
 	tools              []tool
 	results            *results
 	profileDir         string
-	changed            int64 // bytes changed per round in case 2
+	changed            int64  // bytes changed per round in case 2
+	sets               string // the data sets of cases 1-4: "a", "b" or both
 }
 
 func main() {
@@ -138,6 +143,9 @@ func run(ctx context.Context) (err error) {
 		b.sz, tmpfsGiB = quickSizes, min(tmpfsGiB, 2)
 	}
 	b.mnt = envStr("MNT", "/mnt/ferry-repo-bench")
+	if b.sets = envStr("SETS", "ab"); strings.Trim(b.sets, "ab") != "" || b.sets == "" {
+		return fmt.Errorf("SETS=%q: use a, b or ab", b.sets)
+	}
 	b.profileDir = os.Getenv("FERRY_CPUPROFILE")
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: the benchmark mounts a tmpfs and restores owners")
@@ -311,8 +319,17 @@ func (b *bench) build(ctx context.Context) error {
 		}
 	}
 	b.bt = bt
-	b.tools = []tool{&ferryTool{bin: ferry, dir: b.scratch, profileDir: b.profileDir},
+	all := []tool{&ferryTool{bin: ferry, dir: b.scratch, profileDir: b.profileDir},
 		&resticTool{cacheDir: filepath.Join(b.mnt, "restic-cache")}}
+	want := envStr("TOOLS", "ferry,restic")
+	for _, t := range all {
+		if slices.Contains(strings.Split(want, ","), t.name()) {
+			b.tools = append(b.tools, t)
+		}
+	}
+	if len(b.tools) == 0 {
+		return fmt.Errorf("TOOLS=%q names no tool: use ferry, restic or both", want)
+	}
 	return nil
 }
 

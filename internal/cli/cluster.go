@@ -29,7 +29,9 @@ type clusterAddOptions struct {
 	context    string
 	role       string
 	moverSvc   string
-	registry   registryFlags
+	// ingressClass and ingressDomain go with moverSvc Ingress.
+	ingressClass, ingressDomain string
+	registry                    registryFlags
 	// clusterScoped binds the optional role of cluster-scoped writes.
 	clusterScoped bool
 	tokenTTL      time.Duration
@@ -121,6 +123,8 @@ rule: docs/rbac.md.`,
   ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination
   ferry cluster add dst --kubeconfig dst.yaml --cluster-scoped-writes --token-ttl 12h
   ferry cluster add cloud --kubeconfig cloud.yaml --mover-service LoadBalancer
+  ferry cluster add edge --kubeconfig edge.yaml --mover-service Ingress \
+      --mover-ingress-class nginx-passthrough --mover-ingress-domain movers.edge.example
   ferry cluster add ocp --kubeconfig ocp.yaml --registry registry.ocp.example:443 \
       --registry-internal image-registry.openshift-image-registry.svc:5000 \
       --registry-ca ca.pem --registry-credentials-file ocp-registry.env`,
@@ -137,7 +141,9 @@ rule: docs/rbac.md.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to register (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.context, "context", "", "context in that kubeconfig")
 	f.StringVar(&o.role, "role", "both", "Ferry's role on the cluster: source, destination or both")
-	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, LoadBalancer where nodes are not reachable, or Route (OpenShift: a passthrough Route on the router's port 443)")
+	f.StringVar(&o.moverSvc, "mover-service", ferryv1.MoverServiceNodePort, "how data movers on other clusters reach this cluster's receivers: NodePort, LoadBalancer where nodes are not reachable, Route (OpenShift: a passthrough Route on the router's port 443) or Ingress (an Ingress with TLS passthrough on port 443; needs --mover-ingress-class and --mover-ingress-domain)")
+	f.StringVar(&o.ingressClass, "mover-ingress-class", "", "with --mover-service Ingress: the ingress class of the receivers' Ingresses, one whose controller does TLS passthrough (ingress-nginx with --enable-ssl-passthrough, HAProxy)")
+	f.StringVar(&o.ingressDomain, "mover-ingress-domain", "", "with --mover-service Ingress: the DNS domain of the receivers' hosts (<receiver>.DOMAIN), whose names resolve to the ingress controller from the other clusters' pods")
 	o.registry.bind(f)
 	f.BoolVar(&o.clusterScoped, "cluster-scoped-writes", false, "also grant Ferry's optional role ferry-cluster-writes: create and delete CRDs, ClusterRoles, ClusterRoleBindings, SCCs and the PVs of moved claims (plans that have such objects say so when they need it)")
 	f.DurationVar(&o.tokenTTL, "token-ttl", cluster.DefaultTokenTTL, "lifetime of Ferry's token on the cluster (at least 10m); the controller renews it when half of it has passed")
@@ -150,6 +156,7 @@ rule: docs/rbac.md.`,
 // registration is what the flags ask for.
 func (o *clusterAddOptions) registration() (ops.ClusterRegistration, error) {
 	r := ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc,
+		MoverIngressClass: o.ingressClass, MoverIngressDomain: o.ingressDomain,
 		ClusterScopedWrites: o.clusterScoped, TokenTTL: o.tokenTTL}
 	var err error
 	r.Registry, r.RegistryCredentials, err = o.registry.spec()

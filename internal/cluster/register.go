@@ -258,6 +258,9 @@ type Settings struct {
 	IsHost bool
 	// MoverService is ferryv1.ClusterSpec.MoverService.
 	MoverService string
+	// MoverIngressClass and MoverIngressDomain are the ClusterSpec's
+	// fields of the same names.
+	MoverIngressClass, MoverIngressDomain string
 	// Registry is ferryv1.ClusterSpec.Registry.
 	Registry *ferryv1.RegistrySpec
 }
@@ -276,7 +279,7 @@ func Store(ctx context.Context, host client.Client, namespace, name string, targ
 	if _, err := createOrUpdate(ctx, host, c, func() {
 		c.Spec = ferryv1.ClusterSpec{URL: target.Host, CABundle: target.CAData, Insecure: target.Insecure,
 			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: set.IsHost, MoverService: set.MoverService,
-			Registry: set.Registry}
+			MoverIngressClass: set.MoverIngressClass, MoverIngressDomain: set.MoverIngressDomain, Registry: set.Registry}
 	}); err != nil {
 		return nil, fmt.Errorf("store cluster %s: %w", name, err)
 	}

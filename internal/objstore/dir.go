@@ -77,25 +77,24 @@ func (d *Dir) Get(_ context.Context, name string) ([]byte, error) {
 	return b, notFound(name, err)
 }
 
-// GetRange reads a part of the object's file.
-func (d *Dir) GetRange(_ context.Context, name string, off, length int64) ([]byte, error) {
-	p, err := d.path(name)
+// ReadRange fills p from off with a part of the object's file.
+func (d *Dir) ReadRange(_ context.Context, name string, off int64, p []byte) error {
+	path, err := d.path(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f, err := os.Open(p)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, notFound(name, err)
+		return notFound(name, err)
 	}
 	defer f.Close()
-	b := make([]byte, length)
-	if _, err := f.ReadAt(b, off); err != nil {
+	if _, err := f.ReadAt(p, off); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("get %s: range %d+%d beyond its end", name, off, length)
+			return fmt.Errorf("get %s: range %d+%d beyond its end", name, off, len(p))
 		}
-		return nil, fmt.Errorf("get %s: %w", name, err)
+		return fmt.Errorf("get %s: %w", name, err)
 	}
-	return b, nil
+	return nil
 }
 
 // List walks the directory.

@@ -47,6 +47,7 @@ type Config struct {
 // S3 is a Store in an S3 bucket, one object per name under its prefix.
 type S3 struct {
 	client *minio.Client
+	core   minio.Core // the same client, for GETs whose bodies are read directly
 	bucket string
 	prefix string
 	desc   string
@@ -105,7 +106,7 @@ func NewS3(cfg Config) (*S3, error) {
 		prefix += "/"
 	}
 	desc := "s3://" + path.Join(cfg.Bucket, prefix) + " at " + u.Scheme + "://" + u.Host
-	return &S3{client: c, bucket: cfg.Bucket, prefix: prefix, desc: desc}, nil
+	return &S3{client: c, core: minio.Core{Client: c}, bucket: cfg.Bucket, prefix: prefix, desc: desc}, nil
 }
 
 // tlsConfig trusts the system's roots and the CA bundle, or nothing at
@@ -162,56 +163,67 @@ func (s *S3) Put(ctx context.Context, name string, data []byte) error {
 
 // Get downloads the whole object.
 func (s *S3) Get(ctx context.Context, name string) ([]byte, error) {
-	return s.get(ctx, name, minio.GetObjectOptions{}, -1)
-}
-
-// GetRange downloads length bytes from off with a ranged GET.
-func (s *S3) GetRange(ctx context.Context, name string, off, length int64) ([]byte, error) {
-	if off < 0 || length <= 0 {
-		return nil, fmt.Errorf("get %s: invalid range %d+%d", name, off, length)
-	}
-	var o minio.GetObjectOptions
-	if err := o.SetRange(off, off+length-1); err != nil {
-		return nil, fmt.Errorf("get %s: %w", name, err)
-	}
-	b, err := s.get(ctx, name, o, length)
+	body, info, err := s.open(ctx, name, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(b)) != length {
-		return nil, fmt.Errorf("get %s: range %d+%d beyond its end (got %d bytes)", name, off, length, len(b))
-	}
-	return b, nil
-}
-
-// get reads an object (a range of it, with o); size, when known (>= 0),
-// sizes the buffer at once.
-func (s *S3) get(ctx context.Context, name string, o minio.GetObjectOptions, size int64) ([]byte, error) {
-	k, err := s.key(name)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.client.GetObject(ctx, s.bucket, k, o)
-	if err != nil {
-		return nil, s.wrap("get", name, err)
-	}
-	defer obj.Close()
-	if size < 0 {
-		b, err := io.ReadAll(obj)
+	defer body.Close()
+	b := make([]byte, 0, max(info.Size, 0)+1)
+	for {
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
 		if err != nil {
 			return nil, s.wrap("get", name, err)
 		}
-		return b, nil
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
 	}
-	b := make([]byte, size)
-	n, err := io.ReadFull(obj, b)
+}
+
+// ReadRange fills p from off with a ranged GET.
+func (s *S3) ReadRange(ctx context.Context, name string, off int64, p []byte) error {
+	if off < 0 || len(p) == 0 {
+		return fmt.Errorf("get %s: invalid range %d+%d", name, off, len(p))
+	}
+	var o minio.GetObjectOptions
+	if err := o.SetRange(off, off+int64(len(p))-1); err != nil {
+		return fmt.Errorf("get %s: %w", name, err)
+	}
+	body, _, err := s.open(ctx, name, o)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	n, err := io.ReadFull(body, p)
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return b[:n], nil
+		return fmt.Errorf("get %s: range %d+%d beyond its end (got %d bytes)", name, off, len(p), n)
 	}
 	if err != nil {
-		return nil, s.wrap("get", name, err)
+		return s.wrap("get", name, err)
 	}
-	return b, nil
+	// Reading the end of the body lets the connection be reused.
+	if _, err := body.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("get %s: the server sent more than the range %d+%d", name, off, len(p))
+	}
+	return nil
+}
+
+// open sends a GET (of a range, with o) and returns the response's body,
+// read straight from the connection.
+func (s *S3) open(ctx context.Context, name string, o minio.GetObjectOptions) (io.ReadCloser, minio.ObjectInfo, error) {
+	k, err := s.key(name)
+	if err != nil {
+		return nil, minio.ObjectInfo{}, err
+	}
+	body, info, _, err := s.core.GetObject(ctx, s.bucket, k, o)
+	if err != nil {
+		return nil, minio.ObjectInfo{}, s.wrap("get", name, err)
+	}
+	return body, info, nil
 }
 
 // wrap adds ErrNotFound to the error of a missing object.

@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// ErrNotFound is wrapped by the error of Get, GetRange and Delete for an
+// ErrNotFound is wrapped by the error of Get, ReadRange and Delete for an
 // object that does not exist.
 var ErrNotFound = errors.New("object not found")
 
@@ -15,8 +15,9 @@ type Store interface {
 	Put(ctx context.Context, name string, data []byte) error
 	// Get returns the whole object.
 	Get(ctx context.Context, name string) ([]byte, error)
-	// GetRange returns length bytes of the object from off.
-	GetRange(ctx context.Context, name string, off, length int64) ([]byte, error)
+	// ReadRange fills p with the object's bytes from off; a range
+	// beyond the object's end is an error.
+	ReadRange(ctx context.Context, name string, off int64, p []byte) error
 	// List returns the objects whose names start with prefix, sorted by
 	// name.
 	List(ctx context.Context, prefix string) ([]Object, error)

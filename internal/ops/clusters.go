@@ -18,6 +18,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/images"
+	"ferry.dev/ferry/internal/volumes/direct"
 )
 
 // Cluster roles: what Ferry may do on a registered cluster.
@@ -37,10 +38,14 @@ type ClusterRegistration struct {
 	// Role is RoleSource, RoleDestination or RoleBoth.
 	Role string
 	// MoverService is how movers on other clusters reach this one's
-	// receivers: ferryv1.MoverServiceNodePort, MoverServiceLoadBalancer or
-	// MoverServiceRoute;
-	// empty means NodePort, the Cluster's default.
+	// receivers: ferryv1.MoverServiceNodePort, MoverServiceLoadBalancer,
+	// MoverServiceRoute or MoverServiceIngress; empty means NodePort, the
+	// Cluster's default.
 	MoverService string
+	// MoverIngressClass and MoverIngressDomain are the ingress class and
+	// the receivers' DNS domain of MoverServiceIngress, which needs both;
+	// other mover services take neither.
+	MoverIngressClass, MoverIngressDomain string
 	// IsHost marks the cluster the controller runs in.
 	IsHost bool
 	// Registry is the cluster's image registry, nil for none. Its
@@ -66,10 +71,8 @@ func (r ClusterRegistration) Validate() error {
 	default:
 		return fmt.Errorf("role %q: use %s, %s or %s", r.Role, RoleSource, RoleDestination, RoleBoth)
 	}
-	switch r.MoverService {
-	case "", ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute:
-	default:
-		return fmt.Errorf("mover service %q: use %s, %s or %s", r.MoverService, ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute)
+	if err := r.validateMoverService(); err != nil {
+		return err
 	}
 	if err := r.validateRegistry(); err != nil {
 		return err
@@ -78,6 +81,29 @@ func (r ClusterRegistration) Validate() error {
 		return fmt.Errorf("token TTL %s: give at least %s (the API server issues no shorter token)", r.TokenTTL, cluster.MinTokenTTL)
 	}
 	return ValidateName(r.Name)
+}
+
+func (r ClusterRegistration) validateMoverService() error {
+	switch r.MoverService {
+	case "", ferryv1.MoverServiceNodePort, ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute:
+		if r.MoverIngressClass != "" || r.MoverIngressDomain != "" {
+			return fmt.Errorf("an ingress class and domain are for mover service %s only, not %s: drop them or use --mover-service %[1]s",
+				ferryv1.MoverServiceIngress, moverServiceOrDefault(r.MoverService))
+		}
+		return nil
+	case ferryv1.MoverServiceIngress:
+		return direct.Ingress{Class: r.MoverIngressClass, Domain: r.MoverIngressDomain}.Validate()
+	}
+	return fmt.Errorf("mover service %q: use %s, %s, %s or %s", r.MoverService, ferryv1.MoverServiceNodePort,
+		ferryv1.MoverServiceLoadBalancer, ferryv1.MoverServiceRoute, ferryv1.MoverServiceIngress)
+}
+
+// moverServiceOrDefault is s, or NodePort when it is empty.
+func moverServiceOrDefault(s string) string {
+	if s == "" {
+		return ferryv1.MoverServiceNodePort
+	}
+	return s
 }
 
 func (r ClusterRegistration) validateRegistry() error {
@@ -202,7 +228,8 @@ func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token 
 		r.Registry = &reg
 	}
 	c, err := cluster.Store(ctx, o.c, o.namespace, r.Name, r.Config,
-		cluster.Settings{IsHost: r.IsHost, MoverService: r.MoverService, Registry: r.Registry}, token)
+		cluster.Settings{IsHost: r.IsHost, MoverService: r.MoverService, MoverIngressClass: r.MoverIngressClass,
+			MoverIngressDomain: r.MoverIngressDomain, Registry: r.Registry}, token)
 	if err != nil {
 		return nil, err
 	}

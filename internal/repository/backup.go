@@ -89,7 +89,14 @@ func (r *Repository) Backup(ctx context.Context, root string, opts BackupOptions
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b := newBackup(ctx, r, opts, prog)
-	go b.scan(root)
+	if parent != nil {
+		// The parent's totals stand for this backup's: a second walk to
+		// count would cost as much as the backup of unchanged files.
+		prog.FilesTotal.Store(parent.Summary.Files)
+		prog.BytesTotal.Store(parent.Summary.Bytes)
+	} else {
+		go b.scan(root)
+	}
 	var parentNodes []Node
 	if parent != nil {
 		if parentNodes, err = r.LoadTree(ctx, parent.Tree); err != nil {
@@ -256,7 +263,12 @@ func (b *backup) walk(path, rel string, parentNodes []Node, job *dirJob) {
 
 // entry backs up one directory entry into job.
 func (b *backup) entry(path, rel, name string, prev *Node, job *dirJob) {
-	info, err := fsmeta.Lstat(path)
+	info, err := fsmeta.LstatReusing(path, func(i fsmeta.Info) ([]wire.Xattr, bool) {
+		if prev != nil && prev.Meta.Kind == i.Meta.Kind && prev.Ino == i.Ino && prev.Ctime == i.Ctime {
+			return prev.Meta.Xattrs, true
+		}
+		return nil, false
+	})
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			b.prog.warn("%s vanished while read", rel)
@@ -327,7 +339,7 @@ func (b *backup) file(path, rel string, n *Node, info *fsmeta.Info, prev *Node, 
 	go func() {
 		defer func() { <-b.readers }()
 		defer job.pending.Done()
-		if err := b.largeFile(path, rel, n, info); err != nil {
+		if err := b.largeFile(path, rel, n, info, prev); err != nil {
 			b.fail(err)
 		}
 	}()
@@ -393,8 +405,9 @@ func openNoAtime(path string) (*os.File, error) {
 	return f, err
 }
 
-// largeFile reads a file on its own, cutting its content into chunks.
-func (b *backup) largeFile(path, rel string, n *Node, info *fsmeta.Info) error {
+// largeFile reads a file on its own, cutting its content into chunks,
+// stored as a delta of prev, its parent's node, where they share runs.
+func (b *backup) largeFile(path, rel string, n *Node, info *fsmeta.Info, prev *Node) error {
 	f, err := openNoAtime(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		b.prog.warn("%s vanished while read", rel)
@@ -411,7 +424,7 @@ func (b *backup) largeFile(path, rel string, n *Node, info *fsmeta.Info) error {
 		}
 		n.Extents = exts
 	}
-	c := &contentCutter{b: b, node: n, max: b.r.chunker.Params().MaxSize}
+	c := &contentCutter{b: b, node: n, max: b.r.chunker.Params().MaxSize, delta: b.r.newDelta(prev, n.Meta.Size)}
 	for _, x := range exts {
 		if err := c.readExtent(f, x); err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
@@ -435,6 +448,8 @@ type contentCutter struct {
 	max   int
 	buf   []byte
 	start int
+	off   int64  // content offset of buf[start]
+	delta *delta // nil: no parent to compare with
 }
 
 // readExtent reads one data run, cutting chunks as the buffer fills.
@@ -447,8 +462,10 @@ func (c *contentCutter) readExtent(f *os.File, x wire.Extent) error {
 			return err
 		}
 		if cap(c.buf)-len(c.buf) < c.max {
-			c.buf = c.buf[:copy(c.buf, c.buf[c.start:])]
-			c.start = 0
+			// Keep what a delta looks at before the next chunk.
+			keep := min(c.start, deltaContext)
+			c.buf = c.buf[:copy(c.buf, c.buf[c.start-keep:])]
+			c.start = keep
 		}
 		room := cap(c.buf) - len(c.buf)
 		want := int(min(int64(room), end-off))
@@ -474,15 +491,37 @@ func (c *contentCutter) readExtent(f *os.File, x wire.Extent) error {
 	return nil
 }
 
-// cutOne stores the next chunk of the buffer.
+// cutOne stores the next chunk of the buffer: whole, or as a delta of
+// the parent's content when the repository lacks it.
 func (c *contentCutter) cutOne() {
 	n := c.b.r.chunker.Cut(c.buf[c.start:])
-	chunk := make([]byte, n)
-	copy(chunk, c.buf[c.start:c.start+n])
-	id := c.b.r.keys.blobID(chunk)
-	c.node.Content = append(c.node.Content, Span{Blob: id, Length: uint32(n)})
-	c.b.seals.submit(id, chunk)
+	data := c.buf[c.start : c.start+n]
+	id := c.b.r.keys.blobID(data)
+	if c.delta == nil || c.b.r.Has(id) || !c.cutDelta(data) {
+		chunk := make([]byte, n)
+		copy(chunk, data)
+		c.node.Content = append(c.node.Content, Span{Blob: id, Length: uint32(n)})
+		c.b.seals.submit(id, chunk)
+	}
 	c.start += n
+	c.off += int64(n)
+}
+
+// cutDelta stores data as spans of the parent's blobs and one blob of
+// what is fresh; false when too little is shared.
+func (c *contentCutter) cutDelta(data []byte) bool {
+	from := max(c.start-deltaContext, 0)
+	ext := c.buf[from:min(c.start+len(data)+deltaContext, len(c.buf))]
+	segs, ok := c.delta.match(c.b.ctx, c.off, ext, c.start-from, len(data))
+	if !ok {
+		return false
+	}
+	spans, fresh, freshID := c.delta.spans(segs, data)
+	c.node.Content = append(c.node.Content, spans...)
+	if len(fresh) > 0 {
+		c.b.seals.submit(freshID, fresh)
+	}
+	return true
 }
 
 // flush stores what is left.

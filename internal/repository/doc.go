@@ -22,6 +22,9 @@
 // its entries with the metadata the direct mover keeps: mode, owner,
 // times, extended attributes, symlink targets, devices, hard links and
 // sparse extents, and for files the spans of blobs that hold their data.
+// A changed large file is stored as a delta of its version in the parent
+// snapshot (delta.go): the runs a new chunk shares with the parent are
+// spans of the parent's blobs, and only the rest is a new blob.
 // The snapshot object (snapshots/) is written last: a snapshot is
 // visible only once everything it refers to is stored.
 //

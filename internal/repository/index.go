@@ -260,8 +260,8 @@ func (r *Repository) readPackHeader(ctx context.Context, id ID, size int64) ([]P
 	if size < int64(tailSize) {
 		return nil, fmt.Errorf("pack %s: %w: %d bytes", id.Short(), ErrTampered, size)
 	}
-	tail, err := r.store.GetRange(ctx, packName(id), size-int64(tailSize), int64(tailSize))
-	if err != nil {
+	tail := make([]byte, tailSize)
+	if err := r.store.ReadRange(ctx, packName(id), size-int64(tailSize), tail); err != nil {
 		return nil, fmt.Errorf("read pack %s: %w", id.Short(), err)
 	}
 	n, err := parseTail(tail)
@@ -272,8 +272,8 @@ func (r *Repository) readPackHeader(ctx context.Context, id ID, size int64) ([]P
 	if dataSize < 0 {
 		return nil, fmt.Errorf("pack %s: %w: header larger than the pack", id.Short(), ErrTampered)
 	}
-	header, err := r.store.GetRange(ctx, packName(id), dataSize, int64(n))
-	if err != nil {
+	header := make([]byte, n)
+	if err := r.store.ReadRange(ctx, packName(id), dataSize, header); err != nil {
 		return nil, fmt.Errorf("read pack %s: %w", id.Short(), err)
 	}
 	entries, err := parseHeader(r.keys, header, dataSize)

@@ -52,7 +52,9 @@ type Repository struct {
 	store   objstore.Store
 	keys    *keys
 	chunker *chunker.Chunker
-	idx     *index
+	// subChunker cuts the sub-chunks a delta matches (delta.go).
+	subChunker *chunker.Chunker
+	idx        *index
 
 	// indexObjects are the index objects loaded by Open; recovered the
 	// packs found without one.
@@ -134,7 +136,11 @@ func Open(ctx context.Context, store objstore.Store, key Key) (*Repository, erro
 	if err != nil {
 		return nil, fmt.Errorf("repository config in %s: %w", store, err)
 	}
-	r := &Repository{store: store, keys: k, chunker: ch, idx: newIndex()}
+	sub, err := chunker.New(append([]byte("delta\x00"), k.seed[:]...), deltaParams)
+	if err != nil {
+		return nil, fmt.Errorf("repository config in %s: %w", store, err)
+	}
+	r := &Repository{store: store, keys: k, chunker: ch, subChunker: sub, idx: newIndex()}
 	r.w.init()
 	if err := r.loadIndex(ctx); err != nil {
 		return nil, err
@@ -185,8 +191,8 @@ func (r *Repository) LoadBlob(ctx context.Context, id ID) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("blob %s is not in the repository", id.Short())
 	}
-	sealed, err := r.store.GetRange(ctx, packName(pack), int64(loc.offset), int64(loc.length))
-	if err != nil {
+	sealed := make([]byte, loc.length)
+	if err := r.store.ReadRange(ctx, packName(pack), int64(loc.offset), sealed); err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", id.Short(), err)
 	}
 	r.Stats.BlobsDownloaded.Add(1)

@@ -50,7 +50,11 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 	if err != nil {
 		return fmt.Errorf("restore into %s: %w", target, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	rs := &restorer{ctx: ctx, r: r, root: root, scratch: scratch, opts: opts, prog: prog}
+	// On failure, the batch still fetching stops before the root closes.
+	defer func() { _ = rs.wait() }()
+	defer cancel()
 	if rs.opts.Downloads <= 0 {
 		rs.opts.Downloads = 4
 	}
@@ -63,6 +67,9 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 		return err
 	}
 	if err := rs.flush(); err != nil {
+		return err
+	}
+	if err := rs.wait(); err != nil {
 		return err
 	}
 	if err := rs.finish(top, snap); err != nil {
@@ -85,14 +92,19 @@ type restorer struct {
 
 	batch      []*fileTask
 	batchBytes int64
+	fetching   chan error // the fetch of the last batch flushed, until waited for
 	links      []linkTask
 	dirs       []dirMeta
 }
 
-// Batches bound what a restore holds before it fetches.
+// Batches bound what a restore holds before it fetches: open files, and
+// the spans to write (a few dozen bytes per MiB). A batch spans many
+// large files, because writes into one file take its inode's lock in the
+// kernel: downloads writing into different files run in parallel, into
+// one they wait for each other. Two batches are open at a time.
 const (
-	batchFiles = 4096
-	batchBytes = 256 << 20
+	batchFiles = 2048
+	batchBytes = 8 << 30
 )
 
 type linkTask struct {
@@ -177,7 +189,7 @@ func (rs *restorer) entry(d *safefs.Dir, path string, n *Node) error {
 			rs.prog.BytesDone.Add(n.Meta.Size)
 			return d.Apply(n.Name, &n.Meta, nil, rs.opts.Chown)
 		}
-		return rs.addFile(d, path, n, exists && st.Mode&unix.S_IFMT == unix.S_IFREG)
+		return rs.addFile(d, path, n, exists, exists && st.Mode&unix.S_IFMT == unix.S_IFREG)
 	default:
 		return rs.special(d, rel, n)
 	}
@@ -216,15 +228,31 @@ type fileTask struct {
 	// chunks with the new.
 	hasBasis bool
 
-	mu        sync.Mutex
-	f         *os.File
-	tmp       string
+	mu  sync.Mutex
+	f   *os.File
+	tmp string // its name in the scratch folder; "" when made in place
+	// remaining counts the spans still to write.
 	remaining int
 }
 
 // addFile queues a file to rebuild, fetching the batch once it is full.
-func (rs *restorer) addFile(d *safefs.Dir, path string, n *Node, hasBasis bool) error {
+// A file whose name is free is made in place (a restore that stops
+// leaves it with the wrong time, which the next one sees and redoes);
+// one that replaces an entry is made in the scratch folder and moved
+// over it when complete.
+func (rs *restorer) addFile(d *safefs.Dir, path string, n *Node, exists, hasBasis bool) error {
 	t := &fileTask{dirPath: path, name: n.Name, node: n, hasBasis: hasBasis && n.Meta.Size >= int64(rs.r.chunker.Params().MinSize)}
+	if !exists {
+		f, err := d.Create(n.Name)
+		if err != nil {
+			return err
+		}
+		t.f = f
+		if err := f.Truncate(n.Meta.Size); err != nil {
+			f.Close()
+			return fmt.Errorf("restore %s: %w", safefs.Join(path, n.Name), err)
+		}
+	}
 	rs.batch = append(rs.batch, t)
 	rs.batchBytes += n.Meta.Size
 	if len(rs.batch) >= batchFiles || rs.batchBytes >= batchBytes {
@@ -242,7 +270,9 @@ type target struct {
 }
 
 // flush rebuilds the batch's files: chunks the old files still hold are
-// copied locally, the rest fetched pack range by pack range.
+// copied locally, the rest fetched pack range by pack range, in the
+// background while the next batch is planned (the walk and the creation
+// of files overlap the downloads).
 func (rs *restorer) flush() error {
 	batch := rs.batch
 	rs.batch, rs.batchBytes = nil, 0
@@ -255,14 +285,32 @@ func (rs *restorer) flush() error {
 			return err
 		}
 	}
-	return rs.fetch(need)
+	if err := rs.wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- rs.fetch(need) }()
+	rs.fetching = done
+	return nil
+}
+
+// wait waits for the batch being fetched, if any.
+func (rs *restorer) wait() error {
+	if rs.fetching == nil {
+		return nil
+	}
+	err := <-rs.fetching
+	rs.fetching = nil
+	return err
 }
 
 // plan creates t's file, copies what its old content shares and records
 // the spans left to fetch.
 func (rs *restorer) plan(t *fileTask, need map[ID][]target) error {
-	if err := rs.open(t); err != nil {
-		return err
+	if t.f == nil {
+		if err := rs.open(t); err != nil {
+			return err
+		}
 	}
 	basis, err := rs.basis(t)
 	if err != nil {
@@ -461,13 +509,23 @@ func (rs *restorer) pieces(need map[ID][]target) []pieceOf {
 	return out
 }
 
+// rangeBuffers hold the ranges of packs being fetched, reused from one
+// range to the next (a range is up to 16 MiB; zeroing a fresh one each
+// time costs as much as decrypting it).
+var rangeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // fetchPiece reads one range and writes its blobs.
 func (rs *restorer) fetchPiece(ctx context.Context, p pieceOf, need map[ID][]target) error {
 	if p.pack.IsZero() {
 		return fmt.Errorf("blob %s of the snapshot is not in the repository (prune removed it, or the snapshot is damaged)", p.blobs[0].Short())
 	}
-	data, err := rs.r.store.GetRange(ctx, packName(p.pack), p.start, p.end-p.start)
-	if err != nil {
+	buf := rangeBuffers.Get().(*[]byte)
+	defer rangeBuffers.Put(buf)
+	if int64(cap(*buf)) < p.end-p.start {
+		*buf = make([]byte, p.end-p.start)
+	}
+	data := (*buf)[:p.end-p.start]
+	if err := rs.r.store.ReadRange(ctx, packName(p.pack), p.start, data); err != nil {
 		return fmt.Errorf("read pack %s: %w", p.pack.Short(), err)
 	}
 	rs.r.Stats.BytesDownloaded.Add(int64(len(data)))
@@ -505,14 +563,28 @@ func (t *fileTask) written() bool {
 	return t.remaining == 0
 }
 
-// complete gives the rebuilt file its metadata and moves it into place.
+// complete gives the rebuilt file its metadata and, when made in the
+// scratch folder, moves it into place.
 func (rs *restorer) complete(t *fileTask) error {
 	defer t.f.Close()
 	rel := safefs.Join(t.dirPath, t.name)
 	if err := safefs.ApplyFile(t.f, rel, &t.node.Meta, rs.opts.Chown); err != nil {
-		_ = rs.scratch.Remove(t.tmp)
+		if t.tmp != "" {
+			_ = rs.scratch.Remove(t.tmp)
+		}
 		return err
 	}
+	if t.tmp != "" {
+		if err := rs.place(t); err != nil {
+			return err
+		}
+	}
+	rs.prog.FilesDone.Add(1)
+	return nil
+}
+
+// place moves t's file from the scratch folder to its name.
+func (rs *restorer) place(t *fileTask) error {
 	d, err := rs.root.OpenDir(t.dirPath)
 	if err != nil {
 		return err
@@ -522,7 +594,6 @@ func (rs *restorer) complete(t *fileTask) error {
 		_ = rs.scratch.Remove(t.tmp)
 		return err
 	}
-	rs.prog.FilesDone.Add(1)
 	return nil
 }
 

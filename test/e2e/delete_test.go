@@ -73,8 +73,8 @@ func TestDeleteMigrationWhileCopying(t *testing.T) {
 	}
 }
 
-// moverObjects lists the pods, Services and Secrets a migration's volume
-// copy made on a cluster.
+// moverObjects lists the pods, Services, Secrets and Ingresses a
+// migration's volume copy made on a cluster.
 func moverObjects(t *testing.T, c *harness.Cluster, migration string) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -100,6 +100,13 @@ func moverObjects(t *testing.T, c *harness.Cluster, migration string) []string {
 	}
 	for _, s := range secrets.Items {
 		out = append(out, "secret "+s.Namespace+"/"+s.Name)
+	}
+	ingresses, err := c.Kube.NetworkingV1().Ingresses(metav1.NamespaceAll).List(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range ingresses.Items {
+		out = append(out, "ingress "+i.Namespace+"/"+i.Name)
 	}
 	return out
 }

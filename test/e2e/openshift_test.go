@@ -22,6 +22,7 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/test/harness"
 	"ferry.dev/ferry/test/openshift"
+	"ferry.dev/ferry/test/sniproxy"
 )
 
 // TestOpenShiftKinds migrates, with a rename, a namespace holding the
@@ -188,7 +189,7 @@ func playRouter(t *testing.T, c *harness.Cluster, ns, srcNS string) *openshift.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := openshift.StartRouter(c.Kube, c.Dynamic, ns, u.Hostname(), openshift.PodRecordHost(u.Hostname(), srcNS))
+	rt, err := openshift.StartRouter(c.Kube, c.Dynamic, ns, u.Hostname(), sniproxy.PodRecordHost(u.Hostname(), srcNS))
 	if err != nil {
 		t.Fatal(err)
 	}

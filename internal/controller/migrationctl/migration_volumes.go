@@ -27,7 +27,8 @@ func (s *session) moverOptions(migration string) direct.Options {
 }
 
 // exposure sets how the destination Cluster asks for its receivers to be
-// exposed: behind load balancers or passthrough Routes (else node ports).
+// exposed: behind load balancers or a TLS-passthrough front, a Route or
+// an Ingress (else node ports).
 func (s *session) exposure(ctx context.Context, o *direct.Options) error {
 	var c ferryv1.Cluster
 	key := client.ObjectKey{Namespace: s.plan.Namespace, Name: s.plan.Spec.DestinationCluster}
@@ -35,7 +36,12 @@ func (s *session) exposure(ctx context.Context, o *direct.Options) error {
 		return fmt.Errorf("get cluster %s: %w", key.Name, err)
 	}
 	o.LoadBalancer = c.Spec.MoverService == ferryv1.MoverServiceLoadBalancer
-	o.Route = c.Spec.MoverService == ferryv1.MoverServiceRoute
+	switch c.Spec.MoverService {
+	case ferryv1.MoverServiceRoute:
+		o.Front = direct.Route{}
+	case ferryv1.MoverServiceIngress:
+		o.Front = direct.Ingress{Class: c.Spec.MoverIngressClass, Domain: c.Spec.MoverIngressDomain}
+	}
 	return nil
 }
 

@@ -101,7 +101,13 @@ func FromStat(st *unix.Stat_t) Info {
 
 // Lstat reads the metadata of path without following it, including the
 // symlink target and, for regular files and directories, the xattrs.
-func Lstat(path string) (Info, error) {
+func Lstat(path string) (Info, error) { return LstatReusing(path, nil) }
+
+// LstatReusing is Lstat, but a regular file's or directory's extended
+// attributes come from reuse when it returns true (its caller knows them
+// unchanged: setting or removing one changes the change time) instead of
+// being read.
+func LstatReusing(path string, reuse func(Info) ([]wire.Xattr, bool)) (Info, error) {
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		return Info{}, &os.PathError{Op: "lstat", Path: path, Err: err}
@@ -117,6 +123,12 @@ func Lstat(path string) (Info, error) {
 		}
 		info.Meta.Target = t
 	case wire.KindRegular, wire.KindDir:
+		if reuse != nil {
+			if x, ok := reuse(info); ok {
+				info.Meta.Xattrs = x
+				return info, nil
+			}
+		}
 		x, err := Xattrs(path)
 		if err != nil {
 			return info, err

@@ -116,6 +116,19 @@ func (d *Dir) Open(name string, dirOK bool) (*os.File, error) {
 	return f, nil
 }
 
+// Create creates name, which must not exist, as an empty regular file
+// open for reading and writing, mode 0600 until its metadata is applied.
+func (d *Dir) Create(name string) (*os.File, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, wrap("create", d.path, name, err)
+	}
+	return os.NewFile(uintptr(fd), Join(d.path, name)), nil
+}
+
 // Unlink removes the non-directory name, ignoring a missing entry.
 func (d *Dir) Unlink(name string) error {
 	err := unix.Unlinkat(d.fd, name, 0)

@@ -178,3 +178,42 @@ func TestOpenDirLongestPath(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateMakesOnlyNewFiles(t *testing.T) {
+	root, outside := setupRoot(t)
+	r, err := OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	d, err := r.OpenDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"new", true},
+		{"dir", false},  // an existing directory
+		{"link", false}, // a symlink: never followed
+		{"../escape", false},
+		{"a/b", false},
+	}
+	for _, tt := range tests {
+		f, err := d.Create(tt.name)
+		if (err == nil) != tt.ok {
+			t.Errorf("Create(%q): %v, want success %v", tt.name, err, tt.ok)
+		}
+		if f != nil {
+			f.Close()
+		}
+	}
+	if st, err := os.Stat(filepath.Join(root, "new")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("created file: %v, %v", st, err)
+	}
+	if names, _ := os.ReadDir(outside); len(names) != 1 {
+		t.Errorf("Create wrote outside the root: %v", names)
+	}
+}

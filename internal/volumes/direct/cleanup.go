@@ -11,9 +11,10 @@ import (
 	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
-// Cleanup deletes every pod, Service, Route and Secret of the migration made by
-// this path (labelled with the migration, managed-by ferry and component
-// mover) in the namespaces of both clusters (Options.Namespaces), in one
+// Cleanup deletes every pod, Service, Route, Ingress and Secret of the
+// migration made by this path (labelled with the migration, managed-by
+// ferry and component mover) on both clusters, the Secrets in the
+// namespaces of Options (SourceNamespaces, DestinationNamespaces), in one
 // pass. done is false
 // while pods are still terminating: call it again. It is idempotent.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
@@ -23,7 +24,7 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 		if err := deleteServicesAndSecrets(ctx, c, p.o.namespacesOf(c), sel); err != nil {
 			return false, err
 		}
-		if err := deleteRoutes(ctx, c, sel); err != nil {
+		if err := deleteFronts(ctx, c, sel); err != nil {
 			return false, err
 		}
 		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)

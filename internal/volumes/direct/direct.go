@@ -35,12 +35,12 @@ type Options struct {
 	// LoadBalancer instead of node ports, across clusters. Senders dial
 	// the load balancer's address, which the server certificate names.
 	LoadBalancer bool
-	// Route exposes receivers through OpenShift passthrough Routes
-	// (route.openshift.io/v1, which the destination must serve) in front
-	// of ClusterIP Services, across clusters. Senders dial the Route's
-	// host on the router's port 443 with SNI; the server certificate
+	// Front, when set, exposes receivers behind a TLS-passthrough front
+	// (Route{}: OpenShift's router; Ingress{...}: an ingress controller)
+	// in front of ClusterIP Services, across clusters. Senders dial the
+	// host it gives on FrontPort (443) with SNI; the server certificate
 	// names the host.
-	Route bool
+	Front Front
 	// Final marks the last copy into the destinations (a cutover's): at
 	// its end the receivers remove the mover's reserved directory, so
 	// that a destination volume holds the source's data and nothing else.
@@ -64,7 +64,7 @@ type Path struct {
 	tls      tlsState
 	readyIPs []string
 	lbs      map[volumes.Transfer]*corev1.Service
-	routes   map[volumes.Transfer]string // Route hosts, "" until admitted
+	hosts    map[volumes.Transfer]string // the front's hosts, "" until given
 }
 
 var _ volumes.Path = (*Path)(nil)
@@ -91,6 +91,11 @@ func (o Options) validate() error {
 	}
 	if errs := validation.IsValidLabelValue(o.Migration); len(errs) > 0 {
 		return fmt.Errorf("direct path: migration name %q is not a valid label value: %v", o.Migration, errs)
+	}
+	if o.Front != nil {
+		if err := o.Front.Validate(); err != nil {
+			return fmt.Errorf("direct path: %w", err)
+		}
 	}
 	return nil
 }

@@ -10,7 +10,8 @@
 //   - a receiver on the destination cluster, "ferry mover serve --once",
 //     mounting the destination claim at /data, exposed by a NodePort
 //     Service (LoadBalancer with Options.LoadBalancer, once the load
-//     balancer has an address; ClusterIP with Options.SameCluster);
+//     balancer has an address; ClusterIP with Options.SameCluster, or
+//     behind Options.Front);
 //   - a sender on the source cluster, "ferry mover sync --delete
 //     --progress=json --connect-timeout 3m", mounting the source claim
 //     read-only, on the node of a running pod that mounts the claim, if
@@ -20,7 +21,8 @@
 // Prepare ensures the certificates: one CA per migration, made with
 // package certs in memory and its key never stored, and per transfer a
 // server certificate (for the destination node IPs, the transfer's
-// Service DNS names and its load balancer's address) and a client
+// Service DNS names and its load balancer's address or its front's host)
+// and a client
 // certificate, both naming the transfer's identity as a URI subject
 // alternative name:
 //
@@ -45,6 +47,21 @@
 // all server certificates name the same node IPs, so a shared one would
 // let whoever holds one destination namespace's key pose as any receiver
 // of the migration to a sender that dials a node port.
+//
+// # Fronts
+//
+// A Front is a TLS-passthrough front on port 443 before ClusterIP
+// Services, for destinations whose nodes cannot be reached and that
+// have no load balancers: per transfer one object names a host and the
+// Service, the front forwards each connection by its TLS server name
+// without terminating TLS, and the sender dials the host on FrontPort
+// with SNI, so mutual TLS stays end to end. Route is OpenShift's router
+// (a passthrough Route; Start waits until the router gave it a host).
+// Ingress is an ingress controller with TLS passthrough: an Ingress of
+// the class with PassthroughAnnotations and one rule for
+// <Service>.<domain>, known at once; Prepare checks that the class
+// exists. The front's objects share the labels below; Cleanup deletes
+// those of every front a cluster serves.
 //
 // Every object carries the labels ferry.dev/migration=<migration>,
 // app.kubernetes.io/managed-by=ferry and app.kubernetes.io/component=mover;
@@ -78,7 +95,13 @@
 //   - With node ports, the sender dials <node InternalIP>:<nodePort> of
 //     the destination: the source pods must reach the destination nodes'
 //     InternalIPs. Otherwise register the destination with
-//     spec.moverService LoadBalancer.
+//     spec.moverService LoadBalancer, Route or Ingress.
+//   - Behind an Ingress, names under the domain must resolve to the
+//     ingress controller from the source's pods (a wildcard record), and
+//     the controller must pass TLS through (ingress-nginx only with
+//     --enable-ssl-passthrough); otherwise the sender does not reach its
+//     receiver, and its message says why (the dial error, or a server
+//     certificate that the migration's CA did not sign).
 //   - One receiver pod per claim; one per namespace is not built.
 //   - Key material lives only in the transfer's two Secrets and, mounted
 //     read-only (mode 0400), in its two mover pods at /tls: never in pod

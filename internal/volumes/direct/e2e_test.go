@@ -15,7 +15,6 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/test/harness"
-	"ferry.dev/ferry/test/openshift"
 )
 
 // writeScript fills /data with what the copy must keep: contents, a
@@ -71,6 +70,7 @@ const (
 	exposeSameCluster
 	exposeLoadBalancer
 	exposeRoute
+	exposeIngress
 )
 
 // provideLoadBalancers gives every LoadBalancer Service of the mover in ns
@@ -106,11 +106,17 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	t.Logf("source:\n%s", srcList)
 
 	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-vol-" + suffix, Image: src.Image(t, "ferry"),
-		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer, Route: how == exposeRoute}
+		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
 	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
-	var rt *openshift.Router
-	if how == exposeRoute {
-		rt = startRouter(t, dst, dstNS, srcNS)
+	var pf *playedFront
+	switch how {
+	case exposeRoute:
+		pf = playRouter(t, src, dst, dstNS, srcNS)
+	case exposeIngress:
+		pf = playIngressController(t, src, dst, srcNS)
+	}
+	if pf != nil {
+		o.Front = pf.front
 	}
 	run := &syncer{o: o}
 	t.Cleanup(func() {
@@ -129,8 +135,8 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		if how == exposeLoadBalancer {
 			provideLoadBalancers(ctx, t, dst, dstNS)
 		}
-		if rt != nil {
-			if err := rt.Admit(ctx); err != nil {
+		if pf != nil && pf.admit != nil {
+			if err := pf.admit(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -152,16 +158,17 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		}
 	}
 
-	if rt != nil {
+	if pf != nil {
+		host := pf.host(o.Migration, transfers[0])
 		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
-		if err != nil || sender.Spec.Containers[0].Args[3] != rt.Host+":443" {
-			t.Fatalf("the sender did not dial the Route's host on 443: %v %v", err, sender.Spec.Containers[0].Args)
+		if err != nil || sender.Spec.Containers[0].Args[3] != host+":443" {
+			t.Fatalf("the sender did not dial the %s's host %s on 443: %v %v", pf.front.kind(), host, err, sender.Spec.Containers[0].Args)
 		}
-		served, lastErr := rt.Served()
+		served, lastErr := pf.proxy.Served()
 		if served == 0 {
-			t.Fatalf("the copy did not go through the router (last error: %v)", lastErr)
+			t.Fatalf("the copy did not go through the %s's front (last error: %v)", pf.front.kind(), lastErr)
 		}
-		t.Logf("the router forwarded %d connections by SNI %s", served, rt.Host)
+		t.Logf("the front forwarded %d connections by SNI %s", served, host)
 	}
 
 	// Done stays done: another call starts no new copy.
@@ -198,11 +205,12 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 		pods, err1 := c.Kube.CoreV1().Pods("").List(ctx, sel)
 		svcs, err2 := c.Kube.CoreV1().Services("").List(ctx, sel)
 		secrets, err3 := c.Kube.CoreV1().Secrets("").List(ctx, sel)
-		if err1 != nil || err2 != nil || err3 != nil {
-			t.Fatal(err1, err2, err3)
+		ingresses, err4 := c.Kube.NetworkingV1().Ingresses("").List(ctx, sel)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			t.Fatal(err1, err2, err3, err4)
 		}
-		if n := len(pods.Items) + len(svcs.Items) + len(secrets.Items); n != 0 {
-			t.Errorf("cluster %s: %d pods, %d services, %d secrets left", c.Name, len(pods.Items), len(svcs.Items), len(secrets.Items))
+		if n := len(pods.Items) + len(svcs.Items) + len(secrets.Items) + len(ingresses.Items); n != 0 {
+			t.Errorf("cluster %s: %d pods, %d services, %d secrets, %d ingresses left", c.Name, len(pods.Items), len(svcs.Items), len(secrets.Items), len(ingresses.Items))
 		}
 	}
 }

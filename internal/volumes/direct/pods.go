@@ -83,7 +83,8 @@ func moverPod(image, name, namespace, claim, secret string, readOnly bool, args 
 }
 
 // receiverService exposes a transfer's receiver: a NodePort or
-// LoadBalancer Service across clusters, a ClusterIP one within a cluster.
+// LoadBalancer Service across clusters, a ClusterIP one within a cluster
+// or behind a front.
 func receiverService(o Options, t volumes.Transfer) *corev1.Service {
 	typ := corev1.ServiceTypeNodePort
 	switch {
@@ -91,7 +92,7 @@ func receiverService(o Options, t volumes.Transfer) *corev1.Service {
 		typ = corev1.ServiceTypeClusterIP
 	case o.LoadBalancer:
 		typ = corev1.ServiceTypeLoadBalancer
-	case o.Route:
+	case o.Front != nil:
 		typ = corev1.ServiceTypeClusterIP
 	}
 	return &corev1.Service{
@@ -147,16 +148,16 @@ func receiverHost(hostIP string, certIPs, readyIPs []string) string {
 }
 
 // senderAddress is what the sender dials: the Service DNS name within a
-// cluster, host:nodePort across clusters, or the load balancer's
-// address and the mover port.
+// cluster, host:nodePort across clusters, the load balancer's address
+// and the mover port, or the front's host and FrontPort.
 func senderAddress(o Options, t volumes.Transfer, host string, nodePort int32) string {
 	switch {
 	case o.SameCluster:
 		return net.JoinHostPort(serviceHosts(o.Migration, t)[0], strconv.Itoa(MoverPort))
 	case o.LoadBalancer:
 		return net.JoinHostPort(host, strconv.Itoa(MoverPort))
-	case o.Route:
-		return net.JoinHostPort(host, strconv.Itoa(RouterPort))
+	case o.Front != nil:
+		return net.JoinHostPort(host, strconv.Itoa(FrontPort))
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(nodePort)))
 }

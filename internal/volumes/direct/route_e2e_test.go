@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"testing"
 
+	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/test/harness"
 	"ferry.dev/ferry/test/openshift"
+	"ferry.dev/ferry/test/sniproxy"
 )
 
 // TestCopyThroughRouteE2E exposes the receiver through an OpenShift
@@ -29,10 +31,19 @@ func TestCopyThroughRouteE2E(t *testing.T) {
 	copyAndCheck(t, src, dst, exposeRoute)
 }
 
-// routerAddress is the destination side's address that source pods
-// reach: the root-namespace end of its node's link, where its API
-// server listens.
-func routerAddress(t *testing.T, c *harness.Cluster) string {
+// playedFront is a TLS-passthrough front that a test plays.
+type playedFront struct {
+	front Front
+	proxy *sniproxy.Proxy
+	// host is the host the sender of a transfer must dial.
+	host func(migration string, t volumes.Transfer) string
+	// admit, when set, is called on every poll (the router's admission).
+	admit func(ctx context.Context) error
+}
+
+// rootAddress is the root-namespace end of a cluster's node link, where
+// its API server listens; both clusters' pods reach it.
+func rootAddress(t *testing.T, c *harness.Cluster) string {
 	t.Helper()
 	u, err := url.Parse(c.Config.Host)
 	if err != nil {
@@ -41,15 +52,17 @@ func routerAddress(t *testing.T, c *harness.Cluster) string {
 	return u.Hostname()
 }
 
-// startRouter plays the router for the Routes of ns on the destination,
-// under a host that srcNS's pod records resolve to the router's address.
-func startRouter(t *testing.T, c *harness.Cluster, ns, srcNS string) *openshift.Router {
+// playRouter plays the router for the Routes of ns on the destination,
+// on the destination side's address, under a host that srcNS's pod
+// records resolve to it.
+func playRouter(t *testing.T, _, dst *harness.Cluster, ns, srcNS string) *playedFront {
 	t.Helper()
-	ip := routerAddress(t, c)
-	r, err := openshift.StartRouter(c.Kube, c.Dynamic, ns, ip, openshift.PodRecordHost(ip, srcNS))
+	ip := rootAddress(t, dst)
+	r, err := openshift.StartRouter(dst.Kube, dst.Dynamic, ns, ip, sniproxy.PodRecordHost(ip, srcNS))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	return r
+	return &playedFront{front: Route{}, proxy: r.Proxy, admit: r.Admit,
+		host: func(string, volumes.Transfer) string { return r.Host }}
 }

@@ -6,15 +6,22 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/volumes"
 )
 
 func TestReceiverRoute(t *testing.T) {
-	o := Options{Migration: "m1", Route: true}
+	o := Options{Migration: "m1", Front: Route{}}
 	tr := volumes.Transfer{SourceNamespace: "a", SourceClaim: "data", DestinationNamespace: "b", DestinationClaim: "data"}
-	r := receiverRoute(o, tr)
-	if r.GetNamespace() != "b" || r.GetName() != serviceName("m1", tr) {
-		t.Errorf("route %s/%s", r.GetNamespace(), r.GetName())
+	r, err := frontObject(o, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetNamespace() != "b" || r.GetName() != serviceName("m1", tr) || r.GetKind() != "Route" || r.GetAPIVersion() != "route.openshift.io/v1" {
+		t.Errorf("route %s %s %s/%s", r.GetAPIVersion(), r.GetKind(), r.GetNamespace(), r.GetName())
+	}
+	if r.GetLabels()[ferryv1.LabelMigration] != "m1" {
+		t.Errorf("route labels %v", r.GetLabels())
 	}
 	for path, want := range map[string]string{"spec.tls.termination": "passthrough", "spec.to.name": serviceName("m1", tr), "spec.port.targetPort": "mover"} {
 		got, _, _ := unstructured.NestedString(r.Object, strings.Split(path, ".")...)
@@ -45,7 +52,7 @@ func TestRouteHost(t *testing.T) {
 			map[string]interface{}{"routerName": "default"}, map[string]interface{}{"host": "b.apps.example"}}}}, "b.apps.example"},
 	}
 	for _, tt := range tests {
-		if got := routeHost(&unstructured.Unstructured{Object: tt.obj}); got != tt.want {
+		if got := (Route{}).host(&unstructured.Unstructured{Object: tt.obj}); got != tt.want {
 			t.Errorf("%s: host %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -27,7 +27,7 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
-	routes, err := p.ensureRoutes(ctx, transfers)
+	fronted, err := p.ensureFronts(ctx, transfers)
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
@@ -37,7 +37,7 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 		if svc := lbs[t]; svc != nil && loadBalancerAddress(svc) != "" {
 			hosts[t] = appendUnique(hosts[t], loadBalancerAddress(svc))
 		}
-		if h := routes[t]; h != "" {
+		if h := fronted[t]; h != "" {
 			hosts[t] = appendUnique(hosts[t], h)
 		}
 	}
@@ -55,7 +55,7 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	if err != nil {
 		return volumes.Readiness{}, err
 	}
-	p.prepared, p.tls, p.readyIPs, p.lbs, p.routes = true, tls, readyIPs, lbs, routes
+	p.prepared, p.tls, p.readyIPs, p.lbs, p.hosts = true, tls, readyIPs, lbs, fronted
 	return volumes.Readiness{Ready: true}, nil
 }
 
@@ -79,8 +79,9 @@ func (p *Path) loadBalancers(ctx context.Context, transfers []volumes.Transfer) 
 
 func (p *Path) useLoadBalancer() bool { return p.o.LoadBalancer && !p.o.SameCluster }
 
-// useNodePorts: across clusters, neither behind load balancers nor Routes.
-func (p *Path) useNodePorts() bool { return !p.o.SameCluster && !p.o.LoadBalancer && !p.o.Route }
+// useNodePorts: across clusters, neither behind load balancers nor a
+// front.
+func (p *Path) useNodePorts() bool { return !p.o.SameCluster && !p.o.LoadBalancer && p.o.Front == nil }
 
 // Start creates what a transfer misses: its Service, its receiver and
 // its sender, all at once. The sender retries its connection until the
@@ -109,9 +110,9 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 		return fmt.Sprintf("waiting for the load balancer of service %s/%s to get an address",
 			t.DestinationNamespace, serviceName(p.o.Migration, t)), nil
 	}
-	if p.useRoute() && p.routes[t] == "" {
-		return fmt.Sprintf("waiting for the router to admit Route %s/%s and give it a host",
-			t.DestinationNamespace, serviceName(p.o.Migration, t)), nil
+	if p.useFront() && p.hosts[t] == "" {
+		return fmt.Sprintf("waiting for the router to admit %s %s/%s and give it a host",
+			p.o.Front.kind(), t.DestinationNamespace, serviceName(p.o.Migration, t)), nil
 	}
 	if svc == nil {
 		if svc, err = ensureService(ctx, p.o, t); err != nil {
@@ -136,8 +137,8 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 // svc, once there is an address to dial.
 func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.Pod, svc *corev1.Service) (string, error) {
 	host, nodePort := loadBalancerAddress(svc), int32(0)
-	if p.useRoute() {
-		host = p.routes[t]
+	if p.useFront() {
+		host = p.hosts[t]
 	}
 	if p.useNodePorts() {
 		hostIP := ""
