@@ -48,6 +48,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The kubeconfigs `ferry cluster add` records for later grants stay
+	// with this run, not in the user's configuration folder.
+	if err := os.Setenv("FERRY_CONFIG_DIR", filepath.Join(dir, "config")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ferryBin = filepath.Join(dir, "ferry")
 	build := exec.Command("go", "build", "-o", ferryBin, "../../cmd/ferry")
 	if out, err := build.CombinedOutput(); err != nil {
