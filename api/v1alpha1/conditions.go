@@ -12,6 +12,10 @@ const (
 	// ConditionRegistryReady says a Cluster's image registry answered and
 	// accepted its credentials; absent when the Cluster has no registry.
 	ConditionRegistryReady = "RegistryReady"
+	// ConditionTokenRenewed says the controller renews a Cluster's token
+	// (one Ferry requested, that expires); absent for a token of the
+	// user's own.
+	ConditionTokenRenewed = "TokenRenewed"
 	// ConditionRunning is true while a Migration runs.
 	ConditionRunning = "Running"
 	// ConditionSucceeded is true once a Migration finished its itinerary.
@@ -28,10 +32,21 @@ const (
 	ReasonReady = "Ready"
 	// ReasonUnreachable: the cluster's API server did not answer.
 	ReasonUnreachable = "Unreachable"
-	// ReasonUnauthorized: the API server rejected the token.
+	// ReasonUnauthorized: the API server rejected the token (revoked:
+	// its service account deleted, or the signing key changed).
 	ReasonUnauthorized = "Unauthorized"
+	// ReasonTokenExpired: the token Ferry requested expired before the
+	// controller renewed it.
+	ReasonTokenExpired = "TokenExpired"
+	// ReasonTokenRenewalFailed: the controller could not renew the token
+	// (it still works until it expires).
+	ReasonTokenRenewalFailed = "TokenRenewalFailed"
 	// ReasonInsufficientPermissions: the token lacks permissions Ferry needs.
 	ReasonInsufficientPermissions = "InsufficientPermissions"
+	// ReasonNotGranted: Ferry is not granted (or no longer: a rollback
+	// deleted the destination namespace) a namespace of the plan; the user
+	// grants it with `ferry plan grant`.
+	ReasonNotGranted = "NotGranted"
 	// ReasonSecretNotFound: the token Secret of a Cluster is missing or incomplete.
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonRegistryUnreachable: the cluster's image registry did not answer.

@@ -18,6 +18,15 @@ const (
 	LabelHookStep = "ferry.dev/hook-step"
 	// ManagedByValue is the value of LabelManagedBy.
 	ManagedByValue = "ferry"
+	// LabelGrantPlan names the plan whose grant a RoleBinding is: it
+	// gives Ferry's service account its role in one of the plan's
+	// namespaces (docs/rbac.md). Not LabelPlan: a rollback deletes what
+	// carries that, and the grant must outlive the rollback's steps. Such
+	// RoleBindings are never migrated.
+	LabelGrantPlan = "ferry.dev/grant-for-plan"
+	// LabelGrantNamespace is Ferry's namespace on the host, where the
+	// plan of a grant is.
+	LabelGrantNamespace = "ferry.dev/grant-for-namespace"
 
 	// AnnotationQuiescedBy names the Migration that quiesced a source workload.
 	AnnotationQuiescedBy = "ferry.dev/quiesced-by"

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
+	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/ops"
 )
 
@@ -31,6 +32,9 @@ type clusterAddOptions struct {
 	// ingressClass and ingressDomain go with moverSvc Ingress.
 	ingressClass, ingressDomain string
 	registry                    registryFlags
+	// clusterScoped binds the optional role of cluster-scoped writes.
+	clusterScoped bool
+	tokenTTL      time.Duration
 }
 
 // registryFlags are the flags of a cluster's image registry.
@@ -104,13 +108,20 @@ func newClusterAddCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add NAME --kubeconfig FILE [--context CONTEXT]",
 		Short: "Register a cluster: create Ferry's service account there and store its token on the host",
-		Long: `Register a cluster with Ferry. On the cluster, Ferry creates the namespace
-ferry-system, a service account with Ferry's roles (ferry-source: read all
-and quiesce workloads; ferry-destination: create what migrations bring) and
-a token. On the host cluster (--host-kubeconfig, default the current
-context) it stores the token in a Secret and creates the Cluster object.`,
+		Long: `Register a cluster with Ferry. On the cluster, Ferry creates a namespace
+named as its own on the host (ferry-system), a service account bound
+cluster-wide to ferry-reader (read what plans discover, Secrets excepted),
+the ClusterRoles that plans grant in their namespaces (ferry-source-namespace,
+ferry-destination-namespace; granted by ` + "`ferry plan create`" + ` with your
+credentials), with --cluster-scoped-writes the optional ferry-cluster-writes
+(CRDs, ClusterRoles, ClusterRoleBindings, SCCs, moved PVs), and a bound token
+that expires after --token-ttl (the controller renews it at half of that).
+On the host cluster (--host-kubeconfig, default the current context) it
+stores the token in a Secret and creates the Cluster object. Every role and
+rule: docs/rbac.md.`,
 		Example: `  ferry cluster add src --kubeconfig .localclusters/src/kubeconfig
   ferry cluster add dst --kubeconfig .localclusters/dst/kubeconfig --role destination
+  ferry cluster add dst --kubeconfig dst.yaml --cluster-scoped-writes --token-ttl 12h
   ferry cluster add cloud --kubeconfig cloud.yaml --mover-service LoadBalancer
   ferry cluster add edge --kubeconfig edge.yaml --mover-service Ingress \
       --mover-ingress-class nginx-passthrough --mover-ingress-domain movers.edge.example
@@ -134,6 +145,8 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 	f.StringVar(&o.ingressClass, "mover-ingress-class", "", "with --mover-service Ingress: the ingress class of the receivers' Ingresses, one whose controller does TLS passthrough (ingress-nginx with --enable-ssl-passthrough, HAProxy)")
 	f.StringVar(&o.ingressDomain, "mover-ingress-domain", "", "with --mover-service Ingress: the DNS domain of the receivers' hosts (<receiver>.DOMAIN), whose names resolve to the ingress controller from the other clusters' pods")
 	o.registry.bind(f)
+	f.BoolVar(&o.clusterScoped, "cluster-scoped-writes", false, "also grant Ferry's optional role ferry-cluster-writes: create and delete CRDs, ClusterRoles, ClusterRoleBindings, SCCs and the PVs of moved claims (plans that have such objects say so when they need it)")
+	f.DurationVar(&o.tokenTTL, "token-ttl", cluster.DefaultTokenTTL, "lifetime of Ferry's token on the cluster (at least 10m); the controller renews it when half of it has passed")
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
 	f.StringVar(&o.host.namespace, "ferry-namespace", ops.Namespace(), "namespace of Ferry's objects on the host cluster (default from $FERRY_NAMESPACE, else ferry-system)")
@@ -143,7 +156,8 @@ context) it stores the token in a Secret and creates the Cluster object.`,
 // registration is what the flags ask for.
 func (o *clusterAddOptions) registration() (ops.ClusterRegistration, error) {
 	r := ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc,
-		MoverIngressClass: o.ingressClass, MoverIngressDomain: o.ingressDomain}
+		MoverIngressClass: o.ingressClass, MoverIngressDomain: o.ingressDomain,
+		ClusterScopedWrites: o.clusterScoped, TokenTTL: o.tokenTTL}
 	var err error
 	r.Registry, r.RegistryCredentials, err = o.registry.spec()
 	return r, err
@@ -184,7 +198,10 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "cluster %s registered (%s)\n", o.name, target.Host)
+	if err := rememberKubeconfig(h, o.name, o.kubeconfig, o.context); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "cluster %s registered (%s), token expires %s\n", o.name, target.Host, tok.Expires.UTC().Format(time.RFC3339))
 	if err := report(out, o.name, reg); err != nil {
 		return err
 	}

@@ -47,9 +47,9 @@ progress all along.`,
 	f.StringSliceVar(&o.plan.exclude, "exclude-kinds", nil, "never migrate these kinds")
 	f.Var(mappingFlag{&o.plan.scMap}, "storage-class-map", "map storage classes, OLD=NEW")
 	f.StringSliceVar(&o.plan.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix")
-	f.StringVar(&o.fromKubeconfig, "from-kubeconfig", "", "kubeconfig of the source, to register it")
+	f.StringVar(&o.fromKubeconfig, "from-kubeconfig", "", "kubeconfig of the source, to register it and grant Ferry the plan's namespaces there")
 	f.StringVar(&o.fromContext, "from-context", "", "context in --from-kubeconfig")
-	f.StringVar(&o.toKubeconfig, "to-kubeconfig", "", "kubeconfig of the destination, to register it")
+	f.StringVar(&o.toKubeconfig, "to-kubeconfig", "", "kubeconfig of the destination, to register it and grant Ferry the plan's namespaces there")
 	f.StringVar(&o.toContext, "to-context", "", "context in --to-kubeconfig")
 	f.BoolVar(&o.noStage, "no-stage", false, "skip the stage migration and cut over at once")
 	return cmd
@@ -76,7 +76,8 @@ func (o *migrateOptions) run(ctx context.Context, out io.Writer) error {
 	}
 	defer stop()
 	fmt.Fprintln(out, "==> plan")
-	if err := createPlan(ctx, out, h, p); err != nil {
+	creds := credentialsFlags{fromKubeconfig: o.fromKubeconfig, fromContext: o.fromContext, toKubeconfig: o.toKubeconfig, toContext: o.toContext}
+	if err := createPlan(ctx, out, h, p, creds); err != nil {
 		return err
 	}
 	types := []ferryv1.MigrationType{ferryv1.MigrationStage, ferryv1.MigrationCutover}

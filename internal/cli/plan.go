@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -19,7 +20,7 @@ import (
 
 func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "plan", Short: "Create and inspect migration plans"}
-	cmd.AddCommand(newPlanCreateCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand(),
+	cmd.AddCommand(newPlanCreateCommand(), newPlanGrantCommand(), newPlanDescribeCommand(), newPlanListCommand(), newPlanDeleteCommand(),
 		newPlanExportCommand(), newPlanDiffCommand())
 	return cmd
 }
@@ -41,6 +42,7 @@ type planCreateOptions struct {
 	dataPath         string
 	headroom         *int32 // nil: the plan's default
 	headroomFlag     int32
+	creds            credentialsFlags
 }
 
 func newPlanCreateCommand() *cobra.Command {
@@ -83,6 +85,7 @@ func newPlanCreateCommand() *cobra.Command {
 	f.StringVar(&o.dataPath, "data-path", "", "how the volumes' data travels: direct (cluster to cluster, the default) or repository (through --repository, for clusters that cannot reach each other); a --pvc path=... wins")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
+	o.creds.bind(f)
 	return cmd
 }
 
@@ -97,7 +100,7 @@ func (o *planCreateOptions) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer stop()
-	return createPlan(ctx, out, h, p)
+	return createPlan(ctx, out, h, p, o.creds)
 }
 
 // plan builds the plan from the flags and validates it (ops.ValidatePlan).
@@ -180,24 +183,49 @@ func parsePlanType(s string) (ferryv1.PlanType, error) {
 	return "", fmt.Errorf("--type %q: use full, state or storage-conversion", s)
 }
 
-// createPlan creates (or updates) the plan, waits for its validation and
-// describes it; it fails when the plan is not Ready.
-func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan) error {
-	applied, err := h.ops.ApplyPlan(ctx, p)
+// createPlan grants Ferry the plan's namespaces with the user's
+// credentials, creates (or updates) the plan, waits for its validation and
+// describes it; it fails when the plan is not Ready. The grant comes in
+// two parts: the source namespaces and the destination namespaces that
+// exist first (a grant that fails is a warning: the validation then says
+// what is missing); the destination namespaces that do not exist yet are
+// created only when the plan's validation finds nothing else wrong, so
+// that a bad plan leaves nothing on the destination.
+func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, creds credentialsFlags) error {
+	if err := ops.ValidatePlan(p); err != nil {
+		return err
+	}
+	if err := grantPlan(ctx, out, h, p, creds, false); err != nil {
+		fmt.Fprintf(out, "warning: %v; once fixed, run `ferry plan grant %s`\n", err, p.Name)
+	}
+	got, created, err := applyAndWait(ctx, h, p)
 	if err != nil {
 		return err
 	}
-	if applied.Created {
+	if ready := apimeta.FindStatusCondition(got.Status.Conditions, ferryv1.ConditionReady); ready != nil && ready.Reason == ferryv1.ReasonNotGranted {
+		if err := grantPlan(ctx, out, h, p, creds, true); err != nil {
+			fmt.Fprintf(out, "warning: %v; once fixed, run `ferry plan grant %s`\n", err, p.Name)
+		} else if got, _, err = applyAndWait(ctx, h, p); err != nil {
+			return err
+		}
+	}
+	if created {
 		fmt.Fprintf(out, "plan %s created\n", p.Name)
 	} else {
 		fmt.Fprintf(out, "plan %s updated\n", p.Name)
 	}
-	got, err := h.ops.WaitPlanValidated(ctx, p.Name, applied.Token)
-	if err != nil {
-		return err
-	}
 	describePlan(out, got)
 	return ops.PlanReady(got)
+}
+
+// applyAndWait creates or updates the plan and waits for its validation.
+func applyAndWait(ctx context.Context, h *host, p *ferryv1.Plan) (*ferryv1.Plan, bool, error) {
+	applied, err := h.ops.ApplyPlan(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	got, err := h.ops.WaitPlanValidated(ctx, p.Name, applied.Token)
+	return got, applied.Created, err
 }
 
 type planDescribeOptions struct {

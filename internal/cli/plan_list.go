@@ -67,8 +67,9 @@ func (o *planListOptions) run(ctx context.Context, out io.Writer) error {
 }
 
 type planDeleteOptions struct {
-	host hostOptions
-	wait bool
+	host  hostOptions
+	wait  bool
+	creds credentialsFlags
 }
 
 func newPlanDeleteCommand() *cobra.Command {
@@ -86,7 +87,8 @@ change nothing on the clusters, so roll back first to undo a cutover.`,
 		},
 	}
 	o.host.bindFlags(cmd.Flags())
-	cmd.Flags().BoolVarP(&o.wait, "wait", "w", false, "wait until the plan and its migrations are gone")
+	cmd.Flags().BoolVarP(&o.wait, "wait", "w", false, "wait until the plan and its migrations are gone, then remove Ferry's grants in its namespaces")
+	o.creds.bind(cmd.Flags())
 	return cmd
 }
 
@@ -96,6 +98,10 @@ func (o *planDeleteOptions) run(ctx context.Context, out io.Writer, name string)
 		return err
 	}
 	defer stop()
+	p, err := h.ops.GetPlan(ctx, name)
+	if err != nil {
+		return err
+	}
 	d, err := h.ops.DeletePlan(ctx, name)
 	if err != nil {
 		return err
@@ -105,11 +111,35 @@ func (o *planDeleteOptions) run(ctx context.Context, out io.Writer, name string)
 		fmt.Fprintf(out, "not finished, undoing what they did first: %s\n", strings.Join(d.Undone, ", "))
 	}
 	if !o.wait && !inProcess {
+		fmt.Fprintf(out, "Ferry's grants in the plan's namespaces stay (its migrations need them to undo what they did): `ferry plan delete %s --wait` also removes them\n", name)
 		return nil
 	}
 	if err := h.ops.WaitPlanDeleted(ctx, name); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "plan %s deleted\n", name)
-	return err
+	fmt.Fprintf(out, "plan %s deleted\n", name)
+	return revokePlan(ctx, out, h, p, o.creds)
+}
+
+// revokePlan removes the grants of a deleted plan with the user's
+// credentials; credentials it does not have are a warning.
+func revokePlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, f credentialsFlags) error {
+	var creds ops.PlanCredentials
+	var errs []string
+	var err error
+	if creds.Source, err = userConfig(ctx, h, p.Spec.SourceCluster, f.fromKubeconfig, f.fromContext); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if creds.Destination, err = userConfig(ctx, h, p.Spec.DestinationCluster, f.toKubeconfig, f.toContext); err != nil {
+		errs = append(errs, err.Error())
+	}
+	n, err := h.ops.RevokePlan(ctx, p, creds)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	fmt.Fprintf(out, "Ferry's grants of plan %s removed (%d)\n", p.Name, n)
+	if len(errs) > 0 {
+		fmt.Fprintf(out, "warning: some grants may remain (RoleBindings labeled %s=%s): %s\n", ferryv1.LabelGrantPlan, p.Name, strings.Join(errs, "; "))
+	}
+	return nil
 }

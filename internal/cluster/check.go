@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,20 +36,16 @@ type Problem struct {
 func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
 
 // RequiredAccess lists what Ferry must be allowed to do on every cluster:
-// read everything it migrates, quiesce workloads on a source, create
-// namespaced and cluster-scoped objects on a destination.
+// read, cluster-wide, the kinds a plan discovers (ReaderRole). What it may
+// do in a plan's namespaces is granted, and checked, per plan
+// (NamespaceAccess).
 var RequiredAccess = []authzv1.ResourceAttributes{
 	{Verb: "list", Group: "", Resource: "namespaces"},
-	{Verb: "list", Group: "*", Resource: "*"},
-	{Verb: "patch", Group: "apps", Resource: "deployments"},
-	{Verb: "patch", Group: "batch", Resource: "cronjobs"},
-}
-
-// DestinationAccess is what a destination must also allow.
-var DestinationAccess = []authzv1.ResourceAttributes{
-	{Verb: "create", Group: "", Resource: "namespaces"},
-	{Verb: "create", Group: "*", Resource: "*"},
-	{Verb: "delete", Group: "*", Resource: "*"},
+	{Verb: "list", Group: "", Resource: "pods"},
+	{Verb: "list", Group: "", Resource: "persistentvolumeclaims"},
+	{Verb: "list", Group: "apps", Resource: "deployments"},
+	{Verb: "list", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+	{Verb: "get", Group: "", Resource: "pods", Subresource: "log"},
 }
 
 // Check verifies that the cluster answers, accepts the credentials and
@@ -60,11 +57,11 @@ func Check(ctx context.Context, c *Clients) (*Facts, error) {
 		return nil, classify(c, err)
 	}
 	f := &Facts{Version: v.GitVersion}
-	if denied, err := MissingAccess(ctx, c, RequiredAccess); err != nil {
+	if denied, err := MissingAccess(ctx, c, "", RequiredAccess); err != nil {
 		return nil, classify(c, err)
 	} else if len(denied) > 0 {
 		return nil, &Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
-			"the credentials of cluster %s may not %s; run `ferry cluster add %s` again to grant Ferry's role, or bind it to cluster-admin",
+			"the credentials of cluster %s may not %s; run `ferry cluster add %s` again to grant Ferry's reader role",
 			c.Name, strings.Join(denied, ", "), c.Name)}
 	}
 	groups, err := c.Kube.Discovery().ServerGroups()
@@ -88,11 +85,35 @@ func Check(ctx context.Context, c *Clients) (*Facts, error) {
 	return f, nil
 }
 
-// MissingAccess returns the accesses of want that the cluster denies.
-func MissingAccess(ctx context.Context, c *Clients, want []authzv1.ResourceAttributes) ([]string, error) {
+// SourceNamespaceAccess samples, in a source namespace of a plan, the
+// rights of SourceNamespaceRole that a migration needs there.
+var SourceNamespaceAccess = []authzv1.ResourceAttributes{
+	{Verb: "list", Group: "", Resource: "secrets"},
+	{Verb: "create", Group: "", Resource: "pods"},
+	{Verb: "patch", Group: "apps", Resource: "deployments"},
+	{Verb: "create", Group: "batch", Resource: "jobs"},
+}
+
+// DestinationNamespaceAccess samples, in a destination namespace of a
+// plan, the rights of DestinationNamespaceRole.
+var DestinationNamespaceAccess = []authzv1.ResourceAttributes{
+	{Verb: "patch", Group: "", Resource: "namespaces"},
+	{Verb: "create", Group: "", Resource: "pods"},
+	{Verb: "create", Group: "", Resource: "secrets"},
+	{Verb: "create", Group: "apps", Resource: "deployments"},
+	{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "rolebindings"},
+	{Verb: "delete", Group: "", Resource: "persistentvolumeclaims"},
+}
+
+// MissingAccess returns the accesses of want that the cluster denies, in
+// namespace ns ("": cluster-wide, or as each access says).
+func MissingAccess(ctx context.Context, c *Clients, ns string, want []authzv1.ResourceAttributes) ([]string, error) {
 	var denied []string
 	for _, ra := range want {
 		ra := ra
+		if ns != "" {
+			ra.Namespace = ns
+		}
 		r, err := c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
 			&authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &ra}}, metav1.CreateOptions{})
 		if err != nil {
@@ -100,6 +121,9 @@ func MissingAccess(ctx context.Context, c *Clients, want []authzv1.ResourceAttri
 		}
 		if !r.Status.Allowed {
 			res := ra.Resource
+			if ra.Subresource != "" {
+				res += "/" + ra.Subresource
+			}
 			if ra.Group != "" {
 				res += "." + ra.Group
 			}
@@ -117,9 +141,7 @@ func classify(c *Clients, err error) error {
 	}
 	switch {
 	case apierrors.IsUnauthorized(err):
-		return &Problem{Reason: ferryv1.ReasonUnauthorized, Message: fmt.Sprintf(
-			"cluster %s at %s rejected the token (%v); the service account or its token was deleted: run `ferry cluster add %s` again",
-			c.Name, c.Config.Host, err, c.Name)}
+		return unauthorized(c, err, time.Now())
 	case apierrors.IsForbidden(err):
 		return &Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
 			"cluster %s forbids a request Ferry needs (%v): grant Ferry's role with `ferry cluster add %s`", c.Name, err, c.Name)}
@@ -133,4 +155,18 @@ func classify(c *Clients, err error) error {
 			c.Name, c.Config.Host, err)}
 	}
 	return &Problem{Reason: ferryv1.ReasonUnreachable, Message: fmt.Sprintf("cluster %s at %s: %v", c.Name, c.Config.Host, err)}
+}
+
+// unauthorized says why a cluster rejected the token: it expired (Ferry
+// renews its tokens at half their lifetime, so the controller was not
+// running, or could not renew it), or it was revoked.
+func unauthorized(c *Clients, err error, now time.Time) *Problem {
+	if exp := c.Token.Expires; !exp.IsZero() && !now.Before(exp) {
+		return &Problem{Reason: ferryv1.ReasonTokenExpired, Message: fmt.Sprintf(
+			"the token of cluster %s expired at %s (the controller renews it when half of its lifetime has passed; it was not running, or could not renew it): run `ferry cluster add %s` again",
+			c.Name, exp.UTC().Format(time.RFC3339), c.Name)}
+	}
+	return &Problem{Reason: ferryv1.ReasonUnauthorized, Message: fmt.Sprintf(
+		"cluster %s at %s rejected the token (%v): it was revoked (Ferry's service account or its namespace deleted, or the cluster's signing key changed): run `ferry cluster add %s` again",
+		c.Name, c.Config.Host, err, c.Name)}
 }

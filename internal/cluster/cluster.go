@@ -46,6 +46,10 @@ type Clients struct {
 	// where the registry's credentials Secret is.
 	Registry  *ferryv1.RegistrySpec
 	Namespace string
+	// Token is the token these clients authenticate with, as stored
+	// (with its expiry when Ferry requested it); empty for the host's own
+	// credentials.
+	Token Token
 }
 
 // Registry builds and caches the clients of registered clusters.
@@ -70,7 +74,7 @@ func NewRegistry(host *rest.Config, reader client.Reader) *Registry {
 // Clients returns the clients of a Cluster, built anew when the Cluster or
 // its Secret changed.
 func (r *Registry) Clients(ctx context.Context, c *ferryv1.Cluster) (*Clients, error) {
-	cfg, key, err := r.config(ctx, c)
+	cfg, tok, key, err := r.config(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -83,35 +87,35 @@ func (r *Registry) Clients(ctx context.Context, c *ferryv1.Cluster) (*Clients, e
 	if err != nil {
 		return nil, err
 	}
-	cl.Registry, cl.Namespace = c.Spec.Registry.DeepCopy(), c.Namespace
+	cl.Registry, cl.Namespace, cl.Token = c.Spec.Registry.DeepCopy(), c.Namespace, tok
 	r.cache[c.Namespace+"/"+c.Name] = cached{key: key, clients: cl}
 	return cl, nil
 }
 
 // config builds the REST config of a Cluster and a key that changes when
 // anything it was built from changes.
-func (r *Registry) config(ctx context.Context, c *ferryv1.Cluster) (*rest.Config, string, error) {
+func (r *Registry) config(ctx context.Context, c *ferryv1.Cluster) (*rest.Config, Token, string, error) {
 	if c.Spec.IsHost && c.Spec.URL == "" {
-		return rest.CopyConfig(r.host), fmt.Sprintf("host/%d", c.Generation), nil
+		return rest.CopyConfig(r.host), Token{}, fmt.Sprintf("host/%d", c.Generation), nil
 	}
 	if c.Spec.TokenSecretRef == nil {
-		return nil, "", fmt.Errorf("cluster %s has no tokenSecretRef: %w", c.Name, ErrSecret)
+		return nil, Token{}, "", fmt.Errorf("cluster %s has no tokenSecretRef: %w", c.Name, ErrSecret)
 	}
 	var sec corev1.Secret
 	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Spec.TokenSecretRef.Name}
 	if err := r.reader.Get(ctx, key, &sec); err != nil {
-		return nil, "", fmt.Errorf("get token secret %s of cluster %s: %w: %w", key, c.Name, ErrSecret, err)
+		return nil, Token{}, "", fmt.Errorf("get token secret %s of cluster %s: %w: %w", key, c.Name, ErrSecret, err)
 	}
-	token := string(sec.Data[TokenKey])
-	if token == "" {
-		return nil, "", fmt.Errorf("secret %s has no %q key: %w", key, TokenKey, ErrSecret)
+	tok := readToken(&sec)
+	if tok.Value == "" {
+		return nil, Token{}, "", fmt.Errorf("secret %s has no %q key: %w", key, TokenKey, ErrSecret)
 	}
 	cfg := &rest.Config{
 		Host:            c.Spec.URL,
-		BearerToken:     token,
+		BearerToken:     tok.Value,
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.Spec.CABundle, Insecure: c.Spec.Insecure},
 	}
-	return cfg, fmt.Sprintf("%d/%s", c.Generation, sec.ResourceVersion), nil
+	return cfg, tok, fmt.Sprintf("%d/%s", c.Generation, sec.ResourceVersion), nil
 }
 
 // NewClients builds the clients for cfg, tuned for bulk work: high

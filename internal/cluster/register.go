@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
@@ -20,85 +20,138 @@ import (
 
 // Names of what registration creates on a registered cluster.
 const (
-	// AgentNamespace holds Ferry's service account on every cluster.
-	AgentNamespace = "ferry-system"
+	// DefaultAgentNamespace holds Ferry's service account on a cluster
+	// when Ferry's own namespace on the host is the default one; it is
+	// always the host's Ferry namespace, so that two installations of
+	// Ferry (or two test runs) have a service account each.
+	DefaultAgentNamespace = "ferry-system"
 	// AgentServiceAccount is the service account Ferry acts as.
 	AgentServiceAccount = "ferry"
-	// SourceRole may read everything and quiesce workloads.
-	SourceRole = "ferry-source"
-	// DestinationRole may create, change and delete what migrations bring.
-	DestinationRole  = "ferry-destination"
-	agentTokenSecret = "ferry-token"
+	// DefaultTokenTTL is how long a token lives unless told otherwise;
+	// the controller renews it when half of that has passed.
+	DefaultTokenTTL = 24 * time.Hour
+	// MinTokenTTL is the shortest lifetime the API server issues.
+	MinTokenTTL = 10 * time.Minute
+	// legacy names of the roles and token Secret of Ferry before least
+	// privilege: removed when a cluster is registered again.
+	legacySourceRole      = "ferry-source"
+	legacyDestinationRole = "ferry-destination"
+	legacyTokenSecret     = "ferry-token"
 )
 
 // Roles say which of Ferry's roles a cluster gets.
 type Roles struct{ Source, Destination bool }
 
-// sourceRules: read everything (export, validation, pod logs), change the
-// workload kinds that quiesce and un-quiesce touch, and run the sending
-// data movers.
-var sourceRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
-	{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets", "daemonsets"}, Verbs: []string{"patch", "update"}},
-	{APIGroups: []string{"batch"}, Resources: []string{"cronjobs", "jobs"}, Verbs: []string{"patch", "update"}},
-	// OpenShift's DeploymentConfigs, where served.
-	{APIGroups: []string{"apps.openshift.io"}, Resources: []string{"deploymentconfigs"}, Verbs: []string{"patch", "update"}},
-	// Hooks: Jobs on the source, and commands in running pods.
-	{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create", "delete"}},
-	{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create", "get"}},
-	{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
-	// The sending data movers: a pod per claim, its certificate Secret,
-	// and the pod's log for progress and errors.
-	{APIGroups: []string{""}, Resources: []string{"pods", "secrets", "services"}, Verbs: []string{"create", "update", "patch", "delete", "deletecollection"}},
-}
-
-// destinationRules: a destination receives objects of any kind, including
-// RBAC objects and CRDs, so it needs write access to every resource and
-// the bind/escalate verbs to recreate roles it does not itself hold.
-var destinationRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}},
-	{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles", "roles"}, Verbs: []string{"bind", "escalate"}},
+// PrepareOptions say what Prepare sets up.
+type PrepareOptions struct {
+	// Roles the cluster plays.
+	Roles Roles
+	// Namespace of Ferry's service account on the cluster (the host's
+	// Ferry namespace).
+	Namespace string
+	// ClusterScopedWrites binds ClusterWritesRole.
+	ClusterScopedWrites bool
+	// TokenTTL is the lifetime of the token; zero is DefaultTokenTTL.
+	TokenTTL time.Duration
 }
 
 // Registration is the result of preparing a cluster for Ferry.
 type Registration struct {
-	// Token of Ferry's service account.
+	// Token of Ferry's service account, bound and expiring.
 	Token string
+	// Expires is when the token expires.
+	Expires time.Time
 }
 
-// Prepare creates Ferry's service account on a cluster, binds the roles
-// and returns a long-lived token. It is idempotent.
-func Prepare(ctx context.Context, kube kubernetes.Interface, roles Roles) (*Registration, error) {
-	if err := ensure(ctx, func() error {
-		_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: AgentNamespace,
-			Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}}, metav1.CreateOptions{})
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("create namespace %s: %w", AgentNamespace, err)
+// Prepare creates Ferry's service account on a cluster, its roles and
+// bindings (docs/rbac.md), and requests a token for it. It is idempotent:
+// run again, it brings the roles to what this version of Ferry needs and
+// removes what older versions granted.
+func Prepare(ctx context.Context, kube kubernetes.Interface, o PrepareOptions) (*Registration, error) {
+	if o.Namespace == "" {
+		o.Namespace = DefaultAgentNamespace
 	}
-	if err := ensure(ctx, func() error {
-		_, err := kube.CoreV1().ServiceAccounts(AgentNamespace).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: AgentServiceAccount}}, metav1.CreateOptions{})
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("create service account: %w", err)
+	if err := ensureAccount(ctx, kube, o.Namespace); err != nil {
+		return nil, err
+	}
+	lists, err := kube.Discovery().ServerPreferredResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("discover the served resources: %w", err)
+	}
+	meta := managedMeta(ReaderRole)
+	if err := putClusterRole(ctx, kube, &rbacv1.ClusterRole{ObjectMeta: meta, Rules: ReaderRules(lists)}); err != nil {
+		return nil, err
+	}
+	if err := bindClusterRole(ctx, kube, ReaderRole, o.Namespace, true); err != nil {
+		return nil, err
 	}
 	for _, r := range []struct {
 		name  string
 		want  bool
 		rules []rbacv1.PolicyRule
-	}{{SourceRole, roles.Source, sourceRules}, {DestinationRole, roles.Destination, destinationRules}} {
-		if !r.want {
-			continue
-		}
-		if err := bindRole(ctx, kube, r.name, r.rules); err != nil {
-			return nil, err
+	}{{SourceNamespaceRole, o.Roles.Source, sourceNamespaceRules}, {DestinationNamespaceRole, o.Roles.Destination, destinationNamespaceRules}} {
+		if r.want {
+			if err := putClusterRole(ctx, kube, &rbacv1.ClusterRole{ObjectMeta: managedMeta(r.name), Rules: r.rules}); err != nil {
+				return nil, err
+			}
 		}
 	}
-	tok, err := token(ctx, kube)
-	if err != nil {
+	if err := putClusterRole(ctx, kube, &rbacv1.ClusterRole{ObjectMeta: managedMeta(ClusterWritesRole), Rules: clusterWritesRules}); err != nil {
 		return nil, err
 	}
-	return &Registration{Token: tok}, nil
+	if err := bindClusterRole(ctx, kube, ClusterWritesRole, o.Namespace, o.ClusterScopedWrites); err != nil {
+		return nil, err
+	}
+	if err := removeLegacy(ctx, kube, o.Namespace); err != nil {
+		return nil, err
+	}
+	return RequestToken(ctx, kube, o.Namespace, o.TokenTTL)
+}
+
+// managedMeta is the metadata of an object registration owns.
+func managedMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}
+}
+
+// ensureAccount creates the namespace, the service account and the Role
+// that lets it renew its token.
+func ensureAccount(ctx context.Context, kube kubernetes.Interface, ns string) error {
+	if err := ensure(ctx, func() error {
+		_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: managedMeta(ns)}, metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	if err := ensure(ctx, func() error {
+		_, err := kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: AgentServiceAccount}}, metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return fmt.Errorf("create service account: %w", err)
+	}
+	meta := managedMeta(TokenRole)
+	meta.Namespace = ns
+	role := &rbacv1.Role{ObjectMeta: meta, Rules: tokenRules()}
+	if _, err := kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		if _, err := kube.RbacV1().Roles(ns).Update(ctx, role, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("update role %s/%s: %w", ns, TokenRole, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("create role %s/%s: %w", ns, TokenRole, err)
+	}
+	rb := &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: TokenRole},
+		Subjects: []rbacv1.Subject{Subject(ns)}}
+	if err := ensure(ctx, func() error {
+		_, err := kube.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return fmt.Errorf("bind role %s/%s: %w", ns, TokenRole, err)
+	}
+	return nil
+}
+
+// Subject is Ferry's service account in namespace ns.
+func Subject(ns string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: AgentServiceAccount, Namespace: ns}
 }
 
 func ensure(_ context.Context, create func() error) error {
@@ -108,57 +161,94 @@ func ensure(_ context.Context, create func() error) error {
 	return nil
 }
 
-func bindRole(ctx context.Context, kube kubernetes.Interface, name string, rules []rbacv1.PolicyRule) error {
-	meta := metav1.ObjectMeta{Name: name, Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}
-	role := &rbacv1.ClusterRole{ObjectMeta: meta, Rules: rules}
-	if _, err := kube.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
-		existing, gerr := kube.RbacV1().ClusterRoles().Get(ctx, name, metav1.GetOptions{})
-		if gerr != nil {
-			return fmt.Errorf("get cluster role %s: %w", name, gerr)
+// putClusterRole creates the ClusterRole or sets its rules.
+func putClusterRole(ctx context.Context, kube kubernetes.Interface, role *rbacv1.ClusterRole) error {
+	_, err := kube.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{})
+	if !apierrors.IsAlreadyExists(err) {
+		if err != nil {
+			return fmt.Errorf("create cluster role %s: %w", role.Name, err)
 		}
-		existing.Rules = rules
-		if _, err := kube.RbacV1().ClusterRoles().Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("update cluster role %s: %w", name, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("create cluster role %s: %w", name, err)
+		return nil
 	}
-	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: meta,
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: AgentServiceAccount, Namespace: AgentNamespace}}}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		existing, err := kube.RbacV1().ClusterRoles().Get(ctx, role.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get cluster role %s: %w", role.Name, err)
+		}
+		existing.Rules = role.Rules
+		if _, err := kube.RbacV1().ClusterRoles().Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("update cluster role %s: %w", role.Name, err)
+		}
+		return nil
+	})
+}
+
+// BindingName is the name of the ClusterRoleBinding of role to the
+// service account of namespace ns.
+func BindingName(role, ns string) string { return role + ":" + ns }
+
+// bindClusterRole binds role cluster-wide to the service account of ns,
+// or removes that binding when want is false.
+func bindClusterRole(ctx context.Context, kube kubernetes.Interface, role, ns string, want bool) error {
+	name := BindingName(role, ns)
+	if !want {
+		err := kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("remove cluster role binding %s: %w", name, err)
+		}
+		return nil
+	}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: managedMeta(name),
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects: []rbacv1.Subject{Subject(ns)}}
 	if err := ensure(ctx, func() error {
 		_, err := kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
 		return err
 	}); err != nil {
-		return fmt.Errorf("bind cluster role %s: %w", name, err)
+		return fmt.Errorf("bind cluster role %s: %w", role, err)
 	}
 	return nil
 }
 
-// token returns the long-lived token of Ferry's service account, creating
-// its token Secret when needed.
-func token(ctx context.Context, kube kubernetes.Interface) (string, error) {
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: agentTokenSecret, Namespace: AgentNamespace,
-		Annotations: map[string]string{corev1.ServiceAccountNameKey: AgentServiceAccount}}, Type: corev1.SecretTypeServiceAccountToken}
-	if err := ensure(ctx, func() error {
-		_, err := kube.CoreV1().Secrets(AgentNamespace).Create(ctx, sec, metav1.CreateOptions{})
-		return err
-	}); err != nil {
-		return "", fmt.Errorf("create token secret: %w", err)
-	}
-	var tok string
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		s, err := kube.CoreV1().Secrets(AgentNamespace).Get(ctx, agentTokenSecret, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
+// removeLegacy deletes what older versions of Ferry granted this service
+// account: the ClusterRoleBindings ferry-source and ferry-destination (when
+// they bind only it) and the never-expiring token Secret.
+func removeLegacy(ctx context.Context, kube kubernetes.Interface, ns string) error {
+	for _, name := range []string{legacySourceRole, legacyDestinationRole} {
+		crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
 		}
-		tok = string(s.Data[corev1.ServiceAccountTokenKey])
-		return tok != "", nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("wait for the token of %s/%s (is kube-controller-manager's token controller running?): %w", AgentNamespace, AgentServiceAccount, err)
+		if err != nil {
+			return fmt.Errorf("get cluster role binding %s: %w", name, err)
+		}
+		if len(crb.Subjects) != 1 || crb.Subjects[0] != Subject(ns) {
+			continue
+		}
+		if err := kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("remove the legacy cluster role binding %s: %w", name, err)
+		}
 	}
-	return tok, nil
+	err := kube.CoreV1().Secrets(ns).Delete(ctx, legacyTokenSecret, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("remove the legacy token secret %s/%s: %w", ns, legacyTokenSecret, err)
+	}
+	return nil
+}
+
+// RequestToken requests a bound token of Ferry's service account in ns
+// that expires after ttl (DefaultTokenTTL when zero).
+func RequestToken(ctx context.Context, kube kubernetes.Interface, ns string, ttl time.Duration) (*Registration, error) {
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
+	}
+	secs := int64(ttl / time.Second)
+	tr, err := kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, AgentServiceAccount,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("request a token for service account %s/%s: %w", ns, AgentServiceAccount, err)
+	}
+	return &Registration{Token: tr.Status.Token, Expires: tr.Status.ExpirationTimestamp.Time}, nil
 }
 
 // Settings are the parts of a Cluster's spec that do not come from its
@@ -175,12 +265,14 @@ type Settings struct {
 	Registry *ferryv1.RegistrySpec
 }
 
-// Store writes the Cluster and its token Secret on the host.
-func Store(ctx context.Context, host client.Client, namespace, name string, target *rest.Config, set Settings, tok string) (*ferryv1.Cluster, error) {
+// Store writes the Cluster and its token Secret on the host; the Secret
+// also records when the token expires, its lifetime and the service
+// account's namespace, for the controller's renewal.
+func Store(ctx context.Context, host client.Client, namespace, name string, target *rest.Config, set Settings, tok Token) (*ferryv1.Cluster, error) {
 	secName := "cluster-" + name
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secName, Namespace: namespace,
 		Labels: map[string]string{ferryv1.LabelManagedBy: ferryv1.ManagedByValue}}}
-	if _, err := createOrUpdate(ctx, host, sec, func() { sec.Data = map[string][]byte{TokenKey: []byte(tok)} }); err != nil {
+	if _, err := createOrUpdate(ctx, host, sec, func() { tok.write(sec) }); err != nil {
 		return nil, fmt.Errorf("store token secret %s: %w", secName, err)
 	}
 	c := &ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}

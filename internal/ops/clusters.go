@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
@@ -55,6 +56,12 @@ type ClusterRegistration struct {
 	// "registry-<name>" (keys username and password, or token), which the
 	// Cluster then names.
 	RegistryCredentials map[string][]byte
+	// ClusterScopedWrites binds Ferry's optional role for cluster-scoped
+	// objects (CRDs, ClusterRoles, ClusterRoleBindings, SCCs, moved PVs).
+	ClusterScopedWrites bool
+	// TokenTTL is the lifetime of Ferry's token (cluster.DefaultTokenTTL
+	// when zero); the controller renews it at half of that.
+	TokenTTL time.Duration
 }
 
 // Validate says what is wrong with the registration, if anything.
@@ -69,6 +76,9 @@ func (r ClusterRegistration) Validate() error {
 	}
 	if err := r.validateRegistry(); err != nil {
 		return err
+	}
+	if r.TokenTTL != 0 && r.TokenTTL < cluster.MinTokenTTL {
+		return fmt.Errorf("token TTL %s: give at least %s (the API server issues no shorter token)", r.TokenTTL, cluster.MinTokenTTL)
 	}
 	return ValidateName(r.Name)
 }
@@ -173,31 +183,38 @@ func (o *Client) RegisterCluster(ctx context.Context, r ClusterRegistration) (*C
 	return o.StoreCluster(ctx, r, tok)
 }
 
-// PrepareCluster creates what Ferry needs on the cluster itself (its
-// namespace, a service account with the role's permissions, a token) and
-// returns the token. It changes nothing on the host.
-func (o *Client) PrepareCluster(ctx context.Context, r ClusterRegistration) (token string, err error) {
+// PrepareCluster creates what Ferry needs on the cluster itself (a
+// namespace named as Ferry's on the host, a service account with the
+// roles of docs/rbac.md, a bound token that expires) and returns the
+// token. It changes nothing on the host.
+func (o *Client) PrepareCluster(ctx context.Context, r ClusterRegistration) (cluster.Token, error) {
 	if err := r.Validate(); err != nil {
-		return "", err
+		return cluster.Token{}, err
 	}
 	kube, err := kubernetes.NewForConfig(r.Config)
 	if err != nil {
-		return "", fmt.Errorf("clients of cluster %s: %w", r.Name, err)
+		return cluster.Token{}, fmt.Errorf("clients of cluster %s: %w", r.Name, err)
 	}
 	if _, err := kube.Discovery().ServerVersion(); err != nil {
-		return "", fmt.Errorf("cannot reach cluster %s at %s: %w; check the kubeconfig and that the API server runs", r.Name, r.Config.Host, err)
+		return cluster.Token{}, fmt.Errorf("cannot reach cluster %s at %s: %w; check the kubeconfig and that the API server runs", r.Name, r.Config.Host, err)
 	}
-	reg, err := cluster.Prepare(ctx, kube, cluster.Roles{Source: r.Role != RoleDestination, Destination: r.Role != RoleSource})
+	ttl := r.TokenTTL
+	if ttl == 0 {
+		ttl = cluster.DefaultTokenTTL
+	}
+	reg, err := cluster.Prepare(ctx, kube, cluster.PrepareOptions{
+		Roles:     cluster.Roles{Source: r.Role != RoleDestination, Destination: r.Role != RoleSource},
+		Namespace: o.namespace, ClusterScopedWrites: r.ClusterScopedWrites, TokenTTL: ttl})
 	if err != nil {
-		return "", fmt.Errorf("prepare cluster %s: %w", r.Name, err)
+		return cluster.Token{}, fmt.Errorf("prepare cluster %s: %w", r.Name, err)
 	}
-	return reg.Token, nil
+	return cluster.Token{Value: reg.Token, Expires: reg.Expires, TTL: ttl, Namespace: o.namespace}, nil
 }
 
 // StoreCluster stores the token and the Cluster on the host (its CRDs
 // installed), and checks the cluster with that token, as the controller
 // will.
-func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token string) (*ClusterRegistered, error) {
+func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token cluster.Token) (*ClusterRegistered, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -220,10 +237,11 @@ func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token 
 	if r.Registry != nil {
 		out.RegistryProblem = o.checkRegistry(ctx, r.Name, r.Registry)
 	}
-	clients, err := cluster.NewClients(r.Name, withToken(r.Config, token))
+	clients, err := cluster.NewClients(r.Name, withToken(r.Config, token.Value))
 	if err != nil {
 		return nil, err
 	}
+	clients.Token = token
 	facts, err := cluster.Check(ctx, clients)
 	var p *cluster.Problem
 	switch {

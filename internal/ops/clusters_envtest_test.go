@@ -22,7 +22,7 @@ func TestStoreCluster(t *testing.T) {
 	ctx := context.Background()
 	o := newClient(t, true)
 	r := ClusterRegistration{Name: "src", Config: env.Config, Role: RoleSource, MoverService: ferryv1.MoverServiceLoadBalancer}
-	got, err := o.StoreCluster(ctx, r, "not-a-token")
+	got, err := o.StoreCluster(ctx, r, cluster.Token{Value: "not-a-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestStoreCluster(t *testing.T) {
 	if string(sec.Data[cluster.TokenKey]) != "not-a-token" {
 		t.Errorf("stored token %q", sec.Data[cluster.TokenKey])
 	}
-	if _, err := o.StoreCluster(ctx, ClusterRegistration{Name: "dst", Config: env.Config, Role: "sink", MoverService: ferryv1.MoverServiceNodePort}, "t"); err == nil {
+	if _, err := o.StoreCluster(ctx, ClusterRegistration{Name: "dst", Config: env.Config, Role: "sink", MoverService: ferryv1.MoverServiceNodePort}, cluster.Token{Value: "t"}); err == nil {
 		t.Error("StoreCluster of an invalid registration succeeded")
 	}
 }
@@ -57,7 +57,7 @@ func TestStoreClusterBehindIngress(t *testing.T) {
 	o := newClient(t, true)
 	r := ClusterRegistration{Name: "edge", Config: env.Config, Role: RoleDestination, MoverService: ferryv1.MoverServiceIngress,
 		MoverIngressClass: "passthrough", MoverIngressDomain: "movers.example.com"}
-	if _, err := o.StoreCluster(ctx, r, "not-a-token"); err != nil {
+	if _, err := o.StoreCluster(ctx, r, cluster.Token{Value: "not-a-token"}); err != nil {
 		t.Fatal(err)
 	}
 	var c ferryv1.Cluster

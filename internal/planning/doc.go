@@ -8,8 +8,11 @@
 // reason and a message that says what to do). A Full plan's:
 //
 //   - checkSameNamespace: within one cluster, no namespace onto itself;
-//   - checkDestinationAccess: Ferry may create and delete there;
 //   - checkSourceNamespaces: the source namespaces exist;
+//   - checkSourceAccess, checkExistingDestinationAccess: Ferry holds its
+//     namespace roles in the plan's source namespaces and in the
+//     destination namespaces that exist (granted by the user, see
+//     docs/rbac.md);
 //   - checkConflicts: a destination namespace Ferry did not create holds
 //     no objects of others;
 //   - inventory: the destination serves every kind to migrate;
@@ -17,10 +20,17 @@
 //   - checkClasses: the storage classes the claims to create need;
 //   - checkClaimOverrides: the plan's claim overrides are possible;
 //   - checkMoves: the claims to move can be moved (see Moved claims);
+//   - checkClusterScopedAccess: only when the plan has cluster-scoped
+//     objects (CRDs, ClusterRoles and their bindings, SCCs, moved PVs),
+//     Ferry's optional cluster-writes role, naming those it lacks;
 //   - applyUsage, checkCapacity: the claims' measured usage and proposed
 //     capacities, and that each copy fits (see Usage and capacity);
 //   - tally: what the migration will apply and skip, counted with the
-//     transforms' own decisions (see [migrate.Inventory.Tally]).
+//     transforms' own decisions (see [migrate.Inventory.Tally]);
+//   - checkDestinationAccess, last of every type's checks: Ferry holds its
+//     role in every destination namespace; one that does not exist yet is
+//     created by the user's grant, which `ferry plan create` makes once
+//     this is the only problem left.
 //
 // A State plan applies only claims, so it has no checkConflicts,
 // inventory or tally; after listClaims, findExistingClaims marks the

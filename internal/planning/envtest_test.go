@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -152,23 +153,67 @@ func checkResult(t *testing.T, p *ferryv1.Plan, src, dst *cluster.Clients, wantR
 	return res
 }
 
-func TestCheckDestinationAccessEnvtest(t *testing.T) {
-	src, admin := clients(t)
-	nobody := rest.CopyConfig(dstEnv.Config)
-	nobody.Impersonate = rest.ImpersonationConfig{UserName: "nobody"}
+// TestCheckNamespaceAccessEnvtest: as Ferry's service account, a plan
+// passes only when every namespace of it is granted on its side (a
+// destination namespace that does not exist is not), and the message
+// names the namespaces that are not and how to grant them.
+func TestCheckNamespaceAccessEnvtest(t *testing.T) {
+	ctx := context.Background()
+	agentNS := "ferry-" + rand.String(5)
+	asAgent := map[*testenv.Env]*cluster.Clients{}
+	for _, env := range []*testenv.Env{srcEnv, dstEnv} {
+		if _, err := cluster.Prepare(ctx, env.Kube, cluster.PrepareOptions{Roles: cluster.Roles{Source: true, Destination: true}, Namespace: agentNS}); err != nil {
+			t.Fatal(err)
+		}
+		cfg := rest.CopyConfig(env.Config)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + agentNS + ":" + cluster.AgentServiceAccount}
+		asAgent[env] = newClients(t, "src", cfg)
+	}
+	asAgent[dstEnv].Name = "dst"
+	shop, other := namespace(t, srcEnv, "shop"), namespace(t, srcEnv, "other")
+	g := cluster.Grant{Plan: "p1", HostNamespace: "ferry", AgentNamespace: agentNS, Source: []string{shop}}
+	if _, err := g.Apply(ctx, srcEnv.Kube); err != nil {
+		t.Fatal(err)
+	}
+	g = cluster.Grant{Plan: "p1", HostNamespace: "ferry", AgentNamespace: agentNS, Destination: []string{shop + "-v2"}, CreateNamespaces: true}
+	res, err := g.Apply(ctx, dstEnv.Kube)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.CreatedNamespaces) != 1 {
+		t.Errorf("created namespaces %v, want %s-v2", res.CreatedNamespaces, shop)
+	}
+	// RBAC's cache may lag the new grants by a moment.
+	for _, w := range []struct {
+		c  *cluster.Clients
+		ns string
+	}{{asAgent[srcEnv], shop}, {asAgent[dstEnv], shop + "-v2"}} {
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+			denied, err := cluster.MissingAccess(ctx, w.c, w.ns, []authzv1.ResourceAttributes{{Verb: "create", Resource: "pods"}})
+			return err == nil && len(denied) == 0, nil
+		})
+		if err != nil {
+			t.Fatalf("the grant in %s on %s is not in effect: %v", w.ns, w.c.Name, err)
+		}
+	}
 	tests := []struct {
 		name        string
-		dst         *cluster.Clients
+		namespaces  []string
 		wantReason  string
 		wantMessage []string
 	}{
-		{name: "administrator", dst: admin},
-		{name: "user without rights", dst: newClients(t, "dst", nobody), wantReason: ferryv1.ReasonInsufficientPermissions,
-			wantMessage: []string{"create namespaces", "delete *.*", "ferry cluster add dst --role destination"}},
+		{name: "granted", namespaces: []string{shop + ":" + shop + "-v2"}},
+		{name: "one namespace not granted", namespaces: []string{shop + ":" + shop + "-v2", other},
+			wantReason:  ferryv1.ReasonNotGranted,
+			wantMessage: []string{"namespace " + other + " on cluster src", "role ferry-source-namespace", "`ferry plan grant p1`"}},
+		{name: "destination namespace missing", namespaces: []string{shop + ":" + shop + "-v3"},
+			wantReason:  ferryv1.ReasonNotGranted,
+			wantMessage: []string{"namespace " + shop + "-v3 on cluster dst", "role ferry-destination-namespace", "`ferry plan grant p1`"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkResult(t, plan("shop"), src, tt.dst, tt.wantReason, tt.wantMessage, checkDestinationAccess)
+			checkResult(t, plan(tt.namespaces...), asAgent[srcEnv], asAgent[dstEnv], tt.wantReason, tt.wantMessage,
+				checkSourceAccess, checkExistingDestinationAccess, checkDestinationAccess)
 		})
 	}
 }

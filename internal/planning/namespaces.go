@@ -35,21 +35,6 @@ func checkSameNamespace(_ context.Context, p *ferryv1.Plan, s migrate.Scope, _, 
 	return nil
 }
 
-// checkDestinationAccess requires that Ferry may create and delete on the
-// destination.
-func checkDestinationAccess(ctx context.Context, _ *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
-	denied, err := cluster.MissingAccess(ctx, dst, cluster.DestinationAccess)
-	if err != nil {
-		return fmt.Errorf("check access on cluster %s: %w", dst.Name, err)
-	}
-	if len(denied) > 0 {
-		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
-			"Ferry may not %s on destination cluster %s: register it with `ferry cluster add %s --role destination`",
-			strings.Join(denied, ", "), dst.Name, dst.Name)}
-	}
-	return nil
-}
-
 // checkSourceNamespaces requires that the source namespaces exist.
 func checkSourceNamespaces(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, _ *cluster.Clients, res *Result) error {
 	var missing []string

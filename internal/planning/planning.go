@@ -104,14 +104,17 @@ func Scope(p *ferryv1.Plan) (migrate.Scope, error) {
 func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (*Result, error) {
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
-		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkExistingClaims, checkCapacity, countClaims)
+		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess,
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkExistingClaims, checkCapacity, countClaims,
+			checkDestinationAccess)
 	case ferryv1.PlanStorageConversion:
-		return run(ctx, p, src, dst, checkConversionScope, checkDestinationAccess, checkSourceNamespaces,
-			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims)
+		return run(ctx, p, src, dst, checkConversionScope, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess,
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims,
+			checkDestinationAccess)
 	case ferryv1.PlanFull:
-		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkDestinationAccess, checkSourceNamespaces, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkCapacity, tally, listImages)
+		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess, checkConflicts,
+			inventory, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkCapacity, tally, listImages,
+			checkDestinationAccess)
 	}
 	return run(ctx, p, src, dst, checkType)
 }

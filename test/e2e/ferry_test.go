@@ -48,6 +48,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The kubeconfigs `ferry cluster add` records for later grants stay
+	// with this run, not in the user's configuration folder.
+	if err := os.Setenv("FERRY_CONFIG_DIR", filepath.Join(dir, "config")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ferryBin = filepath.Join(dir, "ferry")
 	build := exec.Command("go", "build", "-o", ferryBin, "../../cmd/ferry")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -125,8 +131,25 @@ func (p *controllerProcess) stop() {
 }
 
 // withController runs a controller for the test, registers the two
-// clusters and returns the controller.
+// clusters with Ferry's default roles (no cluster-scoped writes) and
+// returns the controller.
 func withController(t *testing.T) *controllerProcess {
+	t.Helper()
+	return withControllerRoles(t)
+}
+
+// withClusterWrites is withController for tests whose plans have
+// cluster-scoped objects (CRDs, ClusterRoles and their bindings, SCCs,
+// moved PVs): both clusters also get Ferry's optional role
+// ferry-cluster-writes.
+func withClusterWrites(t *testing.T) *controllerProcess {
+	t.Helper()
+	return withControllerRoles(t, "--cluster-scoped-writes")
+}
+
+// withControllerRoles runs a controller and registers the two clusters
+// with the extra flags of `ferry cluster add`.
+func withControllerRoles(t *testing.T, flags ...string) *controllerProcess {
 	t.Helper()
 	p := startController(t)
 	t.Cleanup(func() {
@@ -135,8 +158,8 @@ func withController(t *testing.T) *controllerProcess {
 			t.Logf("controller log:\n%s", p.log.String())
 		}
 	})
-	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
-	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
+	mustFerry(t, append([]string{"cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src")}, flags...)...)
+	mustFerry(t, append([]string{"cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst")}, flags...)...)
 	return p
 }
 

@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/ptr"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/test/harness"
 )
 
@@ -577,6 +578,9 @@ func snapshotRenamed(t *testing.T, c *harness.Cluster, ns, origNS string, kinds 
 	add := func(u *unstructured.Unstructured) {
 		if metav1.GetControllerOf(u) != nil || (u.GetKind() == "ConfigMap" && u.GetName() == "kube-root-ca.crt") {
 			return
+		}
+		if _, grant := u.GetLabels()[ferryv1.LabelGrantPlan]; grant {
+			return // Ferry's grant of the namespace, not the application's
 		}
 		if u.GetNamespace() == "" && origNS != ns {
 			u.SetName(strings.ReplaceAll(u.GetName(), origNS, ns))

@@ -46,10 +46,10 @@ import (
 
 // registerWithRegistries registers the test bed's clusters once more, as
 // img-src and img-dst, each with its own registry (plain HTTP).
-func registerWithRegistries(t *testing.T, src, dst *harness.Cluster) {
+func registerWithRegistries(t *testing.T, src, dst *harness.Cluster, flags ...string) {
 	t.Helper()
-	mustFerry(t, "cluster", "add", "img-src", "--kubeconfig", src.Kubeconfig, "--registry", src.Registry, "--registry-insecure")
-	mustFerry(t, "cluster", "add", "img-dst", "--kubeconfig", dst.Kubeconfig, "--registry", dst.Registry, "--registry-insecure")
+	mustFerry(t, append([]string{"cluster", "add", "img-src", "--kubeconfig", src.Kubeconfig, "--registry", src.Registry, "--registry-insecure"}, flags...)...)
+	mustFerry(t, append([]string{"cluster", "add", "img-dst", "--kubeconfig", dst.Kubeconfig, "--registry", dst.Registry, "--registry-insecure"}, flags...)...)
 }
 
 // testImage is the test bed's tools image (busybox) with random layers

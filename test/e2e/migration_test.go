@@ -26,7 +26,7 @@ import (
 // field; then rolls back and checks that the source is exactly as before
 // and nothing Ferry created is left on the destination.
 func TestMigrateNamespaceWithRename(t *testing.T) {
-	withController(t)
+	withClusterWrites(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
 	ns := src.Namespace(t, "e2e-full")
 	moved := ns + "-moved"

@@ -28,7 +28,7 @@ import (
 // rollback deletes the destination's PV and claim, binds the source claim
 // to its PV again and leaves the data in place.
 func TestMoveSharedHostPath(t *testing.T) {
-	withController(t)
+	withClusterWrites(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
 	ns := src.Namespace(t, "move-e2e")
 	plan := "move-e2e"
@@ -166,7 +166,7 @@ func deletePlanPVs(t *testing.T, plan string, clusters ...*harness.Cluster) {
 // refused with a problem that names the cause and says what to do, and
 // nothing changes on the source.
 func TestMoveRefused(t *testing.T) {
-	withController(t)
+	withClusterWrites(t)
 	src := harness.Local(t, "src")
 	ns := src.Namespace(t, "move-bad")
 	ctx := context.Background()
@@ -234,8 +234,8 @@ func TestMoveRefused(t *testing.T) {
 func TestMoveCancelAfterRestart(t *testing.T) {
 	p := startController(t)
 	defer func() { p.stop() }()
-	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"))
-	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"))
+	mustFerry(t, "cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src"), "--cluster-scoped-writes")
+	mustFerry(t, "cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst"), "--cluster-scoped-writes")
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
 	ns := src.Namespace(t, "move-cancel")
 	plan := "move-cancel"

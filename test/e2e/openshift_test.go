@@ -50,7 +50,7 @@ import (
 //     the router (openshift.Router: it admits the Route under a host the
 //     source's DNS resolves to it and forwards by SNI).
 func TestOpenShiftKinds(t *testing.T) {
-	withController(t)
+	withClusterWrites(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
 	ctx := context.Background()
 	for _, c := range []*harness.Cluster{src, dst} {
@@ -58,9 +58,9 @@ func TestOpenShiftKinds(t *testing.T) {
 			t.Fatalf("install the OpenShift CRDs on %s: %v", c.Name, err)
 		}
 	}
-	registerWithRegistries(t, src, dst)
+	registerWithRegistries(t, src, dst, "--cluster-scoped-writes")
 	mustFerry(t, "cluster", "add", "os-dst", "--kubeconfig", dst.Kubeconfig, "--registry", dst.Registry, "--registry-insecure",
-		"--mover-service", "Route")
+		"--mover-service", "Route", "--cluster-scoped-writes")
 	ns := src.Namespace(t, "os-e2e")
 	moved := ns + "-moved"
 	plan := "os-e2e"

@@ -46,11 +46,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	base := c.DeepCopy()
+	tokenCond, renewIn := r.renew(ctx, &c)
 	cond, facts := r.check(ctx, &c)
 	now := metav1.Now()
 	c.Status.ObservedGeneration = c.Generation
 	c.Status.LastChecked = &now
 	meta.SetStatusCondition(&c.Status.Conditions, cond)
+	if tokenCond != nil {
+		meta.SetStatusCondition(&c.Status.Conditions, *tokenCond)
+	}
 	registryReady := r.checkRegistry(ctx, &c)
 	if facts != nil {
 		c.Status.KubernetesVersion = facts.Version
@@ -65,10 +69,44 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
+	after := NotReadyRecheck
 	if cond.Status == metav1.ConditionTrue && registryReady {
-		return ctrl.Result{RequeueAfter: ReadyRecheck}, nil
+		after = ReadyRecheck
 	}
-	return ctrl.Result{RequeueAfter: NotReadyRecheck}, nil
+	if renewIn > 0 && renewIn < after {
+		after = renewIn
+	}
+	return ctrl.Result{RequeueAfter: after}, nil
+}
+
+// renew renews the Cluster's token when half of its lifetime has passed
+// and returns the TokenRenewed condition (nil for a token Ferry did not
+// request) and when to look again.
+func (r *Reconciler) renew(ctx context.Context, c *ferryv1.Cluster) (*metav1.Condition, time.Duration) {
+	clients, err := r.Registry.Clients(ctx, c)
+	if err != nil || clients.Token.Expires.IsZero() {
+		return nil, 0
+	}
+	cond := &metav1.Condition{Type: ferryv1.ConditionTokenRenewed, ObservedGeneration: c.Generation}
+	now := time.Now()
+	if !now.Before(clients.Token.Expires) {
+		cond.Status, cond.Reason = metav1.ConditionFalse, ferryv1.ReasonTokenExpired
+		cond.Message = "the token expired at " + clients.Token.Expires.UTC().Format(time.RFC3339) + ": run `ferry cluster add " + c.Name + "` again"
+		return cond, 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	next, err := cluster.Renew(ctx, r.Client, c, clients, now)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "token renewal failed", "cluster", c.Name)
+		cond.Status, cond.Reason = metav1.ConditionFalse, ferryv1.ReasonTokenRenewalFailed
+		cond.Message = "renewing the token failed (" + err.Error() + "); it works until " +
+			clients.Token.Expires.UTC().Format(time.RFC3339) + ", then run `ferry cluster add " + c.Name + "` again"
+		return cond, NotReadyRecheck
+	}
+	cond.Status, cond.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
+	cond.Message = "the token is renewed when half of its lifetime has passed"
+	return cond, next
 }
 
 // check returns the Ready condition (the registry has its own,

@@ -101,8 +101,10 @@ func (s *session) indirectPath(ctx context.Context) (*indirect.Path, error) {
 	if err != nil {
 		return nil, err
 	}
+	srcNS, dstNS := s.planNamespaces()
 	return indirect.New(indirect.Options{Source: s.src, Destination: s.dst, Migration: s.m.Name, Plan: string(s.plan.UID),
-		Image: s.r.MoverImage, Access: access, Final: quiesces(s.m, s.plan)})
+		Image: s.r.MoverImage, Access: access, Final: quiesces(s.m, s.plan),
+		SourceNamespaces: srcNS, DestinationNamespaces: dstNS})
 }
 
 // repositoryAccess reads the plan's Repository and its Secrets.

@@ -13,14 +13,17 @@ import (
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/planning"
 	"ferry.dev/ferry/internal/prepull"
+	"ferry.dev/ferry/internal/resources/migrate"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/internal/volumes/direct"
 )
 
 // moverOptions are the direct path's options for a migration.
 func (s *session) moverOptions(migration string) direct.Options {
+	srcNS, dstNS := s.planNamespaces()
 	return direct.Options{Source: s.src, Destination: s.dst, Migration: migration, Image: s.r.MoverImage,
-		SameCluster: s.sameCluster(), Final: s.m.Spec.Type == ferryv1.MigrationCutover}
+		SameCluster: s.sameCluster(), Final: s.m.Spec.Type == ferryv1.MigrationCutover,
+		SourceNamespaces: srcNS, DestinationNamespaces: dstNS}
 }
 
 // exposure sets how the destination Cluster asks for its receivers to be
@@ -290,4 +293,17 @@ func startMovers(ctx context.Context, s *session) (outcome, error) {
 func (s *session) armingFailed(ctx context.Context, err error) outcome {
 	logf.FromContext(ctx).Info("cannot start the movers ahead of the quiesce", "error", err.Error())
 	return done(fmt.Sprintf("could not start the movers ahead (%v); the final copy starts them", err))
+}
+
+// planNamespaces returns the plan's source and destination namespaces,
+// where the movers run (and where Ferry may clean up their Secrets).
+func (s *session) planNamespaces() (src, dst []string) {
+	ms, err := migrate.ParseNamespaces(s.plan.Spec.Namespaces)
+	if err != nil {
+		return nil, nil // validation refuses such a plan
+	}
+	for _, m := range ms {
+		src, dst = append(src, m.Source), append(dst, m.Destination)
+	}
+	return src, dst
 }

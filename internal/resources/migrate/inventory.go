@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/resources/discover"
 )
 
@@ -160,6 +161,9 @@ func roleBindingClusterRoles(ctx context.Context, dyn dynamic.Interface, scope S
 	var names []string
 	for _, m := range scope.Namespaces {
 		err := discover.List(ctx, dyn, roleBindingResource, m.Source, scope.Selector, func(rb *unstructured.Unstructured) error {
+			if _, grant := rb.GetLabels()[ferryv1.LabelGrantPlan]; grant {
+				return nil // Ferry's own, not migrated
+			}
 			if k, _, _ := unstructured.NestedString(rb.Object, "roleRef", "kind"); k == "ClusterRole" {
 				n, _, _ := unstructured.NestedString(rb.Object, "roleRef", "name")
 				names = append(names, n)

@@ -3,6 +3,8 @@ package transform
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 )
 
 // Names and types of objects that the destination's controllers create in
@@ -29,6 +31,9 @@ func (*skipTransform) AppliesTo(schema.GroupKind) bool { return true }
 func (*skipTransform) Transform(_ *Context, obj *unstructured.Unstructured) (string, error) {
 	if reason := terminating(obj); reason != "" {
 		return reason, nil
+	}
+	if _, ok := obj.GetLabels()[ferryv1.LabelGrantPlan]; ok {
+		return "Ferry's own grant in the namespace (`ferry plan grant` makes it on each cluster)", nil
 	}
 	switch obj.GroupVersionKind().GroupKind() {
 	case gkEndpoints:

@@ -6,7 +6,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/volumes/moverpod"
@@ -14,13 +13,15 @@ import (
 
 // Cleanup deletes every pod, Service, Route, Ingress and Secret of the
 // migration made by this path (labelled with the migration, managed-by
-// ferry and component mover) in all namespaces of both clusters, in one pass. done is false
+// ferry and component mover) on both clusters, the Secrets in the
+// namespaces of Options (SourceNamespaces, DestinationNamespaces), in one
+// pass. done is false
 // while pods are still terminating: call it again. It is idempotent.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 	sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(p.o.Migration)}
 	done := true
 	for _, c := range p.o.clusters() {
-		if err := deleteServicesAndSecrets(ctx, c, sel); err != nil {
+		if err := deleteServicesAndSecrets(ctx, c, p.o.namespacesOf(c), sel); err != nil {
 			return false, err
 		}
 		if err := deleteFronts(ctx, c, sel); err != nil {
@@ -37,7 +38,7 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 
 // deleteServicesAndSecrets deletes the selected Services and Secrets of a
 // cluster.
-func deleteServicesAndSecrets(ctx context.Context, c *cluster.Clients, sel metav1.ListOptions) error {
+func deleteServicesAndSecrets(ctx context.Context, c *cluster.Clients, namespaces []string, sel metav1.ListOptions) error {
 	core := c.Kube.CoreV1()
 	svcs, err := core.Services(metav1.NamespaceAll).List(ctx, sel)
 	if err != nil {
@@ -48,20 +49,7 @@ func deleteServicesAndSecrets(ctx context.Context, c *cluster.Clients, sel metav
 			return fmt.Errorf("delete service %s/%s of cluster %s: %w", s.Namespace, s.Name, c.Name, err)
 		}
 	}
-	return deleteSecrets(ctx, c.Kube, c.Name, sel)
-}
-
-func deleteSecrets(ctx context.Context, kube kubernetes.Interface, name string, sel metav1.ListOptions) error {
-	secrets, err := kube.CoreV1().Secrets(metav1.NamespaceAll).List(ctx, sel)
-	if err != nil {
-		return fmt.Errorf("list mover secrets of cluster %s: %w", name, err)
-	}
-	for _, s := range secrets.Items {
-		if err := ignoreNotFound(kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{})); err != nil {
-			return fmt.Errorf("delete secret %s/%s of cluster %s: %w", s.Namespace, s.Name, name, err)
-		}
-	}
-	return nil
+	return moverpod.DeleteSecrets(ctx, c.Kube, c.Name, namespaces, sel)
 }
 
 func ignoreNotFound(err error) error {

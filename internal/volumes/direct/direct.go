@@ -49,6 +49,10 @@ type Options struct {
 	// Hold releases them (see arm.go): a cutover starts its movers before
 	// the quiesce, and its final copy only releases them.
 	Hold bool
+	// SourceNamespaces and DestinationNamespaces are where the movers
+	// run on each cluster (the plan's namespaces), where Cleanup looks
+	// for their Secrets; nil: every namespace.
+	SourceNamespaces, DestinationNamespaces []string
 }
 
 // Path is the direct path: a receiver pod on the destination and a
@@ -97,6 +101,22 @@ func (o Options) validate() error {
 }
 
 // clusters are the clusters the path makes objects on, each once.
+// namespacesOf returns the namespaces where the movers of cluster c run,
+// nil when the options do not say (every namespace).
+func (o Options) namespacesOf(c *cluster.Clients) []string {
+	if o.SourceNamespaces == nil && o.DestinationNamespaces == nil {
+		return nil
+	}
+	var out []string
+	if c == o.Source {
+		out = append(out, o.SourceNamespaces...)
+	}
+	if c == o.Destination {
+		out = append(out, o.DestinationNamespaces...)
+	}
+	return out
+}
+
 func (o Options) clusters() []*cluster.Clients {
 	if o.Destination == o.Source {
 		return []*cluster.Clients{o.Source}

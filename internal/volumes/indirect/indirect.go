@@ -35,6 +35,10 @@ type Options struct {
 	Access repository.Access
 	// Final marks a cutover's last copy: the source must be still.
 	Final bool
+	// SourceNamespaces and DestinationNamespaces are where the movers
+	// run on each cluster (the plan's namespaces), where Cleanup looks
+	// for their Secrets; nil: every namespace.
+	SourceNamespaces, DestinationNamespaces []string
 }
 
 // Path is the repository path.
@@ -242,15 +246,16 @@ func (p *Path) Reset(ctx context.Context, t volumes.Transfer) (bool, error) {
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 	done := true
 	sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(p.o.Migration)}
-	for _, c := range []*cluster.Clients{p.o.Source, p.o.Destination} {
-		secrets, err := c.Kube.CoreV1().Secrets(metav1.NamespaceAll).List(ctx, sel)
-		if err != nil {
-			return false, fmt.Errorf("list mover secrets of cluster %s: %w", c.Name, err)
+	for i, c := range []*cluster.Clients{p.o.Source, p.o.Destination} {
+		namespaces := p.o.SourceNamespaces
+		if i == 1 {
+			namespaces = p.o.DestinationNamespaces
 		}
-		for _, s := range secrets.Items {
-			if err := c.Kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("delete secret %s/%s of cluster %s: %w", s.Namespace, s.Name, c.Name, err)
-			}
+		if p.o.SourceNamespaces == nil && p.o.DestinationNamespaces == nil {
+			namespaces = nil
+		}
+		if err := moverpod.DeleteSecrets(ctx, c.Kube, c.Name, namespaces, sel); err != nil {
+			return false, err
 		}
 		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)
 		if err != nil {

@@ -146,3 +146,35 @@ func OnNode(node string) *corev1.Affinity {
 		}}},
 	}}
 }
+
+// DeleteSecrets deletes the Secrets that sel selects in namespaces of a
+// cluster, listed namespace by namespace: Ferry may read Secrets only in
+// the namespaces its plan was granted (docs/rbac.md). Every namespace
+// when namespaces is nil (a caller with cluster-wide rights).
+func DeleteSecrets(ctx context.Context, kube kubernetes.Interface, clusterName string, namespaces []string, sel metav1.ListOptions) error {
+	if namespaces == nil {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	for _, ns := range namespaces {
+		secrets, err := kube.CoreV1().Secrets(ns).List(ctx, sel)
+		if apierrors.IsForbidden(err) && namespaceGone(ctx, kube, ns) {
+			continue // the namespace went, and Ferry's grant with it
+		}
+		if err != nil {
+			return fmt.Errorf("list mover secrets of cluster %s: %w", clusterName, err)
+		}
+		for _, s := range secrets.Items {
+			err := kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete secret %s/%s of cluster %s: %w", s.Namespace, s.Name, clusterName, err)
+			}
+		}
+	}
+	return nil
+}
+
+// namespaceGone reports whether namespace ns is known not to exist.
+func namespaceGone(ctx context.Context, kube kubernetes.Interface, ns string) bool {
+	_, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	return apierrors.IsNotFound(err)
+}

@@ -19,7 +19,7 @@ var nodeProxy = authzv1.ResourceAttributes{Verb: "get", Resource: "nodes", Subre
 // mayProxyNodes reports whether the cluster lets Ferry read the kubelets'
 // stats (a SelfSubjectAccessReview).
 func mayProxyNodes(ctx context.Context, c *cluster.Clients) (bool, error) {
-	denied, err := cluster.MissingAccess(ctx, c, []authzv1.ResourceAttributes{nodeProxy})
+	denied, err := cluster.MissingAccess(ctx, c, "", []authzv1.ResourceAttributes{nodeProxy})
 	if err != nil {
 		return false, fmt.Errorf("review access to nodes/proxy on cluster %s: %w", c.Name, err)
 	}
