@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -91,6 +92,20 @@ func (o *Client) ApplyPlan(ctx context.Context, p *ferryv1.Plan) (PlanApplied, e
 		return PlanApplied{}, err
 	}
 	token := strconv.FormatInt(time.Now().UnixNano(), 10)
+	var applied PlanApplied
+	// The controller writes the plan too (its finalizer, annotations): an
+	// update that lost the race reads the plan again and retries.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var err error
+		applied, err = o.applyPlanOnce(ctx, p, token)
+		return err
+	})
+	return applied, err
+}
+
+// applyPlanOnce is one attempt of ApplyPlan; its errors wrap the API
+// server's, so that a conflict is seen as one.
+func (o *Client) applyPlanOnce(ctx context.Context, p *ferryv1.Plan, token string) (PlanApplied, error) {
 	var existing ferryv1.Plan
 	err := o.c.Get(ctx, o.key(p.Name), &existing)
 	if apierrors.IsNotFound(err) {
