@@ -139,7 +139,7 @@ func clip(segs []segment, from, n int) []segment {
 
 // window loads the parent's spans within deltaWindow of [off, off+n).
 func (d *delta) window(ctx context.Context, off, n int64) (window, bool) {
-	first := sort.Search(len(d.parent), func(i int) bool { return d.starts[i+1] > off-deltaWindow })
+	first := d.spanAt(off - deltaWindow)
 	out := window{}
 	for i := first; i < len(d.parent) && d.starts[i] < off+n+deltaWindow; i++ {
 		p, err := d.load(ctx, i)
@@ -194,13 +194,19 @@ func (d *delta) cut(data []byte) []sub {
 // window is the parent's spans loaded around a chunk, by index.
 type window map[int]*parentSpan
 
+// spanAt returns the index of the parent's span holding content offset
+// o (the first span when o is before the start).
+func (d *delta) spanAt(o int64) int {
+	return sort.Search(len(d.parent), func(i int) bool { return d.starts[i+1] > o })
+}
+
 // at returns the parent's content from offset o to the end of its span,
 // nil outside the window.
 func (d *delta) at(w window, o int64) []byte {
 	if o < 0 || o >= d.starts[len(d.parent)] {
 		return nil
 	}
-	i := sort.Search(len(d.parent), func(i int) bool { return d.starts[i+1] > o }) // span holding o
+	i := d.spanAt(o)
 	p := w[i]
 	if p == nil {
 		return nil
@@ -380,7 +386,7 @@ func (d *delta) spans(segs []segment, data []byte) (out []Span, fresh []byte, fr
 		}
 		// A shared run may cross the parent's spans: one span each.
 		for o, n := s.old, int64(s.n); n > 0; {
-			i := sort.Search(len(d.parent), func(i int) bool { return d.starts[i+1] > o })
+			i := d.spanAt(o)
 			m := min(n, d.starts[i+1]-o)
 			p := d.parent[i]
 			out = append(out, Span{Blob: p.Blob, Offset: p.Offset + uint32(o-d.starts[i]), Length: uint32(m)})
