@@ -25,6 +25,15 @@ type ClusterSpec struct {
 	// IsHost marks the cluster Ferry's controller runs in.
 	// +optional
 	IsHost bool `json:"isHost,omitempty"`
+	// Access says whose rights the token carries: Agent (the default) is
+	// Ferry's own service account on the cluster, with Ferry's roles and
+	// the namespaces granted per plan; User is a user's own token (a
+	// namespace admin's), with which Ferry does exactly what that user
+	// may do there, asks for no grants, and reads cluster-scoped objects
+	// only where the user may.
+	// +kubebuilder:validation:Enum=Agent;User
+	// +optional
+	Access ClusterAccess `json:"access,omitempty"`
 	// MoverService is how senders on other clusters reach the data
 	// mover's receivers on this cluster: NodePort (the default; a node
 	// address and port), LoadBalancer (a Service of that type, for
@@ -56,6 +65,21 @@ type ClusterSpec struct {
 	// +optional
 	Registry *RegistrySpec `json:"registry,omitempty"`
 }
+
+// ClusterAccess is whose rights a Cluster's token carries.
+type ClusterAccess string
+
+const (
+	// ClusterAccessAgent is Ferry's own service account with Ferry's
+	// roles.
+	ClusterAccessAgent ClusterAccess = "Agent"
+	// ClusterAccessUser is a user's own token: Ferry acts with that
+	// user's rights only.
+	ClusterAccessUser ClusterAccess = "User"
+)
+
+// ActsAsUser says that the Cluster's token is a user's own.
+func (s *ClusterSpec) ActsAsUser() bool { return s.Access == ClusterAccessUser }
 
 // RegistrySpec says how to reach a cluster's internal image registry.
 type RegistrySpec struct {

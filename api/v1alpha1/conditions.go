@@ -47,6 +47,9 @@ const (
 	// deleted the destination namespace) a namespace of the plan; the user
 	// grants it with `ferry plan grant`.
 	ReasonNotGranted = "NotGranted"
+	// ReasonNotPermitted: the user whose own token a Cluster holds may
+	// not do what the plan needs in one of its namespaces.
+	ReasonNotPermitted = "NotPermitted"
 	// ReasonSecretNotFound: the token Secret of a Cluster is missing or incomplete.
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonRegistryUnreachable: the cluster's image registry did not answer.

@@ -35,6 +35,8 @@ type clusterAddOptions struct {
 	// clusterScoped binds the optional role of cluster-scoped writes.
 	clusterScoped bool
 	tokenTTL      time.Duration
+	// asUser stores the user's own token (a namespace admin's).
+	asUser bool
 }
 
 // registryFlags are the flags of a cluster's image registry.
@@ -146,6 +148,7 @@ rule: docs/rbac.md.`,
 	f.StringVar(&o.ingressDomain, "mover-ingress-domain", "", "with --mover-service Ingress: the DNS domain of the receivers' hosts (<receiver>.DOMAIN), whose names resolve to the ingress controller from the other clusters' pods")
 	o.registry.bind(f)
 	f.BoolVar(&o.clusterScoped, "cluster-scoped-writes", false, "also grant Ferry's optional role ferry-cluster-writes: create and delete CRDs, ClusterRoles, ClusterRoleBindings, SCCs and the PVs of moved claims (plans that have such objects say so when they need it)")
+	f.BoolVar(&o.asUser, "as-user", false, "store your own token of the kubeconfig instead of creating Ferry's service account: for a namespace admin, whose rights alone Ferry then uses on the cluster (no roles, no grants; cluster-scoped objects are left to an admin). Give --ferry-namespace your own namespace on the host")
 	f.DurationVar(&o.tokenTTL, "token-ttl", cluster.DefaultTokenTTL, "lifetime of Ferry's token on the cluster (at least 10m); the controller renews it when half of it has passed")
 	f.StringVar(&o.host.kubeconfig, "host-kubeconfig", "", "kubeconfig of the host cluster (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.host.context, "host-context", "", "context of the host cluster")
@@ -157,7 +160,7 @@ rule: docs/rbac.md.`,
 func (o *clusterAddOptions) registration() (ops.ClusterRegistration, error) {
 	r := ops.ClusterRegistration{Name: o.name, Role: o.role, MoverService: o.moverSvc,
 		MoverIngressClass: o.ingressClass, MoverIngressDomain: o.ingressDomain,
-		ClusterScopedWrites: o.clusterScoped, TokenTTL: o.tokenTTL}
+		ClusterScopedWrites: o.clusterScoped, TokenTTL: o.tokenTTL, AsUser: o.asUser}
 	var err error
 	r.Registry, r.RegistryCredentials, err = o.registry.spec()
 	return r, err
@@ -191,8 +194,12 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := h.install(ctx); err != nil {
-		return err
+	if !o.asUser {
+		// A namespace admin may not install CRDs: an admin did (`ferry
+		// install`, or a first `ferry cluster add`).
+		if err := h.install(ctx); err != nil {
+			return err
+		}
 	}
 	reg, err := h.ops.StoreCluster(ctx, r, tok)
 	if err != nil {
@@ -201,7 +208,11 @@ func (o *clusterAddOptions) run(ctx context.Context, out io.Writer) error {
 	if err := rememberKubeconfig(h, o.name, o.kubeconfig, o.context); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "cluster %s registered (%s), token expires %s\n", o.name, target.Host, tok.Expires.UTC().Format(time.RFC3339))
+	if o.asUser {
+		fmt.Fprintf(out, "cluster %s registered (%s) with your own token: Ferry does there only what you may do\n", o.name, target.Host)
+	} else {
+		fmt.Fprintf(out, "cluster %s registered (%s), token expires %s\n", o.name, target.Host, tok.Expires.UTC().Format(time.RFC3339))
+	}
 	if err := report(out, o.name, reg); err != nil {
 		return err
 	}

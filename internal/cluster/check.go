@@ -24,6 +24,10 @@ type Facts struct {
 	APIVersions []string
 	// StorageClasses of the cluster.
 	StorageClasses []ferryv1.StorageClassInfo
+	// Limited lists what a user's own token may not do of what Ferry's
+	// reader role grants ("list namespaces", "list storageclasses…"):
+	// Ferry does without it, and plans warn where it matters.
+	Limited []string
 }
 
 // Problem is why a cluster is not ready: a condition reason and a message
@@ -59,6 +63,8 @@ func Check(ctx context.Context, c *Clients) (*Facts, error) {
 	f := &Facts{Version: v.GitVersion}
 	if denied, err := MissingAccess(ctx, c, "", RequiredAccess); err != nil {
 		return nil, classify(c, err)
+	} else if len(denied) > 0 && c.AsUser {
+		f.Limited = denied
 	} else if len(denied) > 0 {
 		return nil, &Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
 			"the credentials of cluster %s may not %s; run `ferry cluster add %s` again to grant Ferry's reader role",
@@ -75,6 +81,10 @@ func Check(ctx context.Context, c *Clients) (*Facts, error) {
 	}
 	sort.Strings(f.APIVersions)
 	scs, err := c.Kube.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	if apierrors.IsForbidden(err) && c.AsUser {
+		f.Limited = append(f.Limited, "list storageclasses.storage.k8s.io")
+		return f, nil
+	}
 	if err != nil {
 		return nil, classify(c, err)
 	}

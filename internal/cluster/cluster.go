@@ -50,14 +50,21 @@ type Clients struct {
 	// (with its expiry when Ferry requested it); empty for the host's own
 	// credentials.
 	Token Token
+	// AsUser says that the token is a user's own (the Cluster's access
+	// is User): Ferry does only what that user may, asks no grants and
+	// does without cluster-wide reads it is refused.
+	AsUser bool
 }
 
 // Registry builds and caches the clients of registered clusters.
 type Registry struct {
 	host   *rest.Config
 	reader client.Reader
-	mu     sync.Mutex
-	cache  map[string]cached
+	// home, when set, is Ferry's own namespace: Clusters elsewhere (a
+	// namespace admin's) must hold their user's own token.
+	home  string
+	mu    sync.Mutex
+	cache map[string]cached
 }
 
 type cached struct {
@@ -69,6 +76,15 @@ type cached struct {
 // reader and reaches the host cluster with host.
 func NewRegistry(host *rest.Config, reader client.Reader) *Registry {
 	return &Registry{host: host, reader: reader, cache: map[string]cached{}}
+}
+
+// Confine makes the registry refuse, outside Ferry's own namespace home,
+// every Cluster but those holding their user's own token (access User):
+// a namespace admin's Cluster can never borrow the controller's
+// credentials or a service account's. It returns r.
+func (r *Registry) Confine(home string) *Registry {
+	r.home = home
+	return r
 }
 
 // Clients returns the clients of a Cluster, built anew when the Cluster or
@@ -87,7 +103,7 @@ func (r *Registry) Clients(ctx context.Context, c *ferryv1.Cluster) (*Clients, e
 	if err != nil {
 		return nil, err
 	}
-	cl.Registry, cl.Namespace, cl.Token = c.Spec.Registry.DeepCopy(), c.Namespace, tok
+	cl.Registry, cl.Namespace, cl.Token, cl.AsUser = c.Spec.Registry.DeepCopy(), c.Namespace, tok, c.Spec.ActsAsUser()
 	r.cache[c.Namespace+"/"+c.Name] = cached{key: key, clients: cl}
 	return cl, nil
 }
@@ -95,7 +111,12 @@ func (r *Registry) Clients(ctx context.Context, c *ferryv1.Cluster) (*Clients, e
 // config builds the REST config of a Cluster and a key that changes when
 // anything it was built from changes.
 func (r *Registry) config(ctx context.Context, c *ferryv1.Cluster) (*rest.Config, Token, string, error) {
-	if c.Spec.IsHost && c.Spec.URL == "" {
+	if r.home != "" && c.Namespace != r.home && !c.Spec.ActsAsUser() {
+		return nil, Token{}, "", &Problem{Reason: ferryv1.ReasonInsufficientPermissions, Message: fmt.Sprintf(
+			"cluster %s is in namespace %s, outside Ferry's namespace %s, so it must hold your own token: register it with `ferry cluster add %s --as-user`",
+			c.Name, c.Namespace, r.home, c.Name)}
+	}
+	if c.Spec.IsHost && c.Spec.URL == "" && !c.Spec.ActsAsUser() {
 		return rest.CopyConfig(r.host), Token{}, fmt.Sprintf("host/%d", c.Generation), nil
 	}
 	if c.Spec.TokenSecretRef == nil {

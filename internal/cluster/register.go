@@ -263,6 +263,8 @@ type Settings struct {
 	MoverIngressClass, MoverIngressDomain string
 	// Registry is ferryv1.ClusterSpec.Registry.
 	Registry *ferryv1.RegistrySpec
+	// AsUser stores the token as a user's own (access User).
+	AsUser bool
 }
 
 // Store writes the Cluster and its token Secret on the host; the Secret
@@ -280,6 +282,9 @@ func Store(ctx context.Context, host client.Client, namespace, name string, targ
 		c.Spec = ferryv1.ClusterSpec{URL: target.Host, CABundle: target.CAData, Insecure: target.Insecure,
 			TokenSecretRef: &ferryv1.SecretReference{Name: secName}, IsHost: set.IsHost, MoverService: set.MoverService,
 			MoverIngressClass: set.MoverIngressClass, MoverIngressDomain: set.MoverIngressDomain, Registry: set.Registry}
+		if set.AsUser {
+			c.Spec.Access = ferryv1.ClusterAccessUser
+		}
 	}); err != nil {
 		return nil, fmt.Errorf("store cluster %s: %w", name, err)
 	}

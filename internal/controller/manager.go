@@ -86,7 +86,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	reg := cluster.NewRegistry(cfg, mgr.GetClient())
+	reg := cluster.NewRegistry(cfg, mgr.GetClient()).Confine(o.Namespace)
 	setups := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&clusterctl.Reconciler{Client: mgr.GetClient(), Registry: reg},
 		&repositoryctl.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ferry")},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -62,6 +63,11 @@ type ClusterRegistration struct {
 	// TokenTTL is the lifetime of Ferry's token (cluster.DefaultTokenTTL
 	// when zero); the controller renews it at half of that.
 	TokenTTL time.Duration
+	// AsUser registers the user's own token of Config (its bearer token)
+	// instead of creating Ferry's service account: for a namespace admin,
+	// with whose rights alone Ferry then acts on the cluster (the
+	// Cluster's access User). Nothing is created on the cluster.
+	AsUser bool
 }
 
 // Validate says what is wrong with the registration, if anything.
@@ -76,6 +82,9 @@ func (r ClusterRegistration) Validate() error {
 	}
 	if err := r.validateRegistry(); err != nil {
 		return err
+	}
+	if r.AsUser && r.ClusterScopedWrites {
+		return fmt.Errorf("a cluster registered with your own token gets no roles from Ferry: drop --cluster-scoped-writes or --as-user")
 	}
 	if r.TokenTTL != 0 && r.TokenTTL < cluster.MinTokenTTL {
 		return fmt.Errorf("token TTL %s: give at least %s (the API server issues no shorter token)", r.TokenTTL, cluster.MinTokenTTL)
@@ -198,6 +207,9 @@ func (o *Client) PrepareCluster(ctx context.Context, r ClusterRegistration) (clu
 	if _, err := kube.Discovery().ServerVersion(); err != nil {
 		return cluster.Token{}, fmt.Errorf("cannot reach cluster %s at %s: %w; check the kubeconfig and that the API server runs", r.Name, r.Config.Host, err)
 	}
+	if r.AsUser {
+		return userToken(r)
+	}
 	ttl := r.TokenTTL
 	if ttl == 0 {
 		ttl = cluster.DefaultTokenTTL
@@ -209,6 +221,23 @@ func (o *Client) PrepareCluster(ctx context.Context, r ClusterRegistration) (clu
 		return cluster.Token{}, fmt.Errorf("prepare cluster %s: %w", r.Name, err)
 	}
 	return cluster.Token{Value: reg.Token, Expires: reg.Expires, TTL: ttl, Namespace: o.namespace}, nil
+}
+
+// userToken is the bearer token of r's kubeconfig, which a cluster
+// registered as the user's holds.
+func userToken(r ClusterRegistration) (cluster.Token, error) {
+	tok := r.Config.BearerToken
+	if tok == "" && r.Config.BearerTokenFile != "" {
+		raw, err := os.ReadFile(r.Config.BearerTokenFile)
+		if err != nil {
+			return cluster.Token{}, fmt.Errorf("read the token of cluster %s: %w", r.Name, err)
+		}
+		tok = strings.TrimSpace(string(raw))
+	}
+	if tok == "" {
+		return cluster.Token{}, fmt.Errorf("the kubeconfig of cluster %s authenticates without a bearer token (a client certificate, or an exec plugin): --as-user stores your token, so use a context with one (`kubectl create token` for a service account, or your identity provider's)", r.Name)
+	}
+	return cluster.Token{Value: tok}, nil
 }
 
 // StoreCluster stores the token and the Cluster on the host (its CRDs
@@ -229,7 +258,7 @@ func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token 
 	}
 	c, err := cluster.Store(ctx, o.c, o.namespace, r.Name, r.Config,
 		cluster.Settings{IsHost: r.IsHost, MoverService: r.MoverService, MoverIngressClass: r.MoverIngressClass,
-			MoverIngressDomain: r.MoverIngressDomain, Registry: r.Registry}, token)
+			MoverIngressDomain: r.MoverIngressDomain, Registry: r.Registry, AsUser: r.AsUser}, token)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +270,7 @@ func (o *Client) StoreCluster(ctx context.Context, r ClusterRegistration, token 
 	if err != nil {
 		return nil, err
 	}
-	clients.Token = token
+	clients.Token, clients.AsUser = token, r.AsUser
 	facts, err := cluster.Check(ctx, clients)
 	var p *cluster.Problem
 	switch {

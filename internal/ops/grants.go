@@ -87,6 +87,11 @@ func (o *Client) GrantPlan(ctx context.Context, p *ferryv1.Plan, creds PlanCrede
 		} else if err != nil {
 			return nil, fmt.Errorf("get cluster %s: %w", name, err)
 		}
+		if c.Spec.ActsAsUser() {
+			// Ferry acts there with the user's own token: nothing to
+			// grant (planning checks the user's rights instead).
+			delete(grants, name)
+		}
 	}
 	// The source first: a missing source namespace stops the grant
 	// before any destination namespace is created.

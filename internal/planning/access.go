@@ -66,7 +66,12 @@ func destinationNamespaces(s migrate.Scope) []string {
 }
 
 // checkGrants samples the rights of role in each namespace on cluster c.
+// On a cluster whose token is a user's own, it samples that user's rights
+// instead: a namespace admin's plan names only namespaces they administer.
 func checkGrants(ctx context.Context, p *ferryv1.Plan, c *cluster.Clients, role string, want []authzv1.ResourceAttributes, namespaces []string, res *Result) error {
+	if c.AsUser {
+		return checkUserRights(ctx, c, want, namespaces, res)
+	}
 	var problems []string
 	for _, ns := range namespaces {
 		denied, err := cluster.MissingAccess(ctx, c, ns, want)
@@ -86,11 +91,44 @@ func checkGrants(ctx context.Context, p *ferryv1.Plan, c *cluster.Clients, role 
 	return nil
 }
 
+// checkUserRights requires that the user whose token cluster c holds may
+// do, in each namespace, what a migration does there.
+func checkUserRights(ctx context.Context, c *cluster.Clients, want []authzv1.ResourceAttributes, namespaces []string, res *Result) error {
+	// A namespace admin may not change the Namespace object itself: its
+	// labels and annotations are left as they are (see the apply step).
+	var rights []authzv1.ResourceAttributes
+	for _, ra := range want {
+		if ra.Group != "" || ra.Resource != "namespaces" {
+			rights = append(rights, ra)
+		}
+	}
+	var problems []string
+	for _, ns := range namespaces {
+		denied, err := cluster.MissingAccess(ctx, c, ns, rights)
+		if err != nil {
+			return fmt.Errorf("check your access to namespace %s on cluster %s: %w", ns, c.Name, err)
+		}
+		if len(denied) > 0 {
+			problems = append(problems, fmt.Sprintf("namespace %s on cluster %s (you may not %s)", ns, c.Name, strings.Join(denied, ", ")))
+		}
+	}
+	if len(problems) > 0 {
+		res.Problem = &cluster.Problem{Reason: ferryv1.ReasonNotPermitted, Message: fmt.Sprintf(
+			"cluster %s holds your own token, and Ferry does only what you may do: %s; leave those namespaces out of the plan, or ask their admin to make you admin there (the admin ClusterRole in a RoleBinding)",
+			c.Name, strings.Join(problems, "; "))}
+	}
+	return nil
+}
+
 // clusterScopedNeed is one kind of cluster-scoped write a plan needs.
 type clusterScopedNeed struct {
 	c       *cluster.Clients
 	access  authzv1.ResourceAttributes
 	objects []string
+	// dependency marks the inventory's cluster-scoped dependencies,
+	// which a namespace admin's migration leaves out (a PV of a moved
+	// claim it cannot do without).
+	dependency bool
 }
 
 // checkClusterScopedAccess requires, only when the plan has cluster-scoped
@@ -104,6 +142,15 @@ func checkClusterScopedAccess(ctx context.Context, p *ferryv1.Plan, _ migrate.Sc
 	clusters := map[string]bool{}
 	for _, n := range needs {
 		if len(n.objects) == 0 {
+			continue
+		}
+		if n.c.AsUser && n.dependency {
+			// A namespace admin's migration never writes them (see
+			// migrate.Destination.AsUser).
+			sort.Strings(n.objects)
+			res.Warnings = append(res.Warnings, fmt.Sprintf(
+				"cluster %s holds a namespace admin's token, so the migration leaves out the cluster-scoped %s: a cluster admin must create them there if the application needs them",
+				n.c.Name, strings.Join(truncate(n.objects, maxForeign), ", ")))
 			continue
 		}
 		denied, err := cluster.MissingAccess(ctx, n.c, "", []authzv1.ResourceAttributes{n.access})
@@ -143,7 +190,7 @@ func clusterScopedNeeds(res *Result, src, dst *cluster.Clients) []clusterScopedN
 			{discover.ClusterRoleBindingResource, names(inv.Deps.ClusterRoleBindings)},
 			{discover.SCCResource, names(inv.Deps.SCCs)},
 		} {
-			needs = append(needs, clusterScopedNeed{c: dst, objects: prefixed(discover.KindName(d.r.GroupKind()), d.objs),
+			needs = append(needs, clusterScopedNeed{c: dst, objects: prefixed(discover.KindName(d.r.GroupKind()), d.objs), dependency: true,
 				access: authzv1.ResourceAttributes{Verb: "create", Group: d.r.GVR.Group, Resource: d.r.GVR.Resource}})
 		}
 	}

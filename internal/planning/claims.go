@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
@@ -61,6 +62,14 @@ func isBlock(c *corev1.PersistentVolumeClaim) bool {
 // exist on the destination.
 func checkClasses(ctx context.Context, p *ferryv1.Plan, _ migrate.Scope, _, dst *cluster.Clients, res *Result) error {
 	have, def, err := storageClasses(ctx, dst)
+	if apierrors.IsForbidden(err) && dst.AsUser {
+		if wanted := missingClasses(res.PVCs, p.Spec.StorageClassMapping, map[string]bool{}, ""); len(wanted) > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf(
+				"your token may not read the storage classes of destination cluster %s, so Ferry cannot check that %s exist there; a claim of a missing class stays Pending at cutover",
+				dst.Name, strings.Join(wanted, ", ")))
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,11 @@ func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *
 	}
 	res.inventory = inv
 	res.Warnings = append(res.Warnings, inv.Warnings...)
+	if u := inv.Deps.Unreadable; len(u) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf(
+			"the token of source cluster %s may not read some cluster-scoped objects the namespaces may need (%s): they are not migrated; a cluster admin must copy them to the destination",
+			src.Name, strings.Join(u, ", ")))
+	}
 	for _, u := range inv.Units {
 		if reason, ok := transform.PlatformMade(u.Resource.GroupKind()); ok {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s in %s skipped: %s",

@@ -62,7 +62,7 @@ func MigrateOptions(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clie
 	}
 	return migrate.Options{
 		Source:      migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic},
-		Destination: migrate.Destination{Discovery: dst.Kube.Discovery(), Dynamic: dst.Dynamic, Metadata: dst.Metadata},
+		Destination: migrate.Destination{Discovery: dst.Kube.Discovery(), Dynamic: dst.Dynamic, Metadata: dst.Metadata, AsUser: dst.AsUser},
 		Scope:       s,
 		Transform:   tc,
 		Plan:        p.Name,

@@ -7,6 +7,7 @@ package clusterctl
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -115,6 +116,11 @@ func (r *Reconciler) renew(ctx context.Context, c *ferryv1.Cluster) (*metav1.Con
 func (r *Reconciler) check(ctx context.Context, c *ferryv1.Cluster) (metav1.Condition, *cluster.Facts) {
 	cond := metav1.Condition{Type: ferryv1.ConditionReady, ObservedGeneration: c.Generation}
 	clients, err := r.Registry.Clients(ctx, c)
+	var p *cluster.Problem
+	if errors.As(err, &p) {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, p.Reason, p.Message
+		return cond, nil
+	}
 	if err != nil {
 		cond.Status, cond.Reason = metav1.ConditionFalse, ferryv1.ReasonSecretNotFound
 		cond.Message = err.Error() + "; register the cluster again with `ferry cluster add " + c.Name + "`"
@@ -123,12 +129,17 @@ func (r *Reconciler) check(ctx context.Context, c *ferryv1.Cluster) (metav1.Cond
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	facts, err := cluster.Check(ctx, clients)
-	var p *cluster.Problem
 	if errors.As(err, &p) {
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, p.Reason, p.Message
 		return cond, nil
 	}
 	cond.Status, cond.Reason = metav1.ConditionTrue, ferryv1.ReasonReady
 	cond.Message = "reachable, " + facts.Version + ", with the permissions Ferry needs"
+	if clients.AsUser {
+		cond.Message = "reachable, " + facts.Version + ", with your own token: Ferry does what you may do there"
+		if len(facts.Limited) > 0 {
+			cond.Message += " (it may not " + strings.Join(facts.Limited, ", ") + "; plans warn where that matters)"
+		}
+	}
 	return cond, facts
 }

@@ -386,7 +386,7 @@ func cancelDelete(ctx context.Context, s *session) (outcome, error) {
 const waitingSuffix = " to terminate"
 
 func (s *session) remove(ctx context.Context, selector string) (outcome, error) {
-	dst := migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata}
+	dst := migrate.Destination{Discovery: s.dst.Kube.Discovery(), Dynamic: s.dst.Dynamic, Metadata: s.dst.Metadata, AsUser: s.dst.AsUser}
 	report, err := migrate.Remove(ctx, dst, s.destinationNamespaces(), selector)
 	if report != nil {
 		s.m.Status.Results = mergeResults(s.m.Status.Results, report.Results())

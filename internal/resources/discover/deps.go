@@ -40,6 +40,10 @@ type Dependencies struct {
 	// SCCs are OpenShift's SecurityContextConstraints whose users or
 	// groups name the namespaces' service accounts.
 	SCCs []*unstructured.Unstructured
+	// Unreadable lists what the source's credentials may not read
+	// ("list ClusterRoleBindings", "get ClusterRole app-reader"), so
+	// may be missing above: a namespace admin's token. Plans warn of it.
+	Unreadable []string
 }
 
 // Input tells FindDependencies what was exported.
@@ -68,6 +72,10 @@ func FindDependencies(ctx context.Context, dyn dynamic.Interface, in Input) (*De
 		if apierrors.IsNotFound(err) {
 			continue // served by an aggregated API server, not a CRD
 		}
+		if apierrors.IsForbidden(err) {
+			d.Unreadable = append(d.Unreadable, "get CustomResourceDefinition "+name)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("get CRD %s: %w", name, err)
 		}
@@ -75,14 +83,18 @@ func FindDependencies(ctx context.Context, dyn dynamic.Interface, in Input) (*De
 		d.CRDs = append(d.CRDs, crd)
 	}
 	roles, err := d.findBindings(ctx, dyn, in.Namespaces)
-	if err != nil {
+	if apierrors.IsForbidden(err) {
+		d.Unreadable = append(d.Unreadable, "list ClusterRoleBindings (those naming the namespaces' service accounts)")
+	} else if err != nil {
 		return nil, err
 	}
 	for _, r := range in.RoleBindingClusterRoles {
 		roles[r] = true
 	}
 	if in.SCCs {
-		if err := d.findSCCs(ctx, dyn, in.Namespaces); err != nil {
+		if err := d.findSCCs(ctx, dyn, in.Namespaces); apierrors.IsForbidden(err) {
+			d.Unreadable = append(d.Unreadable, "list SecurityContextConstraints")
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -138,6 +150,10 @@ func (d *Dependencies) findClusterRoles(ctx context.Context, dyn dynamic.Interfa
 	for name := range roles {
 		cr, err := dyn.Resource(ClusterRoleResource.GVR).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if apierrors.IsForbidden(err) {
+			d.Unreadable = append(d.Unreadable, "get ClusterRole "+name)
 			continue
 		}
 		if err != nil {

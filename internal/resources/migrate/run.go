@@ -29,6 +29,10 @@ type Destination struct {
 	Discovery discovery.DiscoveryInterface
 	Dynamic   dynamic.Interface
 	Metadata  metadata.Interface
+	// AsUser says that the clients carry a namespace admin's own token:
+	// the destination namespaces and the cluster-scoped dependencies are
+	// theirs to leave alone (reported skipped), not Ferry's to write.
+	AsUser bool
 }
 
 // Options of a resource migration.
@@ -137,6 +141,9 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 		applier := &apply.Applier{Dynamic: o.Destination.Dynamic, Metadata: o.Destination.Metadata, Workers: o.Workers}
 		return o.applySCCs(ctx, b, applier, report)
 	}
+	if o.Destination.AsUser && (b.isNSObj || b.static != nil) {
+		return o.skipAll(ctx, b, report)
+	}
 	if err := o.served(b.res); err != nil {
 		o.failAll(ctx, b, report, err)
 		return nil
@@ -163,6 +170,21 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 		return fmt.Errorf("export %s: %w", kind, produceErr)
 	}
 	return ctx.Err()
+}
+
+// skipAll reports skipped the objects of a batch that a namespace
+// admin's token does not write: their namespaces and the cluster-scoped
+// objects their namespaces need (which planning warned of).
+func (o Options) skipAll(ctx context.Context, b batch, report *Report) error {
+	reason := "cluster-scoped and written only by a cluster admin (the destination's token is a namespace admin's): create it there if the application needs it"
+	if b.isNSObj {
+		reason = "left as it is: the destination's token is a namespace admin's, who may not change namespaces"
+	}
+	return o.each(ctx, b, func(obj *unstructured.Unstructured) error {
+		report.Add(ferryv1.ObjectResult{Kind: discover.KindName(b.res.GroupKind()), Namespace: obj.GetNamespace(),
+			Name: obj.GetName(), Action: ferryv1.ObjectSkipped, Reason: reason})
+		return nil
+	})
 }
 
 // produce feeds the transformed objects of a batch into items.
