@@ -133,12 +133,15 @@ type moverSyncOptions struct {
 	root     string
 	tlsDir   string
 	peerName string
-	delete   bool
-	verify   bool
-	final    bool
-	progress string
-	parallel int
-	connect  time.Duration
+	// serverName is the name the receiver's certificate must be valid
+	// for; the host of to when empty.
+	serverName string
+	delete     bool
+	verify     bool
+	final      bool
+	progress   string
+	parallel   int
+	connect    time.Duration
 	// startFile, when set, holds the sync back until the file exists
 	// (ferry mover release), for up to startTimeout.
 	startFile    string
@@ -173,6 +176,7 @@ included, which a rerun resumes).`,
 	cmd.Flags().StringVar(&o.root, "root", "", "source directory")
 	cmd.Flags().StringVar(&o.tlsDir, "tls-dir", "", "directory holding ca.crt, client.crt and client.key")
 	cmd.Flags().StringVar(&o.peerName, "peer-name", "", "accept only a server certificate naming this identity URI (see certs --identity); any certificate of the CA valid for the host when empty")
+	cmd.Flags().StringVar(&o.serverName, "server-name", "", "the DNS name the receiver's certificate must be valid for (default: the host of --to), for a receiver dialed at an address its certificate does not name")
 	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove destination entries absent on the source")
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "compare BLAKE3 checksums of every file after the transfer")
 	cmd.Flags().BoolVar(&o.final, "final", false, "the last sync into this destination: the receiver removes its own directory (.ferry-mover) at the end")
@@ -207,6 +211,9 @@ func (o *moverSyncOptions) run(cmd *cobra.Command) error {
 	host, _, _ := net.SplitHostPort(o.to)
 	if host == "" {
 		host = "localhost"
+	}
+	if o.serverName != "" {
+		host = o.serverName
 	}
 	cfg, err := certs.ClientConfig(o.tlsDir, host)
 	if err != nil {

@@ -236,3 +236,63 @@ func TestAwaitStart(t *testing.T) {
 		t.Error("the release did not end the wait")
 	}
 }
+
+// TestMoverServerName: a receiver whose certificate names only a DNS name
+// (a namespace admin's receiver, dialed at its node's address) is
+// accepted with --server-name that name, and refused without it.
+func TestMoverServerName(t *testing.T) {
+	tlsDir, src := t.TempDir(), t.TempDir()
+	if _, _, err := runCLI(context.Background(), "mover", "certs", "--out", tlsDir, "--hosts", "receiver.team-a.svc"); err != nil {
+		t.Fatalf("certs: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "hello.txt"), []byte("hello"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, serverName, wantErr string
+	}{
+		{"the certificate's name", "receiver.team-a.svc", ""},
+		{"the address dialed", "", "certificate"},
+		{"another name", "other.team-a.svc", "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// 127.0.0.2, a loopback address the certificate does not
+			// name (it names 127.0.0.1 by default).
+			dst, addr := t.TempDir(), strings.Replace(freeAddr(t), "127.0.0.1", "127.0.0.2", 1)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			served := make(chan error, 1)
+			go func() {
+				_, _, err := runCLI(ctx, "mover", "serve", "--listen", addr, "--root", dst, "--tls-dir", tlsDir, "--once")
+				served <- err
+			}()
+			args := []string{"mover", "sync", "--to", addr, "--root", src, "--tls-dir", tlsDir, "--progress=json"}
+			if tt.serverName != "" {
+				args = append(args, "--server-name", tt.serverName)
+			}
+			if tt.wantErr == "" {
+				syncWhenUp(ctx, t, args...)
+				if err := <-served; err != nil {
+					t.Errorf("serve --once: %v", err)
+				}
+				if b, err := os.ReadFile(filepath.Join(dst, "hello.txt")); err != nil || string(b) != "hello" {
+					t.Errorf("hello.txt on destination = %q, %v", b, err)
+				}
+				return
+			}
+			var err error
+			for {
+				if _, _, err = runCLI(ctx, args...); err == nil || !strings.Contains(err.Error(), "connection refused") || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("sync = %v, want an error containing %q", err, tt.wantErr)
+			}
+			cancel()
+			<-served
+		})
+	}
+}

@@ -63,6 +63,11 @@ type Path struct {
 	prepared bool
 	tls      tlsState
 	readyIPs []string
+	// atReceiverNode: the destination's token may not list nodes (a
+	// namespace admin's), so each sender dials its receiver's own node,
+	// known once the receiver is scheduled, and checks the certificate
+	// against the receiver's service name instead of the node's address.
+	atReceiverNode bool
 	lbs      map[volumes.Transfer]*corev1.Service
 	hosts    map[volumes.Transfer]string // the front's hosts, "" until given
 }

@@ -61,7 +61,7 @@ func TestObserve(t *testing.T) {
 					p.DeletionTimestamp, p.Finalizers = &now, []string{"test/hold"}
 				}
 			}
-			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", moverpod.Resources(nil))
+			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil))
 			rc := receiverPod(o, testTransfer, moverpod.Resources(nil))
 			put(s, tt.sender)
 			put(rc, tt.receiver)

@@ -30,10 +30,14 @@ func receiverArgs(identity string) []string {
 const ConnectTimeout = 3 * time.Minute
 
 // senderArgs are the arguments of the sender's ferry command: it accepts
-// only a server certificate naming identity, its transfer's.
-func senderArgs(addr, identity string, final bool) []string {
+// only a server certificate naming identity, its transfer's, and valid
+// for serverName when given (else for the host of addr).
+func senderArgs(addr, serverName, identity string, final bool) []string {
 	args := []string{"mover", "sync", "--to", addr, "--root", moverpod.DataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
 		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
+	if serverName != "" {
+		args = append(args, "--server-name", serverName)
+	}
 	if final {
 		args = append(args, "--final")
 	}
@@ -62,9 +66,9 @@ func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements)
 
 // senderPod is a transfer's sender on the source, dialing addr, pinned to
 // nodeName when it is set.
-func senderPod(o Options, t volumes.Transfer, addr, nodeName string, res corev1.ResourceRequirements) *corev1.Pod {
+func senderPod(o Options, t volumes.Transfer, addr, serverName, nodeName string, res corev1.ResourceRequirements) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
-		clientSecretName(o.Migration, t), true, senderArgs(addr, transferIdentity(o.Migration, t), o.Final), res)
+		clientSecretName(o.Migration, t), true, senderArgs(addr, serverName, transferIdentity(o.Migration, t), o.Final), res)
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleSender)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName

@@ -43,12 +43,16 @@ func (p *Path) Prepare(ctx context.Context, transfers []volumes.Transfer) (volum
 	}
 	if p.useNodePorts() {
 		nodes, err := p.o.Destination.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil {
+		switch {
+		case apierrors.IsForbidden(err) && p.o.Destination.AsUser:
+			p.atReceiverNode = true
+		case err != nil:
 			return volumes.Readiness{}, fmt.Errorf("list nodes of cluster %s: %w", p.o.Destination.Name, err)
-		}
-		allIPs, readyIPs = nodeIPs(nodes.Items)
-		if len(allIPs) == 0 {
-			return volumes.Readiness{}, fmt.Errorf("cluster %s has no node with an InternalIP address", p.o.Destination.Name)
+		default:
+			allIPs, readyIPs = nodeIPs(nodes.Items)
+			if len(allIPs) == 0 {
+				return volumes.Readiness{}, fmt.Errorf("cluster %s has no node with an InternalIP address", p.o.Destination.Name)
+			}
 		}
 	}
 	tls, err := ensureCerts(ctx, p.o, transfers, hosts, allIPs, readyIPs)
@@ -140,12 +144,16 @@ func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.P
 	if p.useFront() {
 		host = p.hosts[t]
 	}
+	serverName := ""
 	if p.useNodePorts() {
 		hostIP := ""
 		if rc != nil {
 			hostIP = rc.Status.HostIP
 		}
 		host = receiverHost(hostIP, p.tls.certIPs, p.readyIPs)
+		if p.atReceiverNode {
+			host, serverName = hostIP, serviceHosts(p.o.Migration, t)[0]
+		}
 		if len(svc.Spec.Ports) > 0 {
 			nodePort = svc.Spec.Ports[0].NodePort
 		}
@@ -157,7 +165,7 @@ func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.P
 	if err != nil {
 		return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 	}
-	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), moverpod.ClaimNode(pods.Items, t.SourceClaim),
+	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), serverName, moverpod.ClaimNode(pods.Items, t.SourceClaim),
 		moverpod.NamespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
 	if err := moverpod.CreatePod(ctx, p.o.Source.Kube, pod); err != nil {
 		return "", err
