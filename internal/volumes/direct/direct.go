@@ -68,8 +68,8 @@ type Path struct {
 	// known once the receiver is scheduled, and checks the certificate
 	// against the receiver's service name instead of the node's address.
 	atReceiverNode bool
-	lbs      map[volumes.Transfer]*corev1.Service
-	hosts    map[volumes.Transfer]string // the front's hosts, "" until given
+	lbs            map[volumes.Transfer]*corev1.Service
+	hosts          map[volumes.Transfer]string // the front's hosts, "" until given
 }
 
 var _ volumes.Path = (*Path)(nil)
