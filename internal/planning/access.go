@@ -41,6 +41,12 @@ func checkExistingDestinationAccess(ctx context.Context, p *ferryv1.Plan, s migr
 		if apierrors.IsNotFound(err) {
 			continue
 		}
+		if apierrors.IsForbidden(err) && dst.AsUser {
+			// Not the user's: their rights there are checked (and
+			// refused) below.
+			existing = append(existing, ns)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("get namespace %s on cluster %s: %w", ns, dst.Name, err)
 		}

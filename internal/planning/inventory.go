@@ -18,7 +18,7 @@ import (
 // inventory takes the inventory of the source namespaces and rejects kinds
 // the destination does not serve, unless the migration brings their CRD.
 func inventory(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope, src, dst *cluster.Clients, res *Result) error {
-	inv, err := migrate.Take(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic}, s)
+	inv, err := migrate.Take(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic, AsUser: src.AsUser}, s)
 	if err != nil {
 		return fmt.Errorf("take the inventory of cluster %s: %w", src.Name, err)
 	}
@@ -79,7 +79,7 @@ func unsupportedKinds(inv *migrate.Inventory, dst *cluster.Clients) ([]string, e
 // why, with the transforms a migration runs and the plan's claim list.
 func tally(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *cluster.Clients, res *Result) error {
 	tc := TransformContext(p, s, res.PVCs)
-	t, err := res.inventory.Tally(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic}, s, &tc)
+	t, err := res.inventory.Tally(ctx, migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic, AsUser: src.AsUser}, s, &tc)
 	if err != nil {
 		return fmt.Errorf("count the objects of cluster %s: %w", src.Name, err)
 	}

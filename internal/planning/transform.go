@@ -61,7 +61,7 @@ func MigrateOptions(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clie
 		return migrate.Options{}, err
 	}
 	return migrate.Options{
-		Source:      migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic},
+		Source:      migrate.Source{Discovery: src.Kube.Discovery(), Dynamic: src.Dynamic, AsUser: src.AsUser},
 		Destination: migrate.Destination{Discovery: dst.Kube.Discovery(), Dynamic: dst.Dynamic, Metadata: dst.Metadata, AsUser: dst.AsUser},
 		Scope:       s,
 		Transform:   tc,

@@ -3,9 +3,12 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -19,6 +22,10 @@ import (
 type Source struct {
 	Discovery discovery.DiscoveryInterface
 	Dynamic   dynamic.Interface
+	// AsUser says that the clients carry a namespace admin's own token:
+	// kinds it may not list in a namespace are left out with a warning
+	// instead of failing the inventory.
+	AsUser bool
 }
 
 // Scope says what a plan migrates.
@@ -68,9 +75,14 @@ func Take(ctx context.Context, src Source, scope Scope) (*Inventory, error) {
 		return nil, err
 	}
 	inv := &Inventory{Warnings: warnings}
-	units, err := count(ctx, src.Dynamic, resources, scope)
+	units, forbidden, err := count(ctx, src, resources, scope)
 	if err != nil {
 		return nil, err
+	}
+	if len(forbidden) > 0 {
+		sort.Strings(forbidden)
+		inv.Warnings = append(inv.Warnings, fmt.Sprintf("the source's token may not list %s: those objects are not migrated",
+			strings.Join(forbidden, ", ")))
 	}
 	inv.Units = units
 	in := discover.Input{}
@@ -113,7 +125,7 @@ func filterKinds(objs []*unstructured.Unstructured, f discover.KindFilter) []*un
 }
 
 // count counts every (kind, namespace) in parallel and keeps the non-empty ones.
-func count(ctx context.Context, dyn dynamic.Interface, resources []discover.Resource, scope Scope) ([]Unit, error) {
+func count(ctx context.Context, src Source, resources []discover.Resource, scope Scope) ([]Unit, []string, error) {
 	var all []Unit
 	for _, r := range resources {
 		if !scope.Kinds.Allows(r.GroupKind()) {
@@ -123,11 +135,19 @@ func count(ctx context.Context, dyn dynamic.Interface, resources []discover.Reso
 			all = append(all, Unit{Resource: r, Namespace: m.Source})
 		}
 	}
+	var mu sync.Mutex
+	var forbidden []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i := range all {
 		g.Go(func() error {
-			n, err := discover.Count(gctx, dyn, all[i].Resource, all[i].Namespace, scope.Selector)
+			n, err := discover.Count(gctx, src.Dynamic, all[i].Resource, all[i].Namespace, scope.Selector)
+			if apierrors.IsForbidden(err) && src.AsUser {
+				mu.Lock()
+				defer mu.Unlock()
+				forbidden = append(forbidden, all[i].Resource.GVR.GroupResource().String()+" in "+all[i].Namespace)
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("count objects: %w", err)
 			}
@@ -136,7 +156,7 @@ func count(ctx context.Context, dyn dynamic.Interface, resources []discover.Reso
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Unit
 	for _, u := range all {
@@ -144,7 +164,7 @@ func count(ctx context.Context, dyn dynamic.Interface, resources []discover.Reso
 			out = append(out, u)
 		}
 	}
-	return out, nil
+	return out, forbidden, nil
 }
 
 var roleBindingResource = discover.Resource{
