@@ -7,7 +7,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -16,6 +18,27 @@ import (
 //
 //go:embed crd/*.yaml
 var CRDs embed.FS
+
+// tenantRoles holds the ClusterRoles that let namespace admins use
+// Ferry in their namespaces.
+//
+//go:embed rbac/tenant.yaml
+var tenantRoles []byte
+
+// TenantRoles decodes the ClusterRoles aggregated into the admin, edit
+// and view roles, which let namespace admins use Ferry's kinds in their
+// own namespaces on the host (rbac/tenant.yaml).
+func TenantRoles() ([]*rbacv1.ClusterRole, error) {
+	var out []*rbacv1.ClusterRole
+	for i, doc := range strings.Split(string(tenantRoles), "\n---\n") {
+		var r rbacv1.ClusterRole
+		if err := yaml.Unmarshal([]byte(doc), &r); err != nil {
+			return nil, fmt.Errorf("parse rbac/tenant.yaml document %d: %w", i+1, err)
+		}
+		out = append(out, &r)
+	}
+	return out, nil
+}
 
 // CRDObjects decodes the embedded CustomResourceDefinitions.
 func CRDObjects() ([]*apiextensionsv1.CustomResourceDefinition, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +24,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/config"
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/controller"
@@ -80,11 +82,17 @@ func (o *hostOptions) connect() (*host, error) {
 	return &host{cfg: cfg, c: c, namespace: o.namespace, ops: ops.New(c, o.namespace)}, nil
 }
 
-// install creates Ferry's namespace and CRDs on the host when missing or
-// older, and waits until the CRDs are served.
+// install creates Ferry's namespace, CRDs and tenant roles on the host
+// when missing or older, and waits until the CRDs are served. A
+// namespace admin may do none of it: for them it only checks that an
+// admin did (the namespace exists, Ferry's kinds are served).
 func (h *host) install(ctx context.Context) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.namespace}}
-	if err := h.c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := h.c.Create(ctx, ns); apierrors.IsForbidden(err) {
+		if err := h.c.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
+			return fmt.Errorf("namespace %s on the host: it does not exist or you may not see it, and you may not create it: ask a cluster admin to create it (or use your own namespace with --ferry-namespace)", h.namespace)
+		}
+	} else if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s on the host: %w", h.namespace, err)
 	}
 	crds, err := config.CRDObjects()
@@ -92,11 +100,56 @@ func (h *host) install(ctx context.Context) error {
 		return err
 	}
 	for _, crd := range crds {
-		if err := h.putCRD(ctx, crd); err != nil {
+		err := h.putCRD(ctx, crd)
+		if apierrors.IsForbidden(err) {
+			return h.requireInstalled(ctx)
+		}
+		if err != nil {
 			return fmt.Errorf("install CRD %s: %w", crd.Name, err)
 		}
 		if err := h.waitEstablished(ctx, crd.Name); err != nil {
 			return err
+		}
+	}
+	return h.putTenantRoles(ctx)
+}
+
+// requireInstalled checks, for a user who may not install Ferry, that
+// the host serves Ferry's kinds.
+func (h *host) requireInstalled(ctx context.Context) error {
+	var plans ferryv1.PlanList
+	if err := h.c.List(ctx, &plans, client.InNamespace(h.namespace), client.Limit(1)); err != nil {
+		return fmt.Errorf("the host does not serve Ferry's kinds in namespace %s, or you may not use them (%w): ask a cluster admin to install it (`ferry cluster add` or `kubectl apply -k config` as admin) and to make you admin of that namespace", h.namespace, err)
+	}
+	logr.FromContextOrDiscard(ctx).V(1).Info("Ferry's CRDs are installed; this user may not update them", "namespace", h.namespace)
+	return nil
+}
+
+// putTenantRoles creates or updates the ClusterRoles that let namespace
+// admins use Ferry in their namespaces (config/rbac/tenant.yaml).
+func (h *host) putTenantRoles(ctx context.Context) error {
+	roles, err := config.TenantRoles()
+	if err != nil {
+		return err
+	}
+	for _, want := range roles {
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var r rbacv1.ClusterRole
+			err := h.c.Get(ctx, client.ObjectKey{Name: want.Name}, &r)
+			if apierrors.IsNotFound(err) {
+				return h.c.Create(ctx, want.DeepCopy())
+			}
+			if err != nil {
+				return err
+			}
+			if equality.Semantic.DeepEqual(r.Rules, want.Rules) && equality.Semantic.DeepEqual(r.Labels, want.Labels) {
+				return nil
+			}
+			r.Rules, r.Labels = want.Rules, want.Labels
+			return h.c.Update(ctx, &r)
+		})
+		if err != nil {
+			return fmt.Errorf("install ClusterRole %s: %w", want.Name, err)
 		}
 	}
 	return nil

@@ -163,6 +163,13 @@ func checkClusterScopedAccess(ctx context.Context, p *ferryv1.Plan, _ migrate.Sc
 		if err != nil {
 			return fmt.Errorf("check cluster-scoped access on cluster %s: %w", n.c.Name, err)
 		}
+		if len(denied) > 0 && n.c.AsUser {
+			sort.Strings(n.objects)
+			res.Problem = &cluster.Problem{Reason: ferryv1.ReasonNotPermitted, Message: fmt.Sprintf(
+				"cluster %s holds a namespace admin's token, which may not %s, so claims cannot be moved (%s): copy them instead (--pvc NS/NAME:action=copy)",
+				n.c.Name, denied[0], strings.Join(truncate(n.objects, maxForeign), ", "))}
+			return nil
+		}
 		if len(denied) > 0 {
 			sort.Strings(n.objects)
 			problems = append(problems, fmt.Sprintf("%s on cluster %s (for %s)", denied[0], n.c.Name, strings.Join(truncate(n.objects, maxForeign), ", ")))

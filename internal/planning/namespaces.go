@@ -42,6 +42,8 @@ func checkSourceNamespaces(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope
 		_, err := src.Kube.CoreV1().Namespaces().Get(ctx, m.Source, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			missing = append(missing, m.Source)
+		} else if apierrors.IsForbidden(err) && src.AsUser {
+			continue // not the user's: checkSourceAccess says so
 		} else if err != nil {
 			return fmt.Errorf("get namespace %s on cluster %s: %w", m.Source, src.Name, err)
 		}
@@ -59,8 +61,8 @@ func checkSourceNamespaces(ctx context.Context, _ *ferryv1.Plan, s migrate.Scope
 func checkConflicts(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, _, dst *cluster.Clients, res *Result) error {
 	for _, m := range s.Namespaces {
 		ns, err := dst.Kube.CoreV1().Namespaces().Get(ctx, m.Destination, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			continue
+		if apierrors.IsNotFound(err) || (apierrors.IsForbidden(err) && dst.AsUser) {
+			continue // a namespace the user may not read is refused by the access checks
 		}
 		if err != nil {
 			return fmt.Errorf("get namespace %s on cluster %s: %w", m.Destination, dst.Name, err)
