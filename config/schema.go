@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "e81706b947f61f976f1f051825a66171c5c38126429d7667cdd8e5d986ec8e32"
+const SchemaHash = "777d48def6d15df90749c3df029505d012dfcac4da35abf2e19cbea7b0ac0ce2"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"
