@@ -313,3 +313,23 @@ func TestNonRootLocal(t *testing.T) {
 	}
 	checkNonRootCopy(t, src, dst)
 }
+
+// TestNonRootReceiverRootNotWritable starts a non-root receiver on a
+// volume root as a hostPath provisioner makes it (root's, mode 0750, no
+// fsGroup applied): it fails at once saying why and what to do.
+func TestNonRootReceiverRootNotWritable(t *testing.T) {
+	dst := filepath.Join(worldDir(t), "dst")
+	if err := os.Mkdir(dst, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	cmd := nonRootCommand(t, "serve "+dst)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the receiver started on a root it cannot write: %s", out)
+	}
+	for _, want := range []string{"destination root not writable", "owner 0:0, mode 0750", "uid 1000 gid 1000", "fsGroup"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("receiver's error %q does not say %q", out, want)
+		}
+	}
+}

@@ -337,7 +337,7 @@ func (s *session) rootAttrs(m *wire.Meta) error {
 	}
 	f := os.NewFile(uintptr(fd), safefs.RootPath)
 	defer f.Close()
-	if !s.srv.chown && !ownedByMe(f) {
+	if !s.srv.chown && !dir.Mine() {
 		// A receiver that is not root cannot change the mode, times or
 		// attributes of a root it does not own (a volume's root made by
 		// its provisioner, group-writable through fsGroup): the root
@@ -346,10 +346,4 @@ func (s *session) rootAttrs(m *wire.Meta) error {
 		return nil
 	}
 	return dir.Apply(".", m, f, s.srv.chown)
-}
-
-// ownedByMe reports whether the process's user owns the open file f.
-func ownedByMe(f *os.File) bool {
-	var st unix.Stat_t
-	return unix.Fstat(int(f.Fd()), &st) == nil && int(st.Uid) == os.Geteuid()
 }

@@ -144,6 +144,15 @@ func (d *Dir) openOwn(name string, st *unix.Stat_t) (int, error) {
 	return fd, nil
 }
 
+// Mine reports whether the process's user owns the directory d itself.
+// A process that is not root can change the mode and times only of what
+// it owns: a volume root made by its provisioner is not a non-root
+// mover's (it writes there through its group, fsGroup).
+func (d *Dir) Mine() bool {
+	var st unix.Stat_t
+	return unix.Fstat(d.fd, &st) == nil && int(st.Uid) == os.Geteuid()
+}
+
 // AsOwner runs fn, which reads the open file f (its extended attributes,
 // which need read permission, not only a descriptor), and when it fails
 // with EACCES on an entry of the process's own user that is not root,
