@@ -164,14 +164,18 @@ func startNonRootReceiver(t *testing.T, dst string) (string, func() error) {
 
 // syncToNonRoot syncs src (as root, the source namespace's default) into
 // dst through a non-root receiver, with Delete and Verify.
-func syncToNonRoot(t *testing.T, src, dst string) (mover.Progress, error) {
+func syncToNonRoot(t *testing.T, src, dst string, opts ...syncOpt) (mover.Progress, error) {
 	t.Helper()
 	addr, wait := startNonRootReceiver(t, dst)
 	dial := func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	p, err := mover.Sync(context.Background(), mover.Options{Root: src, Dial: dial, Delete: true, Verify: true, Log: testLogger(t)})
+	o := mover.Options{Root: src, Dial: dial, Delete: true, Verify: true, Log: testLogger(t)}
+	for _, f := range opts {
+		f(&o)
+	}
+	p, err := mover.Sync(context.Background(), o)
 	if werr := wait(); err == nil && werr != nil {
 		err = fmt.Errorf("receiver: %w", werr)
 	}
@@ -236,6 +240,16 @@ func TestNonRootReceiver(t *testing.T) {
 	b.chmod("ro-file", 0o400)
 	if _, err := syncToNonRoot(t, src, dst); err != nil {
 		t.Fatalf("incremental copy: %v", err)
+	}
+	checkNonRootCopy(t, src, dst)
+
+	// A cutover's final copy removes the reserved directory from a root
+	// that is not the receiver's.
+	if _, err := syncToNonRoot(t, src, dst, func(o *mover.Options) { o.Final = true }); err != nil {
+		t.Fatalf("final copy: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dst, ".ferry-mover")); !os.IsNotExist(err) {
+		t.Errorf("reserved directory after the final copy: %v", err)
 	}
 	checkNonRootCopy(t, src, dst)
 }
