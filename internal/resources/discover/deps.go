@@ -3,6 +3,7 @@ package discover
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -153,7 +154,9 @@ func (d *Dependencies) findClusterRoles(ctx context.Context, dyn dynamic.Interfa
 			continue
 		}
 		if apierrors.IsForbidden(err) {
-			d.Unreadable = append(d.Unreadable, "get ClusterRole "+name)
+			if !defaultClusterRole(name) {
+				d.Unreadable = append(d.Unreadable, "get ClusterRole "+name)
+			}
 			continue
 		}
 		if err != nil {
@@ -166,4 +169,15 @@ func (d *Dependencies) findClusterRoles(ctx context.Context, dyn dynamic.Interfa
 		d.ClusterRoles = append(d.ClusterRoles, cr)
 	}
 	return nil
+}
+
+// defaultClusterRole tells, without reading it, whether a ClusterRole is
+// one every cluster has: the user-facing roles and Kubernetes' system
+// roles.
+func defaultClusterRole(name string) bool {
+	switch name {
+	case "admin", "edit", "view", "cluster-admin":
+		return true
+	}
+	return strings.HasPrefix(name, "system:")
 }
