@@ -14,7 +14,7 @@ import (
 const SchemaVersion = 8
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "ecfafb3f498f65d5df0897af76eb432ab90fc0caa3c3c9f844a54a0455fbc4d7"
+const SchemaHash = "10593af509843023cb71c282e77bbb0f57814db8764e7779a2afb265079fe8e1"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

@@ -280,6 +280,38 @@ type VolumeUsage struct {
 	// Unknown, when set, says why the figures could not be taken.
 	// +optional
 	Unknown string `json:"unknown,omitempty"`
+	// Owners are the users and groups that own the most bytes of the
+	// claim's data (at most five, the largest first; the volume's root
+	// directory not counted). Only a measurement pod finds them.
+	// +optional
+	Owners []VolumeOwner `json:"owners,omitempty"`
+	// OtherOwners counts the owners not listed; OtherOwnerFiles their
+	// files.
+	// +optional
+	OtherOwners int32 `json:"otherOwners,omitempty"`
+	// +optional
+	OtherOwnerFiles int64 `json:"otherOwnerFiles,omitempty"`
+	// NonRoot is the identity ("uid:gid") a mover of this claim runs as
+	// where a namespace enforces the restricted Pod Security Standard.
+	// +optional
+	NonRoot string `json:"nonRoot,omitempty"`
+	// UnreadableFiles counts the files and directories that a mover
+	// running as NonRoot cannot read; UnreadableExample names one.
+	// +optional
+	UnreadableFiles int64 `json:"unreadableFiles,omitempty"`
+	// +optional
+	UnreadableExample string `json:"unreadableExample,omitempty"`
+}
+
+// VolumeOwner is a numeric user and group owning files of a volume,
+// with what they own.
+type VolumeOwner struct {
+	UID int64 `json:"uid"`
+	GID int64 `json:"gid"`
+	// Bytes allocated to the owner's files.
+	Bytes int64 `json:"bytes"`
+	// Files counts the owner's files, directories and other entries.
+	Files int64 `json:"files"`
 }
 
 // Known reports whether the used bytes were measured.

@@ -340,7 +340,34 @@ func describeVolumes(out io.Writer, p *ferryv1.Plan) {
 		if v.Usage != nil && v.Usage.Unknown != "" {
 			fmt.Fprintf(out, "  %s/%s: used space unknown: %s\n", v.Namespace, v.Name, v.Usage.Unknown)
 		}
+		if line := ownersText(v.Usage); line != "" {
+			fmt.Fprintf(out, "  %s/%s: %s\n", v.Namespace, v.Name, line)
+		}
 	}
+}
+
+// ownersText lists the owners a usage scan found and the identity a
+// non-root mover takes (""  without owners): what the restricted Pod
+// Security Standard changes.
+func ownersText(u *ferryv1.VolumeUsage) string {
+	if u == nil || len(u.Owners) == 0 {
+		return ""
+	}
+	var owners []string
+	for _, o := range u.Owners {
+		owners = append(owners, fmt.Sprintf("%d:%d (%d files, %s)", o.UID, o.GID, o.Files, planning.HumanBytes(o.Bytes)))
+	}
+	if u.OtherOwners > 0 {
+		owners = append(owners, fmt.Sprintf("%d other owners (%d files)", u.OtherOwners, u.OtherOwnerFiles))
+	}
+	s := "owners " + strings.Join(owners, ", ")
+	if u.NonRoot != "" {
+		s += "; a non-root mover runs as " + u.NonRoot
+		if u.UnreadableFiles > 0 {
+			s += fmt.Sprintf(" and cannot read %d files (%s, for one)", u.UnreadableFiles, u.UnreadableExample)
+		}
+	}
+	return s
 }
 
 // claimPath is the data path of a claim of the list: "-" for one whose

@@ -192,7 +192,9 @@ func TestDescribeVolumes(t *testing.T) {
 		Status: ferryv1.PlanStatus{PersistentVolumeClaims: []ferryv1.PlanPVC{
 			{Namespace: "shop", Name: "data", StorageClass: "standard", Capacity: "16Mi", Action: ferryv1.PVCActionCopy,
 				TargetNamespace: "shop", TargetName: "data", TargetStorageClass: "standard", TargetCapacity: "1Gi", ProposedCapacity: "1Gi",
-				Usage: &ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](40 << 20), UsedInodes: ptr.To[int64](3), Method: ferryv1.UsagePod}},
+				Usage: &ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](40 << 20), UsedInodes: ptr.To[int64](3), Method: ferryv1.UsagePod,
+					Owners: []ferryv1.VolumeOwner{{UID: 999, GID: 999, Files: 2, Bytes: 40 << 20}}, OtherOwners: 1, OtherOwnerFiles: 1,
+					NonRoot: "999:999", UnreadableFiles: 1, UnreadableExample: "root.key"}},
 			{Namespace: "shop", Name: "logs", StorageClass: "standard", Capacity: "1Gi", Action: ferryv1.PVCActionCopy,
 				TargetNamespace: "shop", TargetName: "logs", TargetStorageClass: "standard",
 				Usage: &ferryv1.VolumeUsage{Unknown: "the measurement pod failed: boom"}},
@@ -205,6 +207,7 @@ func TestDescribeVolumes(t *testing.T) {
 		"shop/data  standard  copy    40.0 MiB, 3 inodes (pod)  16Mi     1Gi       shop/data (standard, 1Gi)",
 		"shop/logs  standard  copy    ?                         1Gi      -         shop/logs (standard, 1Gi)",
 		"shop/logs: used space unknown: the measurement pod failed: boom",
+		"shop/data: owners 999:999 (2 files, 40.0 MiB), 1 other owners (1 files); a non-root mover runs as 999:999 and cannot read 1 files (root.key, for one)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("describe does not show %q:\n%s", want, out.String())

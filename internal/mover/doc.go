@@ -249,4 +249,16 @@
 //   - The peer is authenticated by the CA: an authenticated sender may
 //     create device nodes inside the root when the receiver runs as root,
 //     like rsync would.
+//   - A receiver that is not root (a namespace enforcing the restricted
+//     Pod Security Standard) keeps everything but owners and device
+//     nodes: every file it writes is its own, device nodes are skipped
+//     with a warning, and the destination root, when it is not the
+//     receiver's, keeps its own mode and times. It must be able to write
+//     into the root (through the pod's fsGroup), else it fails at once
+//     ([ErrRootNotWritable]). Its own files whose mode denies it (0444,
+//     0000) get its owner bits for a moment while it sets their extended
+//     attributes or reads them, and directories it walks are writable by
+//     it until the end of the session. A sender that is not root fails on
+//     the first source file or directory it may not read; [MeasureUsage]
+//     counts them beforehand ([Usage].Unreadable).
 package mover

@@ -28,6 +28,9 @@ var (
 	// ErrPathTooLong means a source path is longer than the receiver can
 	// resolve (safefs.MaxPath bytes).
 	ErrPathTooLong = errors.New("source path too long")
+	// ErrRootNotWritable means a receiver that is not root may not write
+	// into its destination root.
+	ErrRootNotWritable = errors.New("destination root not writable")
 )
 
 // pathTooLong logs the whole over-long path rel and returns an error

@@ -191,7 +191,11 @@ func xattrSumAt(dir *safefs.Dir, name string, isDir bool) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	x, err := fsmeta.FileXattrs(f)
+	var x []wire.Xattr
+	err = safefs.AsOwner(f, func() (err error) {
+		x, err = fsmeta.FileXattrs(f)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -333,5 +337,13 @@ func (s *session) rootAttrs(m *wire.Meta) error {
 	}
 	f := os.NewFile(uintptr(fd), safefs.RootPath)
 	defer f.Close()
+	if !s.srv.chown && !dir.Mine() {
+		// A receiver that is not root cannot change the mode, times or
+		// attributes of a root it does not own (a volume's root made by
+		// its provisioner, group-writable through fsGroup): the root
+		// keeps its own.
+		s.srv.log.Info("destination root not owned by the receiver: its mode and times are left as they are", "uid", os.Geteuid())
+		return nil
+	}
 	return dir.Apply(".", m, f, s.srv.chown)
 }

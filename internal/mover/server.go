@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"ferry.dev/ferry/internal/mover/safefs"
 	"ferry.dev/ferry/internal/mover/wire"
 )
@@ -32,10 +34,15 @@ type Server struct {
 	results chan error
 }
 
-// NewServer opens (creating if needed) the destination root dir.
+// NewServer opens (creating if needed) the destination root dir. A
+// server that is not root must be able to write there.
 func NewServer(dir string, log *slog.Logger) (*Server, error) {
 	root, err := safefs.OpenRoot(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkWritable(dir); err != nil {
+		root.Close()
 		return nil, err
 	}
 	if log == nil {
@@ -291,4 +298,22 @@ func replyErr(conn *wire.Conn, e *wire.Error) {
 // refuse answers a connection that has no wire.Conn, before closing it.
 func refuse(c net.Conn, e *wire.Error) {
 	_ = wire.WriteOne(c, e)
+}
+
+// checkWritable fails, for a process that is not root, when it may not
+// write into the destination root dir, saying why: a volume's root made
+// by its provisioner is root's, and a non-root mover writes there only
+// through the pod's fsGroup, which some storage does not apply.
+func checkWritable(dir string) error {
+	if os.Geteuid() == 0 || unix.Access(dir, unix.R_OK|unix.W_OK|unix.X_OK) == nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return fmt.Errorf("destination root %s: %w", dir, err)
+	}
+	return fmt.Errorf("%w: destination root %s (owner %d:%d, mode %04o) is not writable by the receiver, uid %d gid %d, which does not run as root "+
+		"(the namespace enforces the restricted Pod Security Standard): it writes through the pod's fsGroup, which this volume's storage does not apply "+
+		"(hostPath volumes and some CSI drivers do not); give the volume's root to group %d (chgrp and chmod g+rwx), or copy without the restricted standard",
+		ErrRootNotWritable, dir, st.Uid, st.Gid, st.Mode&0o7777, os.Geteuid(), os.Getegid(), os.Getegid())
 }

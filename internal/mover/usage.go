@@ -31,34 +31,79 @@ type Usage struct {
 	// Skipped counts the entries that vanished or changed type during
 	// the walk, and mount points: they are not counted.
 	Skipped int64 `json:"skipped"`
+	// Owners are the users and groups owning the most bytes, at most
+	// MaxOwners, the largest first; the root directory is not counted
+	// (a copy never changes the destination root's owner).
+	Owners []Owner `json:"owners,omitempty"`
+	// OtherOwners counts the owners not listed, OtherOwnerFiles their
+	// entries.
+	OtherOwners     int   `json:"otherOwners,omitempty"`
+	OtherOwnerFiles int64 `json:"otherOwnerFiles,omitempty"`
+	// NonRoot is the identity a non-root mover of this tree takes
+	// (NonRootIdentity of the owners).
+	NonRoot Identity `json:"nonRoot"`
+	// Unreadable counts the regular files and directories that NonRoot
+	// cannot read (by their mode bits, or because the walk itself, not
+	// running as root, could not open a directory), UnreadableExample
+	// names one of them. A non-root sender fails on them.
+	Unreadable        int64  `json:"unreadable,omitempty"`
+	UnreadableExample string `json:"unreadableExample,omitempty"`
 }
 
 // MeasureUsage walks the tree at root with the sync's own walk rules and
-// returns the space it takes. It reads metadata only.
+// returns the space it takes, its owners and what a non-root mover could
+// not read. It reads metadata only. Running as non-root, it counts the
+// directories it cannot open as unreadable and goes on without them.
 func MeasureUsage(ctx context.Context, root string) (Usage, error) {
 	dir, info, err := openRoot(root)
 	if err != nil {
 		return Usage{}, err
 	}
 	defer dir.Close()
-	w := &usageWalk{fs: info.Dev, seen: map[uint64]bool{}}
-	w.count(&info)
+	w := &usageWalk{fs: info.Dev, seen: map[uint64]bool{}, owners: newOwnerTally()}
+	w.count(&info, safefs.RootPath, false)
 	if err := w.walk(ctx, dir, safefs.RootPath); err != nil {
 		return Usage{}, err
 	}
+	w.finish()
 	return w.u, nil
 }
 
-// usageWalk is one MeasureUsage walk: the source file system, the
-// inodes of hard-linked files counted so far and the sums.
-type usageWalk struct {
-	fs   uint64
-	seen map[uint64]bool
-	u    Usage
+// finish sets the owners and what the non-root identity cannot read.
+func (w *usageWalk) finish() {
+	w.u.Owners, w.u.OtherOwners, w.u.OtherOwnerFiles = w.owners.top()
+	all := make([]Owner, 0, len(w.owners.owners))
+	for _, o := range w.owners.owners {
+		all = append(all, *o)
+	}
+	w.u.NonRoot = NonRootIdentity(all)
+	w.u.Unreadable, w.u.UnreadableExample = w.owners.unreadable(w.u.NonRoot)
+	defer func() { w.u.UnreadableExample = clipPath(w.u.UnreadableExample) }()
+	for _, d := range w.denied {
+		a, _ := accessOf(&fsmeta.Info{Meta: wire.Meta{Kind: wire.KindDir, Mode: d.mode}})
+		if !a.readableBy(d.owner, w.u.NonRoot) {
+			continue // counted by its mode bits already
+		}
+		w.u.Unreadable++
+		if w.u.UnreadableExample == "" || d.rel < w.u.UnreadableExample {
+			w.u.UnreadableExample = d.rel
+		}
+	}
 }
 
-// count adds one entry, a hard-linked file only the first time.
-func (w *usageWalk) count(info *fsmeta.Info) {
+// usageWalk is one MeasureUsage walk: the source file system, the
+// inodes of hard-linked files counted so far, the sums and the owners.
+type usageWalk struct {
+	fs     uint64
+	seen   map[uint64]bool
+	u      Usage
+	owners *ownerTally
+	denied []deniedDir
+}
+
+// count adds one entry at rel, a hard-linked file only the first time;
+// owned says whether it counts among the owners.
+func (w *usageWalk) count(info *fsmeta.Info, rel string, owned bool) {
 	if info.Meta.Kind != wire.KindDir && info.Nlink > 1 {
 		if w.seen[info.Ino] {
 			return
@@ -67,6 +112,7 @@ func (w *usageWalk) count(info *fsmeta.Info) {
 	}
 	w.u.Inodes++
 	w.u.Bytes += info.Blocks * 512
+	w.owners.add(info, rel, owned)
 	if info.Meta.Kind == wire.KindRegular || info.Meta.Kind == wire.KindSymlink {
 		w.u.ApparentBytes += info.Meta.Size
 	}
@@ -94,9 +140,9 @@ func (w *usageWalk) walk(ctx context.Context, dir *os.File, rel string) error {
 			w.u.Skipped++ // a mount point, which a sync skips too
 			continue
 		}
-		w.count(&info)
+		w.count(&info, safefs.Join(rel, name), true)
 		if info.Meta.Kind == wire.KindDir {
-			if err := w.walkSub(ctx, dir, safefs.Join(rel, name), name); err != nil {
+			if err := w.walkSub(ctx, dir, safefs.Join(rel, name), name, &info); err != nil {
 				return err
 			}
 		}
@@ -106,11 +152,14 @@ func (w *usageWalk) walk(ctx context.Context, dir *os.File, rel string) error {
 
 // walkSub opens the subdirectory name of parent without following a
 // symlink and walks it; one that vanished or changed type is skipped.
-func (w *usageWalk) walkSub(ctx context.Context, parent *os.File, rel, name string) error {
+func (w *usageWalk) walkSub(ctx context.Context, parent *os.File, rel, name string, info *fsmeta.Info) error {
 	fd, err := unix.Openat(int(parent.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	switch {
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR):
 		w.u.Skipped++
+		return nil
+	case errors.Is(err, unix.EACCES):
+		w.denied = append(w.denied, deniedDir{rel: rel, owner: Identity{UID: info.Meta.UID, GID: info.Meta.GID}, mode: info.Meta.Mode})
 		return nil
 	case err != nil:
 		return fmt.Errorf("open source directory %s: %w", rel, err)
@@ -118,4 +167,23 @@ func (w *usageWalk) walkSub(ctx context.Context, parent *os.File, rel, name stri
 	dir := os.NewFile(uintptr(fd), rel)
 	defer dir.Close()
 	return w.walk(ctx, dir, rel)
+}
+
+// deniedDir is a directory a walk not running as root could not open.
+type deniedDir struct {
+	rel   string
+	owner Identity
+	mode  uint32
+}
+
+// maxExamplePath is the most bytes of an example path a usage report
+// carries: the report travels in a pod's termination message (4 KiB).
+const maxExamplePath = 256
+
+// clipPath shortens a path to maxExamplePath bytes, keeping its start.
+func clipPath(p string) string {
+	if len(p) <= maxExamplePath {
+		return p
+	}
+	return p[:maxExamplePath-3] + "..."
 }

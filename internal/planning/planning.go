@@ -33,6 +33,10 @@ type Result struct {
 	Skipped []ferryv1.SkippedCount
 	// Images a migration copies from the source's registry.
 	Images []ferryv1.PlanImage
+	// MoverSecurity holds the Pod Security Standards of the copied
+	// claims ("namespace/name" on the source) whose movers run as
+	// non-root on either side; the others run as root.
+	MoverSecurity map[string]MoverSecurity
 
 	// inventory is what the inventory check took, for the tally.
 	inventory *migrate.Inventory
@@ -105,15 +109,15 @@ func Validate(ctx context.Context, p *ferryv1.Plan, src, dst *cluster.Clients) (
 	switch p.Spec.Kind() {
 	case ferryv1.PlanState:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess,
-			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkExistingClaims, checkCapacity, countClaims,
+			listClaims, findExistingClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkMoverSecurity, checkExistingClaims, checkCapacity, countClaims,
 			checkDestinationAccess)
 	case ferryv1.PlanStorageConversion:
 		return run(ctx, p, src, dst, checkConversionScope, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess,
-			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkConversionTargets, checkCapacity, checkSwitchable, countClaims,
+			listClaims, convertClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, applyUsage, checkMoverSecurity, checkConversionTargets, checkCapacity, checkSwitchable, countClaims,
 			checkDestinationAccess)
 	case ferryv1.PlanFull:
 		return run(ctx, p, src, dst, checkMapping, checkSameNamespace, checkSourceNamespaces, checkSourceAccess, checkExistingDestinationAccess, checkConflicts,
-			inventory, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkCapacity, tally, listImages,
+			inventory, listClaims, checkClasses, checkClaimOverrides, checkDataPaths, checkMoves, checkClusterScopedAccess, applyUsage, checkMoverSecurity, checkCapacity, tally, listImages,
 			checkDestinationAccess)
 	}
 	return run(ctx, p, src, dst, checkType)

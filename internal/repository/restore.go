@@ -624,6 +624,12 @@ func (rs *restorer) finish(top *safefs.Dir, snap *Snapshot) error {
 			return err
 		}
 	}
+	if !rs.opts.Chown && !top.Mine() {
+		// Not root and not the root's owner (a volume root made by its
+		// provisioner, writable through fsGroup): it keeps its own mode
+		// and times.
+		return nil
+	}
 	return top.Apply(".", &snap.Root, nil, rs.opts.Chown)
 }
 

@@ -2,6 +2,7 @@ package volumes
 
 import (
 	"errors"
+	"ferry.dev/ferry/internal/mover"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,11 @@ type Transfer struct {
 	SourceNamespace, SourceClaim string
 	// DestinationClaim must exist before Sync is called.
 	DestinationNamespace, DestinationClaim string
+	// RunAs is the identity of the transfer's movers in a namespace
+	// that enforces the restricted Pod Security Standard, where they
+	// cannot run as root (moverpod.RunAs of the claim's usage); the zero
+	// value means the default one.
+	RunAs mover.Identity
 }
 
 // Describe names a transfer in messages. (Not a String method: it would

@@ -16,6 +16,7 @@ import (
 	"ferry.dev/ferry/internal/resources/migrate"
 	"ferry.dev/ferry/internal/volumes"
 	"ferry.dev/ferry/internal/volumes/direct"
+	"ferry.dev/ferry/internal/volumes/moverpod"
 )
 
 // moverOptions are the direct path's options for a migration.
@@ -45,28 +46,52 @@ func (s *session) exposure(ctx context.Context, o *direct.Options) error {
 	return nil
 }
 
-// transfers lists the claims the plan copies, and names those it moves
-// instead (MoveVolumes, at cutover). It runs on every poll of
-// CopyVolumes, so it checks only what concerns the claims; the Validate
-// step checked the rest of the plan.
-func (s *session) transfers(ctx context.Context) ([]volumes.Transfer, []string, error) {
+// claimCopies are the plan's claims as a volume copy sees them.
+type claimCopies struct {
+	// transfers are the claims the plan copies.
+	transfers []volumes.Transfer
+	// moved names those it moves instead (MoveVolumes, at cutover).
+	moved []string
+	// notes say, per transfer whose destination mover runs as non-root,
+	// which owners it does not keep.
+	notes map[volumes.Transfer]string
+}
+
+// transfers lists the claims the plan copies and those it moves. It
+// runs on every poll of CopyVolumes, so it checks only what concerns the
+// claims; the Validate step checked the rest of the plan.
+func (s *session) transfers(ctx context.Context) (claimCopies, error) {
 	res, err := planning.Claims(ctx, s.plan, s.src, s.dst)
 	if err != nil {
-		return nil, nil, err
+		return claimCopies{}, err
 	}
 	if res.Problem != nil {
-		return nil, nil, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
+		return claimCopies{}, fmt.Errorf("plan %s is not valid: %s: %s", s.plan.Name, res.Problem.Reason, res.Problem.Message)
 	}
-	var out []volumes.Transfer
+	out := claimCopies{notes: map[volumes.Transfer]string{}}
+	security := map[string]moverpod.Security{}
 	for _, p := range res.Copied() {
-		out = append(out, volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
-			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName})
+		t := volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
+			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName, RunAs: moverpod.RunAs(p.Usage)}
+		out.transfers = append(out.transfers, t)
+		sec, ok := security[t.DestinationNamespace]
+		if !ok {
+			if sec, _, err = moverpod.LookupSecurity(ctx, s.dst.Kube, t.DestinationNamespace); err != nil {
+				return claimCopies{}, fmt.Errorf("on cluster %s: %w", s.dst.Name, err)
+			}
+			security[t.DestinationNamespace] = sec
+		}
+		if !sec.Restricted() {
+			continue
+		}
+		if lost := planning.OwnersNotKept(p.Usage, t.RunAs); lost != "" {
+			out.notes[t] = fmt.Sprintf("%s: the mover runs as %s under %s", lost, t.RunAs, sec)
+		}
 	}
-	var moved []string
 	for _, p := range res.Moved() {
-		moved = append(moved, p.Namespace+"/"+p.Name)
+		out.moved = append(out.moved, p.Namespace+"/"+p.Name)
 	}
-	return out, moved, nil
+	return out, nil
 }
 
 // movedNote ends CopyVolumes' message with the claims it leaves to
@@ -83,10 +108,11 @@ func movedNote(moved []string) string {
 // local copy pod where both claims can share a node); on Cutover, after
 // quiesce, it is the final sync.
 func copyVolumes(ctx context.Context, s *session) (outcome, error) {
-	transfers, moved, err := s.transfers(ctx)
+	copies, err := s.transfers(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
+	transfers, moved := copies.transfers, copies.moved
 	if len(transfers) == 0 {
 		return done("no volumes to copy" + movedNote(moved)), nil
 	}
@@ -113,6 +139,9 @@ func copyVolumes(ctx context.Context, s *session) (outcome, error) {
 	var done_, total int64
 	var lines []string
 	for _, v := range st.Volumes {
+		if note := copies.note(v); note != "" {
+			v.Message = strings.TrimPrefix(v.Message+"; "+note, "; ")
+		}
 		done_ += v.BytesDone
 		total += v.BytesTotal
 		line := fmt.Sprintf("%s/%s %s %s/%s, %s path", v.SourceNamespace, v.SourceClaim, v.Phase, planning.HumanBytes(v.BytesDone), planning.HumanBytes(v.BytesTotal), v.Path)
@@ -241,7 +270,8 @@ const ArmTimeout = 2 * time.Minute
 // releases them, so that no pod start is in the downtime. It never fails
 // the migration: what it could not start, CopyVolumes starts.
 func startMovers(ctx context.Context, s *session) (outcome, error) {
-	transfers, _, err := s.transfers(ctx)
+	copies, err := s.transfers(ctx)
+	transfers := copies.transfers
 	if err == nil {
 		// Claims through the repository have no receivers to start.
 		_, transfers = s.byDataPath(transfers)
@@ -306,4 +336,14 @@ func (s *session) planNamespaces() (src, dst []string) {
 		src, dst = append(src, m.Source), append(dst, m.Destination)
 	}
 	return src, dst
+}
+
+// note is the owners note of the transfer of volume v, if any.
+func (c claimCopies) note(v volumes.VolumeProgress) string {
+	for t, n := range c.notes {
+		if t.SourceNamespace == v.SourceNamespace && t.SourceClaim == v.SourceClaim {
+			return n
+		}
+	}
+	return ""
 }

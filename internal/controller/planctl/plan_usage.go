@@ -49,7 +49,8 @@ func (r *Reconciler) measure(ctx context.Context, p *ferryv1.Plan, res **plannin
 	}
 	var claims []usage.Claim
 	for _, c := range (*res).Copied() {
-		claims = append(claims, usage.Claim{Namespace: c.Namespace, Name: c.Name})
+		_, nonRoot := (*res).MoverSecurity[c.Namespace+"/"+c.Name]
+		claims = append(claims, usage.Claim{Namespace: c.Namespace, Name: c.Name, Owners: nonRoot})
 	}
 	m := usage.Measurer{Source: src, Plan: p.Name, Image: r.MoverImage}
 	prog, err := m.Step(ctx, claims, p.Status.Usage)

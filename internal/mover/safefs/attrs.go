@@ -51,7 +51,9 @@ func ApplyFile(f *os.File, path string, m *wire.Meta, chown bool) error {
 	if err := unix.Fchmod(fd, m.Mode&0o7777); err != nil {
 		return &PathError{Op: "change mode of", Path: path, Err: err}
 	}
-	if err := syncXattrs(f, m.Xattrs); err != nil {
+	// A receiver that is not root may change user.* attributes only
+	// while it may write the file (AsOwner: for a 0444 file, a moment).
+	if err := AsOwner(f, func() error { return syncXattrs(f, m.Xattrs) }); err != nil {
 		return &PathError{Op: "set extended attributes of", Path: path, Err: err}
 	}
 	ts := [2]unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}

@@ -104,6 +104,9 @@ func (d *Dir) Open(name string, dirOK bool) (*os.File, error) {
 		return nil, fmt.Errorf("open %q in %q: not a regular file", name, d.path)
 	}
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EACCES) && os.Geteuid() != 0 && int(st.Uid) == os.Geteuid() {
+		fd, err = d.openOwn(name, &st)
+	}
 	if err != nil {
 		return nil, wrap("open", d.path, name, err)
 	}
@@ -114,6 +117,66 @@ func (d *Dir) Open(name string, dirOK bool) (*os.File, error) {
 		return nil, fmt.Errorf("open %q in %q: entry changed while opening", name, d.path)
 	}
 	return f, nil
+}
+
+// openOwn opens name, an entry of the process's own user whose mode
+// denies that user reading it (a copy of a 0000 or 0200 file, by a
+// receiver that is not root): with the owner's read (and for a directory
+// search) bit for the moment, its mode st again once it is open.
+func (d *Dir) openOwn(name string, st *unix.Stat_t) (int, error) {
+	mode := st.Mode & 0o7777
+	grant := mode | 0o400
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		grant |= 0o100
+	}
+	if err := d.chmod(name, grant); err != nil {
+		return -1, err
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		_ = d.chmod(name, mode)
+		return -1, err
+	}
+	if err := unix.Fchmod(fd, mode); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// Mine reports whether the process's user owns the directory d itself.
+// A process that is not root can change the mode and times only of what
+// it owns: a volume root made by its provisioner is not a non-root
+// mover's (it writes there through its group, fsGroup).
+func (d *Dir) Mine() bool {
+	var st unix.Stat_t
+	return unix.Fstat(d.fd, &st) == nil && int(st.Uid) == os.Geteuid()
+}
+
+// AsOwner runs fn, which reads the open file f (its extended attributes,
+// which need read permission, not only a descriptor), and when it fails
+// with EACCES on an entry of the process's own user that is not root,
+// runs it again with the owner's read and write bits for the moment, then
+// f's mode again.
+func AsOwner(f *os.File, fn func() error) error {
+	err := fn()
+	if !errors.Is(err, unix.EACCES) || os.Geteuid() == 0 {
+		return err
+	}
+	var st unix.Stat_t
+	fd := int(f.Fd())
+	if unix.Fstat(fd, &st) != nil || int(st.Uid) != os.Geteuid() {
+		return err
+	}
+	mode := st.Mode & 0o7777
+	if cerr := unix.Fchmod(fd, mode|0o600); cerr != nil {
+		return err
+	}
+	err = fn()
+	if cerr := unix.Fchmod(fd, mode); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Create creates name, which must not exist, as an empty regular file

@@ -266,7 +266,9 @@ func (r *Root) PartialKeys() ([]string, error) {
 // RemoveReserved removes the reserved directory and all it holds; it is
 // made again on next use. The root keeps its times (the sync applied the
 // source's), and, when writable is set (a receiver without root, which
-// may lack write permission on the root), its mode.
+// may lack write permission on the root), its mode. A root that a
+// process without root does not own (a volume root it writes through its
+// group) takes the time of the removal: only its owner may set times.
 func (r *Root) RemoveReserved(writable bool) error {
 	r.reservedMu.Lock()
 	defer r.reservedMu.Unlock()
@@ -285,7 +287,8 @@ func (r *Root) RemoveReserved(writable bool) error {
 		return fmt.Errorf("open root: %w", err)
 	}
 	defer unix.Close(fd)
-	if writable && st.Mode&0o200 == 0 {
+	mine := os.Geteuid() == 0 || int(st.Uid) == os.Geteuid()
+	if writable && mine && st.Mode&0o200 == 0 {
 		if err := unix.Fchmod(fd, st.Mode&0o7777|0o700); err != nil {
 			return fmt.Errorf("make root writable: %w", err)
 		}
@@ -294,6 +297,9 @@ func (r *Root) RemoveReserved(writable bool) error {
 	root := &Dir{fd: r.fd, path: RootPath, anon: anonNone}
 	if err := root.RemoveAll(ReservedName); err != nil {
 		return err
+	}
+	if !mine {
+		return nil
 	}
 	ts := []unix.Timespec{st.Atim, st.Mtim}
 	if err := unix.UtimesNanoAt(r.fd, ".", ts, 0); err != nil {

@@ -61,8 +61,8 @@ func TestObserve(t *testing.T) {
 					p.DeletionTimestamp, p.Finalizers = &now, []string{"test/hold"}
 				}
 			}
-			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil))
-			rc := receiverPod(o, testTransfer, moverpod.Resources(nil))
+			s := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Env{Resources: moverpod.Resources(nil)})
+			rc := receiverPod(o, testTransfer, moverpod.Env{Resources: moverpod.Resources(nil)})
 			put(s, tt.sender)
 			put(rc, tt.receiver)
 			if tt.sender != nil {

@@ -45,9 +45,9 @@ func senderArgs(addr, serverName, identity string, final bool) []string {
 }
 
 // receiverPod is a transfer's receiver on the destination.
-func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements) *corev1.Pod {
+func receiverPod(o Options, t volumes.Transfer, env moverpod.Env) *corev1.Pod {
 	p := moverPod(o.Image, receiverName(o.Migration, t), t.DestinationNamespace, t.DestinationClaim,
-		serverSecretName(o.Migration, t), false, receiverArgs(transferIdentity(o.Migration, t)), res)
+		serverSecretName(o.Migration, t), false, receiverArgs(transferIdentity(o.Migration, t)), env)
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleReceiver)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.DestinationNamespace + "/" + t.DestinationClaim}
 	c := &p.Spec.Containers[0]
@@ -66,9 +66,9 @@ func receiverPod(o Options, t volumes.Transfer, res corev1.ResourceRequirements)
 
 // senderPod is a transfer's sender on the source, dialing addr, pinned to
 // nodeName when it is set.
-func senderPod(o Options, t volumes.Transfer, addr, serverName, nodeName string, res corev1.ResourceRequirements) *corev1.Pod {
+func senderPod(o Options, t volumes.Transfer, addr, serverName, nodeName string, env moverpod.Env) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
-		clientSecretName(o.Migration, t), true, senderArgs(addr, serverName, transferIdentity(o.Migration, t), o.Final), res)
+		clientSecretName(o.Migration, t), true, senderArgs(addr, serverName, transferIdentity(o.Migration, t), o.Final), env)
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleSender)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName
@@ -80,8 +80,8 @@ func senderPod(o Options, t volumes.Transfer, addr, serverName, nodeName string,
 
 // moverPod is a mover pod of the direct path: the claim at /data, the
 // transfer's own TLS Secret at /tls (the only place its key appears).
-func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, res corev1.ResourceRequirements) *corev1.Pod {
-	return moverpod.Pod(image, name, namespace, args, res,
+func moverPod(image, name, namespace, claim, secret string, readOnly bool, args []string, env moverpod.Env) *corev1.Pod {
+	return moverpod.Pod(image, name, namespace, args, env,
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: claim, ReadOnly: readOnly},
 		moverpod.Mount{Name: "tls", Path: tlsDir, Secret: secret})
 }

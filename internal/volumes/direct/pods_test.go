@@ -27,7 +27,7 @@ func testOptions(same bool) Options {
 
 func TestReceiverPod(t *testing.T) {
 	o := testOptions(false)
-	p := receiverPod(o, testTransfer, moverpod.Resources(nil))
+	p := receiverPod(o, testTransfer, moverpod.Env{Resources: moverpod.Resources(nil)})
 	if p.Namespace != "shop-new" || p.Name != receiverName(o.Migration, testTransfer) {
 		t.Errorf("receiver %s/%s", p.Namespace, p.Name)
 	}
@@ -47,7 +47,7 @@ func TestReceiverPod(t *testing.T) {
 	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(p.Labels)) {
 		t.Errorf("service selector %v does not select receiver labels %v", svc.Spec.Selector, p.Labels)
 	}
-	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil))
+	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Env{Resources: moverpod.Resources(nil)})
 	if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(sender.Labels)) {
 		t.Error("service selector selects the sender")
 	}
@@ -82,7 +82,7 @@ func TestSenderPod(t *testing.T) {
 			if addr != tt.wantTo {
 				t.Errorf("address %q, want %q", addr, tt.wantTo)
 			}
-			p := senderPod(o, testTransfer, addr, "", tt.node, moverpod.Resources(nil))
+			p := senderPod(o, testTransfer, addr, "", tt.node, moverpod.Env{Resources: moverpod.Resources(nil)})
 			if p.Namespace != "shop" || p.Name != senderName(o.Migration, testTransfer) || p.Spec.NodeName != tt.node {
 				t.Errorf("sender %s/%s on %q", p.Namespace, p.Name, p.Spec.NodeName)
 			}
@@ -184,7 +184,7 @@ func TestNodeIPs(t *testing.T) {
 
 func TestHeldSenderPod(t *testing.T) {
 	o := Options{Migration: "m1", Image: "ferry:dev", Hold: true}
-	p := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil))
+	p := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Env{Resources: moverpod.Resources(nil)})
 	args := p.Spec.Containers[0].Args
 	if !held(p) || args[len(args)-2] != "--start-file" || args[len(args)-1] != startFile {
 		t.Errorf("held sender: annotations %v, args %v", p.Annotations, args)
@@ -200,7 +200,7 @@ func TestHeldSenderPod(t *testing.T) {
 		t.Error("waitsForStart does not read the release from the log")
 	}
 	o.Hold = false
-	if p := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil)); held(p) || len(p.Spec.Volumes) != 2 {
+	if p := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Env{Resources: moverpod.Resources(nil)}); held(p) || len(p.Spec.Volumes) != 2 {
 		t.Errorf("a sender not held: annotations %v, volumes %d", p.Annotations, len(p.Spec.Volumes))
 	}
 }

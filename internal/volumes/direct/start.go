@@ -125,7 +125,7 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 	}
 	msg := ""
 	if rc == nil {
-		pod := receiverPod(p.o, t, moverpod.NamespaceResources(ctx, p.o.Destination.Kube, t.DestinationNamespace))
+		pod := receiverPod(p.o, t, moverpod.NamespaceEnv(ctx, p.o.Destination.Kube, t.DestinationNamespace).WithRunAs(t.RunAs))
 		if err := moverpod.CreatePod(ctx, p.o.Destination.Kube, pod); err != nil {
 			return "", err
 		}
@@ -166,7 +166,7 @@ func (p *Path) startSender(ctx context.Context, t volumes.Transfer, rc *corev1.P
 		return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 	}
 	pod := senderPod(p.o, t, senderAddress(p.o, t, host, nodePort), serverName, moverpod.ClaimNode(pods.Items, t.SourceClaim),
-		moverpod.NamespaceResources(ctx, p.o.Source.Kube, t.SourceNamespace))
+		moverpod.NamespaceEnv(ctx, p.o.Source.Kube, t.SourceNamespace).WithRunAs(t.RunAs))
 	if err := moverpod.CreatePod(ctx, p.o.Source.Kube, pod); err != nil {
 		return "", err
 	}

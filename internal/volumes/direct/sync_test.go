@@ -312,10 +312,10 @@ func TestCleanupWaitsForTerminatingPods(t *testing.T) {
 	ctx := context.Background()
 	o := testOptions(false)
 	now := metav1.Now()
-	going := receiverPod(o, testTransfer, moverpod.Resources(nil))
+	going := receiverPod(o, testTransfer, moverpod.Env{Resources: moverpod.Resources(nil)})
 	going.DeletionTimestamp, going.Finalizers = &now, []string{"test/hold"}
 	noErr(t, errOf(o.Destination.Kube.CoreV1().Pods(going.Namespace).Create(ctx, going, metav1.CreateOptions{})))
-	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Resources(nil))
+	sender := senderPod(o, testTransfer, "10.0.0.1:31000", "", "", moverpod.Env{Resources: moverpod.Resources(nil)})
 	noErr(t, errOf(o.Source.Kube.CoreV1().Pods(sender.Namespace).Create(ctx, sender, metav1.CreateOptions{})))
 	p := mustNew(t, o)
 	start := time.Now()

@@ -141,7 +141,7 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 		}
-		pod := p.backupPod(t, moverpod.ClaimNode(pods.Items, t.SourceClaim), moverpod.NamespaceResources(ctx, src, t.SourceNamespace))
+		pod := p.backupPod(t, moverpod.ClaimNode(pods.Items, t.SourceClaim), moverpod.NamespaceEnv(ctx, src, t.SourceNamespace).WithRunAs(t.RunAs))
 		return "uploading a snapshot of the claim", moverpod.CreatePod(ctx, src, pod)
 	}
 	if backup.Status.Phase != corev1.PodSucceeded {
@@ -159,7 +159,7 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 	if err != nil || restore != nil {
 		return "", err
 	}
-	pod := p.restorePod(t, last.Snapshot, moverpod.NamespaceResources(ctx, dst, t.DestinationNamespace))
+	pod := p.restorePod(t, last.Snapshot, moverpod.NamespaceEnv(ctx, dst, t.DestinationNamespace).WithRunAs(t.RunAs))
 	return "restoring snapshot " + last.Snapshot[:8], moverpod.CreatePod(ctx, dst, pod)
 }
 

@@ -40,12 +40,12 @@ func tagArgs(tags map[string]string) []string {
 
 // backupPod reads the source claim (read-only) into a snapshot, on node
 // when a running pod there mounts the claim.
-func (p *Path) backupPod(t volumes.Transfer, node string, res corev1.ResourceRequirements) *corev1.Pod {
+func (p *Path) backupPod(t volumes.Transfer, node string, env moverpod.Env) *corev1.Pod {
 	args := append([]string{"mover", "backup", "--access", accessDir + "/" + repository.AccessFile, "--root", moverpod.DataDir, "--progress=json"}, tagArgs(p.tags(t))...)
 	if p.o.Final {
 		args = append(args, "--final")
 	}
-	pod := moverpod.Pod(p.o.Image, backupName(p.o.Migration, t), t.SourceNamespace, args, res,
+	pod := moverpod.Pod(p.o.Image, backupName(p.o.Migration, t), t.SourceNamespace, args, env,
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.SourceClaim, ReadOnly: true},
 		moverpod.Mount{Name: "access", Path: accessDir, Secret: p.secretName()})
 	pod.Labels = moverpod.PodLabels(p.o.Migration, t, RoleBackup)
@@ -57,9 +57,9 @@ func (p *Path) backupPod(t volumes.Transfer, node string, res corev1.ResourceReq
 }
 
 // restorePod makes the destination claim hold snapshot.
-func (p *Path) restorePod(t volumes.Transfer, snapshot string, res corev1.ResourceRequirements) *corev1.Pod {
+func (p *Path) restorePod(t volumes.Transfer, snapshot string, env moverpod.Env) *corev1.Pod {
 	args := []string{"mover", "restore", "--access", accessDir + "/" + repository.AccessFile, "--root", moverpod.DataDir, "--progress=json", "--snapshot", snapshot}
-	pod := moverpod.Pod(p.o.Image, restoreName(p.o.Migration, t), t.DestinationNamespace, args, res,
+	pod := moverpod.Pod(p.o.Image, restoreName(p.o.Migration, t), t.DestinationNamespace, args, env,
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.DestinationClaim},
 		moverpod.Mount{Name: "access", Path: accessDir, Secret: p.secretName()})
 	pod.Labels = moverpod.PodLabels(p.o.Migration, t, RoleRestore)

@@ -78,7 +78,7 @@ func (p *Path) Start(ctx context.Context, t volumes.Transfer) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list pods in %s: %w", t.SourceNamespace, err)
 	}
-	pod := copyPod(p.o, t, moverpod.ClaimNode(pods.Items, t.SourceClaim), moverpod.NamespaceResources(ctx, kube, t.SourceNamespace))
+	pod := copyPod(p.o, t, moverpod.ClaimNode(pods.Items, t.SourceClaim), moverpod.NamespaceEnv(ctx, kube, t.SourceNamespace).WithRunAs(t.RunAs))
 	if err := moverpod.CreatePod(ctx, kube, pod); err != nil {
 		return "", err
 	}

@@ -128,7 +128,7 @@ func TestObserve(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var objs []runtime.Object
 			if tt.status != nil {
-				pod := copyPod(Options{Migration: "m1", Image: "ferry:test"}, testTransfer, "", corev1.ResourceRequirements{})
+				pod := copyPod(Options{Migration: "m1", Image: "ferry:test"}, testTransfer, "", moverpod.Env{})
 				pod.Status = *tt.status
 				if tt.deleting {
 					pod.DeletionTimestamp = ptr.To(metav1.Now())
@@ -150,9 +150,9 @@ func TestObserve(t *testing.T) {
 func TestResetAndCleanup(t *testing.T) {
 	other := testTransfer
 	other.SourceClaim = "logs"
-	mine := copyPod(Options{Migration: "m1", Image: "i"}, testTransfer, "", corev1.ResourceRequirements{})
-	second := copyPod(Options{Migration: "m1", Image: "i"}, other, "", corev1.ResourceRequirements{})
-	foreign := copyPod(Options{Migration: "m2", Image: "i"}, testTransfer, "", corev1.ResourceRequirements{})
+	mine := copyPod(Options{Migration: "m1", Image: "i"}, testTransfer, "", moverpod.Env{})
+	second := copyPod(Options{Migration: "m1", Image: "i"}, other, "", moverpod.Env{})
+	foreign := copyPod(Options{Migration: "m2", Image: "i"}, testTransfer, "", moverpod.Env{})
 	p, kube := newTestPath(t, mine, second, foreign)
 	ctx := context.Background()
 	if gone, err := p.Reset(ctx, testTransfer); err != nil || gone {

@@ -28,8 +28,8 @@ func copyArgs(final bool) []string {
 // copyPod is a transfer's pod: the source claim read-only at /source, the
 // destination claim at /data, required to run on node when it is set.
 // (moverpod.OnNode).
-func copyPod(o Options, t volumes.Transfer, node string, res corev1.ResourceRequirements) *corev1.Pod {
-	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), res,
+func copyPod(o Options, t volumes.Transfer, node string, env moverpod.Env) *corev1.Pod {
+	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), env,
 		moverpod.Mount{Name: "source", Path: sourceDir, Claim: t.SourceClaim, ReadOnly: true},
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.DestinationClaim})
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleLocal)

@@ -3,6 +3,7 @@ package moverpod
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,7 +36,8 @@ var (
 const DataDir = "/data"
 
 // Mount is a volume of a mover pod: a claim or a Secret (then always
-// read-only, its files mode 0400), mounted at Path.
+// read-only; its files mode 0400 for a root mover, readable by the
+// mover's identity for a non-root one), mounted at Path.
 type Mount struct {
 	Name, Path string
 	// Claim or Secret names what is mounted.
@@ -43,11 +45,16 @@ type Mount struct {
 	ReadOnly      bool
 }
 
-// Pod is what every mover pod shares: root without privilege escalation
-// (numeric owners are kept), one container "mover" running the ferry
-// image with args, the given mounts, no service account token, no
-// restarts.
-func Pod(image, name, namespace string, args []string, res corev1.ResourceRequirements, mounts ...Mount) *corev1.Pod {
+// writes reports whether a mount is a claim mounted read-write.
+func (m Mount) writes() bool { return m.Secret == "" && !m.ReadOnly }
+
+// Pod is what every mover pod shares: one container "mover" running the
+// ferry image with args, the given mounts, env's resources, no service
+// account token, no restarts; root without privilege escalation
+// (numeric owners are kept), or, where the namespace enforces the
+// restricted Pod Security Standard, non-root as env.RunAs with what
+// that standard requires (see secure).
+func Pod(image, name, namespace string, args []string, env Env, mounts ...Mount) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec: corev1.PodSpec{
@@ -55,27 +62,24 @@ func Pod(image, name, namespace string, args []string, res corev1.ResourceRequir
 			AutomountServiceAccountToken:  ptr.To(false),
 			EnableServiceLinks:            ptr.To(false),
 			TerminationGracePeriodSeconds: ptr.To[int64](10),
-			SecurityContext:               &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0)},
 			Containers: []corev1.Container{{
-				Name:  "mover",
-				Image: image,
-				Args:  args,
-				SecurityContext: &corev1.SecurityContext{
-					RunAsUser:                ptr.To[int64](0),
-					AllowPrivilegeEscalation: ptr.To(false),
-				},
-				Resources:                res,
+				Name:                     "mover",
+				Image:                    image,
+				Args:                     args,
+				Resources:                env.Resources,
 				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 			}},
 		},
 	}
+	writes := slices.ContainsFunc(mounts, Mount.writes)
+	secure(p, env, writes)
 	c := &p.Spec.Containers[0]
 	for _, m := range mounts {
 		v := corev1.Volume{Name: m.Name}
 		readOnly := m.ReadOnly
 		if m.Secret != "" {
 			readOnly = true
-			v.Secret = &corev1.SecretVolumeSource{SecretName: m.Secret, DefaultMode: ptr.To[int32](0o400)}
+			v.Secret = &corev1.SecretVolumeSource{SecretName: m.Secret, DefaultMode: ptr.To(secretMode(env, writes))}
 		} else {
 			v.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Claim, ReadOnly: readOnly}
 		}
@@ -163,14 +167,4 @@ func CreatePod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) 
 		return fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return nil
-}
-
-// NamespaceResources are the mover's resources in a namespace, fitted to
-// its LimitRanges; when they cannot be read, the defaults.
-func NamespaceResources(ctx context.Context, kube kubernetes.Interface, namespace string) corev1.ResourceRequirements {
-	lrs, err := kube.CoreV1().LimitRanges(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return Resources(nil)
-	}
-	return Resources(lrs.Items)
 }

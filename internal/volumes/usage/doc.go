@@ -47,7 +47,14 @@
 //     than the walk counts.
 //   - A source file system that compresses or deduplicates reports fewer
 //     allocated bytes than an ordinary destination needs.
-//   - The pods run as root, as the mover's do: a namespace enforcing the
-//     "restricted" Pod Security Standard rejects them, and the figures
-//     are then Unknown.
+//   - The pods run as root, as the movers do, except in a namespace
+//     enforcing the "restricted" Pod Security Standard: there they run as
+//     the identity the claim's last figures chose (package moverpod's
+//     RunAs), else 1000:1000, and cannot see into directories that
+//     identity may not read (counted as unreadable, their contents not
+//     measured). A first measurement as 1000:1000 of data owned by
+//     another user may thus count little; the next one, MaxAge later,
+//     runs as that user.
+//   - A claim marked Claim.Owners (its movers run as non-root) is
+//     always measured by a pod: the kubelet's figures have no owners.
 package usage

@@ -48,9 +48,9 @@ func podLabels(plan string) map[string]string {
 // measurePod is the pod measuring claim c: `ferry mover usage` on the
 // claim mounted read-only, its JSON result in the termination message,
 // on node when it is set (a claim mounted there may be ReadWriteOnce).
-func (m *Measurer) measurePod(c Claim, node string, res corev1.ResourceRequirements) *corev1.Pod {
+func (m *Measurer) measurePod(c Claim, node string, env moverpod.Env) *corev1.Pod {
 	p := moverpod.Pod(m.Image, podName(m.Plan, c), c.Namespace,
-		[]string{"mover", "usage", moverpod.DataDir, "--result-file", corev1.TerminationMessagePathDefault}, res,
+		[]string{"mover", "usage", moverpod.DataDir, "--result-file", corev1.TerminationMessagePathDefault}, env,
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: c.Name, ReadOnly: true})
 	p.Labels = podLabels(m.Plan)
 	p.Annotations = map[string]string{AnnotationClaim: c.Namespace + "/" + c.Name}
@@ -61,9 +61,11 @@ func (m *Measurer) measurePod(c Claim, node string, res corev1.ResourceRequireme
 
 // startPod creates the pod measuring claim c; it returns figures only
 // when the pod is refused (admission, a quota, Pod Security): those are
-// Unknown, with the refusal.
-func (m *Measurer) startPod(ctx context.Context, c Claim, node string) (*ferryv1.VolumeUsage, error) {
-	pod := m.measurePod(c, node, moverpod.NamespaceResources(ctx, m.Source.Kube, c.Namespace))
+// Unknown, with the refusal. In a namespace enforcing the restricted Pod
+// Security Standard the pod runs as the identity the last figures (prev)
+// chose, else the default one, and counts what that cannot read.
+func (m *Measurer) startPod(ctx context.Context, c Claim, node string, prev *ferryv1.VolumeUsage) (*ferryv1.VolumeUsage, error) {
+	pod := m.measurePod(c, node, moverpod.NamespaceEnv(ctx, m.Source.Kube, c.Namespace).WithRunAs(moverpod.RunAs(prev)))
 	_, err := m.Source.Kube.CoreV1().Pods(c.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: ferryv1.FieldManager})
 	switch {
 	case err == nil || apierrors.IsAlreadyExists(err):
@@ -105,8 +107,13 @@ func (m *Measurer) parseResult(msg string) *ferryv1.VolumeUsage {
 	if err := json.Unmarshal([]byte(strings.TrimSpace(msg)), &r); err != nil {
 		return m.unknown(fmt.Sprintf("the measurement pod's result %q is not the JSON of `ferry mover usage`: is the mover image as new as the controller?", clip(msg)))
 	}
-	return &ferryv1.VolumeUsage{UsedBytes: ptr.To(r.Bytes), UsedInodes: ptr.To(r.Inodes), MeasuredAt: metav1.NewTime(m.now()),
-		Method: ferryv1.UsagePod}
+	u := &ferryv1.VolumeUsage{UsedBytes: ptr.To(r.Bytes), UsedInodes: ptr.To(r.Inodes), MeasuredAt: metav1.NewTime(m.now()),
+		Method: ferryv1.UsagePod, OtherOwners: int32(r.OtherOwners), OtherOwnerFiles: r.OtherOwnerFiles,
+		NonRoot: r.NonRoot.String(), UnreadableFiles: r.Unreadable, UnreadableExample: r.UnreadableExample}
+	for _, o := range r.Owners {
+		u.Owners = append(u.Owners, ferryv1.VolumeOwner{UID: int64(o.UID), GID: int64(o.GID), Bytes: o.Bytes, Files: o.Files})
+	}
+	return u
 }
 
 // terminationMessage is the message of the pod's terminated container.

@@ -31,7 +31,15 @@ const (
 // Claim names a source claim to measure.
 type Claim struct {
 	Namespace, Name string
+	// Owners says the claim's owners are needed: a mover of it runs as
+	// non-root (a namespace enforces the restricted Pod Security
+	// Standard). Only a pod finds them, so the kubelet's figures, which
+	// lack them, are not taken.
+	Owners bool
 }
+
+// key is the claim without its options.
+func (c Claim) key() Claim { return Claim{Namespace: c.Namespace, Name: c.Name} }
 
 // Measurer measures the used space of a plan's claims on its source
 // cluster.
@@ -73,16 +81,20 @@ func (m *Measurer) Step(ctx context.Context, claims []Claim, prev []ferryv1.Clai
 	m.pods, m.nodes, m.proxy = map[string][]corev1.Pod{}, map[string]*summary{}, nil
 	last := map[Claim]ferryv1.ClaimUsage{}
 	for _, u := range prev {
-		last[Claim{u.Namespace, u.Name}] = u
+		last[Claim{Namespace: u.Namespace, Name: u.Name}] = u
 	}
 	var p Progress
 	for _, c := range claims {
-		u, ok := last[c]
-		if ok && m.fresh(u.VolumeUsage) {
+		u, ok := last[c.key()]
+		if ok && m.fresh(c, u.VolumeUsage) {
 			p.Usage = append(p.Usage, u)
 			continue
 		}
-		got, err := m.measure(ctx, c)
+		var prevUsage *ferryv1.VolumeUsage
+		if ok {
+			prevUsage = &u.VolumeUsage
+		}
+		got, err := m.measure(ctx, c, prevUsage)
 		if err != nil {
 			return Progress{}, err
 		}
@@ -100,8 +112,12 @@ func (m *Measurer) Step(ctx context.Context, claims []Claim, prev []ferryv1.Clai
 	return p, nil
 }
 
-// fresh tells whether figures need no new measurement.
-func (m *Measurer) fresh(u ferryv1.VolumeUsage) bool {
+// fresh tells whether figures of claim c need no new measurement; the
+// kubelet's never do when c needs its owners.
+func (m *Measurer) fresh(c Claim, u ferryv1.VolumeUsage) bool {
+	if c.Owners && u.Method == ferryv1.UsageKubelet {
+		return false
+	}
 	age := m.now().Sub(u.MeasuredAt.Time)
 	if u.Unknown != "" {
 		return age < RetryAfter
@@ -117,8 +133,9 @@ func (m *Measurer) now() time.Time {
 }
 
 // measure takes the figures of claim c: from its finished pod, else from
-// the kubelet, else by starting a pod. It returns nil while a pod runs.
-func (m *Measurer) measure(ctx context.Context, c Claim) (*ferryv1.VolumeUsage, error) {
+// the kubelet (unless c needs its owners), else by starting a pod; prev
+// are its last figures, if any. It returns nil while a pod runs.
+func (m *Measurer) measure(ctx context.Context, c Claim, prev *ferryv1.VolumeUsage) (*ferryv1.VolumeUsage, error) {
 	pods := m.Source.Kube.CoreV1().Pods(c.Namespace)
 	pod, err := pods.Get(ctx, podName(m.Plan, c), metav1.GetOptions{})
 	switch {
@@ -138,13 +155,15 @@ func (m *Measurer) measure(ctx context.Context, c Claim) (*ferryv1.VolumeUsage, 
 	if err != nil {
 		return nil, err
 	}
-	if u, err := m.fromKubelet(ctx, c, node, claimCapacity(claim)); err != nil || u != nil {
-		return u, err
+	if !c.Owners {
+		if u, err := m.fromKubelet(ctx, c, node, claimCapacity(claim)); err != nil || u != nil {
+			return u, err
+		}
 	}
 	if m.Image == "" {
 		return m.unknown("the kubelet does not report it and there is no mover image to measure it with: set one with `ferry config set mover-image IMAGE`"), nil
 	}
-	return m.startPod(ctx, c, node)
+	return m.startPod(ctx, c, node, prev)
 }
 
 // claimNode is the node where a running pod mounts claim c, or "".

@@ -116,17 +116,21 @@ func TestFresh(t *testing.T) {
 	m := &Measurer{Now: func() time.Time { return now }}
 	at := func(ago time.Duration) metav1.Time { return metav1.NewTime(now.Add(-ago)) }
 	tests := []struct {
-		name string
-		u    ferryv1.VolumeUsage
-		want bool
+		name   string
+		u      ferryv1.VolumeUsage
+		owners bool
+		want   bool
 	}{
-		{"figures younger than MaxAge", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), MeasuredAt: at(MaxAge - time.Second)}, true},
-		{"figures older than MaxAge", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), MeasuredAt: at(MaxAge + time.Second)}, false},
-		{"a failure younger than RetryAfter", ferryv1.VolumeUsage{Unknown: "x", MeasuredAt: at(RetryAfter - time.Second)}, true},
-		{"a failure older than RetryAfter", ferryv1.VolumeUsage{Unknown: "x", MeasuredAt: at(RetryAfter + time.Second)}, false},
+		{"figures younger than MaxAge", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), MeasuredAt: at(MaxAge - time.Second)}, false, true},
+		{"figures older than MaxAge", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), MeasuredAt: at(MaxAge + time.Second)}, false, false},
+		{"a failure younger than RetryAfter", ferryv1.VolumeUsage{Unknown: "x", MeasuredAt: at(RetryAfter - time.Second)}, false, true},
+		{"a failure older than RetryAfter", ferryv1.VolumeUsage{Unknown: "x", MeasuredAt: at(RetryAfter + time.Second)}, false, false},
+		{"the kubelet's figures of a claim that needs no owners", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), Method: ferryv1.UsageKubelet, MeasuredAt: at(time.Second)}, false, true},
+		{"the kubelet's figures of a claim that needs its owners", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), Method: ferryv1.UsageKubelet, MeasuredAt: at(time.Second)}, true, false},
+		{"a pod's figures of a claim that needs its owners", ferryv1.VolumeUsage{UsedBytes: ptr.To[int64](1), Method: ferryv1.UsagePod, MeasuredAt: at(time.Second)}, true, true},
 	}
 	for _, tt := range tests {
-		if got := m.fresh(tt.u); got != tt.want {
+		if got := m.fresh(Claim{Owners: tt.owners}, tt.u); got != tt.want {
 			t.Errorf("%s: fresh = %v, want %v", tt.name, got, tt.want)
 		}
 	}
