@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
