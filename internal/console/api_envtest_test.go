@@ -308,8 +308,8 @@ func TestEventsDeliverAPlanStatusChange(t *testing.T) {
 func TestNamespacesPagedOnTheServer(t *testing.T) {
 	f := newFixture(t, ModeLocal)
 	f.create(&ferryv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "host", Namespace: f.ns}, Spec: ferryv1.ClusterSpec{IsHost: true}})
-	// More namespaces than one list chunk, created in parallel.
-	const n = 1200
+	// 10,000 namespaces (20 list chunks), created in parallel.
+	const n = 10000
 	prefix := "pg-" + rand.String(4)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -360,7 +360,7 @@ func TestNamespacesPagedOnTheServer(t *testing.T) {
 	if first.Total != n || len(first.Items) != 500 || first.Items[0].Name != prefix+"-0000" || first.Items[7].Claims != 1 || first.Items[8].Claims != 0 {
 		t.Errorf("first page: total %d, %d items, first %+v, claims of 7 and 8: %d %d", first.Total, len(first.Items), first.Items[0], first.Items[7].Claims, first.Items[8].Claims)
 	}
-	last := get("search=" + prefix + "&offset=1150&limit=100")
+	last := get("search=" + prefix + "&offset=9950&limit=100")
 	if last.Total != n || len(last.Items) != 50 || last.Items[49].Name != fmt.Sprintf("%s-%04d", prefix, n-1) {
 		t.Errorf("last page: total %d, %d items", last.Total, len(last.Items))
 	}
