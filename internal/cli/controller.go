@@ -157,12 +157,13 @@ func (o *controllerOptions) addConsole(ctx context.Context, mgr ctrl.Manager, h 
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	}
+	log := logr.FromContextOrDiscard(ctx).WithName("console")
 	srv, err := console.New(console.Options{Mode: console.ModeToken, Namespace: h.namespace, Host: h.cfg, Client: h.c,
-		Informers: mgr.GetCache(), Secure: tlsConfig != nil, Logger: logr.FromContextOrDiscard(ctx).WithName("console")})
+		Informers: mgr.GetCache(), Secure: tlsConfig != nil, Logger: log})
 	if err != nil {
 		return err
 	}
-	return mgr.Add(&consoleRunnable{addr: o.console, srv: srv, tls: tlsConfig})
+	return mgr.Add(&consoleRunnable{addr: o.console, srv: srv, tls: tlsConfig, log: log})
 }
 
 // consoleRunnable serves the console while the manager runs.
@@ -170,6 +171,7 @@ type consoleRunnable struct {
 	addr string
 	srv  *console.Server
 	tls  *tls.Config
+	log  logr.Logger
 }
 
 // NeedLeaderElection is false: every replica serves the console.
@@ -185,6 +187,6 @@ func (r *consoleRunnable) Start(ctx context.Context) error {
 		_ = ln.Close()
 		return err
 	}
-	logr.FromContextOrDiscard(ctx).Info("console serving", "address", ln.Addr().String(), "tls", r.tls != nil)
+	r.log.Info("console serving", "address", ln.Addr().String(), "tls", r.tls != nil)
 	return serveConsole(ctx, ln, r.srv, r.tls)
 }
