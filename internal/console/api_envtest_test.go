@@ -139,6 +139,10 @@ func TestRBAC(t *testing.T) {
 				t.Fatalf("%s %s: %d %s, want %d", a.method, a.path, code, body, a.wantCode)
 			}
 			t.Logf("%s %s: %d in %s (warnings %q)", a.method, a.path, code, time.Since(start).Round(time.Millisecond), h.Values("Warning"))
+			// The grant is made with the user's own token, which may not.
+			if a.method == "POST" && a.path == "/api/plans" && !strings.Contains(strings.Join(h.Values("Warning"), " "), "system:serviceaccount:"+f.ns+":operator") {
+				t.Errorf("POST /api/plans: warnings %q, want the grant refused to the operator's own identity", h.Values("Warning"))
+			}
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -225,6 +229,32 @@ func TestAnswers(t *testing.T) {
 	code, body, _ = b.do("POST", "/api/plans/shop/migrations", `{"type":"Cutover","quiesce":false}`)
 	if code != http.StatusConflict || !strings.Contains(string(body), "shop-running") {
 		t.Errorf("a second migration: %d %s, want 409 naming the running one", code, body)
+	}
+}
+
+// TestPlanGrantWithARequestToken: a token given for a cluster in the
+// request grants Ferry the plan's namespaces there.
+func TestPlanGrantWithARequestToken(t *testing.T) {
+	f := newFixture(t, ModeToken)
+	appNS := f.apiFixtures()
+	admin := f.adminToken()
+	b := f.signIn(tokenBody(f.serviceAccount("operator",
+		rbacv1.PolicyRule{APIGroups: []string{ferryv1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"*"}})))
+	body := fmt.Sprintf(`{"name":"granted","spec":{"sourceCluster":"host","destinationCluster":"host","namespaces":[%q]},"credentials":{"host":%q}}`,
+		appNS+":"+appNS+"-granted", admin)
+	code, raw, h := b.do("POST", "/api/plans", body)
+	if code != http.StatusCreated || len(h.Values("Warning")) != 0 {
+		t.Fatalf("POST /api/plans with a token for host: %d %s, warnings %q", code, raw, h.Values("Warning"))
+	}
+	if strings.Contains(string(raw), admin) {
+		t.Error("the answer echoes the request's token")
+	}
+	var rbs rbacv1.RoleBindingList
+	if err := env.Client.List(context.Background(), &rbs, client.InNamespace(appNS), client.MatchingLabels{ferryv1.LabelGrantPlan: "granted"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rbs.Items) != 1 {
+		t.Errorf("%d grants of plan granted in %s, want 1", len(rbs.Items), appNS)
 	}
 }
 
