@@ -189,9 +189,13 @@ func TestAnswers(t *testing.T) {
 	if err := json.Unmarshal(body, &dbg); err != nil || code != 200 || len(dbg.Clusters) != 1 {
 		t.Fatalf("debug: %d %s", code, body)
 	}
+	// Other tests' fixtures hold migrations of the same name in other
+	// Ferry namespaces of the test cluster: look at this one's.
 	kinds := map[string]debugObject{}
 	for _, o := range dbg.Clusters[0].Objects {
-		kinds[o.Kind] = o
+		if o.Namespace == appNS {
+			kinds[o.Kind] = o
+		}
 	}
 	pod, sec := kinds["Pod"], kinds["Secret"]
 	if pod.Name != "mover" || pod.Namespace != appNS || !strings.Contains(pod.YAML, "image: ferry:dev") || !strings.HasPrefix(pod.Kubectl, "kubectl --context host get pod mover -n "+appNS) {
