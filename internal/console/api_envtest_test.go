@@ -47,9 +47,9 @@ func (f *fixture) apiFixtures() (appNS string) {
 		}
 	}
 	// A pod labelled with the failed migration, for its debug view.
-	f.create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mover", Namespace: appNS, Labels: map[string]string{ferryv1.LabelMigration: "shop-failed"}},
+	f.create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mover", Namespace: appNS, Labels: map[string]string{ferryv1.LabelMigration: "shop-failed", ferryv1.LabelPlan: "shop"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "mover", Image: "ferry:dev"}}}})
-	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "mover-tls", Namespace: appNS, Labels: map[string]string{ferryv1.LabelMigration: "shop-failed"}},
+	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "mover-tls", Namespace: appNS, Labels: map[string]string{ferryv1.LabelMigration: "shop-failed", ferryv1.LabelPlan: "shop"}},
 		Data: map[string][]byte{"tls.key": []byte("very secret key")}})
 	return appNS
 }

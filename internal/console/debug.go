@@ -92,7 +92,8 @@ type debugEvent struct {
 }
 
 // migrationDebug is GET /api/migrations/{name}/debug: every object
-// labelled with the migration (ferry.dev/migration) on the clusters of
+// labelled with the migration and its plan (ferry.dev/migration,
+// ferry.dev/plan: Ferry puts both on what it creates) on the clusters of
 // its plan, read with Ferry's own credentials there.
 func (s *Server) migrationDebug(c *call) error {
 	m, err := s.ops.GetMigration(c.ctx(), c.r.PathValue("name"))
@@ -128,7 +129,7 @@ func (s *Server) debugCluster(ctx context.Context, name, migration string, p *fe
 		out.Errors = append(out.Errors, fmt.Sprintf("clients of cluster %s: %v", name, err))
 		return out
 	}
-	sel := metav1.ListOptions{LabelSelector: ferryv1.LabelMigration + "=" + migration, Limit: debugMaxObjects}
+	sel := metav1.ListOptions{LabelSelector: ferryv1.LabelMigration + "=" + migration + "," + ferryv1.LabelPlan + "=" + p.Name, Limit: debugMaxObjects}
 	namespaces := planNamespaces(p)
 	var objs []unstructured.Unstructured
 	for _, k := range debugKinds {
