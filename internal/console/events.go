@@ -189,7 +189,8 @@ func (s *Server) listable(ctx context.Context, ss *session) (map[string]bool, er
 
 // streamEvents is GET /api/events: the watches' changes of the kinds the
 // session may list, as server-sent events, with a comment line every
-// KeepAlive. What the session may list is asked again at each comment.
+// KeepAlive. What the session may list is asked again at each comment,
+// and the stream ends with the session.
 func (s *Server) streamEvents(c *call) error {
 	ctx := c.ctx()
 	kinds, err := s.listable(ctx, c.ss)
@@ -229,6 +230,9 @@ func (s *Server) streamEvents(c *call) error {
 				return nil
 			}
 		case <-tick.C:
+			if s.sessions.get(c.ss.id) == nil {
+				return nil // signed out or expired: the browser signs in again
+			}
 			if err := writeFlush(c.w, rc, ": keep-alive\n\n"); err != nil {
 				return nil
 			}
