@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -16,10 +17,12 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
+	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/test/harness"
 )
 
@@ -133,5 +136,65 @@ func TestControllerConsole(t *testing.T) {
 	}
 	if code, body := consoleDo(t, hc, "GET", base+"/api/plans", ""); code != http.StatusForbidden || !strings.Contains(body, "list plans.ferry.dev") {
 		t.Errorf("GET /api/plans without rights: %d %s, want 403", code, body)
+	}
+
+	// With the right to list plans, the viewer's event stream (fed by the
+	// controller's own cache) brings a new plan.
+	rule := rbacv1.PolicyRule{APIGroups: []string{ferryv1.GroupVersion.Group}, Resources: []string{"plans"}, Verbs: []string{"list", "get"}}
+	if err := env.Client.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "viewer", Namespace: ns}, Rules: []rbacv1.PolicyRule{rule}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "viewer", Namespace: ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "viewer"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "viewer", Namespace: ns}}}); err != nil {
+		t.Fatal(err)
+	}
+	// RBAC's cache, then the session's reuse of the refusal (10 s).
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		code, _ := consoleDo(t, hc, "GET", base+"/api/plans", "")
+		return code == http.StatusOK, nil
+	})
+	if err != nil {
+		t.Fatalf("the viewer never got to list plans: %v", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(sctx, http.MethodGet, base+"/api/events", nil)
+	resp, err := (&http.Client{Jar: jar}).Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/events: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for l := range lines {
+		if l == ": connected" {
+			break
+		}
+	}
+	if err := env.Client.Create(ctx, &ferryv1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "watched", Namespace: ns},
+		Spec: ferryv1.PlanSpec{SourceCluster: "a", DestinationCluster: "b", Namespaces: []string{"x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the event stream ended")
+			}
+			if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"name":"watched"`) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no event of the new plan within 30s")
+		}
 	}
 }
