@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
+	"golang.org/x/sync/errgroup"
 )
 
 // Cache-Control values: files whose names carry a content hash never
@@ -24,6 +27,14 @@ const (
 
 // minCompress is the size under which a file is served as it is.
 const minCompress = 512
+
+// Compression levels: brotli's best (11) took 11 s for the console's
+// 2.2 MB of assets, delaying every start; 9 took 0.5 s for 9 % more bytes
+// (280 kB against 257 kB in all).
+const (
+	brotliLevel = 9
+	gzipLevel   = gzip.BestCompression
+)
 
 // hashedName matches the file names the frontend build gives its
 // content-hashed outputs: a dash or dot, then 8 or more characters of
@@ -48,9 +59,13 @@ type staticFiles struct {
 }
 
 // newStaticFiles reads every file of dist (a tree whose root holds
-// index.html) and compresses those worth it with gzip and brotli.
+// index.html) and compresses those worth it with gzip and brotli, a few
+// files at a time.
 func newStaticFiles(dist fs.FS) (*staticFiles, error) {
 	s := &staticFiles{files: map[string]*asset{}}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	err := fs.WalkDir(dist, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
@@ -59,13 +74,21 @@ func newStaticFiles(dist fs.FS) (*staticFiles, error) {
 		if err != nil {
 			return fmt.Errorf("read asset %s: %w", p, err)
 		}
-		a, err := newAsset(p, raw)
-		if err != nil {
-			return err
-		}
-		s.files["/"+p] = a
+		g.Go(func() error {
+			a, err := newAsset(p, raw)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			s.files["/"+p] = a
+			return nil
+		})
 		return nil
 	})
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +131,7 @@ func compressible(ct string) bool {
 
 func gzipBytes(raw []byte) ([]byte, error) {
 	var b bytes.Buffer
-	w, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	w, err := gzip.NewWriterLevel(&b, gzipLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +146,7 @@ func gzipBytes(raw []byte) ([]byte, error) {
 
 func brotliBytes(raw []byte) ([]byte, error) {
 	var b bytes.Buffer
-	w := brotli.NewWriterLevel(&b, brotli.BestCompression)
+	w := brotli.NewWriterLevel(&b, brotliLevel)
 	if _, err := w.Write(raw); err != nil {
 		return nil, err
 	}
