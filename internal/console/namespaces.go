@@ -185,7 +185,7 @@ func (s *Server) clusterNamespaces(c *call) error {
 	}
 	clients, err := s.registry.Clients(c.ctx(), cl)
 	if err != nil {
-		return fmt.Errorf("clients of cluster %s: %w", cl.Name, err)
+		return withStatus(http.StatusConflict, fmt.Errorf("cluster %s cannot be reached with Ferry's token (register it again with `ferry cluster add`): %w", cl.Name, err))
 	}
 	all, err := s.nsCache.get(c.ctx(), fmt.Sprintf("%s/%s/%d", cl.Namespace, cl.Name, cl.Generation), func(ctx context.Context) ([]namespaceInfo, error) {
 		return listNamespaces(ctx, clients)
