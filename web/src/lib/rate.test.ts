@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addSample, eta, maxSamples, rate, throughput, type Sample } from "./rate";
+import { addSample, eta, maxSamples, rate, sampleVolumes, throughput, type Sample } from "./rate";
 
 describe("rate", () => {
   it.each([
@@ -51,5 +51,16 @@ describe("throughput", () => {
       { t: 2000, rate: 100 },
       { t: 3000, rate: 0 },
     ]);
+  });
+});
+
+describe("sampleVolumes", () => {
+  it("adds a sample per volume of the migration only", () => {
+    let s = sampleVolumes({}, "m1", [{ namespace: "a", claim: "data", bytesDone: 10 }], 1000);
+    s = sampleVolumes(s, "m1", [{ namespace: "a", claim: "data", bytesDone: 30 }, { namespace: "a", claim: "logs" }], 2000);
+    s = sampleVolumes(s, "m2", undefined, 3000);
+    expect(s).toEqual({
+      m1: { "a/data": [{ t: 1000, bytes: 10 }, { t: 2000, bytes: 30 }], "a/logs": [{ t: 2000, bytes: 0 }] },
+    });
   });
 });

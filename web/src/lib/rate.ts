@@ -68,3 +68,28 @@ export function throughput(samples: Sample[]): Point[] {
   }
   return out;
 }
+
+/** VolumeSamples are the samples of each volume copy of each migration, by migration name and volume key. */
+export type VolumeSamples = Record<string, Record<string, Sample[]>>;
+
+/** volumeKey names a volume copy by its source claim. */
+export const volumeKey = (v: { namespace: string; claim: string }) => `${v.namespace}/${v.claim}`;
+
+/**
+ * sampleVolumes adds one sample per volume of a migration's status, taken
+ * at the time the event arrived.
+ */
+export function sampleVolumes(
+  all: VolumeSamples,
+  migration: string,
+  volumes: { namespace: string; claim: string; bytesDone?: number }[] | undefined,
+  at: number,
+): VolumeSamples {
+  if (!volumes?.length) return all;
+  const mine = { ...(all[migration] ?? {}) };
+  for (const v of volumes) {
+    const k = volumeKey(v);
+    mine[k] = addSample(mine[k] ?? [], { t: at, bytes: v.bytesDone ?? 0 });
+  }
+  return { ...all, [migration]: mine };
+}

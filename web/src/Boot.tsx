@@ -1,0 +1,53 @@
+// Start-up: find the session, exchange a local-mode key from the URL, or
+// show the login page for a token.
+
+import { useCallback, useEffect, useState, lazy, Suspense } from "react";
+import { getSession, post, setCsrf, setOnUnauthorized } from "./api";
+import { Login } from "./screens/Login";
+import { Loading } from "./components/common";
+import type { Session } from "./types";
+
+const App = lazy(() => import("./App"));
+
+/** takeKey removes ?key= from the address bar and returns it, so that it stays out of the history. */
+function takeKey(): string | null {
+  const url = new URL(location.href);
+  const key = url.searchParams.get("key");
+  if (key === null) return null;
+  url.searchParams.delete("key");
+  history.replaceState(null, "", url.pathname + (url.search ? url.search : "") + url.hash);
+  return key;
+}
+
+export function Boot() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+
+  const start = useCallback((s: Session | null) => {
+    if (s) setCsrf(s.csrf);
+    setSession(s);
+  }, []);
+
+  useEffect(() => {
+    setOnUnauthorized(() => setSession(null));
+    const key = takeKey();
+    const begin = key
+      ? post<Session>("/api/session", { key }).catch((e: Error) => {
+          setError(`The key in the address was not accepted: ${e.message}. Open the URL that ferry console printed again, or restart ferry console for a new one.`);
+          return getSession();
+        })
+      : getSession();
+    begin.then(start).catch((e: Error) => {
+      setError(e.message);
+      setSession(null);
+    });
+  }, [start]);
+
+  if (session === undefined) return <Loading what="the console" />;
+  if (session === null) return <Login error={error} onSession={start} />;
+  return (
+    <Suspense fallback={<Loading what="the console" />}>
+      <App session={session} onLogout={() => start(null)} />
+    </Suspense>
+  );
+}
