@@ -31,7 +31,7 @@ export default defineConfig({
     proxy: { "/api": "http://127.0.0.1:8090" },
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
     environment: "node",
   },
 });

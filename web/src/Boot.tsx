@@ -7,7 +7,9 @@ import { Login } from "./screens/Login";
 import { Loading } from "./components/common";
 import type { Session } from "./types";
 
-const App = lazy(() => import("./App"));
+// The frame loads while the session is found, not after.
+const loadApp = import("./App");
+const App = lazy(() => loadApp);
 
 /** takeKey removes ?key= from the address bar and returns it, so that it stays out of the history. */
 function takeKey(): string | null {

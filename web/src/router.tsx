@@ -30,9 +30,9 @@ export function usePath(): string {
 
 /** match reads the parameters of a pattern such as /plans/:name/edit from a path; null when it does not match. */
 export function match(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split("/");
-  const s = path.replace(/\/+$/, "").split("/");
-  if (path === "/") s.length = 1;
+  const norm = (x: string) => x.replace(/\/+$/, "").split("/");
+  const p = norm(pattern);
+  const s = norm(path);
   if (p.length !== s.length) return null;
   const out: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {

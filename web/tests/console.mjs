@@ -51,7 +51,8 @@ async function step(what, f) {
   try {
     await f();
   } catch (e) {
-    check(false, what, String(e?.message ?? e).split("\n")[0]);
+    const lines = String(e?.message ?? e).split("\n");
+    check(false, what, [lines[0], lines.find((l) => l.includes("waiting for"))?.trim()].filter(Boolean).join(" "));
   }
 }
 
@@ -71,11 +72,9 @@ page.on("console", (m) => {
   if (m.type() === "error" && !/status of 40[13]/.test(m.text())) pageErrors.push(m.text());
 });
 let jsBytes = 0;
-page.on("response", async (r) => {
-  if (r.url().startsWith(origin) && r.url().endsWith(".js")) {
-    const size = Number((await r.allHeaders())["content-length"] ?? 0);
-    jsBytes += size || (await r.body().catch(() => Buffer.alloc(0))).length;
-  }
+page.on("requestfinished", async (r) => {
+  // The bytes as they travelled (gzip or brotli), headers left out.
+  if (r.url().startsWith(origin) && r.url().endsWith(".js")) jsBytes += (await r.sizes()).responseBodySize;
 });
 
 const h1 = (name) => page.getByRole("heading", { level: 1, name });
@@ -182,11 +181,13 @@ await step("Migration, debug view and report", async () => {
   await page.getByRole("link", { name: "Debug view" }).click();
   await h1(`Debug view of ${name}`).waitFor();
   await page.waitForFunction(() => !document.body.innerText.includes("Loading the migration's objects"), null, { timeout: 30000 });
-  const leaf = page.getByRole("treeitem").filter({ hasNot: page.getByRole("group") }).last();
-  if (await leaf.count()) {
-    await leaf.getByRole("button").first().click();
-    await page.getByLabel("YAML").waitFor();
-    check((await page.getByLabel("YAML").innerText()).includes("kind:"), "the debug view shows an object's YAML");
+  // Open the last node of the tree until it is an object (a leaf) and its YAML shows.
+  for (let i = 0; i < 4 && (await page.getByRole("treeitem").count()) && !(await page.locator('pre[aria-label="YAML"]').count()); i++) {
+    await page.getByRole("treeitem").last().getByRole("button").first().click();
+  }
+  if (await page.getByRole("treeitem").count()) {
+    await page.locator('pre[aria-label="YAML"]').waitFor();
+    check((await page.locator('pre[aria-label="YAML"]').innerText()).includes("kind:"), "the debug view shows an object's YAML");
   }
   await a11y("the debug view");
   await shot("debug");
@@ -261,20 +262,20 @@ async function runFlow() {
     await page.getByLabel("Name").fill(plan);
     await page.getByLabel("Source cluster").selectOption("src");
     await page.getByLabel("Destination cluster").selectOption("dst");
-    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
     await page.getByLabel("Search namespaces").fill(ns);
     const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: ns, exact: true }) });
     await row.getByRole("checkbox").check();
     await page.getByLabel(`Name of ${ns} on the destination`).fill(`${ns}-console`);
     await shot("plan-namespaces");
-    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
     await page.getByRole("table", { name: "Claims" }).waitFor({ timeout: 120000 });
     const input = page.getByLabel(/^Target name of /).first();
     claim = ((await input.getAttribute("aria-label")) ?? "").replace(/^Target name of [^/]+\//, "");
     await input.fill(`${claim}-console`);
     await shot("plan-volumes");
-    await page.getByRole("button", { name: "Next" }).click(); // Hooks
-    await page.getByRole("button", { name: "Next" }).click(); // Review
+    await page.getByRole("button", { name: "Next", exact: true }).click(); // Hooks
+    await page.getByRole("button", { name: "Next", exact: true }).click(); // Review
     await page.getByText("The plan can run").waitFor({ timeout: 120000 });
     await a11y("the wizard's review");
     await shot("plan-review");

@@ -31,6 +31,7 @@ function tree(d: Debug): TreeViewDataItem[] {
         children: [...kinds.entries()].sort().map(([kind, objs]) => ({
           name: `${kind} (${objs.length})`,
           id: `c/${c.name}/${ns}/${kind}`,
+          defaultExpanded: c.objects.length <= 30,
           children: objs.map((o) => ({ name: o.name, id: objectId(c.name, o) })),
         })),
       })),

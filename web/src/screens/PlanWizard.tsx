@@ -359,7 +359,7 @@ function Volumes({ draft, setDraft, plan }: { draft: Draft; setDraft: SetDraft; 
           namespaces, or go on.
         </Empty>
       ) : (
-        <Table aria-label="Claims" variant="compact">
+        <Table aria-label="Claims" variant="compact" className="ferry-volumes">
           <Thead>
             <Tr>
               <Th>Claim</Th>
