@@ -101,7 +101,9 @@ async function go(link, heading) {
   await h1(heading).waitFor();
 }
 
-// First load, cold cache: the key exchange (or the token login) and the Overview.
+// First load, cold cache: the key exchange (or the token login) and the
+// Overview; then twice more, each in a fresh browser context (an empty
+// cache) holding the session's cookie. The median of the three counts.
 await step("first load", async () => {
   const t0 = Date.now();
   await page.goto(base);
@@ -110,14 +112,23 @@ await step("first load", async () => {
     await page.getByRole("button", { name: "Log in" }).click();
   }
   await h1("Overview").waitFor();
-  const ms = Date.now() - t0;
-  const nav = await page.evaluate(() => {
-    const n = performance.getEntriesByType("navigation")[0];
-    return n ? Math.round(n.loadEventEnd) : null;
-  });
-  console.log(`     first load: ${ms} ms to the Overview's heading (cold cache; load event at ${nav} ms); JavaScript transferred: ${(jsBytes / 1024).toFixed(0)} kB`);
-  check(ms < budget, `first load under ${budget} ms`, `${ms} ms`);
+  const times = [Date.now() - t0];
+  const firstJs = jsBytes;
   check(!page.url().includes("key="), "the key is gone from the address bar", page.url());
+  const cookies = await context.cookies();
+  for (let i = 0; i < 2; i++) {
+    const c = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await c.addCookies(cookies);
+    const p = await c.newPage();
+    const t = Date.now();
+    await p.goto(`${origin}/`);
+    await p.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    times.push(Date.now() - t);
+    await c.close();
+  }
+  const median = [...times].sort((a, b) => a - b)[1];
+  console.log(`     first load (cold cache, to the Overview's heading): ${times.join(", ")} ms, median ${median} ms; JavaScript transferred: ${(firstJs / 1024).toFixed(0)} kB`);
+  check(median < budget, `first load under ${budget} ms`, `median ${median} ms`);
 });
 
 await step("Overview", async () => {
