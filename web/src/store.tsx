@@ -3,7 +3,7 @@
 // lists again, since events may have been missed meanwhile.
 
 import { createContext, useContext, useEffect, useReducer, useState, type ReactNode } from "react";
-import { get } from "./api";
+import { get, getSession, onUnauthorized } from "./api";
 import { emptyStore, eventKinds, list, parseEvent, reduce, type Store } from "./lib/events";
 import { sampleVolumes, type VolumeSamples } from "./lib/rate";
 import type { Cluster, EventKind, Hook, KubeObject, Migration, Plan, Repository } from "./types";
@@ -62,29 +62,46 @@ export function LiveProvider({ children }: { children: ReactNode }) {
           .catch((err: Error) => !stopped && setErrors((e) => ({ ...e, [k]: err.message })));
       }
     };
-    const es = new EventSource("/api/events", { withCredentials: true });
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     let dropped = false;
-    es.onopen = () => {
-      setConnected(true);
-      if (dropped) load();
-      dropped = false;
+    const connect = () => {
+      es = new EventSource("/api/events", { withCredentials: true });
+      es.onopen = () => {
+        setConnected(true);
+        if (dropped) load();
+        dropped = false;
+      };
+      es.onerror = () => {
+        setConnected(false);
+        dropped = true;
+        // The browser reconnects by itself after a network error, but not
+        // after an error answer (a 401 when the session ended): find out which.
+        if (es?.readyState === EventSource.CLOSED) {
+          getSession()
+            .then((s) => {
+              if (stopped) return;
+              if (!s) onUnauthorized();
+              else retry = setTimeout(connect, 2000);
+            })
+            .catch(() => !stopped && (retry = setTimeout(connect, 5000)));
+        }
+      };
+      for (const k of eventKinds) {
+        es.addEventListener(k, (m: MessageEvent<string>) => {
+          const ev = parseEvent(m.data);
+          if (!ev) return;
+          dispatch({ kind: "event", of: k, event: ev });
+          if (k === "Migration" && ev.type !== "DELETED") dispatch({ kind: "samples", migration: ev.object as Migration, at: Date.now() });
+        });
+      }
     };
-    es.onerror = () => {
-      setConnected(false);
-      dropped = true;
-    };
-    for (const k of eventKinds) {
-      es.addEventListener(k, (m: MessageEvent<string>) => {
-        const ev = parseEvent(m.data);
-        if (!ev) return;
-        dispatch({ kind: "event", of: k, event: ev });
-        if (k === "Migration" && ev.type !== "DELETED") dispatch({ kind: "samples", migration: ev.object as Migration, at: Date.now() });
-      });
-    }
+    connect();
     load();
     return () => {
       stopped = true;
-      es.close();
+      clearTimeout(retry);
+      es?.close();
     };
   }, []);
 

@@ -370,6 +370,7 @@ function Volumes({ draft, setDraft, plan }: { draft: Draft; setDraft: SetDraft; 
               <Th>Storage class</Th>
               <Th>Access mode</Th>
               <Th>Capacity</Th>
+              {draft.type === "State" && <Th>Exists on the destination</Th>}
             </Tr>
           </Thead>
           <Tbody>
@@ -441,6 +442,11 @@ function Volumes({ draft, setDraft, plan }: { draft: Draft; setDraft: SetDraft; 
                       />
                     )}
                   </Td>
+                  {draft.type === "State" && (
+                    <Td dataLabel="Exists on the destination">
+                      <Checkbox id={`exists-${id}`} aria-label={`${c.namespace}/${c.name} exists on the destination and is used as it is`} isChecked={!!(o.targetExists ?? c.targetExists)} onChange={(_, v) => set(c.namespace, c.name, "targetExists", v)} isDisabled={skip} />
+                    </Td>
+                  )}
                 </Tr>
               );
             })}
