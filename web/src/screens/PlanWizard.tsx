@@ -25,6 +25,7 @@ import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { ApiError, enc, get, post, put } from "../api";
 import { Empty, Failure, Hint, Loading } from "../components/common";
 import { bytes, time } from "../lib/format";
+import { newer } from "../lib/events";
 import { namespacesQuery } from "../lib/paging";
 import { claimKey, draftOf, emptyDraft, generalErrors, namespaceErrors, setOverride, specOf, type Draft } from "../lib/planspec";
 import { navigate } from "../router";
@@ -45,8 +46,9 @@ export default function PlanWizard({ name }: { name?: string }) {
     if (!name) return;
     get<Plan>(`/api/plans/${enc(name)}`)
       .then((p) => {
-        setDraft(draftOf(p.metadata.name, p.spec));
-        setSaved({ spec: JSON.stringify(p.spec), plan: p });
+        const d = draftOf(p.metadata.name, p.spec);
+        setDraft(d);
+        setSaved({ spec: JSON.stringify(specOf(d)), plan: p });
       })
       .catch((e: Error) => setLoadError(e.message));
   }, [name]);
@@ -81,7 +83,8 @@ export default function PlanWizard({ name }: { name?: string }) {
   if (!draft) return <Loading what="the plan" />;
 
   // The live copy of the saved plan: its status follows validation.
-  const live = saved ? ((store.objects.Plan[saved.plan.metadata.name] as Plan | undefined) ?? saved.plan) : null;
+  const streamed = saved ? (store.objects.Plan[saved.plan.metadata.name] as Plan | undefined) : undefined;
+  const live = saved ? (streamed && newer(streamed, saved.plan) ? streamed : saved.plan) : null;
   const gErr = generalErrors(draft);
   const nErr = namespaceErrors(draft);
   const generalOK = Object.keys(gErr).length === 0;
