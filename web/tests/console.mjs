@@ -78,6 +78,8 @@ page.on("requestfinished", async (r) => {
 });
 
 const h1 = (name) => page.getByRole("heading", { level: 1, name });
+/** row is the table row with a cell holding exactly text (PatternFly's tables are grids). */
+const row = (text) => page.locator("tr").filter({ has: page.locator("td", { hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`) }) });
 
 /** a11y runs axe-core on the page as it is; a critical violation fails. */
 async function a11y(screen) {
@@ -250,16 +252,17 @@ async function runFlow() {
     await step(`add cluster ${name}`, async () => {
       const kc = kubeconfig(process.env[env] ?? join(lc, name, "kubeconfig"));
       await go("Clusters", "Clusters");
-      if (await page.getByRole("cell", { name, exact: true }).count()) {
+      const have = await page.evaluate(async () => (await (await fetch("/api/clusters")).json()).items.map((c) => c.metadata.name));
+      if (have.includes(name)) {
         console.log(`     cluster ${name} is registered already`);
         return;
       }
       await page.getByRole("button", { name: "Add cluster" }).first().click();
       const d = page.getByRole("dialog");
-      await d.getByLabel("Name").fill(name);
-      await d.getByLabel("API URL").fill(kc.server);
-      await d.getByLabel("Administrator token").fill(kc.token);
-      await d.getByLabel("CA bundle (PEM)").fill(kc.ca);
+      await d.locator("#c-name").fill(name);
+      await d.locator("#c-server").fill(kc.server);
+      await d.locator("#c-token").fill(kc.token);
+      await d.locator("#c-ca").fill(kc.ca);
       await d.getByRole("button", { name: "Add", exact: true }).click();
       await d.getByText(/^Ready$|Not ready/).waitFor({ timeout: 180000 });
       check(await d.getByText("Ready", { exact: true }).isVisible(), `cluster ${name} is added and Ready, the check shown as it ran`);
@@ -270,13 +273,12 @@ async function runFlow() {
   let claim = "";
   await step("create a plan in the wizard", async () => {
     await page.goto(`${origin}/plans/new`);
-    await page.getByLabel("Name").fill(plan);
-    await page.getByLabel("Source cluster").selectOption("src");
-    await page.getByLabel("Destination cluster").selectOption("dst");
+    await page.locator("#p-name").fill(plan);
+    await page.locator("#p-src").selectOption("src");
+    await page.locator("#p-dst").selectOption("dst");
     await page.getByRole("button", { name: "Next", exact: true }).click();
     await page.getByLabel("Search namespaces").fill(ns);
-    const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: ns, exact: true }) });
-    await row.getByRole("checkbox").check();
+    await row(ns).getByRole("checkbox").check();
     await page.getByLabel(`Name of ${ns} on the destination`).fill(`${ns}-console`);
     await shot("plan-namespaces");
     await page.getByRole("button", { name: "Next", exact: true }).click();
@@ -328,8 +330,7 @@ async function runFlow() {
   }
   await step("roll back from the Plans page", async () => {
     await go("Plans", "Plans");
-    const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: plan, exact: true }) });
-    await row.getByRole("button", { name: "Kebab toggle" }).click();
+    await row(plan).getByRole("button", { name: "Kebab toggle" }).click();
     await page.getByRole("menuitem", { name: "Rollback" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Roll back" }).click();
     await page.waitForURL(/\/migrations\//);

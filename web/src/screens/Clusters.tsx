@@ -82,6 +82,13 @@ export function Clusters() {
                     <Td dataLabel="State">
                       <Ready conditions={c.status?.conditions} />
                       {ready?.status === "False" && ready.message && <div style={{ fontSize: 13 }}>{ready.message}</div>}
+                      {(c.status?.conditions ?? [])
+                        .filter((x) => x.type !== "Ready")
+                        .map((x) => (
+                          <div key={x.type} style={{ fontSize: 13 }} title={x.message}>
+                            {x.type}: {x.status === "True" ? "yes" : x.status === "False" ? `no (${x.reason})` : "checking"}
+                          </div>
+                        ))}
                     </Td>
                     <Td dataLabel="Kubernetes">{c.status?.kubernetesVersion ?? "–"}</Td>
                     <Td dataLabel="Storage classes">
