@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState, lazy, Suspense } from "react";
 import { getSession, post, setCsrf, setOnUnauthorized } from "./api";
 import { Login } from "./screens/Login";
+import { splitKey } from "./lib/key";
 import { Loading } from "./components/common";
 import type { Session } from "./types";
 
@@ -13,11 +14,8 @@ const App = lazy(() => loadApp);
 
 /** takeKey removes ?key= from the address bar and returns it, so that it stays out of the history. */
 function takeKey(): string | null {
-  const url = new URL(location.href);
-  const key = url.searchParams.get("key");
-  if (key === null) return null;
-  url.searchParams.delete("key");
-  history.replaceState(null, "", url.pathname + (url.search ? url.search : "") + url.hash);
+  const { key, rest } = splitKey(location.href);
+  if (key !== null) history.replaceState(null, "", rest);
   return key;
 }
 
