@@ -20,6 +20,7 @@ import {
 import { del } from "./api";
 import { Link, match, usePath } from "./router";
 import { LiveProvider, useLive } from "./store";
+import { SessionContext } from "./session";
 import { Loading, Empty } from "./components/common";
 import { Overview } from "./screens/Overview";
 import { Clusters } from "./screens/Clusters";
@@ -119,6 +120,7 @@ export default function App({ session, onLogout }: { session: Session; onLogout:
     </PageSidebar>
   );
   return (
+    <SessionContext.Provider value={session}>
     <LiveProvider>
       <Page
         masthead={header}
@@ -130,5 +132,6 @@ export default function App({ session, onLogout }: { session: Session; onLogout:
         <Suspense fallback={<Loading what="the page" />}>{route(path)}</Suspense>
       </Page>
     </LiveProvider>
+    </SessionContext.Provider>
   );
 }

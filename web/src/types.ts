@@ -272,7 +272,8 @@ export interface Review {
   problems: string[];
   warnings: string[];
   counts: { kind: string; count: number }[];
-  changes: { kind: string; namespace?: string; name: string; action: string; diff: string }[];
+  changes: { kind: string; namespace?: string; name: string; action: string; diff?: string; note?: string }[];
+  diffError?: string;
 }
 
 export interface Report {
@@ -285,8 +286,10 @@ export interface Report {
   steps: { name: string; phase: string; started?: string; completed?: string; seconds?: number; attempts?: number; message?: string }[];
   results?: KindResults[];
   objects?: ObjectResult[];
-  volumes?: (VolumeStatus & { verified?: boolean; checksum?: string })[];
+  volumes?: (VolumeStatus & { verified?: boolean })[];
   images?: ImageStatus[];
+  downtimeSeconds?: number;
+  errors?: string[];
 }
 
 export interface DebugObject {
@@ -294,13 +297,23 @@ export interface DebugObject {
   namespace?: string;
   name: string;
   yaml: string;
-  events?: unknown[];
+  apiVersion?: string;
+  events?: DebugEvent[];
   log?: string[];
   kubectl: string;
 }
 
+export interface DebugEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  time?: string;
+}
+
 export interface Debug {
-  clusters: { name: string; objects: DebugObject[] }[];
+  migration?: string;
+  clusters: { name: string; objects: DebugObject[]; errors?: string[] }[];
 }
 
 /** Kinds the event stream carries. */

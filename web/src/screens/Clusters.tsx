@@ -25,6 +25,7 @@ import { Confirm, Empty, Failure, Header, Hint, Loading, Ready } from "../compon
 import { condition } from "../lib/conditions";
 import { since } from "../lib/format";
 import { useClusters, useLive, usePlans } from "../store";
+import { useSession } from "../session";
 import type { Cluster } from "../types";
 
 export function Clusters() {
@@ -144,6 +145,12 @@ interface ClusterForm {
   registry: string;
   registryInternal: string;
   registryInsecure: boolean;
+  registryUser: string;
+  registryPassword: string;
+  /** local mode: connect with a kubeconfig file of this machine instead of a URL and token */
+  useKubeconfig: boolean;
+  kubeconfig: string;
+  context: string;
 }
 
 const blank: ClusterForm = {
@@ -157,16 +164,26 @@ const blank: ClusterForm = {
   registry: "",
   registryInternal: "",
   registryInsecure: false,
+  registryUser: "",
+  registryPassword: "",
+  useKubeconfig: false,
+  kubeconfig: "",
+  context: "",
 };
 
 /** formErrors says what is wrong with each field of the form. */
 function formErrors(f: ClusterForm): Partial<Record<keyof ClusterForm, string>> {
   const e: Partial<Record<keyof ClusterForm, string>> = {};
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(f.name)) e.name = "Lower-case letters, digits and '-', e.g. prod-east.";
+  if (f.useKubeconfig) {
+    if (!f.kubeconfig.trim()) e.kubeconfig = "The path of a kubeconfig file on the machine ferry console runs on.";
+    return e;
+  }
   if (!/^https:\/\/.+/.test(f.server)) e.server = "The API server's https:// URL, e.g. https://10.0.0.1:6443.";
   if (!f.token.trim()) e.token = "An administrator's token for the cluster, used once for the registration.";
   if (f.caBundle.trim() && !f.caBundle.includes("-----BEGIN CERTIFICATE-----")) e.caBundle = "A PEM bundle, starting with -----BEGIN CERTIFICATE-----.";
   if (!f.caBundle.trim() && !f.insecure) e.caBundle = "Paste the CA bundle that signs the API server's certificate, or check Insecure.";
+  if (f.registryUser && !f.registryPassword) e.registryPassword = "The registry user's password.";
   return e;
 }
 
@@ -177,6 +194,7 @@ function AddCluster({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [added, setAdded] = useState<string | null>(null);
   const clusters = useClusters();
+  const local = useSession()?.mode === "local";
   const set = <K extends keyof ClusterForm>(k: K) => (_: unknown, v: ClusterForm[K]) => setF((o) => ({ ...o, [k]: v }));
   const errs = tried ? formErrors(f) : {};
   const submit = async (e?: FormEvent) => {
@@ -186,17 +204,25 @@ function AddCluster({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      const body: Record<string, unknown> = {
-        name: f.name,
-        server: f.server,
-        token: f.token.trim(),
-        caBundle: f.caBundle.trim() || undefined,
-        insecure: f.insecure,
-        role: f.role,
-        moverService: f.moverService,
-      };
+      const body: Record<string, unknown> = f.useKubeconfig
+        ? { name: f.name, kubeconfig: f.kubeconfig.trim(), context: f.context.trim() || undefined, role: f.role, moverService: f.moverService }
+        : {
+            name: f.name,
+            server: f.server,
+            token: f.token.trim(),
+            caBundle: f.caBundle.trim() || undefined,
+            insecure: f.insecure,
+            role: f.role,
+            moverService: f.moverService,
+          };
       if (f.registry.trim())
-        body.registry = { address: f.registry.trim(), internalAddress: f.registryInternal.trim() || undefined, insecure: f.registryInsecure };
+        body.registry = {
+          address: f.registry.trim(),
+          internalAddress: f.registryInternal.trim() || undefined,
+          insecure: f.registryInsecure,
+          username: f.registryUser.trim() || undefined,
+          password: f.registryPassword || undefined,
+        };
       const c = await post<Cluster>("/api/clusters", body);
       setAdded(c?.metadata?.name ?? f.name);
       setF((o) => ({ ...o, token: "" }));
@@ -247,6 +273,26 @@ function AddCluster({ onClose }: { onClose: () => void }) {
               <TextInput id="c-name" value={f.name} onChange={set("name")} validated={v("name")} isRequired />
               {errs.name && <Hint text={errs.name} error />}
             </FormGroup>
+            {local && (
+              <Checkbox
+                id="c-use-kubeconfig"
+                label="Connect with a kubeconfig file on the machine ferry console runs on, instead of a URL and token"
+                isChecked={f.useKubeconfig}
+                onChange={set("useKubeconfig")}
+              />
+            )}
+            {f.useKubeconfig ? (
+              <>
+                <FormGroup label="Kubeconfig file" isRequired fieldId="c-kubeconfig">
+                  <TextInput id="c-kubeconfig" value={f.kubeconfig} onChange={set("kubeconfig")} placeholder="/home/me/.kube/config" validated={v("kubeconfig")} isRequired />
+                  {errs.kubeconfig && <Hint text={errs.kubeconfig} error />}
+                </FormGroup>
+                <FormGroup label="Context" fieldId="c-context">
+                  <TextInput id="c-context" value={f.context} onChange={set("context")} placeholder="the file's current context" />
+                </FormGroup>
+              </>
+            ) : (
+              <>
             <FormGroup label="API URL" isRequired fieldId="c-server">
               <TextInput id="c-server" value={f.server} onChange={set("server")} placeholder="https://10.0.0.1:6443" validated={v("server")} isRequired />
               {errs.server && <Hint text={errs.server} error />}
@@ -260,6 +306,8 @@ function AddCluster({ onClose }: { onClose: () => void }) {
               {errs.caBundle && <Hint text={errs.caBundle} error />}
             </FormGroup>
             <Checkbox id="c-insecure" label="Insecure: do not verify the API server's certificate" isChecked={f.insecure} onChange={set("insecure")} />
+              </>
+            )}
             <FormGroup label="Role" fieldId="c-role">
               <FormSelect id="c-role" value={f.role} onChange={set("role") as never}>
                 <FormSelectOption value="both" label="Source and destination" />
@@ -285,6 +333,14 @@ function AddCluster({ onClose }: { onClose: () => void }) {
                   <TextInput id="c-reg-int" value={f.registryInternal} onChange={set("registryInternal")} placeholder="image-registry.openshift-image-registry.svc:5000" />
                 </FormGroup>
                 <Checkbox id="c-reg-insecure" label="Registry over plain HTTP or without certificate verification" isChecked={f.registryInsecure} onChange={set("registryInsecure")} />
+                <FormGroup label="Registry user (optional)" fieldId="c-reg-user">
+                  <TextInput id="c-reg-user" value={f.registryUser} onChange={set("registryUser")} autoComplete="off" />
+                </FormGroup>
+                <FormGroup label="Registry password" fieldId="c-reg-password">
+                  <TextInput id="c-reg-password" type="password" value={f.registryPassword} onChange={set("registryPassword")} autoComplete="off" validated={v("registryPassword")} />
+                  {errs.registryPassword && <Hint text={errs.registryPassword} error />}
+                  <Hint text="Kept in a Secret on the host for the image copies; anonymous access without them." />
+                </FormGroup>
               </>
             )}
           </Form>

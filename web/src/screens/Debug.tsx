@@ -7,7 +7,7 @@ import { Card, CardBody, CardTitle, ClipboardCopy, Grid, GridItem, PageSection, 
 import { enc, get } from "../api";
 import { Empty, Failure, Header, Loading } from "../components/common";
 import { Link } from "../router";
-import type { Debug, DebugObject } from "../types";
+import type { Debug, DebugEvent, DebugObject } from "../types";
 
 /** tree groups the objects by cluster, then namespace, then kind. */
 function tree(d: Debug): TreeViewDataItem[] {
@@ -41,10 +41,8 @@ function tree(d: Debug): TreeViewDataItem[] {
 
 const objectId = (cluster: string, o: DebugObject) => `o/${cluster}/${o.namespace ?? ""}/${o.kind}/${o.name}`;
 
-function eventLine(e: unknown): string {
-  if (typeof e === "string") return e;
-  const v = e as { type?: string; reason?: string; message?: string; count?: number; lastTimestamp?: string; eventTime?: string };
-  return [v.lastTimestamp ?? v.eventTime, v.type, v.reason, v.message, v.count && v.count > 1 ? `(×${v.count})` : ""].filter(Boolean).join(" ");
+function eventLine(e: DebugEvent): string {
+  return [e.time ? new Date(e.time).toLocaleString() : "", e.type, e.reason, e.message, e.count && e.count > 1 ? `(×${e.count})` : ""].filter(Boolean).join(" ");
 }
 
 export default function DebugPage({ name }: { name: string }) {
@@ -70,6 +68,11 @@ export default function DebugPage({ name }: { name: string }) {
       </Header>
       <PageSection>
         <Failure error={error} title="The debug view could not be made" />
+        {(data?.clusters ?? [])
+          .filter((c) => c.errors?.length)
+          .map((c) => (
+            <Failure key={c.name} error={c.errors!.join("; ")} title={`Some objects of ${c.name} could not be read`} />
+          ))}
         {!data && !error ? (
           <Loading what="the migration's objects" />
         ) : data && count === 0 ? (

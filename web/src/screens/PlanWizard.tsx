@@ -29,6 +29,7 @@ import { newer } from "../lib/events";
 import { namespacesQuery } from "../lib/paging";
 import { claimKey, draftOf, emptyDraft, generalErrors, namespaceErrors, setOverride, specOf, type Draft } from "../lib/planspec";
 import { navigate } from "../router";
+import { CredentialFields, useCredentials, useRemoteClusters, withCredentials, type Credentials } from "../session";
 import { useClusters, useHooks, useLive, useRepositories } from "../store";
 import { hookPhases, type NamespacePage, type Plan, type PlanHook, type PVCAction, type Review } from "../types";
 
@@ -40,6 +41,7 @@ export default function PlanWizard({ name }: { name?: string }) {
   const [saved, setSaved] = useState<{ spec: string; plan: Plan } | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
   const saving = useRef<Promise<Plan | null> | null>(null);
+  const [creds, setCreds] = useCredentials();
   const { store } = useLive();
 
   useEffect(() => {
@@ -64,8 +66,8 @@ export default function PlanWizard({ name }: { name?: string }) {
       setSaveError(null);
       try {
         const plan = saved
-          ? await put<Plan>(`/api/plans/${enc(draft.name)}`, { spec })
-          : await post<Plan>("/api/plans", { name: draft.name, spec });
+          ? await put<Plan>(`/api/plans/${enc(draft.name)}`, withCredentials({ spec }, creds))
+          : await post<Plan>("/api/plans", withCredentials({ name: draft.name, spec }, creds));
         setSaved({ spec: json, plan });
         return plan;
       } catch (e) {
@@ -77,7 +79,7 @@ export default function PlanWizard({ name }: { name?: string }) {
     })();
     saving.current = run;
     return run;
-  }, [draft, saved]);
+  }, [draft, saved, creds]);
 
   if (loadError) return <PageSection><Failure error={loadError} title={`The plan ${name} could not be read`} /></PageSection>;
   if (!draft) return <Loading what="the plan" />;
@@ -102,7 +104,7 @@ export default function PlanWizard({ name }: { name?: string }) {
         onSave={finish}
       >
         <WizardStep name="General" id="general" footer={{ isNextDisabled: !generalOK }}>
-          <General draft={draft} setDraft={setDraft} errors={gErr} locked={!!saved} />
+          <General draft={draft} setDraft={setDraft} errors={gErr} locked={!!saved} creds={creds} setCreds={setCreds} />
         </WizardStep>
         <WizardStep name="Namespaces" id="namespaces" isDisabled={!generalOK} footer={{ isNextDisabled: !nsOK }}>
           <Namespaces draft={draft} setDraft={setDraft} errors={nErr} />
@@ -145,7 +147,8 @@ function Saved({ save, error, children }: { save: () => Promise<Plan | null>; er
   return <>{children}</>;
 }
 
-function General({ draft, setDraft, errors, locked }: { draft: Draft; setDraft: SetDraft; errors: Record<string, string>; locked: boolean }) {
+function General({ draft, setDraft, errors, locked, creds, setCreds }: { draft: Draft; setDraft: SetDraft; errors: Record<string, string>; locked: boolean; creds: Credentials; setCreds: (c: Credentials) => void }) {
+  const remote = useRemoteClusters([draft.source, draft.type === "StorageConversion" ? "" : draft.destination]);
   const clusters = useClusters();
   const repos = useRepositories();
   const { store } = useLive();
@@ -201,6 +204,7 @@ function General({ draft, setDraft, errors, locked }: { draft: Draft; setDraft: 
         </FormSelect>
         {repos.length === 0 && <Hint text="Add a repository on the Repositories page to copy through object storage." />}
       </FormGroup>
+      <CredentialFields clusters={remote} value={creds} onChange={setCreds} />
       {draft.dataPath === "repository" && (
         <FormGroup label="Repository" isRequired fieldId="p-repo">
           <FormSelect id="p-repo" value={draft.repository} onChange={(_, v) => set("repository", v)}>
@@ -605,6 +609,11 @@ function ReviewStep({ plan }: { plan: Plan | null }) {
       <Title headingLevel="h3" style={{ marginTop: 24 }}>
         Changes on the destination ({review.changes.length})
       </Title>
+      {review.diffError && (
+        <Alert variant="warning" isInline title="The dry-run diff could not be made" style={{ margin: "8px 0" }}>
+          {review.diffError}
+        </Alert>
+      )}
       <Table aria-label="Changes" variant="compact">
         <Thead>
           <Tr>
@@ -625,7 +634,8 @@ function ReviewStep({ plan }: { plan: Plan | null }) {
             {open[i] && (
               <Tr isExpanded>
                 <Td colSpan={4}>
-                  <Diff text={c.diff} />
+                  {c.note && <p style={{ marginBottom: 8 }}>{c.note}</p>}
+                  {c.diff ? <Diff text={c.diff} /> : !c.note && <p>No diff for this object.</p>}
                 </Td>
               </Tr>
             )}

@@ -2,7 +2,7 @@
 // actions on it, each confirmed with exactly what it will do.
 
 import { useState, type ReactNode } from "react";
-import { Button, Checkbox, PageSection } from "@patternfly/react-core";
+import { Button, Checkbox, Form, PageSection } from "@patternfly/react-core";
 import { ActionsColumn, Table, Tbody, Td, Th, Thead, Tr, type IAction } from "@patternfly/react-table";
 import { del, enc, post } from "../api";
 import { Confirm, Empty, Failure, Header, Loading, Phase, Ready } from "../components/common";
@@ -10,6 +10,7 @@ import { condition } from "../lib/conditions";
 import { parseMappings } from "../lib/paging";
 import { Link, navigate } from "../router";
 import { latestMigration, useLive, useMigrations, usePlans } from "../store";
+import { CredentialFields, useCredentials, useRemoteClusters, withCredentials } from "../session";
 import type { Migration, Plan } from "../types";
 
 type Kind = "Stage" | "Cutover" | "Rollback" | "Cancel" | "Retry" | "Delete";
@@ -127,13 +128,20 @@ export function Plans() {
 
 function PlanAction({ kind, plan, migration, onClose }: { kind: Kind; plan: Plan; migration?: Migration; onClose: () => void }) {
   const [quiesce, setQuiesce] = useState(true);
+  const [creds, setCreds] = useCredentials();
   const name = plan.metadata.name;
   const src = plan.spec.sourceCluster;
   const dst = plan.spec.destinationCluster;
+  const remote = useRemoteClusters([src, dst]);
+  const tokens = (
+    <Form style={{ marginTop: 12 }} onSubmit={(e) => e.preventDefault()}>
+      <CredentialFields clusters={remote} value={creds} onChange={setCreds} />
+    </Form>
+  );
   const ns = namespaces(plan);
   const cs = claims(plan);
   const start = (type: string, q?: boolean) => async () => {
-    const m = await post<Migration>(`/api/plans/${enc(name)}/migrations`, q === undefined ? { type } : { type, quiesce: q });
+    const m = await post<Migration>(`/api/plans/${enc(name)}/migrations`, withCredentials(q === undefined ? { type } : { type, quiesce: q }, creds));
     if (m?.metadata?.name) navigate(`/migrations/${enc(m.metadata.name)}`);
   };
   const claimList: ReactNode =
@@ -147,6 +155,7 @@ function PlanAction({ kind, plan, migration, onClose }: { kind: Kind; plan: Plan
             running on {src}. Nothing is stopped, and no workload is created on {dst}. A later stage or the cutover copies only
             what changed since.
           </p>
+          {remote.length > 0 && tokens}
         </Confirm>
       );
     case "Cutover":
@@ -163,6 +172,7 @@ function PlanAction({ kind, plan, migration, onClose }: { kind: Kind; plan: Plan
             </p>
           )}
           <Checkbox id="quiesce" style={{ marginTop: 12 }} label={`Stop the application on the source (${src}) before the final copy`} isChecked={quiesce} onChange={(_, v) => setQuiesce(v)} />
+          {remote.length > 0 && tokens}
         </Confirm>
       );
     case "Rollback":
@@ -173,6 +183,7 @@ function PlanAction({ kind, plan, migration, onClose }: { kind: Kind; plan: Plan
             and restores the application on <b>{src}</b> exactly as it was: replica counts, suspended CronJobs and Jobs. The data on{" "}
             {src} is not touched.
           </p>
+          {remote.length > 0 && tokens}
         </Confirm>
       );
     case "Cancel":
