@@ -11,7 +11,8 @@
 //   FERRY_CONSOLE_FLOW=1          also run the whole flow on the local clusters: add both clusters,
 //                                 create a plan in the wizard with a rename and a volume override,
 //                                 Stage, Cutover, timeline and volume progress to the end, debug
-//                                 view, report, Rollback. It reads the clusters from
+//                                 view, report, Rollback. It adds the clusters by their kubeconfig
+//                                 files (local mode) or their URL, CA and token (token mode), from
 //                                 FERRY_CONSOLE_SRC_KUBECONFIG and FERRY_CONSOLE_DST_KUBECONFIG
 //                                 (../.localclusters/{src,dst}/kubeconfig) and migrates the
 //                                 namespace FERRY_CONSOLE_NAMESPACE (demo) of src.
@@ -23,7 +24,7 @@
 import { chromium } from "playwright-core";
 import axe from "axe-core";
 import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 const base = process.env.FERRY_CONSOLE_URL;
 if (!base) {
@@ -250,7 +251,9 @@ async function runFlow() {
     ["dst", "FERRY_CONSOLE_DST_KUBECONFIG"],
   ]) {
     await step(`add cluster ${name}`, async () => {
-      const kc = kubeconfig(process.env[env] ?? join(lc, name, "kubeconfig"));
+      const path = resolve(process.env[env] ?? join(lc, name, "kubeconfig"));
+      const kc = kubeconfig(path);
+      const local = (await page.evaluate(async () => (await (await fetch("/api/session")).json()).mode)) === "local";
       await go("Clusters", "Clusters");
       const have = await page.evaluate(async () => (await (await fetch("/api/clusters")).json()).items.map((c) => c.metadata.name));
       if (have.includes(name)) {
@@ -260,9 +263,15 @@ async function runFlow() {
       await page.getByRole("button", { name: "Add cluster" }).first().click();
       const d = page.getByRole("dialog");
       await d.locator("#c-name").fill(name);
-      await d.locator("#c-server").fill(kc.server);
-      await d.locator("#c-token").fill(kc.token);
-      await d.locator("#c-ca").fill(kc.ca);
+      if (local) {
+        // As `ferry cluster add --kubeconfig`: the file is recorded for the grants of later plans.
+        await d.locator("#c-use-kubeconfig").check();
+        await d.locator("#c-kubeconfig").fill(path);
+      } else {
+        await d.locator("#c-server").fill(kc.server);
+        await d.locator("#c-token").fill(kc.token);
+        await d.locator("#c-ca").fill(kc.ca);
+      }
       await d.getByRole("button", { name: "Add", exact: true }).click();
       await d.getByText(/^Ready$|Not ready/).waitFor({ timeout: 180000 });
       check(await d.getByText("Ready", { exact: true }).isVisible(), `cluster ${name} is added and Ready, the check shown as it ran`);
