@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -11,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"ferry.dev/ferry/internal/console"
 	"ferry.dev/ferry/internal/controller"
 )
 
@@ -27,6 +31,9 @@ type controllerOptions struct {
 	install     bool
 	grace       time.Duration
 	moverImage  string
+	// console serves the web console (ModeToken) when set; consoleCert
+	// and consoleKey make it speak TLS.
+	console, consoleCert, consoleKey string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -60,6 +67,9 @@ func (o *controllerOptions) bindFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.grace, "unhealthy-grace", 90*time.Second, "how long a cutover waits for failing pods on the destination before it fails")
 	f.StringVar(&o.moverImage, "mover-image", os.Getenv("FERRY_MOVER_IMAGE"), "image of the data mover pods (the ferry image); default $FERRY_MOVER_IMAGE, else the host's mover-image setting, else the controller's own image in its pod")
 	f.BoolVar(&o.install, "install-crds", true, "install or update Ferry's CRDs on the host before starting")
+	f.StringVar(&o.console, "console", "", "serve the web console on this address (e.g. :8443): users sign in with a bearer token of the host and act with their own RBAC rights on Ferry's objects (docs/console.md)")
+	f.StringVar(&o.consoleCert, "console-tls-cert", "", "PEM certificate of the console's TLS (with --console-tls-key); plain HTTP without")
+	f.StringVar(&o.consoleKey, "console-tls-key", "", "PEM private key of --console-tls-cert")
 }
 
 func (o *controllerOptions) run(cmd *cobra.Command) error {
@@ -82,6 +92,11 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		Logger: logr.FromContextOrDiscard(ctx)})
 	if err != nil {
 		return err
+	}
+	if o.console != "" {
+		if err := o.addConsole(ctx, mgr, h); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "controller starting for namespace %s on %s\n", h.namespace, h.cfg.Host)
 	// The manager stops after the stop is marked, so that what its parts
@@ -126,4 +141,50 @@ func containerImage(cs []corev1.Container) string {
 		return cs[0].Image
 	}
 	return ""
+}
+
+// addConsole adds the web console (token mode) to the manager: it serves
+// on every replica, leader or not, from the manager's cache.
+func (o *controllerOptions) addConsole(ctx context.Context, mgr ctrl.Manager, h *host) error {
+	if (o.consoleCert == "") != (o.consoleKey == "") {
+		return fmt.Errorf("give both --console-tls-cert and --console-tls-key, or neither")
+	}
+	var tlsConfig *tls.Config
+	if o.consoleCert != "" {
+		pair, err := tls.LoadX509KeyPair(o.consoleCert, o.consoleKey)
+		if err != nil {
+			return fmt.Errorf("console TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := console.New(console.Options{Mode: console.ModeToken, Namespace: h.namespace, Host: h.cfg, Client: h.c,
+		Informers: mgr.GetCache(), Secure: tlsConfig != nil, Logger: logr.FromContextOrDiscard(ctx).WithName("console")})
+	if err != nil {
+		return err
+	}
+	return mgr.Add(&consoleRunnable{addr: o.console, srv: srv, tls: tlsConfig})
+}
+
+// consoleRunnable serves the console while the manager runs.
+type consoleRunnable struct {
+	addr string
+	srv  *console.Server
+	tls  *tls.Config
+}
+
+// NeedLeaderElection is false: every replica serves the console.
+func (r *consoleRunnable) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx ends.
+func (r *consoleRunnable) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", r.addr)
+	if err != nil {
+		return fmt.Errorf("console: listen on %s: %w", r.addr, err)
+	}
+	if err := r.srv.Start(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	logr.FromContextOrDiscard(ctx).Info("console serving", "address", ln.Addr().String(), "tls", r.tls != nil)
+	return serveConsole(ctx, ln, r.srv, r.tls)
 }

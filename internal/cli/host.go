@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,6 +26,7 @@ import (
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/controller"
 	"ferry.dev/ferry/internal/ops"
+	"ferry.dev/ferry/internal/userconfig"
 )
 
 // hostOptions are the flags that pick the host cluster, as kubectl does.
@@ -48,16 +48,7 @@ func (o *hostOptions) restConfig() (*rest.Config, error) {
 }
 
 func loadConfig(path, context string) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig: %w", err)
-	}
-	cfg.QPS, cfg.Burst = 100, 200
-	return cfg, nil
+	return userconfig.Load(path, context)
 }
 
 // host is a connection to the host cluster.

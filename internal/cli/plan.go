@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -185,47 +184,26 @@ func parsePlanType(s string) (ferryv1.PlanType, error) {
 
 // createPlan grants Ferry the plan's namespaces with the user's
 // credentials, creates (or updates) the plan, waits for its validation and
-// describes it; it fails when the plan is not Ready. The grant comes in
-// two parts: the source namespaces and the destination namespaces that
-// exist first (a grant that fails is a warning: the validation then says
-// what is missing); the destination namespaces that do not exist yet are
-// created only when the plan's validation finds nothing else wrong, so
-// that a bad plan leaves nothing on the destination.
+// describes it (see ops.SubmitPlan); it fails when the plan is not Ready.
+// Grants that fail are warnings: the validation says what is missing.
 func createPlan(ctx context.Context, out io.Writer, h *host, p *ferryv1.Plan, creds credentialsFlags) error {
-	if err := ops.ValidatePlan(p); err != nil {
-		return err
-	}
-	if err := grantPlan(ctx, out, h, p, creds, false); err != nil {
-		fmt.Fprintf(out, "warning: %v; once fixed, run `ferry plan grant %s`\n", err, p.Name)
-	}
-	got, created, err := applyAndWait(ctx, h, p)
+	sub, err := h.ops.SubmitPlan(ctx, p, creds.credentials(h))
 	if err != nil {
 		return err
 	}
-	if ready := apimeta.FindStatusCondition(got.Status.Conditions, ferryv1.ConditionReady); ready != nil && ready.Reason == ferryv1.ReasonNotGranted {
-		if err := grantPlan(ctx, out, h, p, creds, true); err != nil {
-			fmt.Fprintf(out, "warning: %v; once fixed, run `ferry plan grant %s`\n", err, p.Name)
-		} else if got, _, err = applyAndWait(ctx, h, p); err != nil {
-			return err
-		}
+	for _, g := range sub.Granted {
+		printGranted(out, g)
 	}
-	if created {
+	for _, err := range sub.GrantErrors {
+		fmt.Fprintf(out, "warning: %v; once fixed, run `ferry plan grant %s`\n", err, p.Name)
+	}
+	if sub.Created {
 		fmt.Fprintf(out, "plan %s created\n", p.Name)
 	} else {
 		fmt.Fprintf(out, "plan %s updated\n", p.Name)
 	}
-	describePlan(out, got)
-	return ops.PlanReady(got)
-}
-
-// applyAndWait creates or updates the plan and waits for its validation.
-func applyAndWait(ctx context.Context, h *host, p *ferryv1.Plan) (*ferryv1.Plan, bool, error) {
-	applied, err := h.ops.ApplyPlan(ctx, p)
-	if err != nil {
-		return nil, false, err
-	}
-	got, err := h.ops.WaitPlanValidated(ctx, p.Name, applied.Token)
-	return got, applied.Created, err
+	describePlan(out, sub.Plan)
+	return ops.PlanReady(sub.Plan)
 }
 
 type planDescribeOptions struct {

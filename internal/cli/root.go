@@ -48,6 +48,7 @@ cluster's registry, with stage, cutover and rollback migrations.`,
 		newStatusCommand(),
 		newMigrateCommand(),
 		newControllerCommand(),
+		newConsoleCommand(),
 		newConfigCommand(),
 	)
 	root.AddCommand(newMoverCommand())

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ferryv1 "ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/ops"
@@ -112,33 +110,17 @@ func follow(ctx context.Context, out io.Writer, h *host, name string, cancelWant
 	return ops.Outcome(m, cancelWanted)
 }
 
-// regrant grants Ferry the plan's namespaces again, with the kubeconfigs
-// `ferry cluster add` recorded on this machine, before a migration starts:
-// a rollback deletes the destination namespaces it created, and their
-// grants with them. It does so only for a plan that validated (Ready, or
-// not Ready only for want of grants), and silently unless the plan said
-// it lacked them; what it cannot do, the migration's Validate step then
-// says.
+// regrant grants Ferry the plan's namespaces again before a migration
+// starts, with the kubeconfigs `ferry cluster add` recorded on this
+// machine (see ops.Regrant); silently unless the plan said it lacked
+// them. What it cannot do, the migration's Validate step then says.
 func regrant(ctx context.Context, out io.Writer, h *host, name string) {
-	p, err := h.ops.GetPlan(ctx, name)
+	res, err := h.ops.Regrant(ctx, name, credentialsFlags{}.credentials(h))
+	if !res.WasNotGranted {
+		return
+	}
+	printGranted(out, res.Granted)
 	if err != nil {
-		return
-	}
-	ready := apimeta.FindStatusCondition(p.Status.Conditions, ferryv1.ConditionReady)
-	if ready == nil || (ready.Status != metav1.ConditionTrue && ready.Reason != ferryv1.ReasonNotGranted) {
-		return
-	}
-	said := io.Discard
-	if ready.Reason == ferryv1.ReasonNotGranted {
-		said = out
-	}
-	if err := grantPlan(ctx, said, h, p, credentialsFlags{}, true); err != nil {
-		fmt.Fprintf(said, "warning: %v; run `ferry plan grant %s`\n", err, name)
-		return
-	}
-	if ready.Reason == ferryv1.ReasonNotGranted {
-		if _, _, err := applyAndWait(ctx, h, p); err != nil {
-			fmt.Fprintf(out, "warning: validate plan %s again: %v\n", name, err)
-		}
+		fmt.Fprintf(out, "warning: %v; run `ferry plan grant %s`\n", err, name)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -269,4 +270,50 @@ func (o *Client) ListClusters(ctx context.Context) ([]ferryv1.Cluster, error) {
 		return nil, fmt.Errorf("list clusters: %w", err)
 	}
 	return l.Items, nil
+}
+
+// GetCluster returns the registered cluster name.
+func (o *Client) GetCluster(ctx context.Context, name string) (*ferryv1.Cluster, error) {
+	var c ferryv1.Cluster
+	if err := o.c.Get(ctx, o.key(name), &c); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("cluster %s is not registered in %s: register it with `ferry cluster add`: %w", name, o.namespace, err)
+		}
+		return nil, fmt.Errorf("get cluster %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// DeleteCluster removes a registered cluster from the host: the Cluster
+// and the token Secret Ferry stored for it. It refuses while a plan that
+// is not being deleted names it. What the registration created on the
+// cluster itself (Ferry's namespace, service account and roles) stays, so
+// that registering it again is quick; its token expires.
+func (o *Client) DeleteCluster(ctx context.Context, name string) error {
+	c, err := o.GetCluster(ctx, name)
+	if err != nil {
+		return err
+	}
+	plans, err := o.ListPlans(ctx)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, p := range plans {
+		if p.DeletionTimestamp == nil && (p.Spec.SourceCluster == name || p.Spec.DestinationCluster == name) {
+			users = append(users, p.Name)
+		}
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("cluster %s is in plans %v: delete them first", name, users)
+	}
+	if err := o.c.Delete(ctx, c); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete cluster %s: %w", name, err)
+	}
+	if ref := c.Spec.TokenSecretRef; ref != nil {
+		if err := o.deleteManagedSecret(ctx, ref.Name); err != nil {
+			return fmt.Errorf("delete token Secret %s of cluster %s: %w", ref.Name, name, err)
+		}
+	}
+	return nil
 }
