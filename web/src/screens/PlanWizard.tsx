@@ -606,6 +606,29 @@ function ReviewStep({ plan }: { plan: Plan | null }) {
           </Tbody>
         </Table>
       )}
+      {(plan?.status?.images ?? []).length > 0 && (
+        <>
+          <Title headingLevel="h3" style={{ marginTop: 24 }}>
+            Images copied from the source's registry ({plan!.status!.images!.length})
+          </Title>
+          <Table aria-label="Images" variant="compact">
+            <Thead>
+              <Tr>
+                <Th>Source</Th>
+                <Th>On the destination</Th>
+              </Tr>
+            </Thead>
+            <Tbody>
+              {plan!.status!.images!.map((im) => (
+                <Tr key={im.source}>
+                  <Td dataLabel="Source">{im.source}</Td>
+                  <Td dataLabel="On the destination">{im.destination}</Td>
+                </Tr>
+              ))}
+            </Tbody>
+          </Table>
+        </>
+      )}
       <Title headingLevel="h3" style={{ marginTop: 24 }}>
         Changes on the destination ({review.changes.length})
       </Title>
