@@ -14,7 +14,7 @@ export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
 .PHONY: all generate build test unit envtest-assets s3-server e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images deps tool \
-	clusters-up clusters-down clusters-status images leftovers clean
+	clusters-up clusters-down clusters-status images leftovers clean console-assets console-unit console-test
 
 all: build
 
@@ -25,9 +25,40 @@ generate:
 	$(CONTROLLER_GEN) object paths=./api/... crd:maxDescLen=200 output:crd:artifacts:config=config/crd
 
 ## build: the ferry binary in bin/, also as the kubectl plugin kubectl-ferry
-build:
+build: console-assets
 	$(GO) build -o bin/ferry ./cmd/ferry
 	ln -sf ferry bin/kubectl-ferry
+
+# The web console (web/, React and PatternFly) is built by Vite into
+# internal/console/assets/dist, which the binary embeds. npm ci runs again
+# only when the lockfile changes (its stamp lives in web/node_modules, so
+# removing that folder runs it again); the build runs again only when a
+# source changes or dist lost its index.html.
+CONSOLE_DIST := internal/console/assets/dist/index.html
+NPM_STAMP := web/node_modules/.stamp-npm-ci
+WEB_SOURCES := $(shell find web/src -type f -not -name '*.test.ts' 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+## console-assets: the web console's assets, built into internal/console/assets/dist
+console-assets: $(CONSOLE_DIST)
+
+$(NPM_STAMP): web/package-lock.json web/package.json
+	@bash hack/deps.sh node
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_DIST): $(NPM_STAMP) $(WEB_SOURCES)
+	cd web && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/vite build --logLevel warn
+	touch $@
+
+## console-unit: the console's unit tests (vitest: timeline, rates, paging, event reducer, plan drafts)
+console-unit: $(NPM_STAMP)
+	cd web && node_modules/.bin/vitest run
+
+## console-test: the console in headless Chromium (playwright-core, axe-core) against
+## FERRY_CONSOLE_URL, or a `ferry console` started on the local clusters' host (dst)
+console-test: build
+	@bash hack/deps.sh browser
+	bash hack/console-test.sh
 
 ## deps: Debian packages the test bed needs
 deps:
