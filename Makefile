@@ -73,6 +73,7 @@ clusters-up: deps tool
 
 ## clusters-down: stop them and remove everything they created
 clusters-down: tool
+	@if [ -f .localclusters/console.pid ]; then kill $$(cat .localclusters/console.pid) 2>/dev/null || true; rm -f .localclusters/console.pid; fi
 	$(LC) down
 
 clusters-status: tool
@@ -90,7 +91,7 @@ leftovers: tool
 
 ## test: unit tests, then e2e tests on the local clusters, then a check
 ## that clusters-down leaves nothing behind
-test: unit e2e
+test: unit console-unit e2e
 
 # Unit tests, and the tests tagged envtest against a real API server
 # (kube-apiserver and etcd, no nodes) from the cached binaries.

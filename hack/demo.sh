@@ -56,7 +56,25 @@ curl -fsS "$dst_url/records"
 echo "==> the source is quiesced:"
 src -n demo get deployment web
 
+# The web console, for the demo's host (dst), in the background until
+# make clusters-down.
+if [[ -f $LC/console.pid ]] && kill -0 "$(cat $LC/console.pid)" 2>/dev/null; then
+  kill "$(cat $LC/console.pid)" 2>/dev/null || true
+fi
+"$FERRY" console > "$LC/console.log" 2>&1 &
+echo $! > "$LC/console.pid"
+console_url=""
+for _ in $(seq 1 100); do
+  console_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/?key=[A-Za-z0-9_-]*' "$LC/console.log" | head -1 || true)
+  [[ -n $console_url ]] && break
+  sleep 0.2
+done
+[[ -n $console_url ]] || { echo "the console did not start:" >&2; cat "$LC/console.log" >&2; exit 1; }
+
 cat <<INFO
+
+The web console: $console_url
+(signs in once; its log: $LC/console.log)
 
 Two clusters run on this machine:
 $(./$LC/bin/localclusters --repo "$PWD" status)
