@@ -36,8 +36,8 @@ func (rs *results) add(r record) {
 		fmt.Fprintf(rs.tsv, "%s\t%s\t%d\t%.3f\t%.3f\t%d\t%d\n", r.kase, r.tool, r.round, r.wall, r.cpu, r.rssKiB, r.grown)
 	}
 	rs.mu.Unlock()
-	logf("%-10s %-6s round %d: wall %7.2f s, cpu %7.2f s, peak rss %6.0f MiB, bucket +%s",
-		r.kase, r.tool, r.round, r.wall, r.cpu, float64(r.rssKiB)/1024, human(float64(r.grown)))
+	logf("%-10s %-6s round %d: wall %7.2f s, cpu %7.2f s (sys %5.2f s), peak rss %6.0f MiB, bucket +%s",
+		r.kase, r.tool, r.round, r.wall, r.cpu, r.sys, float64(r.rssKiB)/1024, human(float64(r.grown)))
 }
 
 // readRecords reads a RESULTS_TSV file.

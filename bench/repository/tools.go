@@ -25,7 +25,10 @@ const runTimeout = 30 * time.Minute
 // exit, CPU seconds (user + system) and peak RSS in KiB, from wait4.
 type usage struct {
 	wall, cpu float64
-	rssKiB    int64
+	// sys is the part of cpu spent in the kernel (page faults and
+	// copies into the tmpfs, mostly).
+	sys    float64
+	rssKiB int64
 }
 
 // timed runs a command in dir with env added to this process's and
@@ -51,7 +54,7 @@ func timed(ctx context.Context, dir string, env []string, name string, args ...s
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	return usage{wall: wall, cpu: cpu, rssKiB: ru.Maxrss}, nil
+	return usage{wall: wall, cpu: cpu, sys: time.Duration(ru.Stime.Nano()).Seconds(), rssKiB: ru.Maxrss}, nil
 }
 
 // A tool is a backup program under test. Buckets exist before init;
