@@ -56,6 +56,17 @@ type Clients struct {
 	AsUser bool
 }
 
+// ListIn says where to list what Ferry made in namespaces on this
+// cluster: every namespace at once ("") with Ferry's service account,
+// which reads cluster-wide, or namespace by namespace with a namespace
+// admin's token (every namespace, too, when namespaces is nil).
+func (c *Clients) ListIn(namespaces []string) []string {
+	if !c.AsUser || namespaces == nil {
+		return []string{""}
+	}
+	return namespaces
+}
+
 // Registry builds and caches the clients of registered clusters.
 type Registry struct {
 	host   *rest.Config

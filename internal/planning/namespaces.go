@@ -105,7 +105,10 @@ func foreignObjects(ctx context.Context, dst *cluster.Clients, ns, plan string) 
 		return nil, fmt.Errorf("list secrets in %s: %w", ns, err)
 	}
 	for _, o := range secrets.Items {
-		if o.Type != corev1.SecretTypeServiceAccountToken {
+		// Ferry's own Secrets (a namespace admin's Cluster tokens, when
+		// their namespace on the host is also the destination) are no
+		// application's.
+		if o.Type != corev1.SecretTypeServiceAccountToken && o.Labels[ferryv1.LabelManagedBy] != ferryv1.ManagedByValue {
 			found = append(found, "Secret "+o.Name)
 		}
 	}

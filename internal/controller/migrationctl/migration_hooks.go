@@ -319,7 +319,11 @@ func cancelHooks(ctx context.Context, s *session) (outcome, error) {
 	})
 	left := 0
 	for _, cl := range []*cluster.Clients{s.src, s.dst} {
-		n, err := deleteHookObjects(ctx, cl, s.m.Name)
+		namespaces := s.sourceNamespaces()
+		if cl == s.dst {
+			namespaces = append(namespaces, s.destinationNamespaces()...)
+		}
+		n, err := deleteHookObjects(ctx, cl, s.m.Name, cl.ListIn(namespaces))
 		if err != nil {
 			return outcome{}, err
 		}
@@ -336,17 +340,29 @@ func cancelHooks(ctx context.Context, s *session) (outcome, error) {
 
 // deleteHookObjects deletes the hook Jobs and pods of a migration on one
 // cluster and returns how many are still there.
-func deleteHookObjects(ctx context.Context, cl *cluster.Clients, migration string) (int, error) {
+func deleteHookObjects(ctx context.Context, cl *cluster.Clients, migration string, namespaces []string) (int, error) {
+	left := 0
+	for _, ns := range namespaces {
+		n, err := deleteHookObjectsIn(ctx, cl, migration, ns)
+		if err != nil {
+			return 0, err
+		}
+		left += n
+	}
+	return left, nil
+}
+
+func deleteHookObjectsIn(ctx context.Context, cl *cluster.Clients, migration, namespace string) (int, error) {
 	req, err := labels.NewRequirement(ferryv1.LabelHookStep, selection.Exists, nil)
 	if err != nil {
 		return 0, err
 	}
 	sel := labels.SelectorFromSet(labels.Set{ferryv1.LabelMigration: migration}).Add(*req).String()
-	jobs, err := cl.Kube.BatchV1().Jobs(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	jobs, err := cl.Kube.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return 0, fmt.Errorf("list hook jobs on cluster %s: %w", cl.Name, err)
 	}
-	pods, err := cl.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	pods, err := cl.Kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return 0, fmt.Errorf("list hook pods on cluster %s: %w", cl.Name, err)
 	}

@@ -244,7 +244,10 @@ func (s *session) removeMovers(ctx context.Context, wait bool) (outcome, error) 
 		if err != nil {
 			return outcome{}, fmt.Errorf("remove the movers of %s: %w", n, err)
 		}
-		pullersGone, err := prepull.Cleanup(ctx, s.dst.Kube, n)
+		pullersGone, err := true, error(nil)
+		if !s.dst.AsUser { // none: prePullImages skips them
+			pullersGone, err = prepull.Cleanup(ctx, s.dst.Kube, n)
+		}
 		if err != nil {
 			return outcome{}, fmt.Errorf("remove the image pullers of %s: %w", n, err)
 		}

@@ -111,5 +111,13 @@ func (r *Reconciler) cleanupMeasurements(ctx context.Context, p *ferryv1.Plan) e
 	if prob != nil {
 		return nil
 	}
-	return usage.Cleanup(ctx, src, p.Name)
+	scope, err := planning.Scope(p)
+	if err != nil {
+		return usage.Cleanup(ctx, src, p.Name, nil)
+	}
+	var namespaces []string
+	for _, m := range scope.Namespaces {
+		namespaces = append(namespaces, m.Source)
+	}
+	return usage.Cleanup(ctx, src, p.Name, namespaces)
 }

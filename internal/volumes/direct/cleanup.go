@@ -24,10 +24,10 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 		if err := deleteServicesAndSecrets(ctx, c, p.o.namespacesOf(c), sel); err != nil {
 			return false, err
 		}
-		if err := deleteFronts(ctx, c, sel); err != nil {
+		if err := deleteFronts(ctx, c, c.ListIn(p.o.namespacesOf(c)), sel); err != nil {
 			return false, err
 		}
-		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)
+		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration, c.ListIn(p.o.namespacesOf(c)))
 		if err != nil {
 			return false, err
 		}
@@ -40,13 +40,15 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 // cluster.
 func deleteServicesAndSecrets(ctx context.Context, c *cluster.Clients, namespaces []string, sel metav1.ListOptions) error {
 	core := c.Kube.CoreV1()
-	svcs, err := core.Services(metav1.NamespaceAll).List(ctx, sel)
-	if err != nil {
-		return fmt.Errorf("list mover services of cluster %s: %w", c.Name, err)
-	}
-	for _, s := range svcs.Items {
-		if err := ignoreNotFound(core.Services(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{})); err != nil {
-			return fmt.Errorf("delete service %s/%s of cluster %s: %w", s.Namespace, s.Name, c.Name, err)
+	for _, ns := range c.ListIn(namespaces) {
+		svcs, err := core.Services(ns).List(ctx, sel)
+		if err != nil {
+			return fmt.Errorf("list mover services of cluster %s: %w", c.Name, err)
+		}
+		for _, s := range svcs.Items {
+			if err := ignoreNotFound(core.Services(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{})); err != nil {
+				return fmt.Errorf("delete service %s/%s of cluster %s: %w", s.Namespace, s.Name, c.Name, err)
+			}
 		}
 	}
 	return moverpod.DeleteSecrets(ctx, c.Kube, c.Name, namespaces, sel)

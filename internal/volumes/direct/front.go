@@ -117,23 +117,25 @@ func ensureFront(ctx context.Context, o Options, t volumes.Transfer) (*unstructu
 }
 
 // deleteFronts deletes the selected objects of every front that a
-// cluster serves.
-func deleteFronts(ctx context.Context, c *cluster.Clients, sel metav1.ListOptions) error {
+// cluster serves, in namespaces (see cluster.Clients.ListIn).
+func deleteFronts(ctx context.Context, c *cluster.Clients, namespaces []string, sel metav1.ListOptions) error {
 	for _, f := range fronts {
-		if err := deleteFrontObjects(ctx, c, f, sel); err != nil {
-			return err
+		for _, ns := range namespaces {
+			if err := deleteFrontObjects(ctx, c, f, ns, sel); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func deleteFrontObjects(ctx context.Context, c *cluster.Clients, f Front, sel metav1.ListOptions) error {
+func deleteFrontObjects(ctx context.Context, c *cluster.Clients, f Front, namespace string, sel metav1.ListOptions) error {
 	served, err := discover.Serves(c.Kube.Discovery(), f.resource())
 	if err != nil || !served {
 		return err
 	}
 	res := c.Dynamic.Resource(f.resource())
-	l, err := res.Namespace(metav1.NamespaceAll).List(ctx, sel)
+	l, err := res.Namespace(namespace).List(ctx, sel)
 	if err != nil {
 		return fmt.Errorf("list mover %s of cluster %s: %w", f.resource().Resource, c.Name, err)
 	}

@@ -257,7 +257,7 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 		if err := moverpod.DeleteSecrets(ctx, c.Kube, c.Name, namespaces, sel); err != nil {
 			return false, err
 		}
-		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration)
+		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration, c.ListIn(namespaces))
 		if err != nil {
 			return false, err
 		}

@@ -128,6 +128,6 @@ func (p *Path) Reset(ctx context.Context, t volumes.Transfer) (bool, error) {
 // Cleanup deletes the migration's mover pods on the cluster; done once
 // none is left.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
-	remaining, err := moverpod.DeleteMigrationPods(ctx, p.o.Cluster.Kube, p.o.Cluster.Name, p.o.Migration)
+	remaining, err := moverpod.DeleteMigrationPods(ctx, p.o.Cluster.Kube, p.o.Cluster.Name, p.o.Migration, p.o.Cluster.ListIn(nil))
 	return err == nil && !remaining, err
 }

@@ -108,12 +108,27 @@ func DeletePod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) 
 }
 
 // DeleteMigrationPods deletes the mover pods of a migration on a cluster
-// (named clusterName in errors), all namespaces; remaining tells whether
-// any still exist afterwards (terminating), so that a caller calls again
-// until none is left.
-func DeleteMigrationPods(ctx context.Context, kube kubernetes.Interface, clusterName, migration string) (remaining bool, err error) {
+// (named clusterName in errors), in namespaces ("" for all, see
+// cluster.Clients.ListIn); remaining tells whether any still exist
+// afterwards (terminating), so that a caller calls again until none is
+// left.
+func DeleteMigrationPods(ctx context.Context, kube kubernetes.Interface, clusterName, migration string, namespaces []string) (remaining bool, err error) {
+	for _, ns := range namespaces {
+		r, err := deleteMigrationPodsIn(ctx, kube, clusterName, migration, ns)
+		if err != nil {
+			return false, err
+		}
+		remaining = remaining || r
+	}
+	return remaining, nil
+}
+
+func deleteMigrationPodsIn(ctx context.Context, kube kubernetes.Interface, clusterName, migration, namespace string) (remaining bool, err error) {
 	sel := metav1.ListOptions{LabelSelector: MigrationSelector(migration)}
-	pods, err := kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel)
+	pods, err := kube.CoreV1().Pods(namespace).List(ctx, sel)
+	if apierrors.IsForbidden(err) && namespace != "" && namespaceGone(ctx, kube, namespace) {
+		return false, nil // the namespace went, and the rights in it with it
+	}
 	if err != nil {
 		return false, fmt.Errorf("list mover pods of cluster %s: %w", clusterName, err)
 	}
@@ -129,7 +144,7 @@ func DeleteMigrationPods(ctx context.Context, kube kubernetes.Interface, cluster
 	if len(pods.Items) == 0 {
 		return false, nil
 	}
-	if pods, err = kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, sel); err != nil {
+	if pods, err = kube.CoreV1().Pods(namespace).List(ctx, sel); err != nil {
 		return false, fmt.Errorf("list mover pods of cluster %s: %w", clusterName, err)
 	}
 	return len(pods.Items) > 0, nil

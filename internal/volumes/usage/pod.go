@@ -158,11 +158,21 @@ func clip(s string) string {
 	return s
 }
 
-// Cleanup deletes every measurement pod of the plan on the cluster; it
-// is idempotent.
-func Cleanup(ctx context.Context, c *cluster.Clients, plan string) error {
+// Cleanup deletes every measurement pod of the plan on the cluster, in
+// its namespaces there (those a namespace admin's token lists one by
+// one; see cluster.Clients.ListIn); it is idempotent.
+func Cleanup(ctx context.Context, c *cluster.Clients, plan string, namespaces []string) error {
+	for _, ns := range c.ListIn(namespaces) {
+		if err := cleanupIn(ctx, c, plan, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cleanupIn(ctx context.Context, c *cluster.Clients, plan, namespace string) error {
 	sel := labels.SelectorFromSet(podLabels(plan)).String()
-	l, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	l, err := c.Kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return fmt.Errorf("list measurement pods of plan %s on cluster %s: %w", plan, c.Name, err)
 	}
