@@ -93,6 +93,19 @@ func TestNamespaceAdminMigration(t *testing.T) {
 	if _, err := dst.Kube.RbacV1().ClusterRoles().Get(ctx, reader, metav1.GetOptions{}); err == nil {
 		t.Errorf("ClusterRole %s was created on dst by a namespace admin's migration", reader)
 	}
+	var ms ferryv1.MigrationList
+	if err := dst.Client.List(ctx, &ms, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	skipped := false
+	for _, m := range ms.Items {
+		for _, o := range m.Status.Objects {
+			skipped = skipped || (o.Name == "app-reads" && o.Action == ferryv1.ObjectSkipped && strings.Contains(o.Reason, "cluster admin"))
+		}
+	}
+	if !skipped {
+		t.Errorf("the RoleBinding of the ClusterRole missing on dst is not reported skipped with its reason")
+	}
 	if _, err := as("rollback", plan, "--wait"); err != nil {
 		t.Errorf("rollback as namespace admin: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -159,6 +160,13 @@ func (o Options) applyBatch(ctx context.Context, b batch, report *Report) error 
 	}()
 	applier.All(ctx, items, func(r apply.Result) {
 		res := ferryv1.ObjectResult{Kind: kind, Namespace: r.Item.Obj.GetNamespace(), Name: r.Item.Obj.GetName(), Action: r.Action}
+		if r.Err != nil && o.Destination.AsUser && b.res.GroupKind() == roleBindingResource.GroupKind() && apierrors.IsNotFound(r.Err) {
+			// Its ClusterRole is missing on the destination, which
+			// planning warned of: only a cluster admin can create it.
+			res.Action, res.Reason = ferryv1.ObjectSkipped, "refers to a role missing on the destination, which a cluster admin must create (the plan warned of it); migrate again once it exists: "+r.Err.Error()
+			report.Add(res)
+			return
+		}
 		if r.Err != nil {
 			report.Fail(res, r.Err)
 			return
