@@ -54,6 +54,12 @@ func Remove(ctx context.Context, dst Destination, namespaces []string, selector 
 			return report, err
 		}
 	}
+	if dst.AsUser {
+		// A namespace admin's migration writes no cluster-scoped object.
+		terminating, err := existing(ctx, dst, deleting)
+		report.Terminating = terminating
+		return report, err
+	}
 	clusterScoped := []discover.Resource{discover.ClusterRoleBindingResource, discover.ClusterRoleResource, discover.CRDResource}
 	sccs, err := discover.Serves(dst.Discovery, discover.SCCResource.GVR)
 	if err != nil {
@@ -103,6 +109,9 @@ func eachInNamespace(ctx context.Context, dst Destination, ns, selector string,
 		err := discover.List(ctx, dst.Dynamic, r, ns, selector, func(obj *unstructured.Unstructured) error {
 			return fn(r, obj)
 		})
+		if apierrors.IsForbidden(err) && dst.AsUser {
+			continue // a kind the namespace admin may not list: Ferry made none as them
+		}
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
 			return err
 		}
