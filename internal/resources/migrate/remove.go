@@ -106,6 +106,12 @@ func eachInNamespace(ctx context.Context, dst Destination, ns, selector string,
 		return err
 	}
 	for _, r := range resources {
+		if r.GVR.Group == ferryv1.GroupVersion.Group {
+			// Ferry's own objects (a namespace admin's Plans and
+			// Migrations, when their namespace on the host is also the
+			// destination) carry the plan's label too: never removed.
+			continue
+		}
 		err := discover.List(ctx, dst.Dynamic, r, ns, selector, func(obj *unstructured.Unstructured) error {
 			return fn(r, obj)
 		})
