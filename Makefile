@@ -14,7 +14,7 @@ export FERRY_CACHE ?= $(HOME)/.cache/ferry
 export GOFLAGS ?=
 
 .PHONY: all generate build test unit envtest-assets s3-server e2e testbed-checks testbed-e2e demo lint bench bench-go bench-resources bench-mover bench-repository bench-downtime bench-postgres bench-images deps tool \
-	clusters-up clusters-down clusters-status images leftovers clean console-assets console-unit console-test
+	clusters-up clusters-down clusters-status images leftovers clean console-assets console-unit console-test browser-deps
 
 all: build
 
@@ -56,8 +56,7 @@ console-unit: $(NPM_STAMP)
 
 ## console-test: the console in headless Chromium (playwright-core, axe-core) against
 ## FERRY_CONSOLE_URL, or a `ferry console` started on the local clusters' host (dst)
-console-test: build
-	@bash hack/deps.sh browser
+console-test: build browser-deps
 	bash hack/console-test.sh
 
 ## deps: Debian packages the test bed needs
@@ -106,11 +105,18 @@ unit: envtest-assets s3-server
 s3-server:
 	@$(GO) run ./test/harness/s3server/install >/dev/null
 
+# browser-deps: Chromium and the lockfile's packages (playwright-core,
+# axe-core) for the browser tests.
+browser-deps: $(NPM_STAMP)
+	@bash hack/deps.sh browser
+
 ## envtest-assets: build the Kubernetes components once and link kube-apiserver, kubectl and etcd for envtest
 envtest-assets: deps tool
 	@$(LC) envtest
 
-e2e: clusters-up images s3-server
+# The e2e suite includes the console's browser test (TestConsoleInBrowser),
+# on the same clusters: the binary the suite builds embeds the console.
+e2e: clusters-up images s3-server console-assets browser-deps
 	$(MAKE) testbed-checks
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/... ./internal/volumes/...
 	$(MAKE) testbed-e2e

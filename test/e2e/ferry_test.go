@@ -151,6 +151,16 @@ func withClusterWrites(t *testing.T) *controllerProcess {
 // with the extra flags of `ferry cluster add`.
 func withControllerRoles(t *testing.T, flags ...string) *controllerProcess {
 	t.Helper()
+	p := runController(t)
+	mustFerry(t, append([]string{"cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src")}, flags...)...)
+	mustFerry(t, append([]string{"cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst")}, flags...)...)
+	return p
+}
+
+// runController runs a controller for the test: it stops when the test
+// ends, and a failed test logs it.
+func runController(t *testing.T) *controllerProcess {
+	t.Helper()
 	p := startController(t)
 	t.Cleanup(func() {
 		p.stop()
@@ -158,8 +168,6 @@ func withControllerRoles(t *testing.T, flags ...string) *controllerProcess {
 			t.Logf("controller log:\n%s", p.log.String())
 		}
 	})
-	mustFerry(t, append([]string{"cluster", "add", "src", "--kubeconfig", harness.Kubeconfig(t, "src")}, flags...)...)
-	mustFerry(t, append([]string{"cluster", "add", "dst", "--kubeconfig", harness.Kubeconfig(t, "dst")}, flags...)...)
 	return p
 }
 

@@ -7,7 +7,8 @@
 //   FERRY_CONSOLE_URL             the console's URL (required); a local console's holds ?key=
 //   FERRY_CONSOLE_TOKEN           a bearer token, for a console in the controller (token mode)
 //   FERRY_CONSOLE_SCREENSHOTS     a folder for a PNG of each screen (docs/console for the README)
-//   FERRY_CONSOLE_LOAD_BUDGET_MS  a budget the first load is checked against (only when set)
+//   FERRY_CONSOLE_LOAD_BUDGET_MS  a budget the first load and the namespace step's first page are
+//                                 checked against (only when set: they are measurements, printed)
 //   FERRY_CONSOLE_FLOW=1          also run the whole flow on the local clusters: add both clusters,
 //                                 create a plan in the wizard with a rename and a volume override,
 //                                 Stage, Cutover, timeline and volume progress to the end, debug
@@ -15,7 +16,9 @@
 //                                 files (local mode) or their URL, CA and token (token mode), from
 //                                 FERRY_CONSOLE_SRC_KUBECONFIG and FERRY_CONSOLE_DST_KUBECONFIG
 //                                 (../.localclusters/{src,dst}/kubeconfig) and migrates the
-//                                 namespace FERRY_CONSOLE_NAMESPACE (demo) of src.
+//                                 namespace FERRY_CONSOLE_NAMESPACE (demo) of src. The clusters are
+//                                 registered as FERRY_CONSOLE_SRC_NAME and FERRY_CONSOLE_DST_NAME
+//                                 (src, dst).
 //
 // Every screen is checked with axe-core: a critical violation fails. The
 // first load (cold cache, to the Overview's heading) is timed and printed.
@@ -54,6 +57,9 @@ async function step(what, f) {
   } catch (e) {
     const lines = String(e?.message ?? e).split("\n");
     check(false, what, [lines[0], lines.find((l) => l.includes("waiting for"))?.trim()].filter(Boolean).join(" "));
+    // What the page showed, for the log.
+    const text = await page.locator("main").innerText({ timeout: 2000 }).catch(() => "");
+    console.log(`     the page at ${page.url()} showed: ${text.replace(/\s+/g, " ").slice(0, 600)}`);
   }
 }
 
@@ -248,12 +254,14 @@ async function runFlow() {
   const lc = join(import.meta.dirname, "../../.localclusters");
   const ns = process.env.FERRY_CONSOLE_NAMESPACE ?? "demo";
   const plan = "console-e2e";
-  for (const [name, env] of [
-    ["src", "FERRY_CONSOLE_SRC_KUBECONFIG"],
-    ["dst", "FERRY_CONSOLE_DST_KUBECONFIG"],
+  const srcName = process.env.FERRY_CONSOLE_SRC_NAME ?? "src";
+  const dstName = process.env.FERRY_CONSOLE_DST_NAME ?? "dst";
+  for (const [name, dir, env] of [
+    [srcName, "src", "FERRY_CONSOLE_SRC_KUBECONFIG"],
+    [dstName, "dst", "FERRY_CONSOLE_DST_KUBECONFIG"],
   ]) {
     await step(`add cluster ${name}`, async () => {
-      const path = resolve(process.env[env] ?? join(lc, name, "kubeconfig"));
+      const path = resolve(process.env[env] ?? join(lc, dir, "kubeconfig"));
       const kc = kubeconfig(path);
       const local = (await page.evaluate(async () => (await (await fetch("/api/session")).json()).mode)) === "local";
       await go("Clusters", "Clusters");
@@ -277,7 +285,7 @@ async function runFlow() {
       await d.getByRole("button", { name: "Add", exact: true }).click();
       await d.getByText(/^Ready$|Not ready/).waitFor({ timeout: 180000 });
       check(await d.getByText("Ready", { exact: true }).isVisible(), `cluster ${name} is added and Ready, the check shown as it ran`);
-      if (name === "src") await shot("cluster-ready");
+      if (name === srcName) await shot("cluster-ready");
       await d.getByRole("button", { name: "Close" }).first().click();
     });
   }
@@ -285,21 +293,21 @@ async function runFlow() {
   await step("create a plan in the wizard", async () => {
     await page.goto(`${origin}/plans/new`);
     await page.locator("#p-name").fill(plan);
-    await page.locator("#p-src").selectOption("src");
-    await page.locator("#p-dst").selectOption("dst");
+    await page.locator("#p-src").selectOption(srcName);
+    await page.locator("#p-dst").selectOption(dstName);
     const t0 = Date.now();
     await page.getByRole("button", { name: "Next", exact: true }).click();
     await page.getByRole("grid", { name: "Namespaces of the source" }).locator("tbody tr").first().waitFor({ timeout: 30000 });
-    const total = await page.evaluate(async () => (await (await fetch("/api/clusters/src/namespaces?limit=1")).json()).total);
+    const total = await page.evaluate(async (c) => (await (await fetch(`/api/clusters/${c}/namespaces?limit=1`)).json()).total, srcName);
     const ms = Date.now() - t0;
-    console.log(`     the namespace step's first page: ${ms} ms (${total} namespaces on src)`);
-    check(ms < budget, `the namespace step renders its first page under ${budget} ms`, `${ms} ms`);
+    console.log(`     the namespace step's first page: ${ms} ms (${total} namespaces on ${srcName})`);
+    if (process.env.FERRY_CONSOLE_LOAD_BUDGET_MS) check(ms < budget, `the namespace step renders its first page under ${budget} ms`, `${ms} ms`);
     await page.getByLabel("Search namespaces").fill(ns);
     await row(ns).getByRole("checkbox").check();
     await page.getByLabel(`Name of ${ns} on the destination`).fill(`${ns}-console`);
     await shot("plan-namespaces");
     await page.getByRole("button", { name: "Next", exact: true }).click();
-    await page.getByRole("table", { name: "Claims" }).or(page.getByText("No persistent volume claims")).waitFor({ timeout: 120000 });
+    await page.locator('[aria-label="Claims"]').or(page.getByText("No persistent volume claims")).waitFor({ timeout: 120000 });
     const input = page.getByLabel(/^Target name of /).first();
     if (await input.count()) {
       claim = ((await input.getAttribute("aria-label")) ?? "").replace(/^Target name of [^/]+\//, "");
