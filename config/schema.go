@@ -11,10 +11,10 @@ import (
 // on each CRD (AnnotationSchemaVersion) and never replaces a CRD of a
 // higher version, so that an older ferry binary (a CLI on a laptop, a
 // second installation) cannot drop the fields a newer controller writes.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // SchemaHash is the SHA-256 of the embedded CRD files as of SchemaVersion.
-const SchemaHash = "10593af509843023cb71c282e77bbb0f57814db8764e7779a2afb265079fe8e1"
+const SchemaHash = "93bc67e5885a6109c972dfee463a3074f6f1dc4b3401ca5c55bbb7b4f3c5a779"
 
 // AnnotationSchemaVersion holds a CRD's SchemaVersion on the host.
 const AnnotationSchemaVersion = "ferry.dev/schema-version"

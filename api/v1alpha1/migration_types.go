@@ -230,6 +230,11 @@ type VolumeStatus struct {
 	BytesUploaded int64 `json:"bytesUploaded,omitempty"`
 	// +optional
 	BytesDownloaded int64 `json:"bytesDownloaded,omitempty"`
+	// Verified says the copy was verified: after the final copy, the
+	// BLAKE3 checksum of every file matched on both sides (through the
+	// repository, every chunk's hash was checked as it was restored).
+	// +optional
+	Verified bool `json:"verified,omitempty"`
 	// Message says why a copy waits or failed.
 	// +optional
 	Message string `json:"message,omitempty"`

@@ -79,6 +79,12 @@ type PVCOverride struct {
 	// DataPath of this claim's data, when it differs from the plan's.
 	// +optional
 	DataPath DataPath `json:"dataPath,omitempty"`
+	// Verify compares, after the final copy (a cutover's, after quiesce,
+	// or a State migration's), the BLAKE3 checksum of every file on both
+	// sides; a difference fails the copy naming the paths. The plan's
+	// VerifyVolumes turns it on for every claim.
+	// +optional
+	Verify bool `json:"verify,omitempty"`
 }
 
 // PlanSpec says what to migrate, from where to where.
@@ -147,6 +153,10 @@ type PlanSpec struct {
 	// (through Repository). A claim's override may choose another.
 	// +optional
 	DataPath DataPath `json:"dataPath,omitempty"`
+	// VerifyVolumes verifies every copied claim's final copy by checksums
+	// (see PVCOverride.Verify).
+	// +optional
+	VerifyVolumes bool `json:"verifyVolumes,omitempty"`
 }
 
 // DefaultResizeHeadroomPercent is the headroom of a proposed capacity when
@@ -248,6 +258,10 @@ type PlanPVC struct {
 	// override sets one.
 	// +optional
 	ProposedCapacity string `json:"proposedCapacity,omitempty"`
+	// Verify says the final copy is verified by checksums (the claim's
+	// override or the plan's VerifyVolumes).
+	// +optional
+	Verify bool `json:"verify,omitempty"`
 }
 
 // UsageMethod says how a claim's usage was measured.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -37,6 +38,7 @@ type planCreateOptions struct {
 	pvcs             []string
 	hooks            []string
 	autoResize       bool
+	verify           bool
 	repository       string
 	dataPath         string
 	headroom         *int32 // nil: the plan's default
@@ -78,10 +80,11 @@ func newPlanCreateCommand() *cobra.Command {
 	f.Var(mappingFlag{&o.scMap}, "storage-class-map", "map source storage classes to destination ones, OLD=NEW")
 	f.Var(mappingFlag{&o.routeDomains}, "route-domain-map", "map the source's router domain to the destination's, OLD=NEW (OpenShift Routes): generated Route hosts under OLD move to NEW instead of being dropped")
 	f.StringSliceVar(&o.rewrites, "registry-rewrite", nil, "rewrite image references, FROM=TO prefix (e.g. 10.200.1.1:5000/=10.200.2.1:5000/)")
-	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity, access (modes joined by +) and path (direct or repository); repeat for more")
+	f.StringArrayVar(&o.pvcs, "pvc", nil, "change one claim, NS/NAME:KEY=VALUE,... with keys action (copy, move or skip), name, class, capacity, access (modes joined by +), path (direct or repository) and verify (true or false); repeat for more")
 	f.StringArrayVar(&o.hooks, "hook", nil, "run a hook (ferry hook create) at a phase, NAME:PHASE[:stages,cluster=source|destination,namespace=NS]; repeat for more, run in the given order within a phase")
 	f.StringVar(&o.repository, "repository", "", "the Repository (ferry repository add) that volumes with data path repository go through")
 	f.StringVar(&o.dataPath, "data-path", "", "how the volumes' data travels: direct (cluster to cluster, the default) or repository (through --repository, for clusters that cannot reach each other); a --pvc path=... wins")
+	f.BoolVar(&o.verify, "verify", false, "verify every copied claim after its final copy (cutover, after quiesce): the BLAKE3 checksum of every file is compared on both sides, and a difference fails the copy naming the paths; --pvc NS/NAME:verify=true verifies one claim")
 	f.BoolVar(&o.autoResize, "auto-resize", false, "give each claim Ferry creates its proposed capacity: the used bytes plus --resize-headroom, a whole GiB, never below the source's request (a --pvc capacity wins)")
 	f.Int32Var(&o.headroomFlag, "resize-headroom", ferryv1.DefaultResizeHeadroomPercent, "room above the used bytes in a proposed capacity, in percent (0 to 1000)")
 	o.creds.bind(f)
@@ -121,7 +124,7 @@ func (o *planCreateOptions) plan() (*ferryv1.Plan, error) {
 	if o.headroom != nil && (*o.headroom < 0 || *o.headroom > 1000) {
 		return nil, fmt.Errorf("--resize-headroom %d: give a percentage from 0 to 1000", *o.headroom)
 	}
-	p.Spec.AutoResize, p.Spec.ResizeHeadroomPercent = o.autoResize, o.headroom
+	p.Spec.AutoResize, p.Spec.ResizeHeadroomPercent, p.Spec.VerifyVolumes = o.autoResize, o.headroom, o.verify
 	if p.Spec.DataPath, err = parseDataPath("--data-path", o.dataPath); err != nil {
 		return nil, err
 	}
@@ -416,7 +419,7 @@ func orDash(s string) string {
 // parsePVCOverride parses a --pvc value, NS/NAME:KEY=VALUE,...
 func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
 	bad := func(format string, args ...any) (ferryv1.PVCOverride, error) {
-		return ferryv1.PVCOverride{}, fmt.Errorf("--pvc %q: "+format+" (use NS/NAME:KEY=VALUE,... with keys action, name, class, capacity, access, path)", append([]any{v}, args...)...)
+		return ferryv1.PVCOverride{}, fmt.Errorf("--pvc %q: "+format+" (use NS/NAME:KEY=VALUE,... with keys action, name, class, capacity, access, path, verify)", append([]any{v}, args...)...)
 	}
 	claim, changes, _ := strings.Cut(v, ":")
 	ns, name, ok := strings.Cut(claim, "/")
@@ -456,6 +459,12 @@ func parsePVCOverride(v string) (ferryv1.PVCOverride, error) {
 				return bad("%v", err)
 			}
 			o.DataPath = p
+		case "verify":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return bad("verify %q: give true or false", val)
+			}
+			o.Verify = b
 		default:
 			return bad("unknown key %q", key)
 		}

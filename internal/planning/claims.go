@@ -40,6 +40,7 @@ func listClaims(ctx context.Context, p *ferryv1.Plan, s migrate.Scope, src, _ *c
 				continue // a claim this conversion created: a target, not a source
 			}
 			pvc := decideClaim(&c, m.Destination, classes, overrides[c.Namespace+"/"+c.Name])
+			pvc.Verify = pvc.Verify || p.Spec.VerifyVolumes
 			if isBlock(&c) && pvc.Action != ferryv1.PVCActionSkip {
 				block = append(block, c.Namespace+"/"+c.Name)
 			}
@@ -123,6 +124,7 @@ func applyOverride(pvc *ferryv1.PlanPVC, o ferryv1.PVCOverride) {
 		pvc.TargetCapacity = o.TargetCapacity.String()
 	}
 	pvc.TargetAccessModes = o.TargetAccessModes
+	pvc.Verify = pvc.Verify || o.Verify
 }
 
 // missingClasses names, sorted and once each, the storage classes that

@@ -78,7 +78,7 @@ func advance(ctx context.Context, p Path, pol Policy, t Transfer, prev ferryv1.V
 	case obs.State == RoundDone || obs.Progress.Phase == mover.PhaseDone:
 		// The sender's last report says the destination matches what it
 		// read; whatever else ended (the receiver's pod) came after.
-		vp.Phase, vp.Message = PhaseSucceeded, ""
+		vp.Phase, vp.Message, vp.Verified = PhaseSucceeded, "", t.Verify
 		if w := obs.Progress.Warnings; w > 0 {
 			vp.Message = fmt.Sprintf("%s changed or vanished while the application ran (first: %s); the next stage or the cutover copies them",
 				entries(w), obs.Progress.FirstWarning)
@@ -119,7 +119,7 @@ func keepPrevious(vp *VolumeProgress, prev ferryv1.VolumeStatus) {
 	vp.Attempt = max(prev.Attempt, 1)
 	vp.BytesDone, vp.BytesTotal, vp.FilesDone, vp.FilesTotal = prev.BytesDone, prev.BytesTotal, prev.FilesDone, prev.FilesTotal
 	vp.BytesSent, vp.Skipped, vp.Deleted, vp.Partial, vp.Reused = prev.BytesSent, prev.FilesSkipped, prev.Deleted, prev.Partial, prev.Reused
-	vp.BytesMatched = prev.BytesMatched
+	vp.BytesMatched, vp.Verified = prev.BytesMatched, prev.Verified
 	vp.BytesNew, vp.BytesUploaded, vp.BytesDownloaded = prev.BytesNew, prev.BytesUploaded, prev.BytesDownloaded
 	vp.Message = prev.Message
 }

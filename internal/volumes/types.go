@@ -26,6 +26,11 @@ type Transfer struct {
 	// cannot run as root (moverpod.RunAs of the claim's usage); the zero
 	// value means the default one.
 	RunAs mover.Identity
+	// Verify asks the copy to compare every file's checksum on both sides
+	// once it is done (the claim's PlanPVC.Verify, for a copy after
+	// quiesce: the source must be still). The repository path checks
+	// every chunk's hash as it restores, always.
+	Verify bool
 }
 
 // Describe names a transfer in messages. (Not a String method: it would
@@ -131,6 +136,8 @@ type VolumeProgress struct {
 	BytesSent, Skipped, Deleted, Partial, Reused int64
 	BytesMatched                                 int64
 	BytesNew, BytesUploaded, BytesDownloaded     int64
+	// Verified: the round verified every file's checksum (VolumeStatus.Verified).
+	Verified bool
 	// Message explains a Pending, Retrying or Failed phase.
 	Message string
 }
@@ -145,7 +152,7 @@ func (s State) Statuses() []ferryv1.VolumeStatus {
 			Attempt: v.Attempt, BytesDone: v.BytesDone, BytesTotal: v.BytesTotal,
 			FilesDone: v.FilesDone, FilesTotal: v.FilesTotal, BytesSent: v.BytesSent, FilesSkipped: v.Skipped,
 			Deleted: v.Deleted, Partial: v.Partial, Reused: v.Reused, BytesMatched: v.BytesMatched,
-			BytesNew: v.BytesNew, BytesUploaded: v.BytesUploaded, BytesDownloaded: v.BytesDownloaded, Message: v.Message})
+			BytesNew: v.BytesNew, BytesUploaded: v.BytesUploaded, BytesDownloaded: v.BytesDownloaded, Verified: v.Verified, Message: v.Message})
 	}
 	return out
 }

@@ -113,6 +113,7 @@ export interface PVCOverride {
   sourceVolume?: string;
   targetExists?: boolean;
   dataPath?: DataPath;
+  verify?: boolean;
 }
 
 export interface PlanSpec {
@@ -157,6 +158,8 @@ export interface PlanPVC {
   dataPath?: DataPath;
   usage?: VolumeUsage;
   proposedCapacity?: string;
+  /** the final copy is verified by checksums */
+  verify?: boolean;
 }
 
 export interface Plan extends KubeObject {
@@ -190,6 +193,8 @@ export interface Step {
 }
 
 export interface VolumeStatus {
+  /** the final copy's checksums matched on both sides */
+  verified?: boolean;
   namespace: string;
   claim: string;
   targetNamespace: string;
@@ -286,7 +291,7 @@ export interface Report {
   steps: { name: string; phase: string; started?: string; completed?: string; seconds?: number; attempts?: number; message?: string }[];
   results?: KindResults[];
   objects?: ObjectResult[];
-  volumes?: (VolumeStatus & { verified?: boolean })[];
+  volumes?: VolumeStatus[];
   images?: ImageStatus[];
   downtimeSeconds?: number;
   errors?: string[];

@@ -220,6 +220,10 @@ await step("Migration, debug view and report", async () => {
   const file = await (await dl).path();
   const report = JSON.parse(readFileSync(file, "utf8"));
   check(report.migration === name, "the report downloads as JSON", `migration ${report.migration}`);
+  if (flow) {
+    check((report.volumes ?? []).some((v) => v.verified), "the cutover's report has its volume verified by checksums", JSON.stringify((report.volumes ?? []).map((v) => [v.claim, v.verified])));
+    check(await page.getByText("verified: every file's BLAKE3 checksum matched").first().isVisible(), "the report page shows the verification");
+  }
   await a11y("the report");
   await shot("report");
 });
@@ -312,6 +316,7 @@ async function runFlow() {
     if (await input.count()) {
       claim = ((await input.getAttribute("aria-label")) ?? "").replace(/^Target name of [^/]+\//, "");
       await input.fill(`${claim}-console`);
+      await page.getByLabel(/^Verify .* by checksums after the final copy$/).first().check();
     } else console.log(`     ${ns} has no claims: no volume override to make`);
     await shot("plan-volumes");
     await page.getByRole("button", { name: "Next", exact: true }).click(); // Hooks
@@ -328,7 +333,7 @@ async function runFlow() {
     await h1("Plans").waitFor();
     const p = await page.evaluate(async (n) => (await fetch(`/api/plans/${n}`)).json(), plan);
     check(p.spec.namespaces?.[0] === `${ns}:${ns}-console`, "the plan has the rename", JSON.stringify(p.spec.namespaces));
-    if (claim) check(p.spec.persistentVolumeClaims?.[0]?.targetName === `${claim}-console`, "the plan has the volume override", JSON.stringify(p.spec.persistentVolumeClaims));
+    if (claim) check(p.spec.persistentVolumeClaims?.[0]?.targetName === `${claim}-console` && p.spec.persistentVolumeClaims?.[0]?.verify === true, "the plan has the volume override (target name, verify)", JSON.stringify(p.spec.persistentVolumeClaims));
   });
   for (const type of ["Stage", "Cutover"]) {
     await step(`${type} from the Plans page`, async () => {

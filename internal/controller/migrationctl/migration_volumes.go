@@ -72,7 +72,8 @@ func (s *session) transfers(ctx context.Context) (claimCopies, error) {
 	security := map[string]moverpod.Security{}
 	for _, p := range res.Copied() {
 		t := volumes.Transfer{SourceNamespace: p.Namespace, SourceClaim: p.Name,
-			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName, RunAs: moverpod.RunAs(p.Usage)}
+			DestinationNamespace: p.TargetNamespace, DestinationClaim: p.TargetName, RunAs: moverpod.RunAs(p.Usage),
+			Verify: p.Verify && quiesces(s.m, s.plan)} // verified when the source is still: after quiesce
 		out.transfers = append(out.transfers, t)
 		sec, ok := security[t.DestinationNamespace]
 		if !ok {

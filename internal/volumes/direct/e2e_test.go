@@ -4,6 +4,7 @@ package direct
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,8 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 
 	o := Options{Source: src.Clients(t), Destination: dst.Clients(t), Migration: "e2e-vol-" + suffix, Image: src.Image(t, "ferry"),
 		SameCluster: how == exposeSameCluster, LoadBalancer: how == exposeLoadBalancer}
-	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored"}}
+	// Verified: once synced, the sender compares every file's checksum.
+	transfers := []volumes.Transfer{{SourceNamespace: srcNS, SourceClaim: "data", DestinationNamespace: dstNS, DestinationClaim: "restored", Verify: true}}
 	var pf *playedFront
 	switch how {
 	case exposeRoute:
@@ -150,6 +152,13 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	}
 	if v := st.Volumes[0]; v.BytesDone < 3000000 || v.FilesDone < 4 {
 		t.Errorf("final progress %+v counts too little", v)
+	}
+	if !st.Volumes[0].Verified {
+		t.Errorf("the verified copy is not reported verified")
+	}
+	if sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{}); err != nil ||
+		!slices.Contains(sender.Spec.Containers[0].Args, "--verify") {
+		t.Errorf("the sender did not verify: %v", err)
 	}
 	if how == exposeLoadBalancer {
 		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})

@@ -31,8 +31,9 @@ const ConnectTimeout = 3 * time.Minute
 
 // senderArgs are the arguments of the sender's ferry command: it accepts
 // only a server certificate naming identity, its transfer's, and valid
-// for serverName when given (else for the host of addr).
-func senderArgs(addr, serverName, identity string, final bool) []string {
+// for serverName when given (else for the host of addr); with verify it
+// compares every file's checksum once the sync is done.
+func senderArgs(addr, serverName, identity string, final, verify bool) []string {
 	args := []string{"mover", "sync", "--to", addr, "--root", moverpod.DataDir, "--tls-dir", tlsDir, "--delete", "--progress=json",
 		"--connect-timeout", ConnectTimeout.String(), "--peer-name", identity}
 	if serverName != "" {
@@ -40,6 +41,9 @@ func senderArgs(addr, serverName, identity string, final bool) []string {
 	}
 	if final {
 		args = append(args, "--final")
+	}
+	if verify {
+		args = append(args, "--verify")
 	}
 	return args
 }
@@ -68,7 +72,7 @@ func receiverPod(o Options, t volumes.Transfer, env moverpod.Env) *corev1.Pod {
 // nodeName when it is set.
 func senderPod(o Options, t volumes.Transfer, addr, serverName, nodeName string, env moverpod.Env) *corev1.Pod {
 	p := moverPod(o.Image, senderName(o.Migration, t), t.SourceNamespace, t.SourceClaim,
-		clientSecretName(o.Migration, t), true, senderArgs(addr, serverName, transferIdentity(o.Migration, t), o.Final), env)
+		clientSecretName(o.Migration, t), true, senderArgs(addr, serverName, transferIdentity(o.Migration, t), o.Final, t.Verify), env)
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleSender)
 	p.Annotations = map[string]string{moverpod.AnnotationClaim: t.SourceNamespace + "/" + t.SourceClaim}
 	p.Spec.NodeName = nodeName

@@ -204,3 +204,29 @@ func TestHeldSenderPod(t *testing.T) {
 		t.Errorf("a sender not held: annotations %v, volumes %d", p.Annotations, len(p.Spec.Volumes))
 	}
 }
+func TestSenderArgsFinalAndVerify(t *testing.T) {
+	tests := []struct {
+		name          string
+		final, verify bool
+		want, notWant []string
+	}{
+		{name: "stage", notWant: []string{"--final", "--verify"}},
+		{name: "final", final: true, want: []string{"--final"}, notWant: []string{"--verify"}},
+		{name: "final verified", final: true, verify: true, want: []string{"--final", "--verify"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := senderArgs("10.0.0.1:30000", "", "id", tt.final, tt.verify)
+			for _, w := range tt.want {
+				if !slices.Contains(args, w) {
+					t.Errorf("args %v lack %s", args, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if slices.Contains(args, w) {
+					t.Errorf("args %v have %s", args, w)
+				}
+			}
+		})
+	}
+}

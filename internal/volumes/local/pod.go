@@ -16,11 +16,15 @@ func podName(migration string, t volumes.Transfer) string {
 	return moverpod.TransferName(migration, t) + "-local"
 }
 
-// copyArgs are the arguments of the pod's ferry command.
-func copyArgs(final bool) []string {
+// copyArgs are the arguments of the pod's ferry command; with verify it
+// compares every file's checksum once the copy is done.
+func copyArgs(final, verify bool) []string {
 	args := []string{"mover", "local", "--source", sourceDir, "--destination", moverpod.DataDir, "--delete", "--progress=json"}
 	if final {
 		args = append(args, "--final")
+	}
+	if verify {
+		args = append(args, "--verify")
 	}
 	return args
 }
@@ -29,7 +33,7 @@ func copyArgs(final bool) []string {
 // destination claim at /data, required to run on node when it is set.
 // (moverpod.OnNode).
 func copyPod(o Options, t volumes.Transfer, node string, env moverpod.Env) *corev1.Pod {
-	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final), env,
+	p := moverpod.Pod(o.Image, podName(o.Migration, t), t.SourceNamespace, copyArgs(o.Final, t.Verify), env,
 		moverpod.Mount{Name: "source", Path: sourceDir, Claim: t.SourceClaim, ReadOnly: true},
 		moverpod.Mount{Name: "data", Path: moverpod.DataDir, Claim: t.DestinationClaim})
 	p.Labels = moverpod.PodLabels(o.Migration, t, moverpod.RoleLocal)

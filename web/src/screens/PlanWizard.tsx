@@ -378,6 +378,7 @@ function Volumes({ draft, setDraft, plan }: { draft: Draft; setDraft: SetDraft; 
               <Th>Access mode</Th>
               <Th>Capacity</Th>
               {draft.type === "State" && <Th>Exists on the destination</Th>}
+              <Th>Verify</Th>
             </Tr>
           </Thead>
           <Tbody>
@@ -454,6 +455,9 @@ function Volumes({ draft, setDraft, plan }: { draft: Draft; setDraft: SetDraft; 
                       <Checkbox id={`exists-${id}`} aria-label={`${c.namespace}/${c.name} exists on the destination and is used as it is`} isChecked={!!(o.targetExists ?? c.targetExists)} onChange={(_, v) => set(c.namespace, c.name, "targetExists", v)} isDisabled={skip} />
                     </Td>
                   )}
+                  <Td dataLabel="Verify">
+                    <Checkbox id={`verify-${id}`} aria-label={`Verify ${c.namespace}/${c.name} by checksums after the final copy`} title="After the cutover's final copy, compare the BLAKE3 checksum of every file on both sides" isChecked={!!(o.verify ?? c.verify)} onChange={(_, v) => set(c.namespace, c.name, "verify", v)} isDisabled={skip} />
+                  </Td>
                 </Tr>
               );
             })}
