@@ -5,7 +5,10 @@
 //	netcheck dns NAME          resolve a name
 //	netcheck http URL          GET a URL and print the body
 //
-// It exits non-zero with a message when the check fails.
+// A failed check is tried again every half second for up to 30 seconds:
+// a Service's endpoint is ready before every node's kube-proxy has
+// programmed it, so the first connections may be refused. It exits
+// non-zero with the last error when no try succeeded.
 package main
 
 import (
@@ -23,11 +26,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: netcheck tcp|dns|http TARGET")
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := check(ctx, os.Args[1], os.Args[2]); err != nil {
+	if err := retry(os.Args[1], os.Args[2], 30*time.Second); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		os.Exit(1)
+	}
+}
+
+// retry runs check until it succeeds or the time is up, each try with
+// its own 10-second limit, and returns the last error.
+func retry(kind, target string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := check(ctx, kind, target)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "try %d: %v\n", try, err)
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
