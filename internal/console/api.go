@@ -138,6 +138,10 @@ type clusterRequest struct {
 	ClusterScopedWrites bool             `json:"clusterScopedWrites"`
 	// TokenTTL is Ferry's token's lifetime, a Go duration ("24h").
 	TokenTTL string `json:"tokenTTL"`
+	// AsUser stores the given token itself (a namespace admin's own) as
+	// `ferry cluster add --as-user` does, instead of creating Ferry's
+	// service account with it.
+	AsUser bool `json:"asUser"`
 	// Kubeconfig and Context (ModeLocal only) name a kubeconfig file of
 	// the console's machine instead of server and token; it is recorded
 	// for the grants of later plans, as `ferry cluster add` does.
@@ -162,7 +166,7 @@ type registryRequest struct {
 // registration turns the request into an ops registration.
 func (s *Server) registration(req clusterRequest) (ops.ClusterRegistration, error) {
 	r := ops.ClusterRegistration{Name: req.Name, Role: req.Role, MoverService: req.MoverService,
-		MoverIngressClass: req.MoverIngressClass, MoverIngressDomain: req.MoverIngressDomain, ClusterScopedWrites: req.ClusterScopedWrites}
+		MoverIngressClass: req.MoverIngressClass, MoverIngressDomain: req.MoverIngressDomain, ClusterScopedWrites: req.ClusterScopedWrites, AsUser: req.AsUser}
 	if r.Role == "" {
 		r.Role = ops.RoleBoth
 	}

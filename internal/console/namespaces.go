@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"ferry.dev/ferry/internal/cluster"
@@ -41,6 +42,11 @@ type namespaceInfo struct {
 type namespacePage struct {
 	Items []namespaceInfo `json:"items"`
 	Total int             `json:"total"`
+	// Forbidden says why the cluster's namespaces could not be listed
+	// (a namespace admin's own token): the page then holds only the
+	// namespace that search names exactly, when it exists and may be
+	// read.
+	Forbidden string `json:"forbidden,omitempty"`
 }
 
 // pageNamespaces returns the page [offset, offset+limit) of the
@@ -190,9 +196,46 @@ func (s *Server) clusterNamespaces(c *call) error {
 	all, err := s.nsCache.get(c.ctx(), fmt.Sprintf("%s/%s/%d", cl.Namespace, cl.Name, cl.Generation), func(ctx context.Context) ([]namespaceInfo, error) {
 		return listNamespaces(ctx, clients)
 	})
+	if apierrors.IsForbidden(err) {
+		page, err := namedNamespace(c.ctx(), clients, strings.TrimSpace(search))
+		if err != nil {
+			return err
+		}
+		writeJSON(c.w, http.StatusOK, page)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(c.w, http.StatusOK, pageNamespaces(all, search, offset, limit))
 	return nil
+}
+
+// namedNamespace is the answer for a token that may not list the
+// cluster's namespaces: the one named name, found by a get (which a
+// namespace admin may do for their own), with its claims.
+func namedNamespace(ctx context.Context, cl *cluster.Clients, name string) (namespacePage, error) {
+	page := namespacePage{Items: []namespaceInfo{}, Forbidden: fmt.Sprintf(
+		"Ferry's token of cluster %s may not list its namespaces (a namespace admin's own): type the exact name of a namespace of yours", cl.Name)}
+	if name == "" {
+		return page, nil
+	}
+	ns, err := cl.Kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+		return page, nil
+	case err != nil:
+		return page, fmt.Errorf("get namespace %s of cluster %s: %w", name, cl.Name, err)
+	}
+	info := namespaceInfo{Name: ns.Name, Phase: ns.Status.Phase}
+	res := corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims")
+	claims, err := cl.Metadata.Resource(res).Namespace(name).List(ctx, metav1.ListOptions{})
+	if err != nil && !apierrors.IsForbidden(err) {
+		return page, fmt.Errorf("list claims of namespace %s of cluster %s: %w", name, cl.Name, err)
+	}
+	if claims != nil {
+		info.Claims = len(claims.Items)
+	}
+	page.Items, page.Total = append(page.Items, info), 1
+	return page, nil
 }

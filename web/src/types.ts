@@ -271,6 +271,8 @@ export interface Session {
 export interface NamespacePage {
   items: { name: string; phase: string; claims: number }[];
   total: number;
+  /** why the namespaces could not be listed: the page holds only the one named exactly by the search */
+  forbidden?: string;
 }
 
 export interface Review {

@@ -151,6 +151,8 @@ interface ClusterForm {
   useKubeconfig: boolean;
   kubeconfig: string;
   context: string;
+  /** the token is the user's own (a namespace admin's): stored, used for everything, no roles created */
+  asUser: boolean;
 }
 
 const blank: ClusterForm = {
@@ -169,6 +171,7 @@ const blank: ClusterForm = {
   useKubeconfig: false,
   kubeconfig: "",
   context: "",
+  asUser: false,
 };
 
 /** formErrors says what is wrong with each field of the form. */
@@ -180,7 +183,7 @@ function formErrors(f: ClusterForm): Partial<Record<keyof ClusterForm, string>> 
     return e;
   }
   if (!/^https:\/\/.+/.test(f.server)) e.server = "The API server's https:// URL, e.g. https://10.0.0.1:6443.";
-  if (!f.token.trim()) e.token = "An administrator's token for the cluster, used once for the registration.";
+  if (!f.token.trim()) e.token = f.asUser ? "Your own token for the cluster." : "An administrator's token for the cluster, used once for the registration.";
   if (f.caBundle.trim() && !f.caBundle.includes("-----BEGIN CERTIFICATE-----")) e.caBundle = "A PEM bundle, starting with -----BEGIN CERTIFICATE-----.";
   if (!f.caBundle.trim() && !f.insecure) e.caBundle = "Paste the CA bundle that signs the API server's certificate, or check Insecure.";
   if (f.registryUser && !f.registryPassword) e.registryPassword = "The registry user's password.";
@@ -205,7 +208,7 @@ function AddCluster({ onClose }: { onClose: () => void }) {
     setError(null);
     try {
       const body: Record<string, unknown> = f.useKubeconfig
-        ? { name: f.name, kubeconfig: f.kubeconfig.trim(), context: f.context.trim() || undefined, role: f.role, moverService: f.moverService }
+        ? { name: f.name, kubeconfig: f.kubeconfig.trim(), context: f.context.trim() || undefined, role: f.role, moverService: f.moverService, asUser: f.asUser }
         : {
             name: f.name,
             server: f.server,
@@ -214,6 +217,7 @@ function AddCluster({ onClose }: { onClose: () => void }) {
             insecure: f.insecure,
             role: f.role,
             moverService: f.moverService,
+            asUser: f.asUser,
           };
       if (f.registry.trim())
         body.registry = {
@@ -243,7 +247,12 @@ function AddCluster({ onClose }: { onClose: () => void }) {
         {added ? (
           <>
             <ProgressStepper isVertical aria-label="Registration">
-              <ProgressStep variant="success" id="reg" titleId="reg-t" description="Ferry's service account, roles and token Secret were created.">
+              <ProgressStep
+                variant="success"
+                id="reg"
+                titleId="reg-t"
+                description={f.asUser ? "Your token was stored in a Secret on the host; no service account or role was created." : "Ferry's service account, roles and token Secret were created."}
+              >
                 Registered {added}
               </ProgressStep>
               <ProgressStep
@@ -281,6 +290,13 @@ function AddCluster({ onClose }: { onClose: () => void }) {
                 onChange={set("useKubeconfig")}
               />
             )}
+            <Checkbox
+              id="c-as-user"
+              label="Use my own token: I am a namespace admin there, without cluster-wide rights"
+              description="Ferry then does on this cluster exactly what you may do (your namespaces only), creates no service account or role, and stores your token in a Secret on the host."
+              isChecked={f.asUser}
+              onChange={set("asUser")}
+            />
             {f.useKubeconfig ? (
               <>
                 <FormGroup label="Kubeconfig file" isRequired fieldId="c-kubeconfig">
@@ -297,9 +313,12 @@ function AddCluster({ onClose }: { onClose: () => void }) {
               <TextInput id="c-server" value={f.server} onChange={set("server")} placeholder="https://10.0.0.1:6443" validated={v("server")} isRequired />
               {errs.server && <Hint text={errs.server} error />}
             </FormGroup>
-            <FormGroup label="Administrator token" isRequired fieldId="c-token">
+            <FormGroup label={f.asUser ? "Your token" : "Administrator token"} isRequired fieldId="c-token">
               <TextInput id="c-token" type="password" autoComplete="off" value={f.token} onChange={set("token")} validated={v("token")} isRequired />
-              <Hint text={errs.token ?? "Used once to create Ferry's own service account and roles; never stored."} error={!!errs.token} />
+              <Hint
+                text={errs.token ?? (f.asUser ? "Kept in a Secret on the host; everything Ferry does on this cluster is done with it." : "Used once to create Ferry's own service account and roles; never stored.")}
+                error={!!errs.token}
+              />
             </FormGroup>
             <FormGroup label="CA bundle (PEM)" fieldId="c-ca">
               <TextArea id="c-ca" value={f.caBundle} onChange={set("caBundle")} rows={3} validated={v("caBundle")} isDisabled={f.insecure} />

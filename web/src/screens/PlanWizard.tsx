@@ -274,10 +274,17 @@ function Namespaces({ draft, setDraft, errors }: { draft: Draft; setDraft: SetDr
         />
       </div>
       <Failure error={error} title="The namespaces could not be listed" />
+      {data?.forbidden && <Hint text={data.forbidden} />}
       {data && data.items.length === 0 && !busy ? (
-        <Empty title={query ? `No namespace matches “${query}”` : "The cluster has no namespaces Ferry may migrate"}>
-          {query ? "Search for another part of the name, or clear the search." : "Check the source cluster's state on the Clusters page."}
-        </Empty>
+        data.forbidden ? (
+          <Empty title={query ? `You have no namespace “${query}” on ${draft.source}` : "Type the name of a namespace of yours"}>
+            {query ? "Check the name: it must be exact, and a namespace you may read." : "The search box takes the exact name of a namespace you are admin of."}
+          </Empty>
+        ) : (
+          <Empty title={query ? `No namespace matches “${query}”` : "The cluster has no namespaces Ferry may migrate"}>
+            {query ? "Search for another part of the name, or clear the search." : "Check the source cluster's state on the Clusters page."}
+          </Empty>
+        )
       ) : (
         <Table aria-label="Namespaces of the source" variant="compact" aria-busy={busy}>
           <Thead>
