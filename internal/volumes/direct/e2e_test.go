@@ -156,22 +156,22 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	if !st.Volumes[0].Verified {
 		t.Errorf("the verified copy is not reported verified")
 	}
-	if sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{}); err != nil ||
-		!slices.Contains(sender.Spec.Containers[0].Args, "--verify") {
-		t.Errorf("the sender did not verify: %v", err)
+	sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if how == exposeLoadBalancer {
-		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
-		if err != nil || !strings.HasSuffix(sender.Spec.Containers[0].Args[3], ":8443") {
-			t.Fatalf("the sender did not dial the load balancer's mover port: %v", err)
-		}
+	args := sender.Spec.Containers[0].Args
+	if !slices.Contains(args, "--verify") {
+		t.Errorf("the sender did not verify: %v", args)
+	}
+	if how == exposeLoadBalancer && !strings.HasSuffix(args[3], ":8443") {
+		t.Fatalf("the sender did not dial the load balancer's mover port: %v", args)
 	}
 
 	if pf != nil {
 		host := pf.host(o.Migration, transfers[0])
-		sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
-		if err != nil || sender.Spec.Containers[0].Args[3] != host+":443" {
-			t.Fatalf("the sender did not dial the %s's host %s on 443: %v %v", pf.front.kind(), host, err, sender.Spec.Containers[0].Args)
+		if args[3] != host+":443" {
+			t.Fatalf("the sender did not dial the %s's host %s on 443: %v", pf.front.kind(), host, args)
 		}
 		served, lastErr := pf.proxy.Served()
 		if served == 0 {
@@ -181,10 +181,6 @@ func copyAndCheck(t *testing.T, src, dst *harness.Cluster, how exposure) {
 	}
 
 	// Done stays done: another call starts no new copy.
-	sender, err := src.Kube.CoreV1().Pods(srcNS).Get(ctx, senderName(o.Migration, transfers[0]), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if again, err := run.sync(ctx, t, transfers...); err != nil || !again.Done {
 		t.Fatalf("Sync after done = %+v, %v", again, err)
 	}

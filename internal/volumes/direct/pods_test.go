@@ -204,6 +204,7 @@ func TestHeldSenderPod(t *testing.T) {
 		t.Errorf("a sender not held: annotations %v, volumes %d", p.Annotations, len(p.Spec.Volumes))
 	}
 }
+
 func TestSenderArgsFinalAndVerify(t *testing.T) {
 	tests := []struct {
 		name          string
