@@ -5,9 +5,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/cookiejar"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -84,6 +88,18 @@ func TestNamespaceAdminFlow(t *testing.T) {
 	out, stderr, err = ferry(t, append([]string{"plan", "create", "others", "--from", "src", "--to", "src", "-n", teamB + ":" + teamA2}, alice...)...)
 	if err == nil || !strings.Contains(out+stderr+err.Error(), ferryv1.ReasonNotPermitted) || !strings.Contains(out+stderr+err.Error(), teamB) {
 		t.Errorf("plan naming %s: %v\n%s\n%s", teamB, err, out, stderr)
+	}
+
+	// Their console, in their namespace, with a controller run as them.
+	con := startCommand(t, append([]string{"console"}, alice...)...)
+	m := waitOutput(t, con, regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/\?key=([A-Za-z0-9_-]+)`))
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	if code, body := consoleDo(t, hc, "POST", m[1]+"/api/session", `{"key":"`+m[2]+`"}`); code != http.StatusOK || !strings.Contains(body, "system:serviceaccount:"+teamA+":alice") {
+		t.Fatalf("sign in to the namespace admin's console: %d %s", code, body)
+	}
+	if code, body := consoleDo(t, hc, "GET", m[1]+"/api/plans", ""); code != http.StatusOK || !strings.Contains(body, `"name":"own"`) {
+		t.Errorf("GET /api/plans of the namespace admin's console: %d %.300s", code, body)
 	}
 }
 

@@ -53,12 +53,22 @@ type fixture struct {
 
 func newFixture(t *testing.T, mode Mode) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ns: "ferry-console-" + rand.String(5), key: NewLocalKey()}
+	ns := "ferry-console-" + rand.String(5)
+	if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	return newFixtureWith(t, Options{Mode: mode, Namespace: ns, Host: env.Config, Client: env.Client})
+}
+
+// newFixtureWith is a console of opts (in opts.Namespace, which exists)
+// with the fixture's key, keep-alive and logger.
+func newFixtureWith(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	f := &fixture{t: t, ns: opts.Namespace, key: NewLocalKey()}
 	f.ctx, f.stop = context.WithCancel(context.Background())
 	t.Cleanup(f.stop)
-	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}})
-	srv, err := New(Options{Mode: mode, Namespace: f.ns, Host: env.Config, Client: env.Client, LocalKey: f.key,
-		KeepAlive: 500 * time.Millisecond, Logger: testr.New(t)})
+	opts.LocalKey, opts.KeepAlive, opts.Logger = f.key, 500*time.Millisecond, testr.New(t)
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,6 +218,10 @@ func (o *Client) PrepareCluster(ctx context.Context, r ClusterRegistration) (clu
 	reg, err := cluster.Prepare(ctx, kube, cluster.PrepareOptions{
 		Roles:     cluster.Roles{Source: r.Role != RoleDestination, Destination: r.Role != RoleSource},
 		Namespace: o.namespace, ClusterScopedWrites: r.ClusterScopedWrites, TokenTTL: ttl})
+	if apierrors.IsForbidden(err) {
+		return cluster.Token{}, fmt.Errorf("prepare cluster %s: %w; creating Ferry's service account and roles takes a cluster administrator's credentials: "+
+			"a namespace admin registers the cluster with their own token instead (`ferry cluster add --as-user`, or \"Use my own token\" in the console)", r.Name, err)
+	}
 	if err != nil {
 		return cluster.Token{}, fmt.Errorf("prepare cluster %s: %w", r.Name, err)
 	}
