@@ -111,8 +111,12 @@ browser-deps: $(NPM_STAMP)
 	@bash hack/deps.sh browser
 
 ## envtest-assets: build the Kubernetes components once and link kube-apiserver, kubectl and etcd for envtest
-envtest-assets: deps tool
-	@$(LC) envtest
+# On a fresh machine the Debian packages (network and disk) install while
+# the Kubernetes components (CPU) build, and the linking waits for both.
+envtest-assets: tool
+	@bash hack/deps.sh & deps=$$!; $(GO) mod download & mods=$$!; \
+		status=0; $(LC) build || status=$$?; wait $$deps || status=$$?; wait $$mods || status=$$?; \
+		[ $$status = 0 ] && $(LC) envtest
 
 # The e2e suite includes the console's browser test (TestConsoleInBrowser),
 # on the same clusters: the binary the suite builds embeds the console.
