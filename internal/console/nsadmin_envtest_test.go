@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -58,24 +59,21 @@ func nsAdmin(t *testing.T, home string, namespaces ...string) *rest.Config {
 	return cfg
 }
 
-// waitCan waits until RBAC's cache lets cfg's user create Clusters in ns.
+// waitCan waits until RBAC's cache lets cfg's user list Clusters in ns.
 func waitCan(t *testing.T, cfg *rest.Config, ns string) {
 	t.Helper()
 	c, err := client.New(cfg, client.Options{Scheme: env.Client.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var last error
+	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		var l ferryv1.ClusterList
-		err := c.List(context.Background(), &l, client.InNamespace(ns))
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the namespace admin never could list Clusters in %s: %v", ns, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		last = c.List(ctx, &l, client.InNamespace(ns))
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the namespace admin never could list Clusters in %s: %v", ns, last)
 	}
 }
 
