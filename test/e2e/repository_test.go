@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,14 +29,21 @@ func addRepository(t *testing.T, name string) *s3server.Server {
 	t.Helper()
 	srv := s3server.Start(t, s3server.Options{Host: s3server.PodReachableHost})
 	srv.MakeBucket(t, "ferry")
+	registerRepository(t, name, srv, srv.URL)
+	return srv
+}
+
+// registerRepository registers the server's bucket "ferry" as a
+// Repository reached at endpoint, deleted when the test ends.
+func registerRepository(t *testing.T, name string, srv *s3server.Server, endpoint string) {
+	t.Helper()
 	creds := filepath.Join(t.TempDir(), "credentials")
 	body := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", srv.AccessKey, srv.SecretKey)
 	if err := os.WriteFile(creds, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustFerry(t, "repository", "add", name, "--endpoint", srv.URL, "--path-style", "--bucket", "ferry", "--credentials-file", creds)
+	mustFerry(t, "repository", "add", name, "--endpoint", endpoint, "--path-style", "--bucket", "ferry", "--credentials-file", creds)
 	t.Cleanup(func() { _, _ = ferry(t, "repository", "delete", name) })
-	return srv
 }
 
 // bucketBytes sums the sizes of the objects under prefix in the server's
@@ -133,11 +141,20 @@ func TestRepositoryStageWhileWritingThenCutover(t *testing.T) {
 // TestRepositoryUploadResumesAfterOutage stops the S3 server while a
 // stage uploads a 96 MiB volume, starts it again, and checks that the
 // retried upload did not send again what was stored: the bucket holds
-// about one copy of the data, not one and a part.
+// about one copy of the data, not one and a part. The repository is
+// reached through a gate that lets three packs be stored and holds the
+// next ones, so the server stops while the upload is surely under way
+// (the whole upload takes under a second here).
 func TestRepositoryUploadResumesAfterOutage(t *testing.T) {
 	withController(t)
 	src, dst := harness.Local(t, "src"), harness.Local(t, "dst")
-	srv := addRepository(t, "e2e-repo-outage")
+	srv := s3server.Start(t, s3server.Options{Host: s3server.PodReachableHost})
+	srv.MakeBucket(t, "ferry")
+	const packsFirst = 3
+	gate := srv.StartGate(t, func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/ferry/data/")
+	}, packsFirst)
+	registerRepository(t, "e2e-repo-outage", srv, gate.URL)
 	ns := src.Namespace(t, "e2e-repo-outage")
 	plan := "e2e-repo-outage"
 	t.Cleanup(func() { deletePlan(t, plan); deleteNamespace(t, dst, ns) })
@@ -150,13 +167,13 @@ func TestRepositoryUploadResumesAfterOutage(t *testing.T) {
 		"--repository", "e2e-repo-outage", "--data-path", "repository")
 	out := mustFerry(t, "stage", plan)
 	name := createdMigration(t, out)
-	waitUntil(t, src, "a few packs stored", func(ctx context.Context) (bool, string) {
-		b, n := bucketBytes(t, srv, "data")
-		return n >= 3, fmt.Sprintf("%d packs, %d bytes", n, b)
+	waitUntil(t, src, "three packs stored and the next held", func(ctx context.Context) (bool, string) {
+		return gate.Passed() >= packsFirst && gate.Held() > 0, fmt.Sprintf("%d packs stored, %d held", gate.Passed(), gate.Held())
 	})
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	gate.Release()
 	waitUntil(t, src, "the upload to fail", func(ctx context.Context) (bool, string) {
 		m := migration(t, name)
 		for _, v := range m.Status.Volumes {
@@ -181,6 +198,9 @@ func TestRepositoryUploadResumesAfterOutage(t *testing.T) {
 	t.Logf("stored %d bytes in %d packs (%d before the outage) for %d bytes of data", stored, packs, storedBefore, size)
 	if storedBefore == 0 || stored > size+size/20 {
 		t.Fatalf("the bucket holds %d bytes for %d of data (%d stored before the outage): the retry sent again what was stored", stored, size, storedBefore)
+	}
+	if n := gate.Passed(); n != packs {
+		t.Errorf("%d pack uploads succeeded for the %d packs in the bucket: the retry sent a stored pack again", n, packs)
 	}
 	want := volumeDigestOf(t, src, ns, "data", "random.bin")
 	if got := volumeDigestOf(t, dst, ns, "data", "random.bin"); got != want {
