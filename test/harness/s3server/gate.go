@@ -14,9 +14,10 @@ import (
 
 // Gate is an HTTP proxy in front of a Server that can hold requests, so
 // that a test takes the service away at a known point of an upload
-// rather than racing it: the requests Match picks are let through until
-// Pass of them have been answered with success, and the next ones wait
-// at the gate until Release. Everything else goes through at once.
+// rather than racing it: of the requests match picks, the first pass go
+// through, and the next ones wait at the gate until Release ([Gate.Passed]
+// counts those answered with success). Everything else goes through at
+// once.
 type Gate struct {
 	// Addr is HOST:PORT, URL http://HOST:PORT, what Ferry is pointed at.
 	Addr, URL string
