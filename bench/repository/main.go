@@ -146,7 +146,11 @@ func run(ctx context.Context) (err error) {
 	if b.sets = envStr("SETS", "ab"); strings.Trim(b.sets, "ab") != "" || b.sets == "" {
 		return fmt.Errorf("SETS=%q: use a, b or ab", b.sets)
 	}
-	b.profileDir = os.Getenv("FERRY_CPUPROFILE")
+	if b.profileDir = os.Getenv("FERRY_CPUPROFILE"); b.profileDir != "" {
+		if err := os.MkdirAll(b.profileDir, 0o755); err != nil {
+			return fmt.Errorf("FERRY_CPUPROFILE: %w", err)
+		}
+	}
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: the benchmark mounts a tmpfs and restores owners")
 	}
@@ -158,7 +162,7 @@ func run(ctx context.Context) (err error) {
 	}
 	if p := os.Getenv("RESULTS_TSV"); p != "" {
 		// one line per run as it is made, tab-separated: case tool round
-		// wall cpu rssKiB bucketGrowthBytes
+		// wall cpu rssKiB bucketGrowthBytes sys serverCPU minflt majflt
 		if b.results.tsv, err = os.Create(p); err != nil {
 			return err
 		}

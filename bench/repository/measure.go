@@ -78,7 +78,9 @@ func (b *bench) backupStep(ctx context.Context, kase string, set dataSet, round,
 		if err != nil {
 			return err
 		}
-		u, err := t.backup(ctx, bucket, set.key, set.dir, fmt.Sprintf("%s-r%d", kase, round))
+		u, err := b.withServer(func() (usage, error) {
+			return t.backup(ctx, bucket, set.key, set.dir, fmt.Sprintf("%s-r%d", kase, round))
+		})
 		if err != nil {
 			return fmt.Errorf("%s, case %s, round %d: %w", t.name(), kase, round, err)
 		}
@@ -89,6 +91,25 @@ func (b *bench) backupStep(ctx context.Context, kase string, set dataSet, round,
 		b.results.add(record{kase: kase, tool: t.name(), round: round, usage: u, grown: after - before})
 	}
 	return nil
+}
+
+// withServer runs one measured process and adds the S3 server's CPU
+// seconds during it to its usage.
+func (b *bench) withServer(run func() (usage, error)) (usage, error) {
+	u0, s0, err := b.srv.CPU()
+	if err != nil {
+		return usage{}, err
+	}
+	u, err := run()
+	if err != nil {
+		return u, err
+	}
+	u1, s1, err := b.srv.CPU()
+	if err != nil {
+		return u, err
+	}
+	u.server = (u1 + s1 - u0 - s0).Seconds()
+	return u, nil
 }
 
 // warm writes as many bytes as the set holds into a file of the tmpfs
@@ -146,7 +167,9 @@ func (b *bench) restoreStep(ctx context.Context, set dataSet, round, step int) e
 		if err := b.warm(set.dir); err != nil {
 			return err
 		}
-		u, err := t.restore(ctx, bucketName(t, set.key, round), set.key, dst, fmt.Sprintf("%s-r%d", kase, round))
+		u, err := b.withServer(func() (usage, error) {
+			return t.restore(ctx, bucketName(t, set.key, round), set.key, dst, fmt.Sprintf("%s-r%d", kase, round))
+		})
 		if err != nil {
 			return fmt.Errorf("%s, case %s, round %d: %w", t.name(), kase, round, err)
 		}
@@ -294,7 +317,7 @@ func (b *bench) millionFiles(ctx context.Context) error {
 		if err := os.Mkdir(dst, 0o755); err != nil {
 			return err
 		}
-		u, err := t.restore(ctx, bucketName(t, "m", 1), "m", dst, "restore-m-r1")
+		u, err := b.withServer(func() (usage, error) { return t.restore(ctx, bucketName(t, "m", 1), "m", dst, "restore-m-r1") })
 		if err != nil {
 			return fmt.Errorf("%s, restore of case 5: %w", t.name(), err)
 		}

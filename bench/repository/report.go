@@ -33,11 +33,12 @@ func (rs *results) add(r record) {
 	rs.mu.Lock()
 	rs.recs = append(rs.recs, r)
 	if rs.tsv != nil {
-		fmt.Fprintf(rs.tsv, "%s\t%s\t%d\t%.3f\t%.3f\t%d\t%d\n", r.kase, r.tool, r.round, r.wall, r.cpu, r.rssKiB, r.grown)
+		fmt.Fprintf(rs.tsv, "%s\t%s\t%d\t%.3f\t%.3f\t%d\t%d\t%.3f\t%.2f\t%d\t%d\n", r.kase, r.tool, r.round,
+			r.wall, r.cpu, r.rssKiB, r.grown, r.sys, r.server, r.minflt, r.majflt)
 	}
 	rs.mu.Unlock()
-	logf("%-10s %-6s round %d: wall %7.2f s, cpu %7.2f s (sys %5.2f s), peak rss %6.0f MiB, bucket +%s",
-		r.kase, r.tool, r.round, r.wall, r.cpu, r.sys, float64(r.rssKiB)/1024, human(float64(r.grown)))
+	logf("%-10s %-6s round %d: wall %7.2f s, cpu %7.2f s (sys %5.2f s), server cpu %5.2f s, faults %d (%d with I/O), peak rss %6.0f MiB, bucket +%s",
+		r.kase, r.tool, r.round, r.wall, r.cpu, r.sys, r.server, r.minflt, r.majflt, float64(r.rssKiB)/1024, human(float64(r.grown)))
 }
 
 // readRecords reads a RESULTS_TSV file.
@@ -48,13 +49,29 @@ func readRecords(path string) ([]record, error) {
 	}
 	var recs []record
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var r record
-		if _, err := fmt.Sscanf(l, "%s\t%s\t%d\t%f\t%f\t%d\t%d", &r.kase, &r.tool, &r.round, &r.wall, &r.cpu, &r.rssKiB, &r.grown); err != nil {
+		r, err := parseRecord(l)
+		if err != nil {
 			return nil, fmt.Errorf("%s: bad line %q: %w", path, l, err)
 		}
 		recs = append(recs, r)
 	}
 	return recs, nil
+}
+
+// parseRecord reads one line of a RESULTS_TSV file: seven fields, or
+// eleven (with sys, server CPU and page faults) since they were added.
+func parseRecord(l string) (record, error) {
+	var r record
+	f := strings.Split(l, "\t")
+	if len(f) != 7 && len(f) != 11 {
+		return r, fmt.Errorf("%d fields, want 7 or 11", len(f))
+	}
+	r.kase, r.tool = f[0], f[1]
+	_, err := fmt.Sscanf(strings.Join(f[2:7], " "), "%d %f %f %d %d", &r.round, &r.wall, &r.cpu, &r.rssKiB, &r.grown)
+	if err == nil && len(f) == 11 {
+		_, err = fmt.Sscanf(strings.Join(f[7:], " "), "%f %f %d %d", &r.sys, &r.server, &r.minflt, &r.majflt)
+	}
+	return r, err
 }
 
 // values returns field f of every record of kase and tool.
@@ -72,10 +89,11 @@ func (rs *results) med(kase, tool string, f func(record) float64) float64 {
 	return median(rs.values(kase, tool, f))
 }
 
-func wall(r record) float64  { return r.wall }
-func cpu(r record) float64   { return r.cpu }
-func rss(r record) float64   { return float64(r.rssKiB) }
-func grown(r record) float64 { return float64(r.grown) }
+func wall(r record) float64   { return r.wall }
+func cpu(r record) float64    { return r.cpu }
+func rss(r record) float64    { return float64(r.rssKiB) }
+func server(r record) float64 { return r.server }
+func grown(r record) float64  { return float64(r.grown) }
 
 func median(v []float64) float64 {
 	if len(v) == 0 {
@@ -146,8 +164,8 @@ func (b *bench) report(w io.Writer, loadStart, loadEnd string) {
 	p("- load average (1, 5, 15 min) at start: %s; at end: %s\n", loadStart, loadEnd)
 	p("- rounds: %d (tool order alternating); A: %d x %s, B: %d files of 1-8 KiB, (5): %d x %d files of 100 B; %s changed per round in (2)\n\n",
 		b.rounds, b.sz.largeN, b.sz.largeSize, b.sz.smallN, b.sz.tinyDirs, b.sz.tinyPer, human(float64(b.changed)))
-	p("| case | Ferry wall s, median (min–max) | restic wall s, median (min–max) | restic ÷ Ferry | target | verdict | CPU s Ferry / restic | peak RSS Ferry / restic | bucket growth Ferry / restic |\n")
-	p("|---|---:|---:|---:|---|---|---:|---:|---:|\n")
+	p("| case | Ferry wall s, median (min–max) | restic wall s, median (min–max) | restic ÷ Ferry | target | verdict | CPU s Ferry / restic | server CPU s Ferry / restic | peak RSS Ferry / restic | bucket growth Ferry / restic |\n")
+	p("|---|---:|---:|---:|---|---|---:|---:|---:|---:|\n")
 	for _, x := range rows {
 		fw, rw := rs.values(x.kase, "ferry", wall), rs.values(x.kase, "restic", wall)
 		if len(fw) == 0 || len(rw) == 0 {
@@ -162,9 +180,10 @@ func (b *bench) report(w io.Writer, loadStart, loadEnd string) {
 		if !strings.HasPrefix(x.kase, "restore") {
 			growth = human(rs.med(x.kase, "ferry", grown)) + " / " + human(rs.med(x.kase, "restic", grown))
 		}
-		p("| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2fx | %s | %s | %.2f / %.2f | %s / %s | %s |\n", x.name,
+		p("| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2fx | %s | %s | %.2f / %.2f | %.2f / %.2f | %s / %s | %s |\n", x.name,
 			median(fw), slices.Min(fw), slices.Max(fw), median(rw), slices.Min(rw), slices.Max(rw), ratio, target, v,
 			rs.med(x.kase, "ferry", cpu), rs.med(x.kase, "restic", cpu),
+			rs.med(x.kase, "ferry", server), rs.med(x.kase, "restic", server),
 			mib(rs.med(x.kase, "ferry", rss)), mib(rs.med(x.kase, "restic", rss)), growth)
 	}
 	p("\n")

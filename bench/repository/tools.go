@@ -29,6 +29,12 @@ type usage struct {
 	// copies into the tmpfs, mostly).
 	sys    float64
 	rssKiB int64
+	// minflt and majflt are the page faults the process took without
+	// and with I/O (a first touch of memory the VM's balloon handed back
+	// is a minor fault that costs the host's work).
+	minflt, majflt int64
+	// server is the CPU seconds the S3 server used during the run.
+	server float64
 }
 
 // timed runs a command in dir with env added to this process's and
@@ -54,7 +60,8 @@ func timed(ctx context.Context, dir string, env []string, name string, args ...s
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	return usage{wall: wall, cpu: cpu, sys: time.Duration(ru.Stime.Nano()).Seconds(), rssKiB: ru.Maxrss}, nil
+	return usage{wall: wall, cpu: cpu, sys: time.Duration(ru.Stime.Nano()).Seconds(), rssKiB: ru.Maxrss,
+		minflt: ru.Minflt, majflt: ru.Majflt}, nil
 }
 
 // A tool is a backup program under test. Buckets exist before init;

@@ -58,6 +58,7 @@ func (r *Repository) Restore(ctx context.Context, snap *Snapshot, target string,
 	if rs.opts.Downloads <= 0 {
 		rs.opts.Downloads = 4
 	}
+	rs.buffers = make(chan []byte, rs.opts.Downloads)
 	top, err := root.OpenDir(safefs.RootPath)
 	if err != nil {
 		return fmt.Errorf("restore into %s: %w", target, err)
@@ -92,7 +93,8 @@ type restorer struct {
 
 	batch      []*fileTask
 	batchBytes int64
-	fetching   chan error // the fetch of the last batch flushed, until waited for
+	fetching   chan error  // the fetch of the last batch flushed, until waited for
+	buffers    chan []byte // for ranges of packs, one per download (see buffer)
 	links      []linkTask
 	dirs       []dirMeta
 }
@@ -515,22 +517,34 @@ func (rs *restorer) pieces(need map[ID][]target) []pieceOf {
 	return out
 }
 
-// rangeBuffers hold the ranges of packs being fetched, reused from one
-// range to the next (a range is up to 16 MiB; zeroing a fresh one each
-// time costs as much as decrypting it).
-var rangeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// rangeBuffer is the least a buffer for ranges of packs holds: a whole
+// pack of PackSize and a chunk beyond it, so that most ranges fit the
+// first buffer made.
+const rangeBuffer = PackSize + PackSize/4
+
+// buffer takes a buffer for a range of n bytes from the restore's own
+// ones (one per download, made on first use, never given back to the
+// heap: a fresh 16 MiB buffer costs its zeroing, and its pages' first
+// touch, as much as decrypting it).
+func (rs *restorer) buffer(n int64) []byte {
+	var buf []byte
+	select {
+	case buf = <-rs.buffers:
+	default:
+	}
+	if int64(cap(buf)) < n {
+		buf = make([]byte, max(n, rangeBuffer))
+	}
+	return buf[:n]
+}
 
 // fetchPiece reads one range and writes its blobs.
 func (rs *restorer) fetchPiece(ctx context.Context, p pieceOf, need map[ID][]target) error {
 	if p.pack.IsZero() {
 		return fmt.Errorf("blob %s of the snapshot is not in the repository (prune removed it, or the snapshot is damaged)", p.blobs[0].Short())
 	}
-	buf := rangeBuffers.Get().(*[]byte)
-	defer rangeBuffers.Put(buf)
-	if int64(cap(*buf)) < p.end-p.start {
-		*buf = make([]byte, p.end-p.start)
-	}
-	data := (*buf)[:p.end-p.start]
+	data := rs.buffer(p.end - p.start)
+	defer func() { rs.buffers <- data }()
 	if err := rs.r.store.ReadRange(ctx, packName(p.pack), p.start, data); err != nil {
 		return fmt.Errorf("read pack %s: %w", p.pack.Short(), err)
 	}

@@ -40,6 +40,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -290,6 +291,39 @@ func (s *Server) Restart() error {
 		return err
 	}
 	return s.start()
+}
+
+// CPU is the CPU time the running server has used so far, in user mode
+// and in the kernel, from /proc/PID/stat (in clock ticks of 10 ms), for
+// benchmarks that count the server's share of the work.
+func (s *Server) CPU() (user, sys time.Duration, err error) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return 0, 0, fmt.Errorf("S3 server at %s is not running", s.Addr)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("CPU time of versitygw: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces; fields 14 and
+	// 15 (utime, stime) count from the closing one.
+	i := bytes.LastIndexByte(b, ')')
+	var fields []string
+	if i >= 0 {
+		fields = strings.Fields(string(b[i+1:]))
+	}
+	if len(fields) < 13 {
+		return 0, 0, fmt.Errorf("CPU time of versitygw: unexpected /proc stat %q", b)
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	ut, err1 := strconv.ParseInt(fields[11], 10, 64)
+	st, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("CPU time of versitygw: %w", err)
+	}
+	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
 }
 
 // Config is the objstore configuration of bucket on this server (path
