@@ -132,6 +132,9 @@ func matchAny(list []string, gk schema.GroupKind) bool {
 func Count(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, selector string) (int64, error) {
 	if selector == "" {
 		l, err := dyn.Resource(res.GVR).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
+		if gone(err) {
+			return 0, nil
+		}
 		if err != nil {
 			return 0, fmt.Errorf("list %s in %s: %w", res.GVR.Resource, namespace, err)
 		}
@@ -162,6 +165,10 @@ func List(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, s
 		} else {
 			l, err = ri.Namespace(namespace).List(ctx, opts)
 		}
+		if gone(err) {
+			logf.FromContext(ctx).V(1).Info("resource no longer served", "resource", res.GVR.Resource, "group", res.GVR.Group)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("list %s in %q: %w", res.GVR.Resource, namespace, err)
 		}
@@ -178,6 +185,13 @@ func List(ctx context.Context, dyn dynamic.Interface, res Resource, namespace, s
 		}
 		logf.FromContext(ctx).V(1).Info("listing next page", "resource", res.GVR.Resource, "namespace", namespace)
 	}
+}
+
+// gone reports whether a list failed because the cluster stopped serving
+// the resource after discovery found it (its CRD was deleted in
+// between): such a kind has no objects left, which is not an error.
+func gone(err error) bool {
+	return apierrors.IsNotFound(err)
 }
 
 // Serves reports whether the cluster behind d serves the resource gvr in

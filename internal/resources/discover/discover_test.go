@@ -1,9 +1,16 @@
 package discover
 
 import (
+	"context"
+	"errors"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestKindFilter(t *testing.T) {
@@ -38,5 +45,37 @@ func TestKindName(t *testing.T) {
 	}
 	if got := KindName(schema.GroupKind{Group: "apps", Kind: "Deployment"}); got != "Deployment.apps" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestListOfVanishedKind: a kind whose CRD went away after discovery
+// lists as empty (List and Count), any other failure is an error.
+func TestListOfVanishedKind(t *testing.T) {
+	gvr := schema.GroupVersionResource{Group: "e2e.ferry.dev", Version: "v1", Resource: "widgets"}
+	res := Resource{GVR: gvr, GVK: gvr.GroupVersion().WithKind("Widget"), Namespaced: true}
+	tests := []struct {
+		name    string
+		err     error
+		wantErr bool
+	}{
+		{"not served any more", apierrors.NewNotFound(gvr.GroupResource(), ""), false},
+		{"forbidden", apierrors.NewForbidden(gvr.GroupResource(), "", errors.New("no list right")), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "WidgetList"})
+			dyn.PrependReactor("list", "widgets", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tt.err })
+			calls := 0
+			err := List(context.Background(), dyn, res, "shop", "", func(*unstructured.Unstructured) error { calls++; return nil })
+			if (err != nil) != tt.wantErr || calls != 0 {
+				t.Errorf("List: err %v, %d calls; want error %v, no call", err, calls, tt.wantErr)
+			}
+			for _, selector := range []string{"", "app=web"} {
+				n, err := Count(context.Background(), dyn, res, "shop", selector)
+				if (err != nil) != tt.wantErr || n != 0 {
+					t.Errorf("Count(selector %q): %d, err %v; want 0, error %v", selector, n, err, tt.wantErr)
+				}
+			}
+		})
 	}
 }
