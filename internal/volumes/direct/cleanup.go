@@ -24,7 +24,11 @@ func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 		if err := deleteServicesAndSecrets(ctx, c, p.o.namespacesOf(c), sel); err != nil {
 			return false, err
 		}
-		if err := deleteFronts(ctx, c, c.ListIn(p.o.namespacesOf(c)), sel); err != nil {
+		var used Front
+		if p.useFront() {
+			used = p.o.Front
+		}
+		if err := deleteFronts(ctx, c, c.ListIn(p.o.namespacesOf(c)), sel, used); err != nil {
 			return false, err
 		}
 		remaining, err := moverpod.DeleteMigrationPods(ctx, c.Kube, c.Name, p.o.Migration, c.ListIn(p.o.namespacesOf(c)))

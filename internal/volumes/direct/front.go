@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"ferry.dev/ferry/internal/cluster"
 	"ferry.dev/ferry/internal/resources/discover"
@@ -117,11 +118,12 @@ func ensureFront(ctx context.Context, o Options, t volumes.Transfer) (*unstructu
 }
 
 // deleteFronts deletes the selected objects of every front that a
-// cluster serves, in namespaces (see cluster.Clients.ListIn).
-func deleteFronts(ctx context.Context, c *cluster.Clients, namespaces []string, sel metav1.ListOptions) error {
+// cluster serves, in namespaces (see cluster.Clients.ListIn). used is the
+// front the migration uses now, nil for none.
+func deleteFronts(ctx context.Context, c *cluster.Clients, namespaces []string, sel metav1.ListOptions, used Front) error {
 	for _, f := range fronts {
 		for _, ns := range namespaces {
-			if err := deleteFrontObjects(ctx, c, f, ns, sel); err != nil {
+			if err := deleteFrontObjects(ctx, c, f, ns, sel, used); err != nil {
 				return err
 			}
 		}
@@ -129,13 +131,21 @@ func deleteFronts(ctx context.Context, c *cluster.Clients, namespaces []string, 
 	return nil
 }
 
-func deleteFrontObjects(ctx context.Context, c *cluster.Clients, f Front, namespace string, sel metav1.ListOptions) error {
+// deleteFrontObjects deletes the selected objects of front f. A token
+// that may not list f's kind (a namespace admin's, where OpenShift's
+// Route kind is served without a role granting it) has not made such
+// objects unless the migration uses f: the kind is skipped then.
+func deleteFrontObjects(ctx context.Context, c *cluster.Clients, f Front, namespace string, sel metav1.ListOptions, used Front) error {
 	served, err := discover.Serves(c.Kube.Discovery(), f.resource())
 	if err != nil || !served {
 		return err
 	}
 	res := c.Dynamic.Resource(f.resource())
 	l, err := res.Namespace(namespace).List(ctx, sel)
+	if apierrors.IsForbidden(err) && (used == nil || used.kind() != f.kind()) {
+		logf.FromContext(ctx).V(1).Info("mover fronts not listed: forbidden, and not used", "kind", f.kind(), "cluster", c.Name, "namespace", namespace)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("list mover %s of cluster %s: %w", f.resource().Resource, c.Name, err)
 	}

@@ -52,8 +52,9 @@ const testIngressClass = "ferry-e2e-passthrough"
 // passthrough for the destination's Ingresses of testIngressClass. It
 // listens on the source side's address, which the source's pods reach
 // as well as the destination side's: the Route tests' router listens on
-// 443 of the destination side's address, and other runs sharing the
-// clusters may play it at the same time.
+// 443 of the destination side's address. Only one test at a time can
+// play either (Ferry's front port is 443): make e2e runs the tests that
+// do in one shard (hack/e2e.sh).
 func playIngressController(t *testing.T, src, dst *harness.Cluster, srcNS string) *playedFront {
 	t.Helper()
 	ip := rootAddress(t, src)
