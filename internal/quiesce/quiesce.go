@@ -152,7 +152,7 @@ func checkNamespace(op, namespace string) error {
 func list(ctx context.Context, c client.Client, namespace string, k kind) ([]client.Object, error) {
 	l := k.newList()
 	if err := c.List(ctx, l, client.InNamespace(namespace)); err != nil {
-		if k.optional && notServed(err) {
+		if invisible(k, err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("list %ss in namespace %q: %w", k.name, namespace, err)
@@ -170,6 +170,16 @@ func list(ctx context.Context, c client.Client, namespace string, k kind) ([]cli
 		objs = append(objs, obj)
 	}
 	return objs, nil
+}
+
+// invisible reports whether listing the optional kind k failed because
+// the cluster does not serve it, or because the token may not list it (a
+// namespace admin's, where OpenShift's kinds are served without a role
+// that grants them): there is nothing of it this token could quiesce or
+// restore. Running pods of such workloads, if any, show as pods that no
+// workload controls (Report.Unmanaged).
+func invisible(k kind, err error) bool {
+	return k.optional && (notServed(err) || apierrors.IsForbidden(err))
 }
 
 // notServed reports whether err says the cluster does not serve a kind.

@@ -37,7 +37,7 @@ func load(ctx context.Context, c client.Client, namespace string) (index, []core
 		l := &metav1.PartialObjectMetadataList{}
 		l.SetGroupVersionKind(k.gvk.GroupVersion().WithKind(k.gvk.Kind + "List"))
 		if err := c.List(ctx, l, client.InNamespace(namespace)); err != nil {
-			if k.optional && notServed(err) {
+			if invisible(k, err) {
 				continue
 			}
 			return nil, nil, fmt.Errorf("list %ss in namespace %q: %w", k.name, namespace, err)
