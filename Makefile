@@ -120,9 +120,11 @@ envtest-assets: tool
 
 # The e2e suite includes the console's browser test (TestConsoleInBrowser),
 # on the same clusters: the binary the suite builds embeds the console.
+# hack/e2e.sh runs it in two shards at once, each with its own Ferry
+# namespace, after the tests that must run alone.
 e2e: clusters-up images s3-server console-assets browser-deps
 	$(MAKE) testbed-checks
-	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./test/e2e/... ./internal/quiesce/... ./internal/volumes/...
+	GO=$(GO) bash hack/e2e.sh
 	$(MAKE) testbed-e2e
 
 # First: the test bed's own checks on the running clusters (volumes, DNS,

@@ -97,9 +97,10 @@ func registerBrokenClusters(t *testing.T) {
 	ctx := context.Background()
 	src := harness.Local(t, "src")
 	// A service account without any role on src.
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "e2e-powerless", Namespace: "default"}}
+	// Its name is the run's own: another run may share the clusters.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "e2e-powerless-" + harness.Suffix(), Namespace: "default"}}
 	_, _ = src.Kube.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{})
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "e2e-powerless", Namespace: "default",
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sa.Name, Namespace: "default",
 		Annotations: map[string]string{corev1.ServiceAccountNameKey: sa.Name}}, Type: corev1.SecretTypeServiceAccountToken}
 	_, _ = src.Kube.CoreV1().Secrets("default").Create(ctx, sec, metav1.CreateOptions{})
 	var token string
