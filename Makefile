@@ -1,6 +1,6 @@
 # Ferry's make targets. `make demo` and `make test` do all their own set-up
 # on a fresh Debian machine: packages, Kubernetes components (built once
-# into the cache, ~11 minutes cold), images and clusters.
+# into the cache, 8-14 minutes cold on 2 cores), images and clusters.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
