@@ -19,14 +19,14 @@ import (
 // while pods are still terminating: call it again. It is idempotent.
 func (p *Path) Cleanup(ctx context.Context) (bool, error) {
 	sel := metav1.ListOptions{LabelSelector: moverpod.MigrationSelector(p.o.Migration)}
+	var used Front // the front this migration's receivers are behind, if any
+	if p.useFront() {
+		used = p.o.Front
+	}
 	done := true
 	for _, c := range p.o.clusters() {
 		if err := deleteServicesAndSecrets(ctx, c, p.o.namespacesOf(c), sel); err != nil {
 			return false, err
-		}
-		var used Front
-		if p.useFront() {
-			used = p.o.Front
 		}
 		if err := deleteFronts(ctx, c, c.ListIn(p.o.namespacesOf(c)), sel, used); err != nil {
 			return false, err
