@@ -115,8 +115,13 @@ func runSync(ctx context.Context, t *testing.T, src, addr string, cfg *tls.Confi
 	for _, f := range opts {
 		f(&o)
 	}
-	// A receiver that served the previous sync of a test may still be
-	// closing that session: it answers busy for a moment.
+	return syncRetryBusy(ctx, o)
+}
+
+// syncRetryBusy runs mover.Sync with o. A receiver that served the
+// previous sync of a test may still be closing that session: it answers
+// busy for a moment, and the sync is tried again.
+func syncRetryBusy(ctx context.Context, o mover.Options) (mover.Progress, error) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		p, err := mover.Sync(ctx, o)

@@ -207,7 +207,7 @@ func TestPartialFilesMakeRoom(t *testing.T) {
 		}}, nil
 	}}
 	rewrite(t, b.path("table"), b.random(1<<20)) // a change for the next sync to send, against the current file
-	if p, err := mover.Sync(context.Background(), changing); err != nil || p.Partial != 1 {
+	if p, err := syncRetryBusy(context.Background(), changing); err != nil || p.Partial != 1 {
 		t.Fatalf("sync while the file changes: partial %d, %v", p.Partial, err)
 	}
 	if _, err := runSync(context.Background(), t, src, r.addr, clientTLS(t, pki), withVerify); err != nil {
